@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL := msp-analysis
+DEMO_RAW := data/raw/demo
+DEMO_PROCESSED := data/processed/demo
+DEMO_REPORTS := reports/demo
+DEMO_REGION ?= North East
+DEMO_YEAR ?= 2023-24
+DEMO_SEED ?= 20261127
+
+.PHONY: demo test lab lock clean-demo env
+
+env: $(VENV)/.installed
+
+# The environment is rebuilt when the lock or the project metadata changes.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (msp-analysis)"
+	touch $@
+
+demo: env
+	$(BIN)/msp-analysis simulate --out $(DEMO_RAW) --seed $(DEMO_SEED)
+	$(BIN)/msp-analysis clean evaluation $(DEMO_RAW)/evaluation.csv --out $(DEMO_PROCESSED)
+	$(BIN)/msp-analysis reports locality --region "$(DEMO_REGION)" --param year=$(DEMO_YEAR) \
+		--param data_dir=$(DEMO_PROCESSED) --out $(DEMO_REPORTS)
+	@echo "Open $(DEMO_REPORTS)/index.html"
+
+test: env
+	$(BIN)/python -m pytest
+
+lab: env
+	$(BIN)/jupyter lab notebooks/
+
+# Refresh the lock from the newest releases that satisfy pyproject.toml (needs the network).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	{ echo "# Exact versions installed by 'make' (regenerate with 'make lock'); Python 3.11, Linux x86_64."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv
+
+clean-demo:
+	rm -rf $(DEMO_RAW) $(DEMO_PROCESSED) $(DEMO_REPORTS)

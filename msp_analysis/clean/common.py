@@ -1,0 +1,225 @@
+"""Building blocks shared by the cleaners: labels, financial years, rejects, reconciliation.
+
+Every cleaner returns a :class:`CleanResult` so that ``rows_in == rows_clean +
+rows_rejected`` can be checked in one place and every reject carries the file, row,
+column, value and a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from msp_analysis.codebook import field_info, label_lookup, normalise_label, unknown_markers
+
+REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+
+
+class UnusableInputError(ValueError):
+    """An input cannot be cleaned at all (wrong kind, missing columns); the message says why."""
+
+
+@dataclass
+class CleanResult:
+    """Clean rows, one reject line per problem, and the count of rows that came in."""
+
+    clean: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_in: int
+    rows_rejected: int = field(default=0)
+
+    @property
+    def rows_clean(self) -> int:
+        return len(self.clean)
+
+    def reconciles(self) -> bool:
+        """True when no row was lost: rows in = rows kept + rows rejected."""
+        return self.rows_in == self.rows_clean + self.rows_rejected
+
+
+def with_source(frame: pd.DataFrame, source: str, first_row: int = 2) -> pd.DataFrame:
+    """Tag rows with the file and the row number a person sees there (header on row 1)."""
+    frame = frame.copy()
+    if SOURCE_FILE not in frame:
+        frame[SOURCE_FILE] = source
+    if SOURCE_ROW not in frame:
+        frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame))
+    return frame
+
+
+def normalise_column_name(name: object) -> str:
+    """Header matching key: case, spaces and punctuation do not matter (``"Enquiry ID "`` → ``enquiry_id``)."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
+
+
+def match_columns(frame: pd.DataFrame, expected: list[str], source: str) -> pd.DataFrame:
+    """Rename columns to the canonical names; an input missing a required column is unusable."""
+    renamed = {c: normalise_column_name(c) for c in frame.columns if not str(c).startswith("_source")}
+    frame = frame.rename(columns=renamed)
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise UnusableInputError(
+            f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, renamed))}"
+        )
+    return frame
+
+
+def reject_lines(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
+    """Reject lines for rows of `frame` where `mask` holds, naming `column` and its value."""
+    hit = frame.loc[mask]
+    values = hit[column].astype("string").fillna("") if column in hit else pd.Series("", index=hit.index)
+    return pd.DataFrame(
+        {
+            "file": hit[SOURCE_FILE].astype(str),
+            "row": hit[SOURCE_ROW].astype("int64"),
+            "column": column,
+            "value": values.astype(str),
+            "reason": reason,
+        }
+    )
+
+
+def canonicalise(values: pd.Series, field_name: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Map raw labels of `field_name` to canonical SAC labels.
+
+    Returns (canonical values, unrecognised mask, unknown-marker mask). Unknown markers
+    become the field's own unknown label when it has one (``Not Known``), else missing.
+    """
+    lookup = label_lookup(field_name)
+    markers = unknown_markers()
+    unknown_label = field_info(field_name)["unknown_label"] or pd.NA
+    text = values.astype("string").fillna("")
+    uniques = pd.Series(text.unique())
+    keys = uniques.map(normalise_label)
+    mapped = keys.map(lookup)
+    is_marker = mapped.isna() & keys.isin(markers.keys())
+    mapped = mapped.where(~is_marker, unknown_label)
+    by_raw_value = dict(zip(uniques, mapped))
+    marker_values = set(uniques[is_marker])
+    canonical = text.map(by_raw_value).astype("string")
+    unknown = text.isin(marker_values)
+    unrecognised = canonical.isna() & ~unknown
+    return canonical, unrecognised, unknown
+
+
+MULTI_SEPARATOR = "; "
+
+
+def canonicalise_multi(values: pd.Series, field_name: str) -> tuple[pd.Series, pd.Series]:
+    """Canonicalise multi-valued cells (``"Physical; Financial"``, ``"Physical/Financial"``).
+
+    Returns (canonical labels joined by ``"; "`` in codebook order, unrecognised mask).
+    A ``/`` splits a cell only when the whole part is not itself a known label
+    (``Financial/Material Abuse`` stays one label).
+    """
+    lookup = label_lookup(field_name)
+    order = {label: i for i, label in enumerate(dict.fromkeys(lookup.values()))}
+
+    def one(cell: str) -> str | None:
+        labels: list[str] = []
+        for part in re.split(r"[;|,]", cell):
+            key = normalise_label(part)
+            if not key:
+                continue
+            if key in lookup:
+                labels.append(lookup[key])
+                continue
+            found = _split_on_slashes(key, lookup)
+            if found is None:
+                return None
+            labels.extend(found)
+        if not labels:
+            return ""
+        return MULTI_SEPARATOR.join(sorted(set(labels), key=order.__getitem__))
+
+    text = values.astype("string").fillna("")
+    mapping = {cell: one(cell) for cell in text.unique()}
+    canonical = text.map(mapping).astype("string")
+    unrecognised = canonical.isna()
+    return canonical.replace("", pd.NA), unrecognised
+
+
+def _split_on_slashes(key: str, lookup: dict[str, str]) -> list[str] | None:
+    """Read ``a/b/c`` as known labels, longest match first, so ``Financial/Material Abuse`` survives."""
+    pieces = [normalise_label(p) for p in key.split("/")]
+    labels, start = [], 0
+    while start < len(pieces):
+        for end in range(len(pieces), start, -1):
+            candidate = "/".join(pieces[start:end])
+            if candidate in lookup:
+                labels.append(lookup[candidate])
+                start = end
+                break
+        else:
+            return None
+    return labels
+
+
+_FY_PATTERNS = [
+    (re.compile(r"^(?:fy\s*)?(\d{4})\s*(?:-|/|to)\s*(\d{2}|\d{4})$"), "span"),
+    (re.compile(r"^fy\s*(\d{4})$"), "fy"),
+    (re.compile(r"^(\d{2})\s*/\s*(\d{2})$"), "short"),
+]
+
+
+def _fy_from_start(start: int) -> str:
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def parse_financial_year(value: object) -> str | None:
+    """Canonical ``YYYY-YY`` for the financial-year spellings councils use, else None.
+
+    Accepts ``2019-20``, ``2019/20``, ``2019-2020``, ``2019 to 2020``, ``FY2019``, ``19/20``
+    and Excel serial dates; ``1999-00`` is the year after ``1998-99``.
+
+    >>> parse_financial_year("2019 to 2020"), parse_financial_year("1999/2000")
+    ('2019-20', '1999-00')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = normalise_label(value).replace("\u2013", "-")
+    if re.fullmatch(r"\d{5}(\.0+)?", text):  # Excel serial date
+        date = pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(float(text)))
+        return financial_year_of_date(date)
+    for pattern, kind in _FY_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        if kind == "fy":
+            return _fy_from_start(int(match.group(1)))
+        if kind == "short":
+            first, second = int(match.group(1)), int(match.group(2))
+            if (first + 1) % 100 != second:
+                return None
+            return _fy_from_start(2000 + first if first < 90 else 1900 + first)
+        start, end = int(match.group(1)), match.group(2)
+        end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end) + (100 if int(end) < start % 100 else 0)
+        return _fy_from_start(start) if end_year == start + 1 else None
+    return None
+
+
+def financial_year_of_date(date: pd.Timestamp) -> str:
+    """The financial year (1 April to 31 March) a date falls in."""
+    start = date.year if date.month >= 4 else date.year - 1
+    return _fy_from_start(start)
+
+
+def financial_years_of(dates: pd.Series) -> pd.Series:
+    """Vectorised :func:`financial_year_of_date`; missing dates give missing years."""
+    start = dates.dt.year - (dates.dt.month < 4).astype("Int64")
+    end = (start + 1) % 100
+    out = start.astype("string") + "-" + end.astype("string").str.zfill(2)
+    return out.where(dates.notna())
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Parse ISO (``2023-05-01``) and UK (``01/05/2023``) dates; anything else becomes NaT."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(text.where(iso.isna()), format="%d/%m/%Y", errors="coerce")
+    return iso.fillna(uk)

@@ -1,0 +1,194 @@
+"""Clean record-level enquiry exports (kind ``evaluation``): one row per concluded enquiry.
+
+Councils' case-management exports differ in labels, codes, year spellings and quality.
+:func:`clean_evaluation` maps them to the tidy schema of DATA.md §1.2 with SAC labels,
+and rejects — with a reason per problem — every row that breaks a consistency rule,
+so that nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from msp_analysis import geography
+from msp_analysis.clean.common import (
+    SOURCE_FILE,
+    SOURCE_ROW,
+    CleanResult,
+    canonicalise,
+    canonicalise_multi,
+    financial_years_of,
+    match_columns,
+    parse_dates,
+    parse_financial_year,
+    reject_lines,
+    with_source,
+)
+
+REQUIRED_COLUMNS = ["enquiry_id", "enquiry_type", "concluded_date", "msp_asked", "msp_outcome_achieved"]
+LABEL_FIELDS = [
+    "enquiry_type",
+    "sex",
+    "ethnicity",
+    "primary_support_reason",
+    "risk_location",
+    "risk_source",
+    "risk_assessment_outcome",
+    "risk_outcome",
+    "lacked_capacity",
+    "capacity_support",
+    "msp_asked",
+    "msp_outcome_achieved",
+]
+OUTPUT_COLUMNS = [
+    "enquiry_id", "person_id", "ons_code", "cassr_code", "council_name", "region", "locality",
+    "enquiry_type", "concern_date", "enquiry_start_date", "concluded_date", "financial_year",
+    "age", "age_band", "sex", "ethnicity", "primary_support_reason", "risk_types",
+    "risk_location", "risk_source", "risk_assessment_outcome", "risk_outcome",
+    "lacked_capacity", "capacity_support", "msp_asked", "msp_outcome_achieved",
+]
+EXPRESSED = "Yes they were asked and outcomes were expressed"
+ACTION_ON_RISK = "Risk identified and action taken"
+LACKED_CAPACITY = "Yes, they lacked capacity"
+FIRST_FINANCIAL_YEAR_START = pd.Timestamp("2015-04-01")
+AGE_BANDS = [(18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 94, "85-94"), (95, 200, "95+")]
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """SG1a age band of each age; missing ages give missing bands."""
+    bands = pd.Series(pd.NA, index=age.index, dtype="string")
+    for low, high, label in AGE_BANDS:
+        bands = bands.mask(age.between(low, high), label)
+    return bands
+
+
+def clean_evaluation(
+    frame: pd.DataFrame, source: str = "evaluation.csv", today: pd.Timestamp | None = None
+) -> CleanResult:
+    """Clean one or more enquiry exports read as text.
+
+    `frame` may carry ``_source_file``/``_source_row`` (several files combined); otherwise
+    rows are numbered as in a CSV with its header on row 1 of `source`.
+
+    >>> result = clean_evaluation(raw_export)          # doctest: +SKIP
+    >>> result.reconciles(), result.rejects.reason.value_counts()  # doctest: +SKIP
+    """
+    today = today or pd.Timestamp.today().normalize()
+    df = match_columns(with_source(frame, source), REQUIRED_COLUMNS, source).reset_index(drop=True)
+    for optional in OUTPUT_COLUMNS:
+        if optional not in df:
+            df[optional] = pd.NA
+    problems: list[pd.DataFrame] = []
+
+    def reject(mask: pd.Series, column: str, reason: str) -> None:
+        if mask.any():
+            problems.append(reject_lines(df, mask.fillna(False), column, reason))
+
+    out = pd.DataFrame(index=df.index)
+    ids = df["enquiry_id"].astype("string").str.strip()
+    reject(ids.isna() | ids.eq(""), "enquiry_id", "enquiry_id is blank; every enquiry needs its own ID")
+    first_row = df[SOURCE_ROW].groupby(ids).transform("min")
+    duplicate = ids.duplicated(keep="first") & ids.notna() & ids.ne("")
+    if duplicate.any():
+        for row_first, idx in df.loc[duplicate].groupby(first_row[duplicate]).groups.items():
+            mask = pd.Series(False, index=df.index)
+            mask.loc[idx] = True
+            reject(mask, "enquiry_id", f"duplicate enquiry_id; first seen at row {row_first}")
+    out["enquiry_id"] = ids
+    out["person_id"] = df["person_id"].astype("string").str.strip()
+    out["locality"] = df["locality"].astype("string").str.strip()
+
+    for name in LABEL_FIELDS:
+        canonical, unrecognised, _ = canonicalise(df[name], name)
+        reject(unrecognised, name, f"not a recognised {name} label; see the codebook labels.csv")
+        out[name] = canonical
+    risk_types, unrecognised = canonicalise_multi(df["risk_types"], "risk_types")
+    reject(unrecognised, "risk_types", "not a recognised risk type (SG2a); separate several with ';'")
+    out["risk_types"] = risk_types
+    reject(out["enquiry_type"].isna() & ~df["enquiry_type"].isna(), "enquiry_type",
+           "enquiry type unknown; expected 'Section 42' or 'Other'")
+    reject(df["enquiry_type"].isna(), "enquiry_type", "enquiry type missing; expected 'Section 42' or 'Other'")
+
+    for name in ["concern_date", "enquiry_start_date", "concluded_date"]:
+        parsed = parse_dates(df[name])
+        reject(parsed.isna() & df[name].notna() & df[name].astype("string").str.strip().ne(""), name,
+               "not a date; expected YYYY-MM-DD or DD/MM/YYYY")
+        out[name] = parsed
+    concluded = out["concluded_date"]
+    reject(df["concluded_date"].isna(), "concluded_date", "concluded date missing; the financial year comes from it")
+    reject(concluded > today, "concluded_date", "concluded date is in the future")
+    reject(concluded < FIRST_FINANCIAL_YEAR_START, "concluded_date", "concluded before 2015-16, the first SAC year")
+    reject(out["enquiry_start_date"] > concluded, "enquiry_start_date", "enquiry starts after it was concluded")
+    reject(out["concern_date"] > out["enquiry_start_date"], "concern_date", "concern raised after the enquiry started")
+
+    derived_year = financial_years_of(concluded)
+    given_year = df["financial_year"].map(parse_financial_year, na_action="ignore").astype("string")
+    given_raw = df["financial_year"].astype("string").str.strip()
+    reject(given_year.isna() & given_raw.notna() & given_raw.ne(""), "financial_year",
+           "not a financial year; expected e.g. 2023-24")
+    reject(given_year.notna() & derived_year.notna() & given_year.ne(derived_year), "financial_year",
+           "financial year contradicts the concluded date (years run 1 April to 31 March)")
+    out["financial_year"] = derived_year
+
+    out = out.join(_resolve_councils(df, derived_year, reject))
+
+    age = pd.to_numeric(df["age"], errors="coerce")
+    reject(age.isna() & df["age"].notna() & df["age"].astype("string").str.strip().ne(""), "age", "age is not a number")
+    reject(age < 18, "age", "age under 18; adult safeguarding covers people aged 18 and over")
+    reject(age > 120, "age", "age over 120; check the date of birth")
+    out["age"] = age.astype("Int64")
+    out["age_band"] = age_band(age)
+
+    expressed = out["msp_asked"].isin([EXPRESSED])
+    achieved = out["msp_outcome_achieved"].notna()
+    reject(achieved & ~expressed, "msp_outcome_achieved",
+           "achievement recorded but the person did not express outcomes (msp_asked)")
+    reject(expressed & ~achieved, "msp_outcome_achieved",
+           "outcomes were expressed but whether they were achieved is not recorded")
+    action = out["risk_assessment_outcome"].isin([ACTION_ON_RISK])
+    has_outcome = out["risk_outcome"].notna()
+    reject(has_outcome & ~action, "risk_outcome",
+           "risk outcome given but no action was taken on an identified risk")
+    reject(action & ~has_outcome, "risk_outcome",
+           "action taken on an identified risk but the risk outcome is missing")
+    reject(out["capacity_support"].notna() & ~out["lacked_capacity"].isin([LACKED_CAPACITY]), "capacity_support",
+           "capacity support recorded but the person did not lack capacity")
+
+    rejects = pd.concat(problems, ignore_index=True) if problems else reject_lines(df, df.index < 0, "", "")
+    rejects = rejects.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
+    rejected_rows = df.index[df.set_index([SOURCE_FILE, SOURCE_ROW]).index.isin(
+        pd.MultiIndex.from_frame(rejects[["file", "row"]]))]
+    clean = out.drop(index=rejected_rows)[OUTPUT_COLUMNS].reset_index(drop=True)
+    return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=len(rejected_rows))
+
+
+def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame:
+    """ONS code, CASSR code, name and region of each row's council in its financial year."""
+    ons = df["ons_code"].astype("string").str.strip()
+    cassr = df["cassr_code"].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+    code = ons.where(ons.notna() & ons.ne(""), cassr)
+    pairs = pd.DataFrame({"code": code, "year": year}).drop_duplicates().dropna()
+    resolved = {
+        (c, y): geography.resolve_council(c, y) for c, y in zip(pairs["code"], pairs["year"])
+    }
+    ons_resolved = pd.Series(
+        [resolved.get((c, y)) for c, y in zip(code, year)], index=df.index, dtype="string"
+    )
+    has_code = code.notna() & code.ne("")
+    reject(~has_code, "ons_code", "no council code; give ons_code (E06…/E08…/E09…/E10…) or cassr_code")
+    reject(has_code & year.notna() & ons_resolved.isna(), "ons_code",
+           "unknown council code for that financial year; see `msp-analysis councils --year YEAR`")
+    lookup = pd.concat(
+        [geography.councils(y).assign(financial_year=y) for y in year.dropna().unique()
+         if y in geography.FINANCIAL_YEARS],
+        ignore_index=True,
+    ) if year.notna().any() else pd.DataFrame(columns=["ons_code", "financial_year", "cassr_code", "name", "region"])
+    keyed = pd.DataFrame({"ons_code": ons_resolved, "financial_year": year})
+    merged = keyed.merge(lookup, on=["ons_code", "financial_year"], how="left")
+    merged.index = df.index
+    return pd.DataFrame({
+        "ons_code": ons_resolved,
+        "cassr_code": merged["cassr_code"].astype("string"),
+        "council_name": merged["name"].astype("string"),
+        "region": merged["region"].astype("string"),
+    })

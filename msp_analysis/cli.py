@@ -1,0 +1,141 @@
+"""The ``msp-analysis`` command: thin wrappers over the library, with errors a person can act on.
+
+Exit codes: 0 done; 1 ran but some report failed; 2 unusable input or bad parameters
+(one message naming what is wrong, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from msp_analysis import __version__, geography
+from msp_analysis.clean.common import UnusableInputError
+from msp_analysis.config import ParameterError
+
+CLEAN_KINDS = ("evaluation",)
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param {pair!r} is not KEY=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def cmd_councils(args: argparse.Namespace) -> int:
+    sys.stdout.write(geography.councils_csv(args.year, args.region))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from msp_analysis.io import write_csv, write_text
+    from msp_analysis.simulate import simulate
+
+    sim = simulate(seed=args.seed, scale=args.scale)
+    out = Path(args.out)
+    write_csv(out / "evaluation.csv", sim.evaluation)
+    write_csv(out / "temperature_check.csv", sim.temperature_check)
+    write_text(out / "truth.json", json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(sim.evaluation):,} enquiries and {len(sim.temperature_check):,} returns to {out}")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from msp_analysis.clean.common import with_source
+    from msp_analysis.clean.evaluation import clean_evaluation
+    from msp_analysis.io import read_table, write_clean_outputs
+
+    if args.kind not in CLEAN_KINDS:
+        raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEAN_KINDS)}")
+    frames = [with_source(read_table(path), str(path)) for path in args.inputs]
+    result = clean_evaluation(pd.concat(frames, ignore_index=True), source=str(args.inputs[0]))
+    manifest = write_clean_outputs(args.kind, result, args.inputs, args.out)
+    print(f"{args.kind}: {manifest['rows_in']:,} rows in, {manifest['rows_clean']:,} clean, "
+          f"{manifest['rows_rejected']:,} rejected (see {Path(args.out) / (args.kind + '.rejects.csv')})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from msp_analysis.reports import render_reports, validate_parameters
+
+    params = validate_parameters(args.notebook, _parse_params(args.param))
+    return _finish(render_reports(args.notebook, [params], args.out), args.out)
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    from msp_analysis.reports import region_parameters, render_reports
+
+    raw = _parse_params(args.param)
+    if args.all:
+        year = geography.FINANCIAL_YEARS[-1] if "year" not in raw else raw["year"]
+        regions = geography.councils(str(year))["region"].unique() if year in geography.FINANCIAL_YEARS else [None]
+        params_list = [p for region in regions for p in region_parameters(args.notebook, region, raw)]
+    else:
+        params_list = region_parameters(args.notebook, args.region, raw)
+    return _finish(render_reports(args.notebook, params_list, args.out), args.out)
+
+
+def _finish(outcomes: list, out: str) -> int:
+    failed = [o for o in outcomes if o.status != "ok"]
+    for outcome in failed:
+        print(f"FAILED {outcome.name}: {outcome.error} (executed notebook kept at {outcome.notebook_path})", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports rendered; index: {Path(out) / 'index.html'}")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msp-analysis", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("councils", help="list councils with adult social services responsibilities in a year")
+    p.add_argument("--year", required=True, help="financial year, e.g. 2023-24")
+    p.add_argument("--region", help="ADASS region name or E12 code")
+    p.add_argument("--format", choices=["csv"], default="csv")
+    p.set_defaults(func=cmd_councils)
+
+    p = sub.add_parser("simulate", help="write synthetic raw data with known true effects")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 100,000 enquiries")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("clean", help="clean raw files into DIR/KIND.parquet with rejects and a manifest")
+    p.add_argument("kind", choices=["sac", "evaluation", "temperature_check", "la_measures"])
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_clean)
+
+    for name, func, help_text in (("report", cmd_report, "render one report"),
+                                  ("reports", cmd_reports, "render a report for every council of a region")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("notebook", help="notebook name, e.g. locality")
+        p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
+        p.add_argument("--out", required=True)
+        if name == "reports":
+            scope = p.add_mutually_exclusive_group(required=True)
+            scope.add_argument("--all", action="store_true", help="every council in England")
+            scope.add_argument("--region", help="every council of this ADASS region")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UnusableInputError, ParameterError, ValueError, RuntimeError, OSError) as error:
+        print(f"msp-analysis: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

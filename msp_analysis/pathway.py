@@ -1,0 +1,82 @@
+"""The MSP pathway from record-level enquiries: asked → expressed → fully / partially / not achieved.
+
+Definitions follow the published SAC measures (DATA.md §1.1): asked % and expressed % are
+shares of concluded Section 42 enquiries; fully / partially / not % are shares of those
+where outcomes were expressed. Rates are computed from unrounded counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from msp_analysis.clean.evaluation import EXPRESSED
+
+ASKED_NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
+COUNT_COLUMNS = [
+    "concluded_s42", "asked_expressed", "asked_not_expressed", "not_asked", "asked_unknown",
+    "fully", "partially", "not_achieved",
+]
+RATE_DEFINITIONS = {  # rate column: (numerator columns, denominator columns)
+    "asked_pct": (["asked_expressed", "asked_not_expressed"], ["concluded_s42"]),
+    "expressed_pct": (["asked_expressed"], ["concluded_s42"]),
+    "fully_pct": (["fully"], ["fully", "partially", "not_achieved"]),
+    "partially_pct": (["partially"], ["fully", "partially", "not_achieved"]),
+    "not_pct": (["not_achieved"], ["fully", "partially", "not_achieved"]),
+    "fully_or_partially_pct": (["fully", "partially"], ["fully", "partially", "not_achieved"]),
+}
+
+
+def pathway_counts(df_enquiries: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Counts of the MSP pathway among concluded Section 42 enquiries, per group of `by`.
+
+    >>> pathway_counts(df_enquiries, ["ons_code", "financial_year"])  # doctest: +SKIP
+    """
+    s42 = df_enquiries[df_enquiries["enquiry_type"] == "Section 42"]
+    asked = s42["msp_asked"]
+    achieved = s42["msp_outcome_achieved"]
+    flags = pd.DataFrame({
+        "concluded_s42": 1,
+        "asked_expressed": asked.isin([EXPRESSED]),
+        "asked_not_expressed": asked.isin([ASKED_NOT_EXPRESSED]),
+        "not_asked": asked.isin(["No"]),
+        "asked_unknown": asked.isin(["Don't Know", "Not Recorded"]),
+        "fully": achieved.isin(["Fully Achieved"]),
+        "partially": achieved.isin(["Partially Achieved"]),
+        "not_achieved": achieved.isin(["Not Achieved"]),
+    }, index=s42.index).astype("int64")
+    keys = [s42[column] for column in by]
+    return flags.groupby(keys, observed=True).sum().reset_index()
+
+
+def add_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """Add the published MSP percentages (0-100); a zero denominator gives a missing rate."""
+    out = counts.copy()
+    for rate, (numerator, denominator) in RATE_DEFINITIONS.items():
+        top = out[numerator].sum(axis=1).astype(float)
+        bottom = out[denominator].sum(axis=1).astype(float)
+        out[rate] = np.where(bottom > 0, 100 * top / bottom.where(bottom > 0), np.nan)
+    return out
+
+
+def locality_comparison(df_enquiries: pd.DataFrame, ons_code: str, year: str) -> pd.DataFrame:
+    """The pathway for one council beside its region and England in one financial year.
+
+    One row per geography (``level`` = council / region / England) with counts and rates.
+    """
+    in_year = df_enquiries[df_enquiries["financial_year"] == year]
+    council = in_year[in_year["ons_code"] == ons_code]
+    if council.empty:
+        raise ValueError(f"no enquiries for council {ons_code} in {year}")
+    region = council["region"].iloc[0]
+    parts = [
+        ("council", council["council_name"].iloc[0], council),
+        ("region", region, in_year[in_year["region"] == region]),
+        ("England", "England", in_year),
+    ]
+    rows = []
+    for level, name, frame in parts:
+        counts = pathway_counts(frame.assign(_all=name), ["_all"]).drop(columns="_all")
+        rows.append(counts.assign(level=level, name=name))
+    table = pd.concat(rows, ignore_index=True)
+    return add_rates(table)[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
