@@ -70,6 +70,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(handle)
+    os.chmod(temp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
     try:
         yield Path(temp)
         os.replace(temp, target)

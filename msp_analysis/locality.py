@@ -6,9 +6,11 @@ The notebook only calls these, so everything a report says can be tested without
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from msp_analysis import __version__
 from msp_analysis.disclosure import DisclosurePolicy
 from msp_analysis.pathway import COUNT_COLUMNS, RATE_DEFINITIONS, locality_comparison
 
@@ -79,3 +81,20 @@ def headline(pathway: LocalityPathway, year: str) -> str:
     if asked is not None:
         sentences.append(f"{asked} of concluded Section 42 enquiries asked the person what outcomes they wanted.")
     return " ".join(sentences)
+
+
+def summary_markdown(pathway: LocalityPathway, year: str) -> str:
+    """Heading and headline sentences for the top of the report."""
+    return f"## {pathway.council_name}, {year}\n\n{headline(pathway, year)}"
+
+
+def notes_markdown(pathway: LocalityPathway, params) -> str:
+    """Data notes: source, definitions, disclosure policy and provenance of this run."""
+    return "\n".join([
+        f"- **Source:** cleaned record-level enquiries, dataset `{Path(params.data_dir).name}` (`evaluation.parquet`).",
+        "- **Definitions:** asked % and expressed % are shares of concluded Section 42 enquiries; achieved "
+        "percentages are shares of enquiries where outcomes were expressed (SAC table SG4a).",
+        f"- **{pathway.policy.statement()}**",
+        f"- **Parameters:** council {params.locality}, year {params.year}.",
+        f"- **Produced by** msp-analysis {__version__}.",
+    ])

@@ -16,3 +16,40 @@ def real_data_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"MSP_REAL_DATA={value!r} is not a directory; point it at ../shared/data/real")
     return path
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> dict:
+    """A small simulated dataset written and cleaned through the CLI, as `make demo` does.
+
+    Returns paths: ``raw`` (folder with evaluation.csv, truth.json) and ``processed``.
+    """
+    from msp_analysis.cli import main
+
+    root = tmp_path_factory.mktemp("demo")
+    raw, processed = root / "raw", root / "processed"
+    assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.2"]) == 0
+    assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
+    return {"raw": raw, "processed": processed}
+
+
+# Seed and scale of the shared simulation: small enough to keep the suite fast, large enough
+# (about 5,000 enquiries) for the MSP proportions to sit inside their published bands.
+SIMULATION_SEED = 2
+SIMULATION_SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def simulation():
+    """One simulated evaluation export and temperature check, shared by the whole session."""
+    from msp_analysis.simulate import simulate
+
+    return simulate(SIMULATION_SEED, scale=SIMULATION_SCALE)
+
+
+@pytest.fixture(scope="session")
+def cleaned_simulation(simulation):
+    """``clean_evaluation`` of the shared simulated export (a CleanResult)."""
+    from msp_analysis.clean.evaluation import clean_evaluation
+
+    return clean_evaluation(simulation.evaluation, source="simulated.csv")

@@ -211,7 +211,7 @@ def financial_year_of_date(date: pd.Timestamp) -> str:
 
 def financial_years_of(dates: pd.Series) -> pd.Series:
     """Vectorised :func:`financial_year_of_date`; missing dates give missing years."""
-    start = dates.dt.year - (dates.dt.month < 4).astype("Int64")
+    start = dates.dt.year.astype("Int64") - (dates.dt.month < 4).astype("Int64")  # Int64: NaT must not make years floats
     end = (start + 1) % 100
     out = start.astype("string") + "-" + end.astype("string").str.zfill(2)
     return out.where(dates.notna())

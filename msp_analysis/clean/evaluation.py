@@ -115,7 +115,8 @@ def clean_evaluation(
                "not a date; expected YYYY-MM-DD or DD/MM/YYYY")
         out[name] = parsed
     concluded = out["concluded_date"]
-    reject(df["concluded_date"].isna(), "concluded_date", "concluded date missing; the financial year comes from it")
+    concluded_blank = df["concluded_date"].astype("string").str.strip().fillna("").eq("")  # CSVs give "", not NaN
+    reject(concluded_blank, "concluded_date", "concluded date missing; the financial year comes from it")
     reject(concluded > today, "concluded_date", "concluded date is in the future")
     reject(concluded < FIRST_FINANCIAL_YEAR_START, "concluded_date", "concluded before 2015-16, the first SAC year")
     reject(out["enquiry_start_date"] > concluded, "enquiry_start_date", "enquiry starts after it was concluded")
@@ -167,7 +168,8 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
     ons = df["ons_code"].astype("string").str.strip()
     cassr = df["cassr_code"].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
     code = ons.where(ons.notna() & ons.ne(""), cassr)
-    pairs = pd.DataFrame({"code": code, "year": year}).drop_duplicates().dropna()
+    known_year = year.isin(geography.FINANCIAL_YEARS)  # other years have no council list to resolve against
+    pairs = pd.DataFrame({"code": code, "year": year})[known_year].drop_duplicates().dropna()
     resolved = {
         (c, y): geography.resolve_council(c, y) for c, y in zip(pairs["code"], pairs["year"])
     }
@@ -176,8 +178,10 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
     )
     has_code = code.notna() & code.ne("")
     reject(~has_code, "ons_code", "no council code; give ons_code (E06…/E08…/E09…/E10…) or cassr_code")
-    reject(has_code & year.notna() & ons_resolved.isna(), "ons_code",
+    reject(has_code & known_year & ons_resolved.isna(), "ons_code",
            "unknown council code for that financial year; see `msp-analysis councils --year YEAR`")
+    reject(year.notna() & (year > geography.FINANCIAL_YEARS[-1]), "concluded_date",
+           f"concluded after {geography.FINANCIAL_YEARS[-1]}, the last year of the council codebook (councils.csv)")
     lookup = pd.concat(
         [geography.councils(y).assign(financial_year=y) for y in year.dropna().unique()
          if y in geography.FINANCIAL_YEARS],

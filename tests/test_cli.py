@@ -1,0 +1,71 @@
+"""The `msp-analysis` command: outputs, exit codes and messages a person can act on."""
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msp_analysis.cli import main
+
+COUNTS = {"2015-16": 152, "2018-19": 152, "2019-20": 151, "2020-21": 151, "2021-22": 152,
+          "2022-23": 152, "2023-24": 153, "2025-26": 153}
+
+
+@pytest.mark.parametrize("year,count", COUNTS.items())
+def test_councils_prints_one_row_per_council(capsys, year, count):
+    assert main(["councils", "--year", year, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == count
+    assert list(rows[0]) == ["ons_code", "cassr_code", "name", "council_type", "region"]
+
+
+def test_councils_filters_by_region(capsys):
+    assert main(["councils", "--year", "2023-24", "--region", "North East"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 12 and {r["region"] for r in rows} == {"North East"}
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("msp-analysis")
+    done = subprocess.run([str(script), "councils", "--year", "2019-20"], capture_output=True, text=True, check=True)
+    assert len(done.stdout.strip().splitlines()) == 1 + 151
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["report", "locality", "--param", "colour=blue", "--out", "x"], "unknown parameter 'colour'"),
+        (["report", "locality", "--param", "locality=Atlantis", "--out", "x"], "locality='Atlantis' is not a council"),
+        (["report", "locality", "--param", "locality=E10000006", "--param", "year=2023-24", "--out", "x"],
+         "is not a council in 2023-24"),
+        (["report", "locality", "--param", "year=2031-32", "--out", "x"], "year='2031-32'"),
+        (["report", "locality", "--param", "novalue", "--out", "x"], "not KEY=VALUE"),
+        (["reports", "locality", "--region", "Narnia", "--out", "x"], "Narnia"),
+        (["clean", "evaluation", "does-not-exist.csv", "--out", "x"], "does-not-exist.csv: no such file"),
+        (["councils", "--year", "1999-00"], "1999-00"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_message(capsys, tmp_path, monkeypatch, argv, expected):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "x").exists(), "nothing is rendered when parameters are invalid"
+
+
+def test_clean_of_an_empty_file_is_unusable(capsys, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["clean", "evaluation", str(empty), "--out", str(tmp_path / "out")]) == 2
+    assert "empty.csv: the file is empty" in capsys.readouterr().err
+
+
+def test_clean_of_a_file_without_required_columns_is_unusable(capsys, tmp_path):
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    assert main(["clean", "evaluation", str(wrong), "--out", str(tmp_path / "out")]) == 2
+    assert "missing column(s) enquiry_id" in capsys.readouterr().err
