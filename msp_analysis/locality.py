@@ -43,6 +43,10 @@ class LocalityPathway:
     def region_name(self) -> str:
         return str(self.comparison.loc[self.comparison["level"] == "region", "name"].iloc[0])
 
+    def styled_table(self):
+        """The display table without its index, every cell HTML-escaped (names come from data)."""
+        return self.display.style.hide(axis="index").format(escape="html")
+
 
 def locality_pathway(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy) -> LocalityPathway:
     """Council, region and England pathway for `year`, with the policy applied for display."""
@@ -58,6 +62,11 @@ def _rate_phrase(pathway: LocalityPathway, level: str, rate: str) -> str | None:
     if pathway.hidden.loc[row, rate] or pd.isna(pathway.comparison.loc[row, rate]):
         return None
     return f"{pathway.comparison.loc[row, rate]:.0f}%"
+
+
+def _with_article(region: str) -> str:
+    """'the North East' but 'London' and 'Yorkshire and the Humber', as people write them."""
+    return region if region in ("London", "Yorkshire and the Humber") else f"the {region}"
 
 
 def headline(pathway: LocalityPathway, year: str) -> str:
@@ -76,7 +85,7 @@ def headline(pathway: LocalityPathway, year: str) -> str:
         sentences.append(
             f"In {year}, {council} of people in {pathway.council_name} who expressed the outcomes they "
             f"wanted from a Section 42 enquiry said those outcomes were fully achieved, compared with "
-            f"{region} in {pathway.region_name} and {england} in England."
+            f"{region} in {_with_article(pathway.region_name)} and {england} in England."
         )
     if asked is not None:
         sentences.append(f"{asked} of concluded Section 42 enquiries asked the person what outcomes they wanted.")
@@ -94,7 +103,7 @@ def notes_markdown(pathway: LocalityPathway, params) -> str:
         f"- **Source:** cleaned record-level enquiries, dataset `{Path(params.data_dir).name}` (`evaluation.parquet`).",
         "- **Definitions:** asked % and expressed % are shares of concluded Section 42 enquiries; achieved "
         "percentages are shares of enquiries where outcomes were expressed (SAC table SG4a).",
-        f"- **{pathway.policy.statement()}**",
+        f"- {pathway.policy.statement()}",
         f"- **Parameters:** council {params.locality}, year {params.year}.",
         f"- **Produced by** msp-analysis {__version__}.",
     ])

@@ -58,7 +58,7 @@ def age_band(age: pd.Series) -> pd.Series:
     """SG1a age band of each age; missing ages give missing bands."""
     bands = pd.Series(pd.NA, index=age.index, dtype="string")
     for low, high, label in AGE_BANDS:
-        bands = bands.mask(age.between(low, high), label)
+        bands = bands.mask(age.between(low, high).fillna(False), label)  # nullable NA is not a band
     return bands
 
 
