@@ -118,10 +118,13 @@ def canonicalise_multi(values: pd.Series, field_name: str) -> tuple[pd.Series, p
     (``Financial/Material Abuse`` stays one label).
     """
     lookup = label_lookup(field_name)
+    markers = unknown_markers()
     order = {label: i for i, label in enumerate(dict.fromkeys(lookup.values()))}
 
     def one(cell: str) -> str | None:
         labels: list[str] = []
+        if normalise_label(cell) in markers:  # "Unknown", "N/K", blank: not known, not wrong
+            return ""
         for part in re.split(r"[;|,]", cell):
             key = normalise_label(part)
             if not key:

@@ -98,16 +98,16 @@ def clean_evaluation(
     out["person_id"] = df["person_id"].astype("string").str.strip()
     out["locality"] = df["locality"].astype("string").str.strip()
 
+    unrecognised_by_field = {}
     for name in LABEL_FIELDS:
-        canonical, unrecognised, _ = canonicalise(df[name], name)
-        reject(unrecognised, name, f"not a recognised {name} label; see the codebook labels.csv")
+        canonical, unrecognised_by_field[name], _ = canonicalise(df[name], name)
+        reject(unrecognised_by_field[name], name, f"not a recognised {name} label; see the codebook labels.csv")
         out[name] = canonical
     risk_types, unrecognised = canonicalise_multi(df["risk_types"], "risk_types")
     reject(unrecognised, "risk_types", "not a recognised risk type (SG2a); separate several with ';'")
     out["risk_types"] = risk_types
-    reject(out["enquiry_type"].isna() & ~df["enquiry_type"].isna(), "enquiry_type",
-           "enquiry type unknown; expected 'Section 42' or 'Other'")
-    reject(df["enquiry_type"].isna(), "enquiry_type", "enquiry type missing; expected 'Section 42' or 'Other'")
+    reject(out["enquiry_type"].isna() & ~unrecognised_by_field["enquiry_type"], "enquiry_type",
+           "enquiry type missing or unknown; expected 'Section 42' or 'Other'")
 
     for name in ["concern_date", "enquiry_start_date", "concluded_date"]:
         parsed = parse_dates(df[name])

@@ -385,3 +385,25 @@ def test_year_after_the_council_codebook_is_rejected_not_a_crash():
 def test_enquiry_may_start_on_or_before_the_day_it_concludes(start):
     result = clean_evaluation(export_with_broken_row(enquiry_start_date=start), source=SOURCE, today=TODAY)
     assert result.rows_rejected == 0
+
+
+@pytest.mark.parametrize(
+    "field,raw,canonical",
+    [("msp_asked", "DK", "Don't Know"), ("lacked_capacity", "DK", "Don't know"), ("msp_asked", "", "Not Recorded")],
+)
+def test_unknown_markers_map_to_the_fields_own_unknown_label(field, raw, canonical):
+    changes = {field: raw}
+    if field == "msp_asked":
+        changes["msp_outcome_achieved"] = ""
+    if field == "lacked_capacity":
+        changes["capacity_support"] = ""
+    result = clean_evaluation(export(enquiry(**changes)), source=SOURCE, today=TODAY)
+    assert result.rows_rejected == 0, result.rejects
+    assert result.clean.loc[0, field] == canonical
+
+
+@pytest.mark.parametrize("marker", ["Unknown", "N/K", "", "-"])
+def test_unknown_risk_type_is_missing_not_rejected(marker):
+    result = clean_evaluation(export(enquiry(risk_types=marker)), source=SOURCE, today=TODAY)
+    assert result.rows_rejected == 0, result.rejects
+    assert pd.isna(result.clean.loc[0, "risk_types"])
