@@ -15,9 +15,6 @@ from msp_analysis import __version__, geography
 from msp_analysis.clean.common import UnusableInputError
 from msp_analysis.config import ParameterError
 
-CLEAN_KINDS = ("evaluation",)
-
-
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs or []:
@@ -47,16 +44,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from msp_analysis.clean import CLEANERS
     from msp_analysis.clean.common import with_source
-    from msp_analysis.clean.evaluation import clean_evaluation
     from msp_analysis.io import read_table, write_clean_outputs
 
-    if args.kind not in CLEAN_KINDS:
-        raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEAN_KINDS)}")
+    import pandas as pd
+
+    if args.kind not in CLEANERS:
+        raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEANERS)}")
     frames = [with_source(read_table(path), str(path)) for path in args.inputs]
-    result = clean_evaluation(pd.concat(frames, ignore_index=True), source=str(args.inputs[0]))
+    result = CLEANERS[args.kind](pd.concat(frames, ignore_index=True), source=str(args.inputs[0]))
     manifest = write_clean_outputs(args.kind, result, args.inputs, args.out)
     print(f"{args.kind}: {manifest['rows_in']:,} rows in, {manifest['rows_clean']:,} clean, "
           f"{manifest['rows_rejected']:,} rejected (see {Path(args.out) / (args.kind + '.rejects.csv')})")

@@ -71,7 +71,8 @@ def match_columns(frame: pd.DataFrame, expected: list[str], source: str) -> pd.D
 
 def reject_lines(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
     """Reject lines for rows of `frame` where `mask` holds, naming `column` and its value."""
-    hit = frame.loc[mask]
+    columns = [SOURCE_FILE, SOURCE_ROW] + ([column] if column in frame else [])
+    hit = frame.loc[mask, columns]
     values = hit[column].astype("string").fillna("") if column in hit else pd.Series("", index=hit.index)
     return pd.DataFrame(
         {
@@ -204,6 +205,12 @@ def parse_financial_year(value: object) -> str | None:
         end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end) + (100 if int(end) < start % 100 else 0)
         return _fy_from_start(start) if end_year == start + 1 else None
     return None
+
+
+def parse_financial_years(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_financial_year`: each distinct spelling is parsed once."""
+    uniques = values.dropna().unique()
+    return values.map(dict(zip(uniques, map(parse_financial_year, uniques)))).astype("string")
 
 
 def financial_year_of_date(date: pd.Timestamp) -> str:

@@ -20,7 +20,7 @@ from msp_analysis.clean.common import (
     financial_years_of,
     match_columns,
     parse_dates,
-    parse_financial_year,
+    parse_financial_years,
     reject_lines,
     with_source,
 )
@@ -123,7 +123,7 @@ def clean_evaluation(
     reject(out["concern_date"] > out["enquiry_start_date"], "concern_date", "concern raised after the enquiry started")
 
     derived_year = financial_years_of(concluded)
-    given_year = df["financial_year"].map(parse_financial_year, na_action="ignore").astype("string")
+    given_year = parse_financial_years(df["financial_year"])
     given_raw = df["financial_year"].astype("string").str.strip()
     reject(given_year.isna() & given_raw.notna() & given_raw.ne(""), "financial_year",
            "not a financial year; expected e.g. 2023-24")
