@@ -43,21 +43,42 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_clean(args: argparse.Namespace) -> int:
-    from msp_analysis.clean import CLEANERS
-    from msp_analysis.clean.common import with_source
-    from msp_analysis.io import read_table, write_clean_outputs
-
+def _clean_inputs(args: argparse.Namespace):
+    """Read every input, apply a column mapping, and run the cleaner of the kind."""
     import pandas as pd
+
+    from msp_analysis.clean import CLEANERS
+    from msp_analysis.clean.common import apply_column_mapping
+    from msp_analysis.io import read_column_mapping, read_table
 
     if args.kind not in CLEANERS:
         raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEANERS)}")
-    frames = [with_source(read_table(path), str(path)) for path in args.inputs]
-    result = CLEANERS[args.kind](pd.concat(frames, ignore_index=True), source=str(args.inputs[0]))
+    mapping = read_column_mapping(args.columns) if args.columns else {}
+    frames = [apply_column_mapping(read_table(path), mapping) for path in args.inputs]
+    options = {"year": args.year} if getattr(args, "year", None) else {}
+    return CLEANERS[args.kind](pd.concat(frames, ignore_index=True), source=str(args.inputs[0]), **options)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from msp_analysis.io import write_clean_outputs
+
+    result = _clean_inputs(args)
     manifest = write_clean_outputs(args.kind, result, args.inputs, args.out)
     print(f"{args.kind}: {manifest['rows_in']:,} rows in, {manifest['rows_clean']:,} clean, "
           f"{manifest['rows_rejected']:,} rejected (see {Path(args.out) / (args.kind + '.rejects.csv')})")
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from msp_analysis.io import neutralise_formulas
+
+    result = _clean_inputs(args)
+    problems = result.rejects.copy()
+    split = problems["reason"].str.split("; ", n=1, expand=True).reindex(columns=[0, 1])
+    problems["reason"], problems["hint"] = split[0], split[1].fillna("")
+    neutralise_formulas(problems).to_csv(sys.stdout, index=False, lineterminator="\n")
+    print(f"{result.rows_in:,} rows checked, {result.rows_rejected:,} would be rejected", file=sys.stderr)
+    return 1 if result.rows_rejected else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -105,11 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 100,000 enquiries")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("clean", help="clean raw files into DIR/KIND.parquet with rejects and a manifest")
-    p.add_argument("kind", choices=["sac", "evaluation", "temperature_check", "la_measures"])
-    p.add_argument("inputs", nargs="+")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_clean)
+    for name, func, help_text in (
+        ("clean", cmd_clean, "clean raw files into DIR/KIND.parquet with rejects and a manifest"),
+        ("validate", cmd_validate, "print every problem in raw files; exit 1 if any row would be rejected"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("kind", choices=["sac", "evaluation", "temperature_check", "la_measures"])
+        p.add_argument("inputs", nargs="+")
+        p.add_argument("--columns", metavar="MAPPING.yaml", help="rename your export's columns: 'theirs: ours'")
+        p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
+        if name == "clean":
+            p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
 
     for name, func, help_text in (("report", cmd_report, "render one report"),
                                   ("reports", cmd_reports, "render a report for every council of a region")):

@@ -6,11 +6,13 @@ crash never leaves a half-written parquet, CSV or report where a user would find
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
 import tempfile
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 from typing import Iterator
 
@@ -33,34 +35,108 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8, UTF-8 with BOM or cp1252), XLSX or ODS file with every cell as text.
+HEADER_SEARCH_ROWS = 50
+DELIMITERS = ",;\t|"
 
-    Text keeps leading zeros of CASSR codes and lets the cleaners decide what is a number.
+
+def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
+    """Read a CSV (UTF-8, UTF-8 with BOM or cp1252), XLSX or ODS table with every cell as text.
+
+    The header row is located automatically (published workbooks open with title rows and
+    notes); ``_source_file`` and ``_source_row`` record where each row came from, as a person
+    would find it in a spreadsheet. Text keeps leading zeros and lets cleaners decide what is
+    a number. Fully blank rows are not data and are skipped.
     """
     path = Path(path)
     if not path.is_file():
         raise UnusableInputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise UnusableInputError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".ods"):
-            return pd.read_excel(path, dtype=str, keep_default_na=False, engine="odf" if suffix == ".ods" else None)
-        raw = path.read_bytes()
-        if not raw.strip():
-            raise UnusableInputError(f"{path}: the file is empty")
-        for encoding in ENCODINGS:
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        from io import StringIO
-
-        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+            grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, keep_default_na=False,
+                                 engine="odf" if suffix == ".ods" else "openpyxl")
+            return _frame_from_grid(grid.fillna("").astype(str).values.tolist(), path)
+        return _read_csv(path)
     except UnusableInputError:
         raise
-    except Exception as error:  # pandas/openpyxl errors become one message naming the file
+    except Exception as error:  # pandas/openpyxl/odf errors become one message naming the file
         raise UnusableInputError(f"{path}: cannot be read as a table ({type(error).__name__}: {error})") from None
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw[:4096]:
+        raise UnusableInputError(f"{path}: not a text table (binary content); export it as CSV, XLSX or ODS")
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text = _decode(path.read_bytes(), path)
+    head = text.splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter = max(DELIMITERS, key=lambda d: max((line.count(d) for line in head), default=0))
+    rows = list(csv.reader(head, delimiter=delimiter))
+    header_index, header = _locate_header(rows, path)
+    frame = pd.read_csv(StringIO(text), sep=delimiter, skiprows=header_index + 1, header=None, names=header,
+                        dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False,
+                        on_bad_lines="error", engine="c")
+    return _finish(frame, path, first_row=header_index + 2)
+
+
+def _frame_from_grid(grid: list[list[str]], path: Path) -> pd.DataFrame:
+    header_index, header = _locate_header(grid[:HEADER_SEARCH_ROWS], path)
+    body = [row[: len(header)] + [""] * (len(header) - len(row)) for row in grid[header_index + 1:]]
+    return _finish(pd.DataFrame(body, columns=header, dtype=str), path, first_row=header_index + 2)
+
+
+def _finish(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
+    frame = frame.fillna("")
+    empty_unnamed = [c for c in frame.columns if str(c).startswith("unnamed_") and frame[c].str.strip().eq("").all()]
+    frame = frame.drop(columns=empty_unnamed)
+    frame.insert(len(frame.columns), "_source_row", range(first_row, first_row + len(frame)))
+    frame.insert(len(frame.columns), "_source_file", str(path))
+    data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
+    blank = frame[data_columns].apply(lambda column: column.str.strip().eq("")).all(axis=1)
+    return frame.loc[~blank].reset_index(drop=True)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def _locate_header(rows: list[list[str]], path: Path) -> tuple[int, list[str]]:
+    """Index and names of the header: the first wide row of mostly text. A row of group titles
+    directly above it (merged cells; not a title starting in column A) is folded into the names."""
+    filled = [[c.strip() for c in row] for row in rows]
+    widths = [sum(bool(c) for c in row) for row in filled]
+    if not widths or max(widths) == 0:
+        raise UnusableInputError(f"{path}: no table found (the first {HEADER_SEARCH_ROWS} rows are blank)")
+    widest = max(widths)
+    for index, row in enumerate(filled):
+        cells = [c for c in row if c]
+        if len(cells) >= max(1, 0.6 * widest) and sum(not _is_number(c) for c in cells) >= 0.6 * len(cells):
+            break
+    else:
+        raise UnusableInputError(f"{path}: no header row found; the first row should name the columns")
+    names = list(filled[index])
+    above = filled[index - 1] if index > 0 else []
+    is_group_row = widths[index - 1] >= 2 or (widths[index - 1] == 1 and not above[0]) if index > 0 else False
+    if is_group_row and widths[index - 1] < widths[index]:
+        group = ""
+        for position, title in enumerate(filled[index - 1] + [""] * (len(names) - len(filled[index - 1]))):
+            group = title or group
+            if group and position < len(names) and names[position] and group != names[position]:
+                names[position] = f"{group} {names[position]}"
+    return index, [name or f"unnamed_{position + 1}" for position, name in enumerate(names)]
 
 
 @contextmanager
@@ -129,3 +205,16 @@ def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {data_dir}` first")
     return pd.read_parquet(path)
+
+
+def read_column_mapping(path: str | Path) -> dict[str, str]:
+    """Read a council's ``their column: our column`` YAML mapping (safe_load only)."""
+    import yaml
+
+    try:
+        mapping = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise UnusableInputError(f"{path}: cannot read the column mapping ({error})") from None
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise UnusableInputError(f"{path}: a column mapping is lines of 'their column name: our column name'")
+    return mapping

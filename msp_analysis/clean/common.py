@@ -69,6 +69,13 @@ def match_columns(frame: pd.DataFrame, expected: list[str], source: str) -> pd.D
     return frame
 
 
+def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """Rename a council's own export columns to ours; names match case/space/punctuation-insensitively."""
+    wanted = {normalise_column_name(theirs): ours for theirs, ours in mapping.items()}
+    return frame.rename(columns={c: wanted[normalise_column_name(c)] for c in frame.columns
+                                 if normalise_column_name(c) in wanted})
+
+
 def reject_lines(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
     """Reject lines for rows of `frame` where `mask` holds, naming `column` and its value."""
     columns = [SOURCE_FILE, SOURCE_ROW] + ([column] if column in frame else [])
