@@ -81,6 +81,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if result.rows_rejected else 0
 
 
+def cmd_data_dictionary(args: argparse.Namespace) -> int:
+    from msp_analysis.io import write_text
+    from msp_analysis.schemas import data_dictionary
+
+    write_text(args.out, data_dictionary())
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from msp_analysis.reports import render_reports, validate_parameters
 
@@ -138,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "clean":
             p.add_argument("--out", required=True)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("data-dictionary", help="write the data dictionary generated from the schemas")
+    p.add_argument("--out", default="docs/data_dictionary.md")
+    p.set_defaults(func=cmd_data_dictionary)
 
     for name, func, help_text in (("report", cmd_report, "render one report"),
                                   ("reports", cmd_reports, "render a report for every council of a region")):

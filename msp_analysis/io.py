@@ -20,9 +20,9 @@ import pandas as pd
 
 from msp_analysis import __version__
 from msp_analysis.clean.common import CleanResult, UnusableInputError
+from msp_analysis.schemas import SCHEMA_VERSION
 
 ENCODINGS = ("utf-8-sig", "cp1252")
-SCHEMA_VERSION = "1"
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 

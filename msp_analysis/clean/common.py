@@ -26,16 +26,23 @@ class UnusableInputError(ValueError):
 
 @dataclass
 class CleanResult:
-    """Clean rows, one reject line per problem, and the count of rows that came in."""
+    """Clean rows, one reject line per problem, and the count of rows that came in.
+
+    `rows_kept` is for cleaners whose output is not one row per input row (the long
+    temperature-check frame has one row per answer): it counts the input rows kept, so
+    reconciliation stays at the level of input rows. Left as None, it is ``len(clean)``.
+    """
 
     clean: pd.DataFrame
     rejects: pd.DataFrame
     rows_in: int
     rows_rejected: int = field(default=0)
+    rows_kept: int | None = field(default=None)
 
     @property
     def rows_clean(self) -> int:
-        return len(self.clean)
+        """Input rows kept: ``rows_kept`` when the cleaner reshapes its output, else ``len(clean)``."""
+        return len(self.clean) if self.rows_kept is None else self.rows_kept
 
     def reconciles(self) -> bool:
         """True when no row was lost: rows in = rows kept + rows rejected."""
