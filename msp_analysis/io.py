@@ -6,6 +6,7 @@ crash never leaves a half-written parquet, CSV or report where a user would find
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -65,26 +66,33 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
         raise UnusableInputError(f"{path}: cannot be read as a table ({type(error).__name__}: {error})") from None
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    if b"\x00" in raw[:4096]:
-        raise UnusableInputError(f"{path}: not a text table (binary content); export it as CSV, XLSX or ODS")
-    for encoding in ENCODINGS:
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else cp1252."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+        if b"\x00" in head:
+            raise UnusableInputError(f"{path}: not a text table (binary content); export it as CSV, XLSX or ODS")
+        decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            return raw.decode(encoding)
+            decoder.decode(head)
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
+            return "cp1252"
+    return "utf-8-sig"
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    text = _decode(path.read_bytes(), path)
-    head = text.splitlines()[:HEADER_SEARCH_ROWS]
+    encoding = _detect_encoding(path)
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        head = [line for _, line in zip(range(HEADER_SEARCH_ROWS), handle)]
     delimiter = max(DELIMITERS, key=lambda d: max((line.count(d) for line in head), default=0))
     rows = list(csv.reader(head, delimiter=delimiter))
     header_index, header = _locate_header(rows, path)
-    frame = pd.read_csv(StringIO(text), sep=delimiter, skiprows=header_index + 1, header=None, names=header,
+    frame = pd.read_csv(path, sep=delimiter, skiprows=header_index + 1, header=None, names=header,
                         dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False,
-                        on_bad_lines="error", engine="c")
+                        encoding=encoding, encoding_errors="replace", on_bad_lines="error", engine="c")
     return _finish(frame, path, first_row=header_index + 2)
 
 
@@ -101,8 +109,9 @@ def _finish(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
     frame.insert(len(frame.columns), "_source_row", range(first_row, first_row + len(frame)))
     frame.insert(len(frame.columns), "_source_file", str(path))
     data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
-    blank = frame[data_columns].apply(lambda column: column.str.strip().eq("")).all(axis=1)
-    return frame.loc[~blank].reset_index(drop=True)
+    candidates = frame.index[frame[data_columns[0]].eq("")] if data_columns else frame.index
+    blank = candidates[frame.loc[candidates, data_columns].apply(lambda c: c.str.strip().eq("")).all(axis=1)]
+    return frame.drop(index=blank).reset_index(drop=True) if len(blank) else frame
 
 
 def _is_number(cell: str) -> bool:

@@ -83,11 +83,16 @@ def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.Dat
                                  if normalise_column_name(c) in wanted})
 
 
-def reject_lines(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> pd.DataFrame:
-    """Reject lines for rows of `frame` where `mask` holds, naming `column` and its value."""
+def reject_lines(frame: pd.DataFrame, mask, column: str, reason: str | pd.Series) -> pd.DataFrame:
+    """Reject lines for rows of `frame` where `mask` holds, naming `column`, its value and why.
+
+    `reason` is one text, or a Series aligned with `frame` when each row has its own.
+    """
     columns = [SOURCE_FILE, SOURCE_ROW] + ([column] if column in frame else [])
     hit = frame.loc[mask, columns]
     values = hit[column].astype("string").fillna("") if column in hit else pd.Series("", index=hit.index)
+    if isinstance(reason, pd.Series):
+        reason = reason[mask].astype(str).to_numpy()
     return pd.DataFrame(
         {
             "file": hit[SOURCE_FILE].astype(str),
@@ -99,6 +104,25 @@ def reject_lines(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str)
     )
 
 
+def _broadcast(codes: np.ndarray, per_unique: pd.Series, index: pd.Index, dtype: str) -> pd.Series:
+    """Spread results computed per distinct value back to every row (code -1 = missing)."""
+    per_unique = pd.Series(per_unique).astype(dtype)
+    if len(per_unique) == 0:
+        return pd.Series(pd.NA, index=index, dtype=dtype)
+    out = per_unique.take(np.where(codes < 0, 0, codes)).set_axis(index)
+    return out.mask(codes < 0) if (codes < 0).any() else out
+
+
+def map_unique(values: pd.Series, transform, dtype: str = "string") -> pd.Series:
+    """Apply `transform` (Series of distinct values -> Series of results) once per distinct value.
+
+    Exports repeat a few thousand distinct labels, dates and codes across a million rows, so
+    parsing the distinct values and broadcasting them back is the fast path of every cleaner.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _broadcast(codes, transform(pd.Series(uniques, dtype=object)), values.index, dtype)
+
+
 def canonicalise(values: pd.Series, field_name: str) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Map raw labels of `field_name` to canonical SAC labels.
 
@@ -108,16 +132,13 @@ def canonicalise(values: pd.Series, field_name: str) -> tuple[pd.Series, pd.Seri
     lookup = label_lookup(field_name)
     markers = unknown_markers()
     unknown_label = field_info(field_name)["unknown_label"] or pd.NA
-    text = values.astype("string").fillna("")
-    uniques = pd.Series(text.unique())
-    keys = uniques.map(normalise_label)
+    codes, uniques = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=True)
+    keys = pd.Series(uniques, dtype=object).map(normalise_label)
     mapped = keys.map(lookup)
     is_marker = mapped.isna() & keys.isin(markers.keys())
     mapped = mapped.where(~is_marker, unknown_label)
-    by_raw_value = dict(zip(uniques, mapped))
-    marker_values = set(uniques[is_marker])
-    canonical = text.map(by_raw_value).astype("string")
-    unknown = text.isin(marker_values)
+    canonical = _broadcast(codes, mapped, values.index, "string")
+    unknown = _broadcast(codes, is_marker, values.index, "boolean").fillna(False).astype(bool)
     unrecognised = canonical.isna() & ~unknown
     return canonical, unrecognised, unknown
 
@@ -156,8 +177,7 @@ def canonicalise_multi(values: pd.Series, field_name: str) -> tuple[pd.Series, p
         return MULTI_SEPARATOR.join(sorted(set(labels), key=order.__getitem__))
 
     text = values.astype("string").fillna("")
-    mapping = {cell: one(cell) for cell in text.unique()}
-    canonical = text.map(mapping).astype("string")
+    canonical = map_unique(text, lambda uniques: uniques.map(one, na_action="ignore"))
     unrecognised = canonical.isna()
     return canonical.replace("", pd.NA), unrecognised
 
@@ -223,8 +243,7 @@ def parse_financial_year(value: object) -> str | None:
 
 def parse_financial_years(values: pd.Series) -> pd.Series:
     """Vectorised :func:`parse_financial_year`: each distinct spelling is parsed once."""
-    uniques = values.dropna().unique()
-    return values.map(dict(zip(uniques, map(parse_financial_year, uniques)))).astype("string")
+    return map_unique(values, lambda uniques: uniques.map(parse_financial_year))
 
 
 def financial_year_of_date(date: pd.Timestamp) -> str:
@@ -243,7 +262,10 @@ def financial_years_of(dates: pd.Series) -> pd.Series:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """Parse ISO (``2023-05-01``) and UK (``01/05/2023``) dates; anything else becomes NaT."""
-    text = values.astype("string").str.strip()
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    uk = pd.to_datetime(text.where(iso.isna()), format="%d/%m/%Y", errors="coerce")
-    return iso.fillna(uk)
+    def parse(uniques: pd.Series) -> pd.Series:
+        text = uniques.astype("string").str.strip()
+        iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        uk = pd.to_datetime(text.where(iso.isna()), format="%d/%m/%Y", errors="coerce")
+        return iso.fillna(uk)
+
+    return map_unique(values, parse, dtype="datetime64[us]")

@@ -8,6 +8,7 @@ so that nothing is dropped silently.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from msp_analysis import geography
@@ -18,6 +19,7 @@ from msp_analysis.clean.common import (
     canonicalise,
     canonicalise_multi,
     financial_years_of,
+    map_unique,
     match_columns,
     parse_dates,
     parse_financial_years,
@@ -79,21 +81,22 @@ def clean_evaluation(
         if optional not in df:
             df[optional] = pd.NA
     problems: list[pd.DataFrame] = []
+    rejected = np.zeros(len(df), dtype=bool)
 
-    def reject(mask: pd.Series, column: str, reason: str) -> None:
+    def reject(mask: pd.Series, column: str, reason: str | pd.Series) -> None:
+        mask = mask.fillna(False).to_numpy(dtype=bool)
         if mask.any():
-            problems.append(reject_lines(df, mask.fillna(False), column, reason))
+            problems.append(reject_lines(df, mask, column, reason))
+            rejected[mask] = True
 
     out = pd.DataFrame(index=df.index)
     ids = df["enquiry_id"].astype("string").str.strip()
     reject(ids.isna() | ids.eq(""), "enquiry_id", "enquiry_id is blank; every enquiry needs its own ID")
-    first_row = df[SOURCE_ROW].groupby(ids).transform("min")
     duplicate = ids.duplicated(keep="first") & ids.notna() & ids.ne("")
     if duplicate.any():
-        for row_first, idx in df.loc[duplicate].groupby(first_row[duplicate]).groups.items():
-            mask = pd.Series(False, index=df.index)
-            mask.loc[idx] = True
-            reject(mask, "enquiry_id", f"duplicate enquiry_id; first seen at row {row_first}")
+        firsts = df.loc[~duplicate & ids.isin(ids[duplicate]), SOURCE_ROW].set_axis(ids[~duplicate & ids.isin(ids[duplicate])])
+        reason = "duplicate enquiry_id; first seen at row " + ids.map(firsts).astype("string")
+        reject(duplicate, "enquiry_id", reason)
     out["enquiry_id"] = ids
     out["person_id"] = df["person_id"].astype("string").str.strip()
     out["locality"] = df["locality"].astype("string").str.strip()
@@ -133,7 +136,7 @@ def clean_evaluation(
 
     out = out.join(_resolve_councils(df, derived_year, reject))
 
-    age = pd.to_numeric(df["age"], errors="coerce")
+    age = map_unique(df["age"], lambda uniques: pd.to_numeric(uniques, errors="coerce"), dtype="Float64")
     reject(age.isna() & df["age"].notna() & df["age"].astype("string").str.strip().ne(""), "age", "age is not a number")
     reject(age < 18, "age", "age under 18; adult safeguarding covers people aged 18 and over")
     reject(age > 120, "age", "age over 120; check the date of birth")
@@ -157,10 +160,8 @@ def clean_evaluation(
 
     rejects = pd.concat(problems, ignore_index=True) if problems else reject_lines(df, df.index < 0, "", "")
     rejects = rejects.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
-    rejected_rows = df.index[df.set_index([SOURCE_FILE, SOURCE_ROW]).index.isin(
-        pd.MultiIndex.from_frame(rejects[["file", "row"]]))]
-    clean = out.drop(index=rejected_rows)[OUTPUT_COLUMNS].reset_index(drop=True)
-    return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=len(rejected_rows))
+    clean = out.loc[~rejected, OUTPUT_COLUMNS].reset_index(drop=True)
+    return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=int(rejected.sum()))
 
 
 def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame:
@@ -169,30 +170,29 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
     cassr = df["cassr_code"].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
     code = ons.where(ons.notna() & ons.ne(""), cassr)
     known_year = year.isin(geography.FINANCIAL_YEARS)  # other years have no council list to resolve against
-    pairs = pd.DataFrame({"code": code, "year": year})[known_year].drop_duplicates().dropna()
-    resolved = {
-        (c, y): geography.resolve_council(c, y) for c, y in zip(pairs["code"], pairs["year"])
-    }
-    ons_resolved = pd.Series(
-        [resolved.get((c, y)) for c, y in zip(code, year)], index=df.index, dtype="string"
-    )
+    key = code.fillna("") + "|" + year.fillna("")
+    ons_resolved = map_unique(key.where(known_year), lambda keys: keys.map(
+        lambda k: geography.resolve_council(*k.split("|", 1))))
     has_code = code.notna() & code.ne("")
+    both = has_code & ons.ne("") & cassr.notna() & cassr.ne("") & known_year
+    by_cassr = map_unique((cassr + "|" + year.fillna("")).where(both), lambda keys: keys.map(
+        lambda k: geography.resolve_council(*k.split("|", 1))))
+    reject(both & ons_resolved.notna() & by_cassr.notna() & ons_resolved.ne(by_cassr), "cassr_code",
+           "ons_code and cassr_code name different councils; correct one of them")
     reject(~has_code, "ons_code", "no council code; give ons_code (E06…/E08…/E09…/E10…) or cassr_code")
     reject(has_code & known_year & ons_resolved.isna(), "ons_code",
            "unknown council code for that financial year; see `msp-analysis councils --year YEAR`")
     reject(year.notna() & (year > geography.FINANCIAL_YEARS[-1]), "concluded_date",
            f"concluded after {geography.FINANCIAL_YEARS[-1]}, the last year of the council codebook (councils.csv)")
-    lookup = pd.concat(
-        [geography.councils(y).assign(financial_year=y) for y in year.dropna().unique()
-         if y in geography.FINANCIAL_YEARS],
-        ignore_index=True,
-    ) if year.notna().any() else pd.DataFrame(columns=["ons_code", "financial_year", "cassr_code", "name", "region"])
-    keyed = pd.DataFrame({"ons_code": ons_resolved, "financial_year": year})
-    merged = keyed.merge(lookup, on=["ons_code", "financial_year"], how="left")
-    merged.index = df.index
+    years = [y for y in year.dropna().unique() if y in geography.FINANCIAL_YEARS]
+    table = pd.concat(
+        [geography.councils(y).assign(key=lambda d, y=y: d["ons_code"] + "|" + y) for y in years]
+        or [pd.DataFrame(columns=["key", "cassr_code", "name", "region"])]
+    ).set_index("key")
+    found = table.reindex((ons_resolved.fillna("") + "|" + year.fillna("")).to_numpy())
     return pd.DataFrame({
         "ons_code": ons_resolved,
-        "cassr_code": merged["cassr_code"].astype("string"),
-        "council_name": merged["name"].astype("string"),
-        "region": merged["region"].astype("string"),
-    })
+        "cassr_code": found["cassr_code"].astype("string").to_numpy(),
+        "council_name": found["name"].astype("string").to_numpy(),
+        "region": found["region"].astype("string").to_numpy(),
+    }, index=df.index)

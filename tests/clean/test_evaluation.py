@@ -407,3 +407,9 @@ def test_unknown_risk_type_is_missing_not_rejected(marker):
     result = clean_evaluation(export(enquiry(risk_types=marker)), source=SOURCE, today=TODAY)
     assert result.rows_rejected == 0, result.rejects
     assert pd.isna(result.clean.loc[0, "risk_types"])
+
+
+def test_ons_and_cassr_codes_naming_different_councils_are_rejected():
+    result = clean_evaluation(export(enquiry(ons_code="E08000025", cassr_code="116")), source=SOURCE, today=TODAY)
+    assert result.rows_rejected == 1
+    assert "name different councils" in result.rejects.loc[0, "reason"] and result.rejects.loc[0, "column"] == "cassr_code"
