@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 from contextlib import contextmanager
-from io import StringIO
 from pathlib import Path
 from typing import Iterator
 
@@ -199,6 +198,8 @@ def write_clean_outputs(kind: str, result: CleanResult, inputs: list[str | Path]
         "rows_in": result.rows_in,
         "rows_clean": result.rows_clean,
         "rows_rejected": result.rows_rejected,
+        "rows_folded": result.rows_filtered,
+        "folded_reasons": result.filter_reasons,
         "reject_lines": len(result.rejects),
         "reconciles": result.reconciles(),
         "schema_version": SCHEMA_VERSION,

@@ -6,9 +6,15 @@
 
 from msp_analysis.clean.common import CleanResult, UnusableInputError
 from msp_analysis.clean.evaluation import clean_evaluation
+from msp_analysis.clean.la_measures import clean_la_measures
+from msp_analysis.clean.sac import clean_sac
+from msp_analysis.clean.temperature_check import clean_temperature_check
 
 CLEANERS = {
     "evaluation": clean_evaluation,
+    "la_measures": clean_la_measures,
+    "sac": clean_sac,
+    "temperature_check": clean_temperature_check,
 }
 
 __all__ = ["CLEANERS", "CleanResult", "UnusableInputError", "clean_evaluation"]

@@ -31,6 +31,8 @@ class CleanResult:
     `rows_kept` is for cleaners whose output is not one row per input row (the long
     temperature-check frame has one row per answer): it counts the input rows kept, so
     reconciliation stays at the level of input rows. Left as None, it is ``len(clean)``.
+    `rows_filtered` counts input rows folded into another clean row (a published numerator
+    row placed beside its outcome), with their reasons in `filter_reasons`.
     """
 
     clean: pd.DataFrame
@@ -38,6 +40,8 @@ class CleanResult:
     rows_in: int
     rows_rejected: int = field(default=0)
     rows_kept: int | None = field(default=None)
+    rows_filtered: int = field(default=0)
+    filter_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_clean(self) -> int:
@@ -45,8 +49,8 @@ class CleanResult:
         return len(self.clean) if self.rows_kept is None else self.rows_kept
 
     def reconciles(self) -> bool:
-        """True when no row was lost: rows in = rows kept + rows rejected."""
-        return self.rows_in == self.rows_clean + self.rows_rejected
+        """True when no row was lost: rows in = rows kept + rows rejected (+ rows folded)."""
+        return self.rows_in == self.rows_clean + self.rows_rejected + self.rows_filtered
 
 
 def with_source(frame: pd.DataFrame, source: str, first_row: int = 2) -> pd.DataFrame:

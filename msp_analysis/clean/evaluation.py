@@ -13,7 +13,6 @@ import pandas as pd
 
 from msp_analysis import geography
 from msp_analysis.clean.common import (
-    SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
     canonicalise,
@@ -49,6 +48,9 @@ OUTPUT_COLUMNS = [
     "risk_location", "risk_source", "risk_assessment_outcome", "risk_outcome",
     "lacked_capacity", "capacity_support", "msp_asked", "msp_outcome_achieved",
 ]
+DATE_COLUMNS = ("concern_date", "enquiry_start_date", "concluded_date")
+OUTPUT_DTYPES = {c: "datetime64[us]" if c in DATE_COLUMNS else "Int64" if c == "age" else "string"
+                 for c in OUTPUT_COLUMNS}
 EXPRESSED = "Yes they were asked and outcomes were expressed"
 ACTION_ON_RISK = "Risk identified and action taken"
 LACKED_CAPACITY = "Yes, they lacked capacity"
@@ -112,7 +114,7 @@ def clean_evaluation(
     reject(out["enquiry_type"].isna() & ~unrecognised_by_field["enquiry_type"], "enquiry_type",
            "enquiry type missing or unknown; expected 'Section 42' or 'Other'")
 
-    for name in ["concern_date", "enquiry_start_date", "concluded_date"]:
+    for name in DATE_COLUMNS:
         parsed = parse_dates(df[name])
         reject(parsed.isna() & df[name].notna() & df[name].astype("string").str.strip().ne(""), name,
                "not a date; expected YYYY-MM-DD or DD/MM/YYYY")
@@ -160,7 +162,7 @@ def clean_evaluation(
 
     rejects = pd.concat(problems, ignore_index=True) if problems else reject_lines(df, df.index < 0, "", "")
     rejects = rejects.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
-    clean = out.loc[~rejected, OUTPUT_COLUMNS].reset_index(drop=True)
+    clean = out.loc[~rejected, OUTPUT_COLUMNS].reset_index(drop=True).astype(OUTPUT_DTYPES)
     return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=int(rejected.sum()))
 
 

@@ -63,10 +63,14 @@ def unknown_markers() -> dict[str, str]:
     return lookup
 
 
+@lru_cache(maxsize=None)
+def _field_table() -> dict[str, dict[str, str]]:
+    return _read("fields.csv").set_index("field").to_dict(orient="index")
+
+
 def field_info(field: str) -> dict[str, str]:
     """The row of ``fields.csv`` for `field` (unknown label, multi-valued flag)."""
-    fields = _read("fields.csv").set_index("field")
-    return fields.loc[field].to_dict()
+    return dict(_field_table()[field])
 
 
 def instrument() -> pd.DataFrame:
