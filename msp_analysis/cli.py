@@ -81,6 +81,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if result.rows_rejected else 0
 
 
+def cmd_msp_rates(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from msp_analysis.clean.sac import msp_rates_csv
+
+    path = Path(args.clean_sac)
+    if not path.is_file():
+        raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean sac FILE --out DIR`")
+    sys.stdout.write(msp_rates_csv(pd.read_parquet(path)))
+    return 0
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from msp_analysis.power import power_json
+
+    result = power_json(args.councils, args.enquiries_per_council, args.icc, args.odds_ratio, simulate=args.simulate)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def cmd_data_dictionary(args: argparse.Namespace) -> int:
     from msp_analysis.io import write_text
     from msp_analysis.schemas import data_dictionary
@@ -90,31 +110,40 @@ def cmd_data_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor(args: argparse.Namespace):
+    """A Dask cluster's executor when --scheduler is given, else None (local warm kernels)."""
+    if not getattr(args, "scheduler", None):
+        return None
+    from dask.distributed import Client
+
+    return Client(args.scheduler, timeout="20s").get_executor()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from msp_analysis.reports import render_reports, validate_parameters
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
-    return _finish(render_reports(args.notebook, [params], args.out), args.out)
+    return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force, quiet=args.quiet),
+                   args.out)
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
     from msp_analysis.reports import region_parameters, render_reports
 
     raw = _parse_params(args.param)
-    if args.all:
-        year = geography.FINANCIAL_YEARS[-1] if "year" not in raw else raw["year"]
-        regions = geography.councils(str(year))["region"].unique() if year in geography.FINANCIAL_YEARS else [None]
-        params_list = [p for region in regions for p in region_parameters(args.notebook, region, raw)]
-    else:
-        params_list = region_parameters(args.notebook, args.region, raw)
-    return _finish(render_reports(args.notebook, params_list, args.out), args.out)
+    params_list = region_parameters(args.notebook, None if args.all else args.region, raw)
+    outcomes = render_reports(args.notebook, params_list, args.out, jobs=args.jobs, executor=_executor(args),
+                              force=args.force, quiet=args.quiet)
+    return _finish(outcomes, args.out)
 
 
 def _finish(outcomes: list, out: str) -> int:
-    failed = [o for o in outcomes if o.status != "ok"]
+    failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"FAILED {outcome.name}: {outcome.error} (executed notebook kept at {outcome.notebook_path})", file=sys.stderr)
-    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports rendered; index: {Path(out) / 'index.html'}")
+    cached = sum(o.status == "cached" for o in outcomes)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports ready ({cached} unchanged); "
+          f"index: {Path(out) / 'index.html'}")
     return 1 if failed else 0
 
 
@@ -148,6 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", required=True)
         p.set_defaults(func=func)
 
+    p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
+    p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET")
+    p.add_argument("--format", choices=["csv"], default="csv")
+    p.set_defaults(func=cmd_msp_rates)
+
+    p = sub.add_parser("power", help="power of a planned temperature check to detect a culture effect")
+    p.add_argument("--councils", type=int, required=True)
+    p.add_argument("--enquiries-per-council", type=int, required=True)
+    p.add_argument("--icc", type=float, required=True, help="intra-council correlation (latent logit scale)")
+    p.add_argument("--odds-ratio", type=float, required=True, help="odds ratio per SD of the culture indicator")
+    p.add_argument("--simulate", action="store_true", help="also estimate power by simulation")
+    p.add_argument("--format", choices=["json"], default="json")
+    p.set_defaults(func=cmd_power)
+
     p = sub.add_parser("data-dictionary", help="write the data dictionary generated from the schemas")
     p.add_argument("--out", default="docs/data_dictionary.md")
     p.set_defaults(func=cmd_data_dictionary)
@@ -158,10 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("notebook", help="notebook name, e.g. locality")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
         p.add_argument("--out", required=True)
+        p.add_argument("--force", action="store_true", help="render even when nothing changed")
+        p.add_argument("--quiet", action="store_true", help="no progress bar (for CI)")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
             scope.add_argument("--all", action="store_true", help="every council in England")
             scope.add_argument("--region", help="every council of this ADASS region")
+            p.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: cores)")
+            p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster")
         p.set_defaults(func=func)
     return parser
 

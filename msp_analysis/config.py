@@ -74,6 +74,10 @@ class LocalityReportParams:
         """Values papermill injects into the notebook."""
         return asdict(self)
 
+    def input_files(self) -> list[Path]:
+        """Files the report reads: their sha256 decides whether a cached report is still current."""
+        return [Path(self.data_dir) / "evaluation.parquet"]
+
     def report_name(self) -> str:
         """File stem of the rendered report."""
         return f"locality_{self.locality}_{self.year}"

@@ -209,12 +209,26 @@ def write_clean_outputs(kind: str, result: CleanResult, inputs: list[str | Path]
     return manifest
 
 
+_CLEAN_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
 def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
-    """Read DIR/KIND.parquet written by ``msp-analysis clean``; a missing file is a clear error."""
+    """Read DIR/KIND.parquet written by ``msp-analysis clean``; a missing file is a clear error.
+
+    Frames are cached by file identity (path, size, modification time) so that a warm kernel
+    rendering report after report reads each file once; pandas' copy-on-write keeps the
+    cached frame safe from a caller that modifies what it got.
+    """
     path = Path(data_dir) / f"{kind}.parquet"
     if not path.is_file():
         raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {data_dir}` first")
-    return pd.read_parquet(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _CLEAN_CACHE:
+        if len(_CLEAN_CACHE) >= 8:
+            _CLEAN_CACHE.clear()
+        _CLEAN_CACHE[key] = pd.read_parquet(path)
+    return _CLEAN_CACHE[key]
 
 
 def read_column_mapping(path: str | Path) -> dict[str, str]:

@@ -45,7 +45,7 @@ class LocalityPathway:
 
     def styled_table(self):
         """The display table without its index, every cell HTML-escaped (names come from data)."""
-        return self.display.style.hide(axis="index").format(escape="html")
+        return self.display.style.hide(axis="index").format(escape="html").set_uuid("msp-pathway")
 
 
 def locality_pathway(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy) -> LocalityPathway:

@@ -1,18 +1,31 @@
-"""Run parameterised notebooks with papermill and export them as self-contained HTML reports.
+"""Render parameterised notebooks as self-contained HTML reports, fast and incrementally.
 
-Each report is executed in the project's own Jupyter kernel, exported with nbconvert with
-input code, prompts, the parameters cell and stderr removed, and written atomically. A
-failing report keeps its executed notebook for diagnosis and does not stop the others;
-``index.html`` lists every report with its status.
+A naive loop of ``papermill.execute_notebook`` pays a kernel start and the pandas /
+statsmodels / seaborn imports for every report. Here each worker keeps one *warm* Jupyter
+kernel (started once, heavy imports paid once) and runs report after report in it through
+papermill, resetting the kernel between reports (figures closed, matplotlib settings
+restored, user namespace cleared) so that a report renders the same whether it ran alone
+or after others. Data read by the library is cached inside the kernel, so shared work
+(loading, national aggregates) is done once per worker rather than once per report.
+
+Reports whose inputs have not changed are skipped (a cache keyed on the notebook, the
+parameters, the sha256 of every input file and the package version). Every file is written
+atomically, so an interrupted run leaves no partial report and a rerun resumes.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import html
+import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -20,15 +33,22 @@ from typing import Iterable, Mapping
 import nbformat
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
 
 from msp_analysis import __version__, geography
 from msp_analysis.config import KERNEL_NAME, NOTEBOOK_DIR, LocalityReportParams, ParameterError
-from msp_analysis.io import write_text
+from msp_analysis.io import sha256_of, write_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 NOTEBOOKS = {"locality": ("locality_report.ipynb", LocalityReportParams)}
+CACHE_DIR = ".msp-cache"
+ENGINE = "msp-warm"
+WARM_UP = "import msp_analysis.kernel_state as _state\n_state.warm_up()\n%reset -f"
+RESET = "import msp_analysis.kernel_state as _state\n_state.reset()\n%reset -f"
 
 
 @dataclass
@@ -37,10 +57,27 @@ class ReportOutcome:
 
     name: str
     title: str
-    status: str
+    status: str  # "ok", "cached" or "failed"
     html_path: Path | None = None
     notebook_path: Path | None = None
     error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """Everything a worker needs to render one report; plain data so any executor can ship it."""
+
+    notebook: str
+    parameters: dict
+    name: str
+    title: str
+    out_dir: str
+    kernel_name: str = KERNEL_NAME
+    cwd: str = field(default_factory=os.getcwd)
+
+
+# --- parameters -----------------------------------------------------------------------------
 
 
 def validate_parameters(notebook: str, raw: Mapping[str, object]):
@@ -50,8 +87,8 @@ def validate_parameters(notebook: str, raw: Mapping[str, object]):
     return NOTEBOOKS[notebook][1].validate(raw)
 
 
-def region_parameters(notebook: str, region: str, raw: Mapping[str, object]) -> list:
-    """One validated parameter set per council of `region` in the year given in `raw`."""
+def region_parameters(notebook: str, region: str | None, raw: Mapping[str, object]) -> list:
+    """One validated parameter set per council of `region` (None: all of England) in the year of `raw`."""
     base = validate_parameters(notebook, raw)
     try:
         codes = geography.councils(base.year, region)["ons_code"]
@@ -69,6 +106,98 @@ def require_kernel(kernel_name: str = KERNEL_NAME) -> None:
         )
 
 
+# --- warm kernels (worker side) ---------------------------------------------------------------
+
+
+class WarmKernel:
+    """One long-lived kernel that runs report after report, reset in between."""
+
+    def __init__(self, kernel_name: str, cwd: str) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        self.kernel_name = kernel_name
+        # IPC sockets in a private folder: no TCP port is opened for a report
+        self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")
+        self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
+        self.kc = None
+        self._run_source(WARM_UP, cwd=cwd)
+        atexit.register(self.shutdown)
+
+    def _run_source(self, source: str, **start_options) -> None:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        client = NotebookClient(nb, km=self.km, kernel_name=self.kernel_name, allow_errors=False)
+        client.kc = self.kc
+        client.execute(**start_options)
+        self.kc = client.kc
+
+    def reset(self) -> None:
+        """Back to the state of a freshly warmed kernel."""
+        self._run_source(RESET)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(self.km.has_kernel and run_sync(self.km.is_alive)())
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # shutting down at exit: nothing useful to report
+            pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+class WarmEngine(NBClientEngine):
+    """papermill engine that executes in a warm kernel passed as ``warm_kernel=``."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                 stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+        warm = kwargs.pop("warm_kernel")
+        kwargs.pop("input_path", None)
+        client = PapermillNotebookClient(
+            nb_man, km=warm.km, kernel_name=kernel_name, log_output=log_output, startup_timeout=start_timeout,
+            timeout=execution_timeout, stdout_file=stdout_file, stderr_file=stderr_file,
+        )
+        client.kc = warm.kc
+        try:
+            return client.execute()
+        finally:
+            warm.kc = client.kc
+
+
+papermill_engines.register(ENGINE, WarmEngine)
+_local = threading.local()
+_started: list[WarmKernel] = []
+_started_lock = threading.Lock()
+
+
+def _warm_kernel(kernel_name: str, cwd: str) -> WarmKernel:
+    kernel = getattr(_local, "kernel", None)
+    if kernel is None or not kernel.alive():
+        kernel = WarmKernel(kernel_name, cwd)
+        _local.kernel = kernel
+        with _started_lock:
+            _started.append(kernel)
+    else:
+        kernel.reset()
+    return kernel
+
+
+def shutdown_kernels() -> None:
+    """Stop every warm kernel this process started (end of a local batch)."""
+    with _started_lock:
+        kernels, _started[:] = list(_started), []
+    for kernel in kernels:
+        kernel.shutdown()
+    _local.__dict__.pop("kernel", None)
+
+
 class _RemoveStderr(Preprocessor):
     """Drop stderr streams: warnings can carry local paths that have no place in a report."""
 
@@ -78,49 +207,141 @@ class _RemoveStderr(Preprocessor):
         return cell, resources
 
 
+def _exporter() -> HTMLExporter:
+    exporter = getattr(_local, "exporter", None)
+    if exporter is None:
+        exporter = HTMLExporter(template_name="msp_report", extra_template_basedirs=[str(TEMPLATE_DIR)])
+        exporter.exclude_input = True
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True
+        )
+        exporter.register_preprocessor(_RemoveStderr(enabled=True), enabled=True)
+        _local.exporter = exporter
+    return exporter
+
+
 def export_html(executed: nbformat.NotebookNode, title: str) -> str:
     """Self-contained HTML: figures embedded, no input code, no parameters, nothing from a CDN."""
     executed.metadata["title"] = title
-    exporter = HTMLExporter(template_name="msp_report", extra_template_basedirs=[str(TEMPLATE_DIR)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True
-    )
-    exporter.register_preprocessor(_RemoveStderr(enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(executed)
+    body, _ = _exporter().from_notebook_node(executed)
     return body
 
 
-def render_report(notebook: str, params, out_dir: str | Path, kernel_name: str = KERNEL_NAME) -> ReportOutcome:
-    """Execute one notebook with `params` and write ``OUT/NAME.html``; failures are reported, not raised."""
-    out_dir = Path(out_dir)
+def render_task(task: RenderTask) -> ReportOutcome:
+    """Render one report in this worker's warm kernel; failures are returned, not raised."""
+    started = time.perf_counter()
+    out_dir = Path(task.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    name, title = params.report_name(), params.title()
-    source = NOTEBOOK_DIR / NOTEBOOKS[notebook][0]
-    executed_path = out_dir / f"{name}.ipynb"
+    source = NOTEBOOK_DIR / NOTEBOOKS[task.notebook][0]
+    executed_path = out_dir / f"{task.name}.ipynb"
+    try:
+        kernel = _warm_kernel(task.kernel_name, task.cwd)
+    except Exception as error:
+        return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as scratch:
-        scratch_nb = Path(scratch) / f"{name}.ipynb"
+        scratch_nb = Path(scratch) / f"{task.name}.ipynb"
         try:
-            papermill.execute_notebook(
-                str(source), str(scratch_nb), parameters=params.as_parameters(), kernel_name=kernel_name,
-                progress_bar=False, log_output=False, cwd=os.getcwd(),
+            executed = papermill.execute_notebook(
+                str(source), str(scratch_nb), parameters=task.parameters, kernel_name=task.kernel_name,
+                engine_name=ENGINE, warm_kernel=kernel, progress_bar=False, log_output=False,
             )
         except papermill.PapermillExecutionError as error:
             shutil.move(scratch_nb, executed_path)
-            return ReportOutcome(name, title, "failed", notebook_path=executed_path, error=f"{error.ename}: {error.evalue}")
-        executed = nbformat.read(scratch_nb, as_version=4)
-    html_path = out_dir / f"{name}.html"
-    write_text(html_path, export_html(executed, title))
+            return ReportOutcome(task.name, task.title, "failed", notebook_path=executed_path,
+                                 error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
+    html_path = out_dir / f"{task.name}.html"
+    write_text(html_path, export_html(executed, task.title))
     executed_path.unlink(missing_ok=True)
-    return ReportOutcome(name, title, "ok", html_path=html_path)
+    return ReportOutcome(task.name, task.title, "ok", html_path=html_path, seconds=time.perf_counter() - started)
 
 
-def render_reports(notebook: str, params_list: Iterable, out_dir: str | Path, kernel_name: str = KERNEL_NAME) -> list[ReportOutcome]:
-    """Render every parameter set, then write the index; one failure does not stop the rest."""
+# --- batch (parent side) --------------------------------------------------------------------
+
+
+def _cache_key(task: RenderTask, notebook_sha: str, input_shas: dict[str, str]) -> str:
+    payload = json.dumps({"notebook": notebook_sha, "parameters": task.parameters, "inputs": input_shas,
+                          "version": __version__}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _is_cached(out_dir: Path, task: RenderTask, key: str) -> bool:
+    entry = out_dir / CACHE_DIR / f"{task.name}.json"
+    if not (entry.is_file() and (out_dir / f"{task.name}.html").is_file()):
+        return False
+    try:
+        return json.loads(entry.read_text())["key"] == key
+    except (ValueError, KeyError):
+        return False
+
+
+def render_reports(
+    notebook: str,
+    params_list: Iterable,
+    out_dir: str | Path,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    kernel_name: str = KERNEL_NAME,
+) -> list[ReportOutcome]:
+    """Render a report per parameter set, skipping unchanged ones; then write the index.
+
+    Runs on `jobs` local warm kernels (default: number of cores), or on any
+    ``concurrent.futures.Executor`` given (a process pool, a Dask cluster's executor).
+    One failure does not stop the others.
+    """
+    from tqdm.auto import tqdm
+
     require_kernel(kernel_name)
-    outcomes = [render_report(notebook, params, out_dir, kernel_name) for params in params_list]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params_list = list(params_list)
+    notebook_sha = sha256_of(NOTEBOOK_DIR / NOTEBOOKS[notebook][0])
+    input_shas: dict[str, str] = {}
+    tasks, keys, outcomes = [], {}, []
+    for params in params_list:
+        for path in params.input_files():
+            if str(path) not in input_shas:
+                input_shas[str(path)] = sha256_of(path) if Path(path).is_file() else "missing"
+        task = RenderTask(notebook, params.as_parameters(), params.report_name(), params.title(), str(out_dir),
+                          kernel_name)
+        key = _cache_key(task, notebook_sha, {str(p): input_shas[str(p)] for p in params.input_files()})
+        if not force and _is_cached(out_dir, task, key):
+            outcomes.append(ReportOutcome(task.name, task.title, "cached", html_path=out_dir / f"{task.name}.html"))
+        else:
+            tasks.append(task)
+            keys[task.name] = key
+    own_executor = executor is None
+    executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    failures = 0
+    log_path = out_dir / "run.log"
+    with open(log_path, "a", encoding="utf-8") as log, tqdm(
+        total=len(params_list), initial=len(outcomes), disable=quiet, unit="report", desc=notebook
+    ) as progress:
+        log.write(f"{datetime.now(timezone.utc).isoformat()} start {len(tasks)} to render, {len(outcomes)} unchanged\n")
+        try:
+            futures = {executor.submit(render_task, task): task for task in tasks}
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # a worker died: report it, keep going
+                    outcome = ReportOutcome(task.name, task.title, "failed", error=f"{type(error).__name__}: {error}")
+                outcomes.append(outcome)
+                if outcome.status == "ok":
+                    write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": keys[task.name]}))
+                else:
+                    failures += 1
+                log.write(f"{outcome.name} {outcome.status} {outcome.seconds:.2f}s {outcome.error}\n")
+                progress.set_postfix(failed=failures)
+                progress.update(1)
+        finally:
+            if own_executor:
+                executor.shutdown(wait=True)
+                shutdown_kernels()
+        log.write(f"{datetime.now(timezone.utc).isoformat()} done, {failures} failed\n")
     write_index(outcomes, out_dir, notebook)
     return outcomes
 
@@ -129,14 +350,14 @@ def write_index(outcomes: list[ReportOutcome], out_dir: str | Path, notebook: st
     """``index.html`` linking each report, with its status and any error, all text escaped."""
     rows = []
     for outcome in sorted(outcomes, key=lambda o: o.title):
-        if outcome.status == "ok":
+        if outcome.status in ("ok", "cached"):
             link = f'<a href="{html.escape(outcome.html_path.name)}">{html.escape(outcome.title)}</a>'
         else:
             link = html.escape(outcome.title)
         rows.append(
             f"<tr><td>{link}</td><td>{html.escape(outcome.status)}</td><td>{html.escape(outcome.error)}</td></tr>"
         )
-    failed = sum(o.status != "ok" for o in outcomes)
+    failed = sum(o.status == "failed" for o in outcomes)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MSP reports: {html.escape(notebook)}</title>

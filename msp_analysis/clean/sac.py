@@ -22,6 +22,7 @@ import pandas as pd
 
 from msp_analysis import geography
 from msp_analysis.clean.common import (
+    REJECT_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
@@ -29,9 +30,9 @@ from msp_analysis.clean.common import (
     normalise_column_name,
     parse_financial_year,
     parse_financial_years,
-    reject_lines,
     with_source,
 )
+from msp_analysis.clean.evaluation import EXPRESSED, LACKED_CAPACITY
 from msp_analysis.codebook import normalise_label, read_codebook, unknown_markers
 from msp_analysis.disclosure import POLICIES, DisclosurePolicy
 
@@ -70,8 +71,6 @@ MSP_TABLE = "SG4a"
 CAPACITY_TABLE = "SG3a"
 TOTAL_LABEL = "Total"
 SUPPORT_LABEL = "Supported by an advocate, family or friend"
-LACKED_CAPACITY = "Yes, they lacked capacity"
-EXPRESSED = "Yes they were asked and outcomes were expressed"
 ASKED_NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
 SG4A_ASKED_HEADING = "Asked about desired outcomes"
 SG4A_ACHIEVED_HEADING = "Desired outcomes achieved (where expressed)"
@@ -172,27 +171,28 @@ def _council_lookup(year: str) -> dict[str, tuple[str, str, str, str]]:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text, missing as ''."""
-    return values.astype("string").fillna("").str.strip()
+    """Cells as text, missing as ''. Spaces are stripped later, once per distinct value."""
+    return values.astype("string").fillna("")
 
 
 def _text_frame(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Columns {key: header} of `df` as stripped text named by key (one conversion for all)."""
+    """Columns {key: header} of `df` as text named by key (one conversion for all)."""
     block = df[list(columns.values())].astype("string").fillna("")
     block.columns = list(columns)
-    return block.apply(lambda column: column.str.strip()) if len(block.columns) else block
+    return block
 
 
 def _map_unique(columns: pd.DataFrame, func: Callable[..., tuple], names: list[str]) -> pd.DataFrame:
     """Apply `func` once per distinct row of `columns` (text, no missing) and align to every row."""
     if columns.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in names}, index=columns.index)
-    text = [columns[c].astype(str) for c in columns.columns]
-    key = text[0].str.cat(text[1:], sep="\x1f") if len(text) > 1 else text[0]
-    codes, _ = pd.factorize(key)
+    arrays = [columns[c].to_numpy(dtype=object) for c in columns.columns]
+    codes = np.zeros(len(columns), dtype="int64")
+    for array in arrays:  # combine per-column codes, re-numbering each time so they never overflow
+        column_codes, uniques = pd.factorize(array)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes)
     _, first = np.unique(codes, return_index=True)  # codes number distinct rows in order of first appearance
-    rows = zip(*(t.to_numpy()[first] for t in text))
-    results = pd.DataFrame([func(*row) for row in rows], columns=names)
+    results = pd.DataFrame([func(*row) for row in zip(*(a[first] for a in arrays))], columns=names)
     out = results.iloc[codes].reset_index(drop=True)
     out.index = columns.index
     return out
@@ -351,20 +351,24 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
     display["la_code"] = headers.get("la_code", headers.get("cassr_code", "LA_CODE"))
     display["la_name"] = headers.get("la_name", headers.get("cassr_name", "LA_NAME"))
     display["_year_text"] = next((headers[k] for k in _YEAR_COLUMNS if k in headers), "financial_year")
-    problems: list[pd.DataFrame] = []
+    problems: dict[str, list] = {"cell": [], "column": [], "value": [], "reason": []}
 
     def reject(mask: pd.Series, key: str, reason: str | pd.Series) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+        """Note one reject line per cell where `mask` holds (gathered as arrays: files can be large)."""
+        hit = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
+        if not hit.size:
             return
         header_label = wide and key == "category"  # a wide table's label is its column header
-        lines = reject_lines(cells, mask, "value" if header_label else key, "")
-        lines["column"] = cells.loc[mask, "_value_column"] if key == "value" or header_label else display.get(key, key)
+        column = (cells["_value_column"].to_numpy(dtype=object)[hit] if key == "value" or header_label
+                  else np.full(hit.size, display.get(key, key), dtype=object))
+        reasons = (reason.to_numpy(dtype=object)[hit] if isinstance(reason, pd.Series)
+                   else np.full(hit.size, reason, dtype=object))
         if header_label:
-            reason = "column header " + (reason if isinstance(reason, str) else reason.astype(str))
-        lines["reason"] = reason[mask] if isinstance(reason, pd.Series) else reason
-        lines["_cell"] = lines.index
-        problems.append(lines)
+            reasons = ("column header is " + pd.Series(reasons, dtype=object)).to_numpy(dtype=object)
+        problems["cell"].append(hit)
+        problems["column"].append(column)
+        problems["value"].append(cells["value" if header_label else key].to_numpy(dtype=object)[hit])
+        problems["reason"].append(reasons)
 
     has_year_column = any(k in headers for k in _YEAR_COLUMNS)
     year = _financial_years(cells, has_year_column, default_year, source, reject)
@@ -377,7 +381,7 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
     values = _values(cells, reject)
     places = _geographies(cells, year, reject)
 
-    rejected = _rejected_cells(problems, cells.index)
+    rejected = _rejected_cells(problems, len(cells))
     out = pd.DataFrame({
         "financial_year": year,
         "geography_level": places["geography_level"],
@@ -403,24 +407,41 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
 
     duplicates = _duplicates(out.loc[~rejected])
     if len(duplicates):
-        duplicates["_cell"] = duplicates.index
-        problems.append(duplicates)
-        rejected = _rejected_cells(problems, cells.index)
+        problems["cell"].append(duplicates.index.to_numpy())
+        for name in ("column", "value", "reason"):
+            problems[name].append(duplicates[name].to_numpy(dtype=object))
+        rejected = _rejected_cells(problems, len(cells))
     clean = out.loc[~rejected].copy()
     clean = _flag_all_zero_msp(clean)
     clean["known_issue"] = _known_issue_notes(clean)
     clean = clean.sort_values(["source_file", "source_row", "_col_order"], kind="stable")
     clean = _typed(clean[OUTPUT_COLUMNS].reset_index(drop=True))
 
-    rejects = pd.concat(problems, ignore_index=True) if problems else reject_lines(cells, cells.index < 0, "value", "")
-    rejects = rejects.drop(columns="_cell", errors="ignore").sort_values(["file", "row", "column"], kind="stable")
-    return CleanResult(clean=clean, rejects=rejects.reset_index(drop=True), rows_in=len(cells),
-                       rows_rejected=int(rejected.sum()))
+    rejects = _reject_frame(cells, problems)
+    return CleanResult(clean=clean, rejects=rejects, rows_in=len(cells), rows_rejected=int(rejected.sum()))
 
 
-def _rejected_cells(problems: list[pd.DataFrame], index: pd.Index) -> pd.Series:
-    hit = set().union(*(set(p["_cell"]) for p in problems)) if problems else set()
-    return pd.Series(index.isin(list(hit)), index=index)
+def _rejected_cells(problems: dict[str, list], size: int) -> np.ndarray:
+    """Boolean per cell: True when any reject line names it."""
+    rejected = np.zeros(size, dtype=bool)
+    for positions in problems["cell"]:
+        rejected[positions] = True
+    return rejected
+
+
+def _reject_frame(cells: pd.DataFrame, problems: dict[str, list]) -> pd.DataFrame:
+    """All reject lines (file, row, column, value, reason), sorted by file, row and column."""
+    if not problems["cell"]:
+        return pd.DataFrame({name: pd.Series(dtype="int64" if name == "row" else object) for name in REJECT_COLUMNS})
+    at = np.concatenate(problems["cell"])
+    lines = pd.DataFrame({
+        "file": cells[SOURCE_FILE].to_numpy(dtype=object)[at],
+        "row": cells[SOURCE_ROW].to_numpy(dtype="int64")[at],
+        "column": np.concatenate(problems["column"]).astype(str),
+        "value": np.concatenate(problems["value"]).astype(str),
+        "reason": np.concatenate(problems["reason"]),
+    })
+    return lines.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
 
 
 def _financial_years(cells: pd.DataFrame, has_year_column: bool, default_year: str | None, source: str,
@@ -444,7 +465,7 @@ def _financial_years(cells: pd.DataFrame, has_year_column: bool, default_year: s
         for name, y in wrong.items():
             raise UnusableInputError(f"{name}: financial year {y} is {outside}")
         return fallback
-    given = cells["_year_text"]
+    given = cells["_year_text"].str.strip()
     parsed = parse_financial_years(given.where(given.ne(""))).astype("string")
     reject(given.ne("") & parsed.isna(), "_year_text", "not a financial year; expected e.g. 2023-24")
     reject(given.eq("") & fallback.isna(), "_year_text",
@@ -458,11 +479,12 @@ def _financial_years(cells: pd.DataFrame, has_year_column: bool, default_year: s
 def _enquiry_types(cells: pd.DataFrame, table: pd.Series, reject) -> pd.Series:
     lookup = _terms("enquiry_type")
     raw = cells["enquiry_type"]
-    mapped = _map_each(raw, lambda v: lookup.get(normalise_label(v)))
+    mapped = _map_each(raw, lambda v: lookup.get(normalise_label(v)) or ("" if not v.strip() else None))
     default = table.map(_tables()["enquiry_type"])
-    reject(raw.ne("") & mapped.isna(), "enquiry_type",
+    reject(mapped.isna(), "enquiry_type",
            f"not a SAC enquiry type; expected one of {', '.join(dict.fromkeys(lookup.values()))} (codebook/sac_terms.csv)")
-    return mapped.astype("string").where(raw.ne(""), default.astype("string"))
+    blank = mapped.eq("").to_numpy(dtype=bool)  # object dtype: an unknown (None) is not blank
+    return mapped.where(~blank, default).astype("string")
 
 
 def _labels(cells: pd.DataFrame, table: pd.Series, reject) -> pd.DataFrame:
@@ -478,6 +500,7 @@ def _resolve_label(table: str, category: str, subcategory: str) -> tuple:
     """(label, sublabel, problem column, reason) of one CATEGORY/SUBCATEGORY pair of `table`."""
     if not table:
         return (None, None, None, None)  # the table reference is rejected already
+    category, subcategory = category.strip(), subcategory.strip()
     index = _label_index()[table]
     info = _tables().loc[table]
     neutral = _terms("neutral_subcategory")
@@ -527,6 +550,7 @@ def _values(cells: pd.DataFrame, reject) -> pd.DataFrame:
 def _parse_value(text: str) -> tuple:
     """(value, lower, upper, suppressed, not_submitted, marker, reason) of one VALUE cell."""
     policy = POLICIES["sac"]
+    text = text.strip()
     kind = unknown_markers().get(normalise_label(text)) if not _NUMBER.match(text) or text == "999999" else None
     if kind in _ACCEPTED_MARKER_KINDS:
         if kind == "suppressed":
@@ -571,8 +595,10 @@ def _resolve_geography(level_text: str, council_type: str, region_code: str, reg
     """(level, ONS code, CASSR code, name, region, problem column, reason) of one geography."""
     levels = _terms("geography_level")
     types = _terms("council_type")
-    ons = ons.upper()
-    la_code = re.sub(r"\.0+$", "", la_code)
+    level_text, council_type, region_code, region_name, la_name, type_or_region = (
+        v.strip() for v in (level_text, council_type, region_code, region_name, la_name, type_or_region))
+    ons = ons.strip().upper()
+    la_code = re.sub(r"\.0+$", "", la_code.strip())
     level = levels.get(normalise_label(level_text)) if level_text else None
     if level_text and level is None:
         return (None,) * 5 + ("geography", f"not a geography level; expected one of {', '.join(LEVELS)}")
@@ -597,8 +623,9 @@ def _resolve_geography(level_text: str, council_type: str, region_code: str, reg
     if level == "Region":
         region = _region_of(ons if ons.startswith("E12") else "", region_code, region_name, la_name, type_or_region)
         if region is None:
-            key = next((k for k, v in (("ons_code", ons), ("region_code", region_code), ("region_name", region_name),
-                                       ("la_name", la_name), ("type_or_region", type_or_region)) if v), "region_name")
+            given = (("ons_code", ons[:3] == "E12"), ("region_code", region_code), ("region_name", region_name),
+                     ("la_name", la_name), ("type_or_region", type_or_region))
+            key = next((k for k, v in given if v), "region_name")
             return (None,) * 5 + (key, "not an English region; expected one of "
                                   + ", ".join(n for _, n in geography.REGIONS) + " or their E12 codes")
         code = next(c for c, n in geography.REGIONS if n == region)
