@@ -49,6 +49,7 @@ CACHE_DIR = ".msp-cache"
 ENGINE = "msp-warm"
 WARM_UP = "import msp_analysis.kernel_state as _state\n_state.warm_up()\n%reset -f"
 RESET = "import msp_analysis.kernel_state as _state\n_state.reset()\n%reset -f"
+RESET_TAG = "msp-reset"
 
 
 @dataclass
@@ -121,6 +122,7 @@ class WarmKernel:
         self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.kc = None
         self._run_source(WARM_UP, cwd=cwd)
+        self.used = False  # True once a report ran: the next one starts with the reset cell
         atexit.register(self.shutdown)
 
     def _run_source(self, source: str, **start_options) -> None:
@@ -129,10 +131,6 @@ class WarmKernel:
         client.kc = self.kc
         client.execute(**start_options)
         self.kc = client.kc
-
-    def reset(self) -> None:
-        """Back to the state of a freshly warmed kernel."""
-        self._run_source(RESET)
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -146,7 +144,7 @@ class WarmKernel:
             if self.kc is not None:
                 self.kc.stop_channels()
             if self.km.has_kernel:
-                run_sync(self.km.shutdown_kernel)(now=True)
+                run_sync(self.km.shutdown_kernel)(now=False)
         except Exception:  # shutting down at exit: nothing useful to report
             pass
         shutil.rmtree(self._sockets, ignore_errors=True)
@@ -184,8 +182,6 @@ def _warm_kernel(kernel_name: str, cwd: str) -> WarmKernel:
         _local.kernel = kernel
         with _started_lock:
             _started.append(kernel)
-    else:
-        kernel.reset()
     return kernel
 
 
@@ -215,7 +211,8 @@ def _exporter() -> HTMLExporter:
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
         exporter.register_preprocessor(
-            TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}, enabled=True), enabled=True
+            TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", RESET_TAG}, enabled=True),
+            enabled=True,
         )
         exporter.register_preprocessor(_RemoveStderr(enabled=True), enabled=True)
         _local.exporter = exporter
@@ -242,10 +239,17 @@ def render_task(task: RenderTask) -> ReportOutcome:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as scratch:
         scratch_nb = Path(scratch) / f"{task.name}.ipynb"
+        if kernel.used:  # put the kernel back to its fresh state in the same round trip as the report
+            notebook_node = nbformat.read(source, as_version=4)
+            notebook_node.cells.insert(0, nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]}))
+            source = Path(scratch) / "input.ipynb"
+            nbformat.write(notebook_node, source)
+        kernel.used = True
         try:
             executed = papermill.execute_notebook(
                 str(source), str(scratch_nb), parameters=task.parameters, kernel_name=task.kernel_name,
                 engine_name=ENGINE, warm_kernel=kernel, progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,
             )
         except papermill.PapermillExecutionError as error:
             shutil.move(scratch_nb, executed_path)
