@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import sys
 import time
 
 import numpy as np
@@ -58,15 +59,27 @@ def _replicate_star(arguments: tuple) -> list[dict]:
 
 
 def run(replications: int, scale: float = 1.0, first_seed: int = 1, jobs: int = 1,
-        methods: tuple[str, ...] = METHODS, standardise_by: str | None = None) -> pd.DataFrame:
-    """All replications (seeds first_seed, first_seed + 1, …), in `jobs` processes; one row per fit × term."""
+        methods: tuple[str, ...] = METHODS, standardise_by: str | None = None, progress: bool = False) -> pd.DataFrame:
+    """All replications (seeds first_seed, first_seed + 1, …), in `jobs` processes; one row per fit × term.
+
+    With `progress`, a line with the running coverage goes to stderr every tenth replication.
+    """
     tasks = [(first_seed + i, scale, methods, standardise_by) for i in range(replications)]
-    if jobs > 1:
-        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            results = pool.map(_replicate_star, tasks, chunksize=1)
-    else:
-        results = [_replicate_star(task) for task in tasks]
-    return pd.DataFrame([row for rows in results for row in rows])
+    rows: list[dict] = []
+    pool = multiprocessing.get_context("spawn").Pool(jobs) if jobs > 1 else None
+    try:
+        results = pool.imap(_replicate_star, tasks) if pool else map(_replicate_star, tasks)
+        for done, result in enumerate(results, start=1):
+            rows.extend(result)
+            if progress and (done % 10 == 0 or done == replications):
+                covered = pd.DataFrame(rows).groupby(["method", "term"])["covered"].mean()
+                print(f"{done}/{replications} replications; coverage so far "
+                      f"{covered.min():.3f}..{covered.max():.3f}", file=sys.stderr, flush=True)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return pd.DataFrame(rows)
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     rows = run(args.replications, args.scale, args.seed, args.jobs, tuple(args.methods),
-               None if args.standardise == "all" else "wave")
+               None if args.standardise == "all" else "wave", progress=True)
     elapsed = time.perf_counter() - start
     if args.out:
         rows.to_csv(args.out, index=False)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,7 +86,8 @@ def _detect_encoding(path: Path) -> str:
 def _read_csv(path: Path) -> pd.DataFrame:
     encoding = _detect_encoding(path)
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        head = [line for _, line in zip(range(HEADER_SEARCH_ROWS), handle)]
+        # only the shape of the first lines matters here; a huge cell is cut short, not parsed
+        head = [line[:100_000] for _, line in zip(range(HEADER_SEARCH_ROWS), handle)]
     delimiter = max(DELIMITERS, key=lambda d: max((line.count(d) for line in head), default=0))
     rows = list(csv.reader(head, delimiter=delimiter))
     header_index, header = _locate_header(rows, path)
@@ -144,7 +146,15 @@ def _locate_header(rows: list[list[str]], path: Path) -> tuple[int, list[str]]:
             group = title or group
             if group and position < len(names) and names[position] and group != names[position]:
                 names[position] = f"{group} {names[position]}"
-    return index, [name or f"unnamed_{position + 1}" for position, name in enumerate(names)]
+    names = [name or f"unnamed_{position + 1}" for position, name in enumerate(names)]
+    seen: dict[str, str] = {}
+    for name in names:
+        key = re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+        if key in seen:
+            raise UnusableInputError(f"{path}: columns {seen[key]!r} and {name!r} in the header row "
+                                     f"(row {index + 1}) name the same column; keep one")
+        seen[key] = name
+    return index, names
 
 
 @contextmanager

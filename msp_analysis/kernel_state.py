@@ -30,6 +30,9 @@ def warm_up() -> None:
     import msp_analysis.plots  # noqa: F401
 
     _SETTINGS.clear()
+    import gc
+    gc.collect()
+    gc.freeze()
     # the backend and interactive mode belong to the kernel's display machinery, not to a report
     _SETTINGS.update({k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")})
 

@@ -307,6 +307,8 @@ def outcome_counts(rows: pd.DataFrame, outcome: str, by: list[str]) -> pd.DataFr
 
     The council-aggregate form of a record-level frame; :func:`link_outcomes` and the binomial
     models accept either.
+
+    >>> outcome_counts(expressed, "fully_achieved", ["ons_code", "financial_year"])  # doctest: +SKIP
     """
     grouped = rows.groupby(by, sort=True, dropna=False)[outcome]
     return grouped.agg(**{outcome: "sum", "trials": "size"}).reset_index()

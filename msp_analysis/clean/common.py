@@ -16,6 +16,7 @@ import pandas as pd
 from msp_analysis.codebook import field_info, label_lookup, normalise_label, unknown_markers
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+MAX_REJECT_VALUE = 200
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
 
@@ -97,6 +98,7 @@ def reject_lines(frame: pd.DataFrame, mask, column: str, reason: str | pd.Series
     values = hit[column].astype("string").fillna("") if column in hit else pd.Series("", index=hit.index)
     if isinstance(reason, pd.Series):
         reason = reason[mask].astype(str).to_numpy()
+    values = values.str.slice(0, MAX_REJECT_VALUE)  # a 10 MB cell is named, not copied
     return pd.DataFrame(
         {
             "file": hit[SOURCE_FILE].astype(str),
