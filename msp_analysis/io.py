@@ -7,6 +7,7 @@ crash never leaves a half-written parquet, CSV or report where a user would find
 from __future__ import annotations
 
 import codecs
+import errno
 import csv
 import hashlib
 import json
@@ -161,16 +162,45 @@ def _locate_header(rows: list[list[str]], path: Path) -> tuple[int, list[str]]:
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it into place only if the block succeeds."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    os.chmod(temp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
+    temp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(handle)
+        os.chmod(temp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
         yield Path(temp)
         os.replace(temp, target)
+    except OSError as error:
+        raise OutputError(_explain_write_error(target, error)) from None
     finally:
-        if os.path.exists(temp):
+        if temp and os.path.exists(temp):
             os.unlink(temp)
+
+
+def ensure_folder(folder: str | Path) -> Path:
+    """Create an output folder, or say plainly why it cannot be one."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-")
+        probe.close()
+    except OSError as error:
+        raise OutputError(_explain_write_error(folder / "…", error)) from None
+    return folder
+
+
+class OutputError(OSError):
+    """An output cannot be written (folder is a file, no permission, disk full); says which and why."""
+
+
+def _explain_write_error(target: Path, error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return f"cannot write {target}: the disk is full; free space or choose another --out folder"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {target}: no permission to write in {target.parent}; choose another --out folder"
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"cannot write {target}: part of {target.parent} is a file, not a folder; choose another --out folder"
+    return f"cannot write {target}: {error.strerror or error}"
 
 
 def write_text(target: str | Path, text: str) -> None:

@@ -41,7 +41,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 
 from msp_analysis import __version__, geography
 from msp_analysis.config import KERNEL_NAME, NOTEBOOK_DIR, LocalityReportParams, ParameterError
-from msp_analysis.io import sha256_of, write_text
+from msp_analysis.io import ensure_folder, sha256_of, write_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 NOTEBOOKS = {"locality": ("locality_report.ipynb", LocalityReportParams)}
@@ -299,8 +299,7 @@ def render_reports(
     from tqdm.auto import tqdm
 
     require_kernel(kernel_name)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = ensure_folder(out_dir)
     params_list = list(params_list)
     notebook_sha = sha256_of(NOTEBOOK_DIR / NOTEBOOKS[notebook][0])
     input_shas: dict[str, str] = {}
