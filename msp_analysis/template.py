@@ -164,6 +164,13 @@ def _put(ws: Worksheet, row: int, column: int, value: object, font: Font | None 
     return cell
 
 
+def _fit_height(ws: Worksheet, row: int, text: object, chars_per_line: float, minimum: int = 1) -> None:
+    """Set a row tall enough for wrapped text: spreadsheets do not all grow rows on opening."""
+    lines = max(minimum, sum(max(1, -(-len(part) // int(chars_per_line))) for part in str(text or "").split("\n")))
+    current = ws.row_dimensions[row].height or 15
+    ws.row_dimensions[row].height = max(current, 15 * lines + 2)
+
+
 def _print_setup(ws: Worksheet, landscape: bool = True) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -284,10 +291,11 @@ def build_template(region: str, wave: str, respondents: int = DEFAULT_RESPONDENT
 
 def _instructions_sheet(ws: Worksheet, region: str, wave: str, respondents: int) -> None:
     ws.title = INSTRUCTIONS_SHEET
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 68
     styles = {"title": _TITLE, "heading": Font(bold=True, size=12), "small": Font(italic=True, size=9)}
     for row, (style, text) in enumerate(_instructions_text(region, wave, respondents), start=1):
         _put(ws, row, 1, text or None, font=styles.get(style), wrap=True)
+        _fit_height(ws, row, text, 52 if style == "title" else 72)
     _print_setup(ws, landscape=False)
 
 
@@ -328,8 +336,9 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
     identity_lists = {"org_type": list_validation(ORGANISATION_TYPES, "the organisation type"),
                       "respondent_role": list_validation(RESPONDENT_ROLES, "the role")}
     for key in IDENTITY_KEYS:
-        _put(ws, row, 1, key)
+        _put(ws, row, 1, key, wrap=True)
         _put(ws, row, 2, IDENTITY_LABELS[key], font=_BOLD, wrap=True)
+        _fit_height(ws, row, IDENTITY_LABELS[key], 55)
         for column in range(FIRST_PERSON_COLUMN, last_person + 1):
             _put(ws, row, column, None, fill=_INPUT_FILL, unlocked=True)
         if key in identity_lists:
@@ -339,7 +348,7 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
     answer_lists = {scale: list_validation(options, "an answer") for scale, options in SCALE_OPTIONS.items()}
     number_checks = {}
     for kind, (low, high) in NUMBER_RANGES.items():
-        dv = DataValidation(type="decimal", operator="between", formula1=str(low), formula2=str(high),
+        dv = DataValidation(type="decimal", operator="between", formula1=f"{low:g}", formula2=f"{high:g}",
                             allow_blank=True, showErrorMessage=True, errorTitle="Number out of range",
                             error=f"Enter a number from {low:g} to {high:g}, or leave the cell empty.",
                             showInputMessage=True, promptTitle="Number",
@@ -347,26 +356,27 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
         ws.add_data_validation(dv)
         number_checks[kind] = dv
     for item in items.itertuples(index=False):
-        _put(ws, row, 1, item.item_id)
-        _put(ws, row, 2, item.wording, wrap=True)
-        _put(ws, row, 3, _THEMES.get(item.indicator, item.indicator))
-        _put(ws, row, 4, item.cqc_key_question)
-        _put(ws, row, 5, SCALE_NAMES[item.template_scale])
+        for column, value in enumerate((item.item_id, item.wording, _THEMES.get(item.indicator, item.indicator),
+                                        item.cqc_key_question, SCALE_NAMES[item.template_scale]), start=1):
+            _put(ws, row, column, value, wrap=True)
+        _fit_height(ws, row, item.wording, 62)
         for column in range(FIRST_PERSON_COLUMN, last_person + 1):
             _put(ws, row, column, None, fill=_INPUT_FILL, unlocked=True)
             if item.template_scale in NUMBER_RANGES:
                 ws.cell(row=row, column=column).number_format = "0.0"
         (answer_lists.get(item.template_scale) or number_checks[item.template_scale]).add(persons.format(row=row))
         row += 1
-    _put(ws, row, 1, NOTES_KEY)
+    _put(ws, row, 1, NOTES_KEY, wrap=True)
     _put(ws, row, 2, IDENTITY_LABELS[NOTES_KEY], font=_BOLD, wrap=True)
+    _fit_height(ws, row, "", 1, minimum=3)
     for column in range(FIRST_PERSON_COLUMN, last_person + 1):
         _put(ws, row, column, None, fill=_INPUT_FILL, wrap=True, unlocked=True)
 
-    for column, width in zip("ABCDE", (16, 60, 22, 14, 16)):
+    for column, width in zip("ABCDE", (16, 60, 24, 14, 22)):
         ws.column_dimensions[column].width = width
     for column in range(FIRST_PERSON_COLUMN, last_person + 1):
-        ws.column_dimensions[get_column_letter(column)].width = 20
+        ws.column_dimensions[get_column_letter(column)].width = 18
+    _fit_height(ws, HEADER_ROW, "", 1, minimum=2)
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1 + len(IDENTITY_KEYS), column=3)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     _print_setup(ws)
@@ -618,6 +628,8 @@ def _answer_sheet(wb: Workbook, reading: ReturnReading) -> Worksheet | None:
         return wb[RETURN_SHEET]
     item_ids = set(instrument()["item_id"])
     for ws in wb.worksheets:
+        if ws.title == META_SHEET:
+            continue
         keys = {_text(v) for (v,) in ws.iter_rows(min_col=1, max_col=1, values_only=True)}
         if len(keys & item_ids) >= len(item_ids) / 2:
             reading.sheet = ws.title
@@ -758,6 +770,12 @@ def _read_people(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
 
         def ref(key: str) -> str:
             return f"{letter}{rows[key]}"
+
+        for key in (*IDENTITY_KEYS, NOTES_KEY):
+            if key in cells and cells[key].data_type == "f":
+                add(Problem("error", "formula", reading.sheet, ref(key), f"the {IDENTITY_LABELS[key].lower()} is a "
+                            "formula; it is not read", _shown(values[key]), "type the text itself"))
+                values[key] = ""
 
         org_name = values.get("org_name", "")
         if "org_name" in rows and not org_name:

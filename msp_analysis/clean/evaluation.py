@@ -166,19 +166,44 @@ def clean_evaluation(
     return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=int(rejected.sum()))
 
 
+def _pair_codes(code: pd.Series, year: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer code of each row's (council code, year) pair, and the distinct pairs.
+
+    Resolving a council is slow-ish Python; an export has a few hundred distinct pairs across
+    a million rows, so each pair is resolved once and the answers are spread back by code.
+    """
+    code_codes, code_values = pd.factorize(code, use_na_sentinel=True)
+    year_codes, year_values = pd.factorize(year, use_na_sentinel=True)
+    valid = (code_codes >= 0) & (year_codes >= 0)
+    combined = np.where(valid, code_codes.astype(np.int64) * (len(year_values) + 1) + year_codes, -1)
+    pairs, pair_codes = np.unique(combined, return_inverse=True)
+    distinct = pd.DataFrame({
+        "code": [code_values[p // (len(year_values) + 1)] if p >= 0 else None for p in pairs],
+        "year": [year_values[p % (len(year_values) + 1)] if p >= 0 else None for p in pairs],
+    })
+    return pair_codes.reshape(-1), distinct
+
+
+def _resolve_pairs(code: pd.Series, year: pd.Series) -> pd.Series:
+    """Canonical ONS code of each row's council in its year (missing when unknown)."""
+    pair_codes, distinct = _pair_codes(code, year)
+    resolved = np.array([
+        geography.resolve_council(c, y) if c and y in geography.FINANCIAL_YEARS else None
+        for c, y in zip(distinct["code"], distinct["year"])
+    ], dtype=object)
+    return pd.Series(resolved[pair_codes] if len(resolved) else [], index=code.index, dtype="string")
+
+
 def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame:
     """ONS code, CASSR code, name and region of each row's council in its financial year."""
     ons = df["ons_code"].astype("string").str.strip()
-    cassr = df["cassr_code"].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+    cassr = map_unique(df["cassr_code"], lambda u: u.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True))
     code = ons.where(ons.notna() & ons.ne(""), cassr)
     known_year = year.isin(geography.FINANCIAL_YEARS)  # other years have no council list to resolve against
-    key = code.fillna("") + "|" + year.fillna("")
-    ons_resolved = map_unique(key.where(known_year), lambda keys: keys.map(
-        lambda k: geography.resolve_council(*k.split("|", 1))))
+    ons_resolved = _resolve_pairs(code, year)
     has_code = code.notna() & code.ne("")
     both = has_code & ons.ne("") & cassr.notna() & cassr.ne("") & known_year
-    by_cassr = map_unique((cassr + "|" + year.fillna("")).where(both), lambda keys: keys.map(
-        lambda k: geography.resolve_council(*k.split("|", 1))))
+    by_cassr = _resolve_pairs(cassr.where(both), year)
     reject(both & ons_resolved.notna() & by_cassr.notna() & ons_resolved.ne(by_cassr), "cassr_code",
            "ons_code and cassr_code name different councils; correct one of them")
     reject(~has_code, "ons_code", "no council code; give ons_code (E06…/E08…/E09…/E10…) or cassr_code")
@@ -186,15 +211,18 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
            "unknown council code for that financial year; see `msp-analysis councils --year YEAR`")
     reject(year.notna() & (year > geography.FINANCIAL_YEARS[-1]), "concluded_date",
            f"concluded after {geography.FINANCIAL_YEARS[-1]}, the last year of the council codebook (councils.csv)")
-    years = [y for y in year.dropna().unique() if y in geography.FINANCIAL_YEARS]
-    table = pd.concat(
-        [geography.councils(y).assign(key=lambda d, y=y: d["ons_code"] + "|" + y) for y in years]
-        or [pd.DataFrame(columns=["key", "cassr_code", "name", "region"])]
-    ).set_index("key")
-    found = table.reindex((ons_resolved.fillna("") + "|" + year.fillna("")).to_numpy())
+    pair_codes, distinct = _pair_codes(ons_resolved, year)
+    by_year = {y: geography.councils(y).set_index("ons_code")[["cassr_code", "name", "region"]]
+               for y in distinct["year"].dropna().unique() if y in geography.FINANCIAL_YEARS}
+    details = pd.DataFrame(
+        [by_year[y].loc[c].tolist() if c is not None and y in by_year else [None, None, None]
+         for c, y in zip(distinct["code"], distinct["year"])],
+        columns=["cassr_code", "name", "region"], dtype="string",
+    )
+    spread = details.take(pair_codes).set_axis(df.index) if len(details) else details.reindex(range(len(df)))
     return pd.DataFrame({
         "ons_code": ons_resolved,
-        "cassr_code": found["cassr_code"].astype("string").to_numpy(),
-        "council_name": found["name"].astype("string").to_numpy(),
-        "region": found["region"].astype("string").to_numpy(),
-    }, index=df.index)
+        "cassr_code": spread["cassr_code"],
+        "council_name": spread["name"],
+        "region": spread["region"],
+    })
