@@ -75,7 +75,7 @@ def main() -> None:
             seconds, raw = timed(lambda: read_table(path))
             loads.append(seconds)
             with PeakSampler() as sampler:
-                seconds, result = timed(lambda: clean_evaluation(raw, source=str(path)))
+                seconds, result = timed(lambda raw=raw: clean_evaluation(raw, source=str(path)))
             cleans.append(seconds)
             peaks.append(sampler.peak - sampler.start)
             del raw
