@@ -101,6 +101,30 @@ def cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_outcome(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from msp_analysis.models import model_outcome
+
+    frames = []
+    for path in (args.evaluation, args.temperature_check):
+        if not Path(path).is_file():
+            raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean KIND ... --out DIR`")
+        frames.append(pd.read_parquet(path))
+    result = model_outcome(*frames, method=args.method, outcome=args.outcome)
+    print(json.dumps(result.to_json_dict(), indent=2))
+    return 0
+
+
+def cmd_model_la_panel(args: argparse.Namespace) -> int:
+    from msp_analysis.link import load_real_la_measures
+    from msp_analysis.models import model_la_panel
+
+    result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
+    print(json.dumps(result.to_json_dict(), indent=2))
+    return 0
+
+
 def cmd_data_dictionary(args: argparse.Namespace) -> int:
     from msp_analysis.io import write_text
     from msp_analysis.schemas import data_dictionary
@@ -181,6 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET")
     p.add_argument("--format", choices=["csv"], default="csv")
     p.set_defaults(func=cmd_msp_rates)
+
+    model = sub.add_parser("model", help="fit outcome models").add_subparsers(dest="model", required=True)
+    p = model.add_parser("outcome", help="outcome achievement against council culture indicators")
+    p.add_argument("--evaluation", required=True, metavar="CLEAN_EVAL_PARQUET")
+    p.add_argument("--temperature-check", required=True, metavar="CLEAN_TC_PARQUET")
+    p.add_argument("--method", choices=["glm_cluster", "gee", "ordinal", "mixed"], default=None,
+                   help="default: gee with fewer than 40 councils, else glm_cluster")
+    p.add_argument("--outcome", default="fully_achieved", choices=["fully_achieved", "fully_or_partially_achieved"])
+    p.add_argument("--format", choices=["json"], default="json")
+    p.set_defaults(func=cmd_model_outcome)
+    p = model.add_parser("la-panel", help="ASCOF outcome on a council measure, year fixed effects")
+    p.add_argument("--outcome", default="4A")
+    p.add_argument("--indicator", default="turnover")
+    p.add_argument("--real-data", required=True, metavar="DIR", help="folder of the public files (../shared/data/real)")
+    p.add_argument("--format", choices=["json"], default="json")
+    p.set_defaults(func=cmd_model_la_panel)
 
     p = sub.add_parser("power", help="power of a planned temperature check to detect a culture effect")
     p.add_argument("--councils", type=int, required=True)

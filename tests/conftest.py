@@ -30,6 +30,7 @@ def small_demo(tmp_path_factory) -> dict:
     raw, processed = root / "raw", root / "processed"
     assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.2"]) == 0
     assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
+    assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
     return {"raw": raw, "processed": processed}
 
 

@@ -69,3 +69,44 @@ def test_clean_of_a_file_without_required_columns_is_unusable(capsys, tmp_path):
     wrong.write_text("a,b\n1,2\n")
     assert main(["clean", "evaluation", str(wrong), "--out", str(tmp_path / "out")]) == 2
     assert "missing column(s) enquiry_id" in capsys.readouterr().err
+
+
+def test_model_outcome_prints_the_json_contract(small_demo, capsys):
+    import json
+
+    processed = small_demo["processed"]
+    assert main(["model", "outcome", "--evaluation", str(processed / "evaluation.parquet"),
+                 "--temperature-check", str(processed / "temperature_check.parquet"), "--method", "gee",
+                 "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["method"] == "gee" and result["clusters"] > 100 and result["n"] > 1000
+    terms = {t["term"]: t for t in result["terms"]}
+    truth = json.loads((small_demo["raw"] / "truth.json").read_text())["effects"]
+    for name, effect in truth.items():
+        assert set(terms[name]) >= {"estimate", "std_error", "ci_low", "ci_high", "p_value"}
+        assert terms[name]["ci_low"] - 0.1 < effect < terms[name]["ci_high"] + 0.1, name
+
+
+def test_power_prints_json(capsys):
+    import json
+
+    assert main(["power", "--councils", "30", "--enquiries-per-council", "100", "--icc", "0.02",
+                 "--odds-ratio", "1.3", "--format", "json"]) == 0
+    assert 0 < json.loads(capsys.readouterr().out)["power"] < 1
+
+
+def test_power_rejects_bad_values_with_a_message(capsys):
+    assert main(["power", "--councils", "1", "--enquiries-per-council", "100", "--icc", "0.02",
+                 "--odds-ratio", "1.3"]) == 2
+    assert "councils" in capsys.readouterr().err
+
+
+def test_model_la_panel_on_the_real_files(real_data_dir, capsys):
+    import json
+
+    assert main(["model", "la-panel", "--outcome", "4A", "--indicator", "turnover",
+                 "--real-data", str(real_data_dir), "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    term = next(t for t in result["terms"] if t["term"] == "workforce_turnover")
+    assert result["method"] == "ols_panel" and result["n"] > 500 and result["clusters"] > 140
+    assert term["estimate"] > 0 and term["ci_low"] < term["estimate"] < term["ci_high"]
