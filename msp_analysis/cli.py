@@ -54,6 +54,11 @@ def _clean_inputs(args: argparse.Namespace):
     if args.kind not in CLEANERS:
         raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEANERS)}")
     mapping = read_column_mapping(args.columns) if args.columns else {}
+    if args.kind == "temperature_check":
+        from msp_analysis.template import is_template_return, read_returns_frame
+
+        if all(map(is_template_return, args.inputs)):  # filled return templates, not a flat file
+            return CLEANERS[args.kind](read_returns_frame(args.inputs), source=str(args.inputs[0]))
     frames = [apply_column_mapping(read_table(path), mapping) for path in args.inputs]
     options = {"year": args.year} if getattr(args, "year", None) else {}
     return CLEANERS[args.kind](pd.concat(frames, ignore_index=True), source=str(args.inputs[0]), **options)
@@ -71,6 +76,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from msp_analysis.io import neutralise_formulas
+    from msp_analysis.template import is_template_return, validate_returns
+
+    if args.kind == "temperature_check" and (args.feedback or all(map(is_template_return, args.inputs))):
+        summary = validate_returns(args.inputs, feedback_dir=args.feedback)
+        sys.stdout.write(summary.text())
+        return 0 if summary.all_complete else 1
 
     result = _clean_inputs(args)
     problems = result.rejects.copy()
@@ -123,6 +134,22 @@ def cmd_model_la_panel(args: argparse.Namespace) -> int:
     result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from msp_analysis.template import write_template
+
+    path = write_template(args.region, args.wave, args.out, respondents=args.respondents, scale=args.scale)
+    print(f"wrote {path}: send it to every council of {args.region} for {args.wave}")
+    return 0
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from msp_analysis.template import pack
+
+    result = pack(args.region, args.wave, args.returns, args.out, render=not args.no_report, quiet=args.quiet)
+    sys.stdout.write(result.text())
+    return 1 if result.report_failed or result.clean is None else 0
 
 
 def cmd_data_dictionary(args: argparse.Namespace) -> int:
@@ -199,7 +226,28 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
         if name == "clean":
             p.add_argument("--out", required=True)
+        else:
+            p.add_argument("--feedback", metavar="DIR",
+                           help="temperature_check returns: write a feedback workbook per return here")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("template", help="write the Excel return template a region sends its councils")
+    p.add_argument("kind", choices=["temperature-check"])
+    p.add_argument("--region", required=True, help="ADASS region name or E12 code")
+    p.add_argument("--wave", required=True, help="financial year of the check, e.g. 2024-25")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.add_argument("--respondents", type=int, default=10, help="person columns in the return (default 10)")
+    p.add_argument("--scale", choices=["likert", "rag"], default="likert")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("pack", help="validate, merge, clean, score and report a region's temperature-check returns")
+    p.add_argument("returns", nargs="+", metavar="RETURN.xlsx")
+    p.add_argument("--region", required=True)
+    p.add_argument("--wave", required=True)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--no-report", action="store_true", help="clean and score only")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
     p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET")

@@ -38,7 +38,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -360,6 +359,7 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
                                         item.cqc_key_question, SCALE_NAMES[item.template_scale]), start=1):
             _put(ws, row, column, value, wrap=True)
         _fit_height(ws, row, item.wording, 62)
+        _fit_height(ws, row, _THEMES.get(item.indicator, item.indicator), 24)
         for column in range(FIRST_PERSON_COLUMN, last_person + 1):
             _put(ws, row, column, None, fill=_INPUT_FILL, unlocked=True)
             if item.template_scale in NUMBER_RANGES:
@@ -875,11 +875,13 @@ RETURN_ROW_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "w
 def organisation_id(ons_code: str | None, org_name: str) -> str:
     """A stable organisation ID from the host council and the organisation's name (case and punctuation aside).
 
+    Blank when the name is blank (the cleaner then rejects the person's row, pointing at the name).
+
     >>> organisation_id("E06000047", "Durham County Council")
     'E06000047-durham-county-council'
     """
     slug = re.sub(r"[^0-9a-z]+", "-", normalise_label(org_name)).strip("-")[:60]
-    return f"{ons_code}-{slug}" if ons_code and slug else ""
+    return f"{ons_code}-{slug}" if ons_code and slug else slug
 
 
 def return_rows(reading: ReturnReading) -> pd.DataFrame:
@@ -972,18 +974,21 @@ def build_feedback_workbook(reading: ReturnReading) -> Workbook:
                ("What to do", _next_step(reading.status)))
     for row, (label, value) in enumerate(summary, start=3):
         _put(ws, row, 1, label, font=_BOLD)
-        _put(ws, row, 2, value, wrap=label == "What to do")
-    ws.merge_cells(start_row=len(summary) + 2, start_column=2, end_row=len(summary) + 2, end_column=6)
+        _put(ws, row, 2, value, wrap=True).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+    ws.merge_cells(start_row=len(summary) + 2, start_column=2, end_row=len(summary) + 2, end_column=5)
+    _fit_height(ws, len(summary) + 2, summary[-1][1], 150)
     header_row = len(summary) + 4
     headers = ["Severity", "Where", "Problem", "Value found", "How to fix"]
     for column, text in enumerate(headers, start=1):
         _put(ws, header_row, column, text, font=_BOLD, fill=_HEADER_FILL)
     for offset, p in enumerate(problems.itertuples(index=False), start=1):
         for column, value in enumerate((p.severity, p.where, p.problem, p.value_found, p.how_to_fix), start=1):
-            _put(ws, header_row + offset, column, value or None, wrap=column > 2)
+            _put(ws, header_row + offset, column, value or None, wrap=True)
+        _fit_height(ws, header_row + offset, max((p.problem, p.how_to_fix), key=len), 62)
+        _fit_height(ws, header_row + offset, p.value_found, 30)
     if problems.empty:
         _put(ws, header_row + 1, 1, "No problems found.")
-    for column, width in zip("ABCDE", (14, 22, 60, 30, 60)):
+    for column, width in zip("ABCDE", (20, 22, 60, 30, 60)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     ws.auto_filter.ref = f"A{header_row}:E{header_row + max(len(problems), 1)}"
@@ -1172,7 +1177,8 @@ def coverage_table(region: str, wave: str, summary: ValidationSummary,
         rows.append({
             "ons_code": council.ons_code, "cassr_code": council.cassr_code, "council": council.name,
             "returned": "yes" if len(mine) else "no",
-            "status": _council_status(ours["status"]) if len(ours) else "not returned",
+            "status": _council_status(ours["status"]) if len(ours) else (
+                "template of another region or wave" if len(mine) else "not returned"),
             "in_scores": "yes" if scored else "no", "returns": len(mine),
             "organisations": int(counts.loc[council.ons_code, "organisations"]) if scored else 0,
             "respondents": int(counts.loc[council.ons_code, "respondents"]) if scored else 0,
@@ -1324,4 +1330,8 @@ def pack(region: str, wave: str, returns: Sequence[str | Path], out_dir: str | P
         result.report = "not rendered: no usable returns"
     else:
         result.report, result.report_outcomes = render_pack_report(region, wave, out_dir, out_dir, quiet=quiet)
+        for outcome in result.report_outcomes:
+            if outcome.html_path is not None:
+                result.files[Path(outcome.html_path).name] = Path(outcome.html_path)
+                result.files["index.html"] = out_dir / "index.html"
     return result

@@ -45,13 +45,13 @@ class Person:
     numbers: dict  # item -> 1-5 or None ("Don't know"), staffing item -> float or None
 
 
-def simulated_people(rng: np.random.Generator, council: str) -> list[Person]:
-    """Two or three organisations with one to three people each, answers drawn at random."""
+def simulated_people(rng: np.random.Generator, council: str, n_orgs: int, most: int) -> list[Person]:
+    """`n_orgs` organisations with one to `most` people each, answers drawn at random."""
     people = []
     orgs = [(f"{council} Council", "Local authority"), (f"{council} NHS Trust", "NHS trust"),
-            (f"{council} Care Homes Ltd", "Care provider")][: int(rng.integers(2, 4))]
+            (f"{council} Care Homes Ltd", "Care provider")][:n_orgs]
     for org_name, org_type in orgs:
-        for _ in range(int(rng.integers(1, 4))):
+        for _ in range(int(rng.integers(1, most + 1))):
             numbers = {i["item_id"]: (None if rng.random() < 0.08 else int(rng.integers(1, 6))) for i in LIKERT}
             numbers["stf_turnover_pct"] = round(float(rng.uniform(5, 40)), 1)
             numbers["stf_vacancy_pct"] = None if rng.random() < 0.3 else round(float(rng.uniform(0, 25)), 1)
@@ -143,8 +143,8 @@ def filled(folder, template_path) -> dict[str, tuple[Path, list[Person]]]:
     """Three councils' complete returns, each with its simulated people."""
     rng = np.random.default_rng(20240)
     out = {}
-    for council in COUNCILS:
-        people = simulated_people(rng, council)
+    for council, n_orgs, most in zip(COUNCILS, (3, 2, 3), (4, 2, 3)):  # Durham: 3-12 people; Gateshead: 2-4
+        people = simulated_people(rng, council, n_orgs, most)
         stem = re.sub(r"\W+", "_", council.lower())
         out[council] = (fill(template_path, folder / f"{stem}.xlsx", council, people), people)
     return out
@@ -273,6 +273,43 @@ def test_pack_headline_scores_equal_scores_computed_from_the_typed_answers(packe
     assert np.allclose(written[indicators].to_numpy(float), packed.headline[indicators].to_numpy(float))
 
 
+def _report_rows(table) -> dict[str, list[str]]:
+    return {row[0]: list(row[1:]) for row in table.display.itertuples(index=False, name=None)}
+
+
+def test_regional_report_scores_equal_scores_computed_from_the_typed_answers(packed, filled):
+    from msp_analysis import io
+    from msp_analysis.disclosure import get_policy
+    from msp_analysis.locality import INDICATOR_LABELS
+    from msp_analysis.temperature_report import build_temperature_check_report
+
+    indicator_of = {label: indicator for indicator, label in INDICATOR_LABELS.items()}
+
+    policy = get_policy("sac")
+    clean = io.read_clean("temperature_check", packed.out_dir)
+    report = build_temperature_check_report(clean, REGION, WAVE, policy)
+    table = report.heatmap.tables[0]
+    rows = _report_rows(table)
+    labels = list(table.display.columns[1:])
+    names = geography.councils(WAVE).set_index("ons_code")["name"]
+    shown = 0
+    for council, (_, people) in filled.items():
+        row = rows[names[geography.resolve_council(council, WAVE)]]
+        expected = independent_scores(people)
+        for label, value in zip(labels, row):
+            indicator = indicator_of[label]
+            if policy.is_suppressed(len(people)):
+                assert not re.fullmatch(r"\d\.\d\d", value), (council, label, value)
+            else:
+                assert float(value) == pytest.approx(round(expected[indicator], 2), abs=0.0051), (council, label)
+                shown += 1
+    assert shown >= len(expected_indicators()), "at least one council's scores are shown"
+
+
+def expected_indicators() -> list[str]:
+    return sorted({i["indicator"] for i in LIKERT})
+
+
 def test_pack_writes_clean_outputs_that_reconcile_and_a_coverage_table(packed, filled):
     assert packed.clean.reconciles() and packed.clean.rejects.empty
     assert packed.clean.rows_in == sum(len(people) for _, people in filled.values())
@@ -394,6 +431,21 @@ def test_renamed_return_sheet_is_still_read_with_a_warning(good):
     assert reading.respondents
 
 
+def test_cleaner_rejects_in_the_pack_point_at_template_cells(good, folder, filled):
+    no_council = good("no_council_pack", council=None)
+    other_wave = tpl.write_template(REGION, "2022-23", folder / "ne_2022-23.xlsx")
+    old_wave = fill(other_wave, folder / "sunderland_2022-23.xlsx", "Sunderland", filled["Gateshead"][1])
+    result = tpl.pack(REGION, WAVE, [no_council, old_wave, filled["Gateshead"][0]], folder / "pack_rejects",
+                      render=False)
+    rejects = pd.read_csv(result.files["temperature_check.rejects.csv"])
+    assert set(rejects["column"]) == {"Return!B4"} and set(rejects["row"]) == {4}
+    assert rejects["reason"].str.startswith("no council code").all()
+    assert len(rejects) == len(filled["County Durham"][1]) and result.clean.reconciles()
+    coverage = result.coverage.set_index("council")
+    assert coverage.loc["Sunderland", "status"] == "template of another region or wave"
+    assert coverage.loc["(not identified)", "note"].startswith("council not identified")
+
+
 def test_blank_answers_council_and_other_region_make_a_return_incomplete(good):
     def blanks(wb):
         ws = wb["Return"]
@@ -448,8 +500,9 @@ def test_pack_renders_the_report_once_the_notebook_is_registered(monkeypatch, fo
 
     from msp_analysis import reports
 
-    assert tpl.render_pack_report(REGION, WAVE, folder, folder)[0].startswith("not rendered") or \
-        "temperature_check" in reports.NOTEBOOKS
+    with monkeypatch.context() as unregistered:
+        unregistered.delitem(reports.NOTEBOOKS, "temperature_check", raising=False)
+        assert tpl.render_pack_report(REGION, WAVE, folder, folder)[0].startswith("not rendered")
 
     @make_dataclass(frozen=True)
     class FakeParams:
@@ -467,6 +520,26 @@ def test_pack_renders_the_report_once_the_notebook_is_registered(monkeypatch, fo
     message, _ = tpl.render_pack_report(REGION, WAVE, folder / "pack", folder / "pack")
     assert message.startswith("rendered")
     assert calls == [("temperature_check", [FakeParams(REGION, WAVE, str(folder / "pack"))])]
+
+
+@pytest.mark.slow
+def test_pack_renders_the_regional_report_with_the_scores(folder, filled, packed):
+    from msp_analysis import reports
+
+    if "temperature_check" not in reports.NOTEBOOKS:
+        pytest.skip("the temperature_check notebook is not registered in reports.NOTEBOOKS")
+    result = tpl.pack(REGION, WAVE, [path for path, _ in filled.values()], folder / "pack_rendered")
+    assert result.report.startswith("rendered"), result.report
+    assert result.files["index.html"].is_file() and not result.report_failed
+    page = next((folder / "pack_rendered").glob("temperature_check_*.html")).read_text(encoding="utf-8")
+    durham = geography.councils(WAVE).set_index("ons_code").loc[geography.resolve_council("County Durham", WAVE), "name"]
+    rows = [re.findall(r"<td class=\"?num\"?>([^<]*)</td>", row)
+            for row in re.findall(rf"<tr><th scope=\"row\">{durham}</th>(.*?)</tr>", page)]
+    scores = [cells for cells in rows if len(cells) == len(expected_indicators())]
+    assert len(scores) == 1, "Durham's row of the heatmap table"
+    expected = independent_scores(filled["County Durham"][1])
+    assert sorted(float(c) for c in scores[0]) == pytest.approx(
+        sorted(round(expected[i], 2) for i in expected_indicators()), abs=0.0051)
 
 
 # --- LibreOffice ------------------------------------------------------------------------------------
@@ -496,3 +569,18 @@ def test_template_opens_in_libreoffice_and_converts_to_pdf(template_path, folder
                                        check=True).stdout.split())
         assert REGION in text and "Person 1" in text and "sup_1" in text and "Hartlepool" in text
         assert "instrument_sha256" not in text  # the hidden sheet is not printed
+
+
+def test_a_return_saved_by_libreoffice_reads_the_same(filled, folder):
+    soffice = _libreoffice()
+    source = filled["County Durham"][0]
+    out = folder / "saved_by_libreoffice"
+    done = subprocess.run([soffice, f"-env:UserInstallation={(folder / 'lo-profile').as_uri()}", "--headless",
+                           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    original, resaved = tpl.read_return(source), tpl.read_return(out / source.name)
+    assert resaved.status == "complete" and not resaved.problems
+    assert [p.answers for p in resaved.respondents] == [p.answers for p in original.respondents]
+    assert tpl.return_rows(resaved).drop(columns="_source_file").equals(
+        tpl.return_rows(original).drop(columns="_source_file"))
