@@ -58,6 +58,8 @@ CAVEAT_ECOLOGICAL = ("The predictors {terms} are measured per council, not per p
 CAVEAT_FEW_CLUSTERS = ("Only {clusters} councils (fewer than 40): clustered standard errors are unreliable with few "
                        "councils; intervals use t with {df} degrees of freedom{extra}, and results near p = 0.05 "
                        "should be read with caution.")
+CAVEAT_VARIATIONAL = ("Posterior SDs come from a mean-field variational approximation, which can understate "
+                      "uncertainty (most for council-level predictors); read intervals from glm_cluster or gee.")
 CAVEAT_DROPPED = "{rows} rows with a missing outcome, predictor or council were left out."
 
 
@@ -162,6 +164,8 @@ def _caveat(council_terms: list[str], clusters: int, dropped: int, method: str, 
                          "and the posterior leans on its prior.")
         else:
             parts.append(CAVEAT_FEW_CLUSTERS.format(clusters=clusters, df=max(clusters - 1, 1), extra=extra))
+    if method == "mixed":
+        parts.append(CAVEAT_VARIATIONAL)
     if dropped:
         parts.append(CAVEAT_DROPPED.format(rows=dropped))
     return " ".join(parts)

@@ -2,7 +2,8 @@
 
 The embedded default: `make demo` and the tests run on this instead of personal data.
 Outcomes are generated from culture indicators *as scored from the simulated returns*
-(scored with :mod:`msp_analysis.indicators`, then standardised within the wave), so a
+(scored with :mod:`msp_analysis.indicators`, then standardised across all council-waves, as
+``msp-analysis model outcome`` does), so a
 correct model recovers ``truth["effects"]`` without attenuation from measurement error.
 
 Messiness is injected at documented rates (``MESSINESS``) and a known number of rows
@@ -133,7 +134,7 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS) 
         "years": list(years),
         "effects": dict(TRUE_EFFECTS),
         "effects_scale": "log-odds of fully achieved (of expressed outcomes) per 1 SD of the council "
-        "indicator scored from the simulated returns and standardised within the wave",
+        "indicator scored from the simulated returns and standardised across all council-waves",
         "intercept": INTERCEPT,
         "council_random_effect_sd": COUNCIL_SD,
         "rows": int(len(evaluation)),
@@ -163,6 +164,7 @@ def _latent_culture(rng: np.random.Generator, ons: np.ndarray, years: tuple[str,
 def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
     """Numeric returns: one row per organisation × respondent × wave."""
     items = likert_items()
+    item_ids, reverse = items["item_id"].tolist(), items["reverse_coded"].to_numpy(dtype=bool)
     lat = latent.set_index(["ons_code", "wave"])
     rows = []
     for ons, name, region, wave in frame[["ons_code", "name", "region", "financial_year"]].itertuples(index=False):
@@ -171,20 +173,21 @@ def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd
             (f"{ons}-P{j}", f"{name} {PARTNER_TYPES[j]}", PARTNER_TYPES[j]) for j in sorted(partners)
         ]
         culture = lat.loc[(ons, wave)]
+        item_culture = culture[items["indicator"]].to_numpy(dtype=float)  # once per council-wave, not per person
+        staffing = float(culture["staffing"])
         for org_id, org_name, org_type in orgs:
             org_offset = rng.normal(0, 0.3)
             for _ in range(int(rng.integers(2, 6))):
                 person = org_offset + rng.normal(0, 0.4)
-                level = culture[items["indicator"]].to_numpy() + person
-                answer = 3.3 + 0.8 * level + rng.normal(0, 0.6, size=len(items))
-                answer = np.where(items["reverse_coded"], 6 - answer, answer)
+                level = item_culture + person
+                answer = 3.3 + 0.8 * level + rng.normal(0, 0.6, size=len(item_ids))
+                answer = np.where(reverse, 6 - answer, answer)
                 answer = np.clip(np.rint(answer), 1, 5)
-                answer[rng.random(len(items)) < 0.03] = np.nan
-                staffing = culture["staffing"]
+                answer[rng.random(len(item_ids)) < 0.03] = np.nan
                 rows.append({
                     "org_id": org_id, "org_name": org_name, "org_type": org_type, "ons_code": ons,
                     "region": region, "wave": wave, "respondent_role": ROLES[int(rng.integers(len(ROLES)))],
-                    **dict(zip(items["item_id"], answer)),
+                    **dict(zip(item_ids, answer)),
                     "stf_turnover_pct": round(float(np.clip(28 - 4 * staffing + rng.normal(0, 4), 3, 60)), 1),
                     "stf_vacancy_pct": round(float(np.clip(10 - 2.5 * staffing + rng.normal(0, 3), 0, 40)), 1),
                     "stf_caseload": round(float(np.clip(18 - 2 * staffing + rng.normal(0, 3), 4, 40)), 1),
@@ -193,9 +196,9 @@ def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd
 
 
 def _scored_indicators(returns: pd.DataFrame) -> pd.DataFrame:
-    """Council × wave z-scores of the three model indicators, scored as the package scores them."""
+    """Council × wave z-scores of the three model indicators, scored and standardised as the models do."""
     scores = council_scores(returns)
-    return standardise(scores, list(TRUE_EFFECTS)).set_index(["ons_code", "wave"])
+    return standardise(scores, list(TRUE_EFFECTS), by=None).set_index(["ons_code", "wave"])
 
 
 def _returns_as_text(returns: pd.DataFrame) -> pd.DataFrame:
