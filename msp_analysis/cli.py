@@ -188,6 +188,13 @@ def cmd_reports(args: argparse.Namespace) -> int:
     return _finish(outcomes, args.out)
 
 
+def cmd_reports_demo(args: argparse.Namespace) -> int:
+    from msp_analysis.reports import render_demo
+
+    return _finish(render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None,
+                               jobs=args.jobs, force=args.force, quiet=args.quiet), args.out)
+
+
 def _finish(outcomes: list, out: str) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
@@ -249,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_pack)
 
+    p = sub.add_parser("reports-demo", help="render the demo report set: every council, every region, England")
+    p.add_argument("--year", default="2023-24")
+    p.add_argument("--data-dir", default="data/processed/demo")
+    p.add_argument("--out", default="reports/demo")
+    p.add_argument("--real-data-dir", default="", help="add the real ASCOF x turnover panel to the evaluation")
+    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_reports_demo)
+
     p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
     p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET")
     p.add_argument("--format", choices=["csv"], default="csv")
@@ -284,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_dictionary)
 
     for name, func, help_text in (("report", cmd_report, "render one report"),
-                                  ("reports", cmd_reports, "render a report for every council of a region")):
+                                  ("reports", cmd_reports, "render a report for every council or region of a scope")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("notebook", help="notebook name, e.g. locality")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
@@ -293,8 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bar (for CI)")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
-            scope.add_argument("--all", action="store_true", help="every council in England")
-            scope.add_argument("--region", help="every council of this ADASS region")
+            scope.add_argument("--all", action="store_true",
+                               help="all of England: every council (locality), every region (temperature_check), "
+                                    "England and every region (evaluation)")
+            scope.add_argument("--region", help="one ADASS region: its councils (locality) or the region itself")
             p.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: cores)")
             p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster")
         p.set_defaults(func=func)

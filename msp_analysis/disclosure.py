@@ -126,14 +126,13 @@ class DisclosurePolicy:
     def hidden_rates(self, table: pd.DataFrame, rates: RateSpec, national: object = None) -> pd.DataFrame:
         """Booleans per rate: True where its numerator or denominator count is suppressed."""
         flags = _row_flags(table, national)
-        hidden = pd.DataFrame(index=table.index)
+        hidden = {}
         for rate, (numerator, denominator) in rates.items():
-            top = table[list(numerator)].sum(axis=1, min_count=1)
-            bottom = table[list(denominator)].sum(axis=1, min_count=1)
+            top, bottom = _sums(table, numerator), _sums(table, denominator)
             hidden[rate] = [
                 self.is_suppressed(t, n) or self.is_suppressed(b, n) for t, b, n in zip(top, bottom, flags)
             ]
-        return hidden
+        return pd.DataFrame(hidden, index=table.index, columns=list(rates), dtype=bool)
 
     def apply(self, table: pd.DataFrame, counts: Sequence[str], rates: RateSpec, national: object = None,
               decimals: int = 1) -> pd.DataFrame:
@@ -177,10 +176,18 @@ def _row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
     return [bool(v) for v in values]
 
 
-def _rate_values(table: pd.DataFrame, numerator: Sequence[str], denominator: Sequence[str]) -> pd.Series:
-    top = table[list(numerator)].sum(axis=1, min_count=1).astype(float)
-    bottom = table[list(denominator)].sum(axis=1, min_count=1).astype(float)
-    return 100 * top / bottom.where(bottom > 0)
+def _sums(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Row sums of `columns` as floats; NaN only where every part is missing."""
+    values = np.column_stack([pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                              for c in columns]) if len(columns) else np.full((len(table), 1), np.nan)
+    all_missing = np.isnan(values).all(axis=1)
+    return np.where(all_missing, np.nan, np.nansum(values, axis=1))
+
+
+def _rate_values(table: pd.DataFrame, numerator: Sequence[str], denominator: Sequence[str]) -> np.ndarray:
+    top, bottom = _sums(table, numerator), _sums(table, denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom > 0, 100 * top / np.where(bottom > 0, bottom, 1), np.nan)
 
 
 _SAC_TEXT = ("Counts under 5 are shown as [c]; other counts are rounded to the nearest 5; "
@@ -317,8 +324,9 @@ class DisclosedTable:
         legend = "; ".join(f"{esc(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
         note = " ".join(filter(None, [esc(self.note), legend and f"{legend}."]))
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
-        return (f'<table class="msp-table">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table>{note_html}")
+        wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
+        return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -340,6 +348,7 @@ def disclose(
     caption: str = "",
     note: str = "",
     decimals: int = 1,
+    signed: Sequence[str] = (),
 ) -> DisclosedTable:
     """The one way a report shows a table: every shown column passes through `policy`.
 
@@ -352,7 +361,7 @@ def disclose(
     means, numbers); a shown column in none of these groups is an error, so nothing reaches
     a report uncontrolled. `national` (column or booleans) marks national rows for policies
     that exempt them; `not_submitted` marks rows shown as not submitted. `labels` renames
-    columns for display.
+    columns for display; `signed` mean or rate columns are written with a sign (changes).
 
     >>> shown = disclose(pd.DataFrame({"area": ["A"], "n": [3]}), "sac", counts=["n"], text=["area"])
     >>> shown.display["n"].tolist()
@@ -389,6 +398,8 @@ def disclose(
         else:
             fmt = numbers[column]
             out[column] = ["" if _missing(v) else fmt.format(v) for v in table[column]]
+        if column in signed:
+            out[column] = [f"+{v}" if v[:1].isdigit() and v.strip("0.%") != "" else v for v in out[column]]
     numeric = [c for c in columns if groups[c] != "text"]
     if labels:
         out = out.rename(columns=labels)

@@ -80,3 +80,42 @@ def locality_comparison(df_enquiries: pd.DataFrame, ons_code: str, year: str) ->
         rows.append(counts.assign(level=level, name=name))
     table = pd.concat(rows, ignore_index=True)
     return add_rates(table)[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
+
+
+AREA_COLUMNS = ["financial_year", "ons_code", "council_name", "region"]
+
+
+def council_pathways(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """Pathway counts for every council and financial year in the data (no rates).
+
+    One row per (``financial_year``, ``ons_code``) with ``council_name``, ``region`` and the
+    COUNT_COLUMNS; regions and England are sums of these rows (:func:`area_totals`). This is
+    the shared input of every council's report (trend, funnel plot), computed once.
+    """
+    counts = pathway_counts(df_enquiries, AREA_COLUMNS)
+    for column in AREA_COLUMNS:
+        counts[column] = counts[column].astype(str)
+    return counts.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
+
+
+def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, year: str | None = None,
+                region: str | None = None) -> pd.DataFrame:
+    """Council, region and England sums of `columns` per financial year from a per-council table.
+
+    Returns rows with ``financial_year``, ``level`` (council / region / England), ``name`` and
+    the summed columns, for `year` only when given. `region` defaults to the council's region
+    in the latest year it appears.
+    """
+    rows = per_council if year is None else per_council[per_council["financial_year"] == year]
+    council = rows[rows["ons_code"] == ons_code]
+    if council.empty:
+        raise ValueError(f"no enquiries for council {ons_code}" + (f" in {year}" if year else ""))
+    region = region or str(council["region"].iloc[-1])
+    name = str(council["council_name"].iloc[-1])
+    parts = [("council", name, council), ("region", region, rows[rows["region"] == region]), ("England", "England", rows)]
+    out = []
+    for level, label, frame in parts:
+        sums = frame.groupby("financial_year", sort=True)[columns].sum().reset_index()
+        out.append(sums.assign(level=level, name=label))
+    table = pd.concat(out, ignore_index=True)
+    return table[["financial_year", "level", "name", *columns]]

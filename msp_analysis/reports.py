@@ -16,6 +16,7 @@ atomically, so an interrupted run leaves no partial report and a rerun resumes.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import html
 import json
@@ -39,12 +40,32 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from msp_analysis import __version__, geography
-from msp_analysis.config import KERNEL_NAME, NOTEBOOK_DIR, LocalityReportParams, ParameterError
+from msp_analysis import __version__
+from msp_analysis.config import (
+    KERNEL_NAME,
+    NOTEBOOK_DIR,
+    EvaluationParams,
+    LocalityReportParams,
+    ParameterError,
+    TemperatureCheckParams,
+)
+from msp_analysis.disclosure import get_policy
 from msp_analysis.io import ensure_folder, sha256_of, write_text
+from msp_analysis.provenance import provenance_markdown
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-NOTEBOOKS = {"locality": ("locality_report.ipynb", LocalityReportParams)}
+# notebook name: (file in notebooks/, parameter model)
+NOTEBOOKS = {
+    "locality": ("locality_report.ipynb", LocalityReportParams),
+    "temperature_check": ("temperature_check.ipynb", TemperatureCheckParams),
+    "evaluation": ("evaluation.ipynb", EvaluationParams),
+}
+INDEX_HEADINGS = {"evaluation": "Evaluation", "temperature_check": "Regional temperature checks",
+                  "locality": "Locality reports"}
+# Rough relative cost of one report: a batch starts the longest first so that no worker idles at the end.
+RENDER_WEIGHT = {"evaluation": 100, "temperature_check": 3, "locality": 1}
+INDEX_RECORDS = "index.json"
+PROVENANCE_TAG = "msp-provenance"
 CACHE_DIR = ".msp-cache"
 ENGINE = "msp-warm"
 WARM_UP = "import msp_analysis.kernel_state as _state\n_state.warm_up()\n%reset -f"
@@ -63,6 +84,7 @@ class ReportOutcome:
     notebook_path: Path | None = None
     error: str = ""
     seconds: float = 0.0
+    notebook: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,10 @@ class RenderTask:
     out_dir: str
     kernel_name: str = KERNEL_NAME
     cwd: str = field(default_factory=os.getcwd)
+    inputs: tuple = ()  # (file name, sha256 or "missing") of every input, for the provenance block
+    public_parameters: tuple = ()  # (key, value) as the report may print them: no local paths
+    policy: str = ""  # the disclosure policy's statement
+    cache_key: str = ""  # written next to the HTML, before it, so every report on disk is known to the cache
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -89,13 +115,24 @@ def validate_parameters(notebook: str, raw: Mapping[str, object]):
 
 
 def region_parameters(notebook: str, region: str | None, raw: Mapping[str, object]) -> list:
-    """One validated parameter set per council of `region` (None: all of England) in the year of `raw`."""
-    base = validate_parameters(notebook, raw)
-    try:
-        codes = geography.councils(base.year, region)["ons_code"]
-    except ValueError as error:
-        raise ParameterError(str(error)) from None
-    return [validate_parameters(notebook, {**raw, "locality": code}) for code in codes]
+    """The parameter sets of ``msp-analysis reports NOTEBOOK --region R`` (``--all``: `region` None).
+
+    locality: one per council of the region (of England); temperature_check: the region (each
+    of the nine); evaluation: the region (England and each of the nine).
+    """
+    if notebook not in NOTEBOOKS:
+        raise ParameterError(f"unknown notebook {notebook!r}; known: {', '.join(NOTEBOOKS)}")
+    return NOTEBOOKS[notebook][1].batch(region, raw)
+
+
+def demo_requests(year: str, data_dir: str | Path, real_data_dir: str | Path | None = None) -> list[tuple[str, object]]:
+    """The demo's report set: one England evaluation (with the real ASCOF panel when `real_data_dir`
+    is given), the nine regional temperature checks of wave `year`, every council's locality report."""
+    raw = {"data_dir": str(data_dir)}
+    real = {"real_data_dir": str(real_data_dir)} if real_data_dir else {}
+    return ([("evaluation", validate_parameters("evaluation", {**raw, **real, "scope": "England"}))]
+            + [("temperature_check", p) for p in region_parameters("temperature_check", None, {**raw, "wave": year})]
+            + [("locality", p) for p in region_parameters("locality", None, {**raw, "year": year})])
 
 
 def require_kernel(kernel_name: str = KERNEL_NAME) -> None:
@@ -255,8 +292,14 @@ def render_task(task: RenderTask) -> ReportOutcome:
             shutil.move(scratch_nb, executed_path)
             return ReportOutcome(task.name, task.title, "failed", notebook_path=executed_path,
                                  error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
+    executed.cells.append(nbformat.v4.new_markdown_cell(
+        provenance_markdown(task.public_parameters, task.inputs, task.policy), id=PROVENANCE_TAG,
+        metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
     html_path = out_dir / f"{task.name}.html"
-    write_text(html_path, export_html(executed, task.title))
+    body = export_html(executed, task.title)
+    if task.cache_key:  # before the HTML: a run killed in between re-renders this report rather than miss its entry
+        write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": task.cache_key}))
+    write_text(html_path, body)
     executed_path.unlink(missing_ok=True)
     return ReportOutcome(task.name, task.title, "ok", html_path=html_path, seconds=time.perf_counter() - started)
 
@@ -296,23 +339,49 @@ def render_reports(
     ``concurrent.futures.Executor`` given (a process pool, a Dask cluster's executor).
     One failure does not stop the others.
     """
+    return render_batch([(notebook, params) for params in params_list], out_dir, jobs=jobs, executor=executor,
+                        force=force, quiet=quiet, kernel_name=kernel_name)
+
+
+def render_batch(
+    requests: Iterable[tuple[str, object]],
+    out_dir: str | Path,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    kernel_name: str = KERNEL_NAME,
+) -> list[ReportOutcome]:
+    """Render (notebook, parameters) requests of any notebooks in one pool of warm kernels; write the index.
+
+    As :func:`render_reports`; the costliest reports start first (RENDER_WEIGHT) so that one
+    long report does not leave the other workers idle at the end. The index lists every
+    report rendered into `out_dir` so far, grouped by notebook.
+    """
     from tqdm.auto import tqdm
 
     require_kernel(kernel_name)
     out_dir = ensure_folder(out_dir)
-    params_list = list(params_list)
-    notebook_sha = sha256_of(NOTEBOOK_DIR / NOTEBOOKS[notebook][0])
+    requests = sorted(requests, key=lambda r: -RENDER_WEIGHT.get(r[0], 1))  # stable: order kept within a notebook
+    params_list = [params for _, params in requests]
+    notebooks = list(dict.fromkeys(name for name, _ in requests))
+    notebook_shas = {name: sha256_of(NOTEBOOK_DIR / NOTEBOOKS[name][0]) for name in notebooks}
+    notebook = "+".join(notebooks)
     input_shas: dict[str, str] = {}
     tasks, keys, outcomes = [], {}, []
-    for params in params_list:
+    for name, params in requests:
         for path in params.input_files():
             if str(path) not in input_shas:
                 input_shas[str(path)] = sha256_of(path) if Path(path).is_file() else "missing"
-        task = RenderTask(notebook, params.as_parameters(), params.report_name(), params.title(), str(out_dir),
-                          kernel_name)
-        key = _cache_key(task, notebook_sha, {str(p): input_shas[str(p)] for p in params.input_files()})
+        task = RenderTask(name, params.as_parameters(), params.report_name(), params.title(), str(out_dir),
+                          kernel_name, inputs=tuple((Path(p).name, input_shas[str(p)]) for p in params.input_files()),
+                          public_parameters=tuple(params.public_parameters().items()),
+                          policy=get_policy(params.disclosure_policy).statement())
+        key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
+        task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):
-            outcomes.append(ReportOutcome(task.name, task.title, "cached", html_path=out_dir / f"{task.name}.html"))
+            outcomes.append(ReportOutcome(task.name, task.title, "cached", html_path=out_dir / f"{task.name}.html",
+                                          notebook=name))
         else:
             tasks.append(task)
             keys[task.name] = key
@@ -332,6 +401,7 @@ def render_reports(
                     outcome = future.result()
                 except Exception as error:  # a worker died: report it, keep going
                     outcome = ReportOutcome(task.name, task.title, "failed", error=f"{type(error).__name__}: {error}")
+                outcome.notebook = outcome.notebook or task.notebook
                 outcomes.append(outcome)
                 if outcome.status == "ok":
                     write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": keys[task.name]}))
@@ -349,29 +419,102 @@ def render_reports(
     return outcomes
 
 
+def render_demo(year: str, data_dir: str | Path, out_dir: str | Path, real_data_dir: str | Path | None = None,
+                jobs: int | None = None, force: bool = False, quiet: bool = False) -> list[ReportOutcome]:
+    """Render the demo's report set (:func:`demo_requests`) in one batch of warm kernels, with one index."""
+    return render_batch(demo_requests(year, data_dir, real_data_dir), out_dir, jobs=jobs, force=force, quiet=quiet)
+
+
+def _index_records(outcomes: list[ReportOutcome], out_dir: Path) -> list[dict]:
+    """This run's outcomes merged into the records of earlier runs into the same folder (by report name)."""
+    path = out_dir / INDEX_RECORDS
+    try:
+        records = {r["name"]: r for r in json.loads(path.read_text(encoding="utf-8"))}
+    except (OSError, ValueError, KeyError, TypeError):
+        records = {}
+    for o in outcomes:
+        records[o.name] = {"name": o.name, "title": o.title, "status": o.status, "error": o.error,
+                           "notebook": o.notebook or o.name.split("_")[0],
+                           "html": o.html_path.name if o.html_path is not None and o.status != "failed" else ""}
+    kept = [r for r in records.values() if r["status"] == "failed" or (out_dir / r["html"]).is_file()]
+    write_text(path, json.dumps(kept, indent=1, sort_keys=True))
+    return kept
+
+
 def write_index(outcomes: list[ReportOutcome], out_dir: str | Path, notebook: str) -> Path:
-    """``index.html`` linking each report, with its status and any error, all text escaped."""
-    rows = []
-    for outcome in sorted(outcomes, key=lambda o: o.title):
-        if outcome.status in ("ok", "cached"):
-            link = f'<a href="{html.escape(outcome.html_path.name)}">{html.escape(outcome.title)}</a>'
-        else:
-            link = html.escape(outcome.title)
-        rows.append(
-            f"<tr><td>{link}</td><td>{html.escape(outcome.status)}</td><td>{html.escape(outcome.error)}</td></tr>"
-        )
-    failed = sum(o.status == "failed" for o in outcomes)
+    """``index.html`` linking each report in `out_dir`, grouped by notebook, with its status and any error.
+
+    Reports rendered into the same folder by earlier runs stay listed (``index.json`` keeps
+    their records), so separate runs for localities, regions and England share one index.
+    All text is escaped.
+    """
+    out_dir = Path(out_dir)
+    records = _index_records(outcomes, out_dir)
+    order = {name: i for i, name in enumerate(INDEX_HEADINGS)}
+    sections = []
+    for group in sorted({r["notebook"] for r in records}, key=lambda g: (order.get(g, 99), g)):
+        rows = []
+        for record in sorted((r for r in records if r["notebook"] == group), key=lambda r: r["title"]):
+            title = html.escape(record["title"])
+            link = f'<a href="{html.escape(record["html"])}">{title}</a>' if record["status"] != "failed" else title
+            rows.append(f"<tr><td>{link}</td><td>{html.escape(record['status'])}</td>"
+                        f"<td>{html.escape(record['error'])}</td></tr>")
+        heading = html.escape(INDEX_HEADINGS.get(group, group))
+        sections.append(f"""<h2 id="{html.escape(group)}">{heading} ({len(rows)})</h2>
+<table><thead><tr><th scope="col">Report</th><th scope="col">Status</th><th scope="col">Error</th></tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table>""")
+    failed = sum(r["status"] == "failed" for r in records)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>MSP reports: {html.escape(notebook)}</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}td,th{{padding:.3rem .8rem;text-align:left}}</style>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Making Safeguarding Personal reports</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}}
+td,th{{padding:.3rem .8rem;text-align:left;vertical-align:top}}table{{border-collapse:collapse}}
+tbody tr:nth-child(odd){{background:#f3f3f3}}a{{color:#0b4f8a}}</style>
 </head><body>
 <h1>Making Safeguarding Personal reports</h1>
-<p>{len(outcomes)} reports, {failed} failed. Rendered {when} by msp-analysis {html.escape(__version__)}.</p>
-<table><thead><tr><th>Report</th><th>Status</th><th>Error</th></tr></thead><tbody>
-{chr(10).join(rows)}
-</tbody></table></body></html>
+<p>{len(records)} reports, {failed} failed. Rendered {when} by msp-analysis {html.escape(__version__)}.
+Small numbers are suppressed in every report; each report ends with its provenance.</p>
+{chr(10).join(sections)}
+</body></html>
 """
-    index = Path(out_dir) / "index.html"
+    index = out_dir / "index.html"
     write_text(index, page)
     return index
+
+
+
+def _demo_main(argv: list[str] | None = None) -> int:
+    """``python -m msp_analysis.reports --year Y --data-dir D --out O [--real-data-dir R]``: the demo's reports.
+
+    Exit 0 when every report rendered, 1 when some failed (the index shows them), 2 on bad parameters.
+    Until the CLI has a command for it, ``make demo`` calls this.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m msp_analysis.reports", description=_demo_main.__doc__.splitlines()[0])
+    parser.add_argument("--year", required=True)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--real-data-dir", default="")
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        outcomes = render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None, jobs=args.jobs,
+                               force=args.force, quiet=args.quiet)
+    except (ParameterError, ValueError, RuntimeError, OSError) as error:
+        print(f"msp-analysis: error: {error}", file=sys.stderr)
+        return 2
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in failed:
+        print(f"FAILED {outcome.name}: {outcome.error}", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports ready; index: {Path(args.out) / 'index.html'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_demo_main())

@@ -153,3 +153,135 @@ def test_unknown_policy_is_an_error_naming_the_known_ones():
 def test_policy_is_immutable(sac):
     with pytest.raises(dataclasses.FrozenInstanceError):
         sac.threshold = 1  # type: ignore[misc]
+
+
+# --- every named policy at its boundaries ----------------------------------------------------
+
+from msp_analysis.disclosure import ZERO_SHOW, custom_policy, disclose  # noqa: E402
+
+BOUNDARIES = {
+    # policy: {count: shown}; half-way ties round up; non-integers follow the same thresholds
+    "sac": {0: "[c]", 1: "[c]", 4: "[c]", 4.5: "[c]", 5: "5", 7: "5", 7.5: "10", 8: "10", 12.5: "15", 2.5: "[c]"},
+    "sac_2018": {0: "*", 1: "*", 4: "*", 4.9: "*", 5: "5", 7: "5", 7.5: "10", 8: "10", 22.5: "25"},
+    "nhs_secondary_care": {0: "0", 0.5: "*", 1: "*", 4: "*", 5: "*", 7: "*", 7.5: "*", 8: "10", 12.5: "15", 1234: "1,235"},
+    "ascs": {0: "[w]", 1: "[c]", 2: "[c]", 2.5: "[c]", 3: "3", 4: "4", 5: "5", 7: "7", 8: "8", 7.5: "8"},
+    "ascof": {0: "[c]", 1: "[c]", 4: "[c]", 4.5: "[c]", 5: "5", 7: "7", 8: "8", 12.5: "13"},
+}
+
+
+@pytest.mark.parametrize("name,count,expected",
+                         [(name, count, shown) for name, cases in BOUNDARIES.items() for count, shown in cases.items()])
+def test_named_policies_at_their_boundaries(name, count, expected):
+    assert get_policy(name).format_count(count) == expected
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDARIES))
+@pytest.mark.parametrize("missing", [None, np.nan, float("nan"), pd.NA])
+def test_missing_counts_are_blank_under_every_policy(name, missing):
+    assert get_policy(name).format_count(missing) == ""
+    assert not get_policy(name).is_suppressed(missing)
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDARIES))
+@pytest.mark.parametrize("count", [-1, -0.5, -7])
+def test_negative_counts_are_errors_under_every_policy(name, count):
+    with pytest.raises(ValueError, match="negative"):
+        get_policy(name).format_count(count)
+
+
+def test_not_submitted_is_x_whatever_the_count():
+    assert get_policy("sac").format_count(123, submitted=False) == "[x]"
+    assert get_policy("sac").format_count(np.nan, submitted=False) == "[x]"
+
+
+@pytest.mark.parametrize("count,sub_national,national", [(0, "0", "0"), (3, "*", "3"), (7, "*", "7"), (8, "10", "8"),
+                                                         (1233, "1,235", "1,233")])
+def test_nhs_national_counts_are_exempt(count, sub_national, national):
+    nhs = get_policy("nhs_secondary_care")
+    assert nhs.format_count(count) == sub_national
+    assert nhs.format_count(count, national=True) == national
+    assert get_policy("sac").format_count(3, national=True) == "[c]", "SAC rounds and hides England too"
+
+
+@pytest.mark.parametrize("name,people,shown", [("sac", 4, "[c]"), ("sac", 5, "3.4"), ("nhs_secondary_care", 7, "*"),
+                                              ("nhs_secondary_care", 8, "3.4"), ("ascs", 2, "[c]"), ("ascs", 3, "3.4"),
+                                              ("sac", 0, ""), ("sac", np.nan, "")])
+def test_means_of_few_people_are_hidden(name, people, shown):
+    assert get_policy(name).format_mean(3.42, people) == shown
+
+
+def test_nhs_mean_of_a_national_group_is_exempt():
+    assert get_policy("nhs_secondary_care").format_mean(3.42, 3, national=True) == "3.4"
+
+
+# --- custom policies -------------------------------------------------------------------------
+
+
+def test_custom_policy_from_its_parts():
+    policy = custom_policy(10, 5, "~", zero=ZERO_SHOW, national_exempt=True)
+    assert [policy.format_count(c) for c in (0, 1, 9, 9.9, 10, 12, 12.5)] == ["0", "~", "~", "~", "10", "10", "15"]
+    assert policy.format_count(9, national=True) == "9"
+    assert "Counts from 1 to 9 are shown as ~" in policy.statement()
+
+
+def test_custom_policy_from_a_parameter_string_round_trips():
+    policy = get_policy("custom:threshold=3,rounding=1,symbol=<3,zero=[z],national=controlled")
+    assert [policy.format_count(c) for c in (0, 2, 3)] == ["[z]", "<3", "3"]
+    assert get_policy(policy.name) == policy, "the canonical name validates to the same policy"
+
+
+@pytest.mark.parametrize("spec,message", [("custom:", "threshold"), ("custom:threshold=x", "whole numbers"),
+                                          ("custom:threshold=5,colour=red", "colour"),
+                                          ("custom:threshold=5,national=maybe", "national")])
+def test_bad_custom_policies_say_what_is_wrong(spec, message):
+    with pytest.raises(ValueError, match=message):
+        get_policy(spec)
+
+
+# --- the table helper ------------------------------------------------------------------------
+
+
+def _areas():
+    return pd.DataFrame({"name": ["<b>Town</b>", "Region", "England"], "fully": [3, 40, 700], "partially": [3, 20, 250],
+                         "not_achieved": [1, 5, 50], "score": [3.456, 3.1, 3.2], "people": [4, 60, 900],
+                         "estimate": [0.12345, 0.2, 0.3], "level": ["council", "region", "England"]})
+
+
+RATES3 = {"fully_pct": (["fully"], ["fully", "partially", "not_achieved"])}
+
+
+def test_disclose_controls_every_shown_column_and_escapes_text():
+    shown = disclose(_areas(), "sac", columns=["name", "fully", "fully_pct", "score", "estimate"], text=["name"],
+                     counts=["fully"], rates=RATES3, means={"score": "people"}, numbers={"estimate": "{:.2f}"},
+                     labels={"fully_pct": "Fully %"}, caption="A <caption>")
+    assert shown.display.to_dict("list") == {
+        "name": ["<b>Town</b>", "Region", "England"], "fully": ["[c]", "40", "700"],
+        "Fully %": ["[c]", "61.5%", "70.0%"], "score": ["[c]", "3.1", "3.2"], "estimate": ["0.12", "0.20", "0.30"]}
+    html = shown.to_html()
+    assert "&lt;b&gt;Town&lt;/b&gt;" in html and "<b>" not in html and "A &lt;caption&gt;" in html
+    assert "[c] under 5, hidden." in html, "the symbols used are explained under the table"
+
+
+def test_disclose_refuses_a_column_it_was_not_told_how_to_control():
+    with pytest.raises(ValueError, match="fully"):
+        disclose(_areas(), "sac", columns=["name", "fully"], text=["name"])
+
+
+def test_disclose_computes_a_missing_rate_from_its_counts_and_hides_it_with_them():
+    shown = disclose(_areas(), "sac", columns=["name", "share"], text=["name"],
+                     rates={"share": (["not_achieved"], ["fully", "partially", "not_achieved"])})
+    assert shown.display["share"].tolist() == ["[c]", "7.7%", "5.0%"]
+
+
+def test_disclose_national_exemption_and_not_submitted_rows():
+    table = _areas()
+    shown = disclose(table, "nhs_secondary_care", columns=["fully", "fully_pct"], counts=["fully"], rates=RATES3,
+                     national=table["level"].eq("England"), not_submitted=[False, True, False])
+    assert shown.display["fully"].tolist() == ["*", "[x]", "700"]
+    assert shown.display["fully_pct"].tolist() == ["*", "[x]", "70.0%"]
+
+
+def test_disclose_signed_changes():
+    table = pd.DataFrame({"change": [0.153, -0.02, 0.0], "n": [50, 50, 50]})
+    shown = disclose(table, "sac", columns=["change"], means={"change": "n"}, decimals=2, signed=["change"])
+    assert shown.display["change"].tolist() == ["+0.15", "-0.02", "0.00"]

@@ -77,7 +77,7 @@ def test_report_carries_no_input_code_parameters_or_cdn_scripts(rendered):
     assert "injected-parameters" not in html and "data_dir =" not in text
     assert "<script" not in html, "a report runs no script and fetches nothing"
     assert str(rendered["processed"]) not in html, "no local paths in a report"
-    assert re.search(r'<img[^>]+src="data:image/png;base64,', html), "the figure is embedded"
+    assert re.search(r'<img[^>]+src="data:image/(png|svg\+xml);base64,', html), "the figure is embedded"
 
 
 def test_report_contains_no_enquiry_or_person_ids(rendered):

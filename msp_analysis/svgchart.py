@@ -1,0 +1,324 @@
+"""A very small SVG chart writer for the figures every locality report repeats.
+
+A locality report has five figures and the demo renders 153 of them; matplotlib spends
+about 50 ms laying out the text of each, which made figures half the cost of a report.
+These charts (grouped bars, lines, scatter with curves, dot plots) need only axes, ticks,
+gridlines, markers, a legend and a title, so they are written here as SVG directly, in a
+millisecond, with text kept as text (sharp at any width, read by screen readers' "find").
+Figures drawn once per report set (heatmaps, forest plots) still use matplotlib.
+
+Text widths are estimated (0.6 em per character for sans-serif, on the generous side), which is enough to size
+margins and legends. Everything written is escaped.
+
+>>> chart = SvgChart(title="Demo", xlabel="x", ylabel="y")
+>>> chart.set_x(0, 10); chart.set_y(0, 1)
+>>> chart.line([0, 10], [0, 1], "#0072B2")
+>>> chart.render().startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+CHAR_WIDTH = 0.6  # average width of a sans-serif character, in em (generous, so nothing is clipped)
+FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated width in px of `text` at font `size`."""
+    return len(str(text)) * size * CHAR_WIDTH
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values covering [low, high] (steps of 1, 2, 2.5 or 5 × 10^k)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low]
+    raw = (high - low) / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks, value = [], first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class LegendEntry:
+    label: str
+    color: str
+    kind: str = "box"  # box, line, marker
+    marker: str = "o"
+    dash: str = ""
+
+
+@dataclass
+class SvgChart:
+    """One chart: a plot area with scales, the shapes drawn in it, and its words.
+
+    x and y are linear scales (``set_x``/``set_y``) or categories (``set_y_categories``,
+    ``set_x_categories``: band centres at 0, 1, 2, …). Shapes are added in data units.
+    """
+
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    width: int = 900
+    height: int = 400
+    font_size: float = 13
+    left: float | None = None
+    right: float | None = None
+    top: float = 46
+    bottom: float = 58
+    legend: list[LegendEntry] = field(default_factory=list)
+    legend_title: str = ""
+    x_format: Callable[[float], str] = _number
+    y_format: Callable[[float], str] = _number
+    x_grid: bool = True
+    y_grid: bool = True
+    _x: tuple = (0.0, 1.0)
+    _y: tuple = (0.0, 1.0)
+    _x_ticks: list = field(default_factory=list)
+    _y_ticks: list = field(default_factory=list)
+    _x_labels: list | None = None
+    _y_labels: list | None = None
+    _shapes: list = field(default_factory=list)
+    _overlay: list = field(default_factory=list)
+
+    # --- scales --------------------------------------------------------------------------
+
+    def set_x(self, low: float, high: float, ticks: Sequence[float] | None = None,
+              fmt: Callable[[float], str] | None = None) -> None:
+        self._x = (float(low), float(high))
+        self._x_ticks = list(ticks) if ticks is not None else nice_ticks(low, high)
+        self._x_labels = None
+        if fmt is not None:
+            self.x_format = fmt
+
+    def set_y(self, low: float, high: float, ticks: Sequence[float] | None = None,
+              fmt: Callable[[float], str] | None = None) -> None:
+        self._y = (float(low), float(high))
+        self._y_ticks = list(ticks) if ticks is not None else nice_ticks(low, high)
+        self._y_labels = None
+        if fmt is not None:
+            self.y_format = fmt
+
+    def set_y_categories(self, labels: Sequence[str]) -> None:
+        """Categories top to bottom at y = 0, 1, 2, …"""
+        self._y = (len(labels) - 0.5, -0.5)
+        self._y_ticks = list(range(len(labels)))
+        self._y_labels = [str(label) for label in labels]
+        self.y_grid = False
+
+    def set_x_categories(self, labels: Sequence[str]) -> None:
+        """Categories left to right at x = 0, 1, 2, …"""
+        n = len(labels)
+        self._x = (-0.35, n - 0.65) if n > 1 else (-1, 1)
+        self._x_ticks = list(range(n))
+        self._x_labels = [str(label) for label in labels]
+        self.x_grid = False
+
+    # --- geometry ------------------------------------------------------------------------
+
+    def _margins(self) -> tuple[float, float]:
+        labels = self._y_labels if self._y_labels is not None else [self.y_format(t) for t in self._y_ticks]
+        left = self.left if self.left is not None else (
+            max([text_width(label, self.font_size) for label in labels] + [20]) + 18 + (24 if self.ylabel else 0))
+        if self.right is not None:
+            right = self.right
+        elif self.legend:
+            widest = max([text_width(e.label, self.font_size) for e in self.legend]
+                         + [text_width(self.legend_title, self.font_size)])
+            right = widest + 52
+        else:
+            right = 24
+        return left, right
+
+    def _area(self) -> tuple[float, float, float, float]:
+        left, right = self._margins()
+        return left, self.top, self.width - right, self.height - self.bottom
+
+    def px(self, x: float) -> float:
+        x0, _, x1, _ = self._area()
+        low, high = self._x
+        return x0 + (x - low) / (high - low) * (x1 - x0) if high != low else (x0 + x1) / 2
+
+    def py(self, y: float) -> float:
+        _, y0, _, y1 = self._area()
+        low, high = self._y
+        return y1 - (y - low) / (high - low) * (y1 - y0) if high != low else (y0 + y1) / 2
+
+    # --- shapes (data units) -------------------------------------------------------------
+
+    def hbar(self, y: float, x_from: float, x_to: float, thickness: float, color: str) -> None:
+        """A horizontal bar at category `y`, `thickness` in category units."""
+        def draw() -> str:
+            top, bottom = self.py(y - thickness / 2), self.py(y + thickness / 2)
+            x0, x1 = sorted((self.px(x_from), self.px(x_to)))
+            return (f'<rect x="{x0:.1f}" y="{min(top, bottom):.1f}" width="{x1 - x0:.1f}" '
+                    f'height="{abs(bottom - top):.1f}" fill="{color}"/>')
+        self._shapes.append(draw)
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], color: str, width: float = 2, dash: str = "",
+             overlay: bool = False) -> None:
+        """A polyline through the finite points (a gap where a value is missing)."""
+        pairs = [(float(x), float(y)) for x, y in zip(xs, ys)]
+
+        def draw() -> str:
+            segments, current = [], []
+            for x, y in pairs:
+                if not (math.isfinite(x) and math.isfinite(y)):
+                    if current:
+                        segments.append(current)
+                    current = []
+                    continue
+                current.append(f"{self.px(x):.1f},{self.py(y):.1f}")
+            if current:
+                segments.append(current)
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            return "".join(f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+                           f'stroke-width="{width}"{dash_attr} stroke-linejoin="round"/>'
+                           for points in segments if len(points) > 1)
+        (self._overlay if overlay else self._shapes).append(draw)
+
+    def hline(self, y: float, color: str, width: float = 1, dash: str = "") -> None:
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+
+        def draw() -> str:
+            x0, _, x1, _ = self._area()
+            return (f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{self.py(y):.1f}" y2="{self.py(y):.1f}" '
+                    f'stroke="{color}" stroke-width="{width}"{dash_attr}/>')
+        self._shapes.append(draw)
+
+    def vline(self, x: float, color: str, width: float = 1, dash: str = "") -> None:
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+
+        def draw() -> str:
+            _, y0, _, y1 = self._area()
+            return (f'<line x1="{self.px(x):.1f}" x2="{self.px(x):.1f}" y1="{y0:.1f}" y2="{y1:.1f}" '
+                    f'stroke="{color}" stroke-width="{width}"{dash_attr}/>')
+        self._shapes.append(draw)
+
+    def points(self, xs: Sequence[float], ys: Sequence[float], color: str, size: float = 4, marker: str = "o",
+               stroke: str = "none", opacity: float = 1.0, overlay: bool = False) -> None:
+        """Markers (``o`` circle, ``D`` diamond, ``s`` square) of radius `size` px at finite points."""
+        pairs = [(float(x), float(y)) for x, y in zip(xs, ys)]
+        pairs = [(x, y) for x, y in pairs if math.isfinite(x) and math.isfinite(y)]
+        stroke_attr = f' stroke="{stroke}" stroke-width="1"' if stroke != "none" else ""
+        opacity_attr = f' fill-opacity="{opacity}"' if opacity < 1 else ""
+
+        def draw() -> str:
+            parts = "".join(_marker(self.px(x), self.py(y), size, marker) for x, y in pairs)
+            return f'<g fill="{color}"{stroke_attr}{opacity_attr}>{parts}</g>' if parts else ""
+        (self._overlay if overlay else self._shapes).append(draw)
+
+    def label(self, x: float, y: float, text: str, anchor: str = "start", size: float | None = None,
+              box: bool = False, dx: float = 0, dy: float = 0, weight: str = "normal", relative: bool = False) -> None:
+        """Text at data point (x, y), or at fractions of the plot area when `relative`."""
+        size = size or self.font_size
+
+        def draw() -> str:
+            x0, y0, x1, y1 = self._area()
+            px, py = (x0 + x * (x1 - x0), y1 - y * (y1 - y0)) if relative else (self.px(x), self.py(y))
+            px, py = px + dx, py + dy
+            out = ""
+            if box:
+                w = text_width(text, size) + 10
+                bx = px - 5 if anchor == "start" else px - w + 5 if anchor == "end" else px - w / 2
+                out = (f'<rect x="{bx:.1f}" y="{py - size - 1:.1f}" width="{w:.1f}" height="{size + 8:.1f}" '
+                       'rx="4" fill="white" fill-opacity="0.92" stroke="#BBBBBB"/>')
+            return out + (f'<text x="{px:.1f}" y="{py:.1f}" text-anchor="{anchor}" font-size="{size}" '
+                          f'font-weight="{weight}">{html.escape(str(text))}</text>')
+        self._overlay.append(draw)
+
+    # --- output --------------------------------------------------------------------------
+
+    def render(self) -> str:
+        """The chart as a standalone SVG document (text as text, every string escaped)."""
+        x0, y0, x1, y1 = self._area()
+        esc = html.escape
+        out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+               f'viewBox="0 0 {self.width} {self.height}" font-family="{FONT}" font-size="{self.font_size}" '
+               'fill="#222222">',
+               f'<rect width="{self.width}" height="{self.height}" fill="white"/>']
+        if self.title:
+            out.append(f'<title>{esc(self.title)}</title>')
+            out.append(f'<text x="{x0:.1f}" y="{y0 - 18:.1f}" font-size="{self.font_size + 3}" font-weight="bold">'
+                       f'{esc(self.title)}</text>')
+        grid, ticks = [], []
+        for value in self._x_ticks:
+            x = self.px(value)
+            if x < x0 - 0.5 or x > x1 + 0.5:
+                continue
+            if self.x_grid:
+                grid.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0:.1f}" y2="{y1:.1f}"/>')
+            label = self._x_labels[int(value)] if self._x_labels is not None else self.x_format(value)
+            ticks.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y1:.1f}" y2="{y1 + 5:.1f}" stroke="#444444"/>'
+                         f'<text x="{x:.1f}" y="{y1 + 19:.1f}" text-anchor="middle">{esc(label)}</text>')
+        for value in self._y_ticks:
+            y = self.py(value)
+            if y < y0 - 0.5 or y > y1 + 0.5:
+                continue
+            if self.y_grid:
+                grid.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>')
+            label = self._y_labels[int(value)] if self._y_labels is not None else self.y_format(value)
+            ticks.append(f'<line x1="{x0 - 5:.1f}" x2="{x0:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#444444"/>'
+                         f'<text x="{x0 - 8:.1f}" y="{y + 4.5:.1f}" text-anchor="end">{esc(label)}</text>')
+        out.append(f'<g stroke="#E3E3E3" stroke-width="1">{"".join(grid)}</g>')
+        out.extend(draw() for draw in self._shapes)
+        out.append(f'<g stroke="#444444" stroke-width="1"><line x1="{x0:.1f}" x2="{x0:.1f}" y1="{y0:.1f}" y2="{y1:.1f}"/>'
+                   f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y1:.1f}" y2="{y1:.1f}"/></g>')
+        out.extend(draw() for draw in self._overlay)
+        out.append(f'<g>{"".join(ticks)}</g>')
+        if self.xlabel:
+            out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{y1 + 42:.1f}" text-anchor="middle" '
+                       f'font-size="{self.font_size + 0.5}">{esc(self.xlabel)}</text>')
+        if self.ylabel:
+            cx, cy = 16, (y0 + y1) / 2
+            out.append(f'<text x="{cx}" y="{cy:.1f}" text-anchor="middle" font-size="{self.font_size + 0.5}" '
+                       f'transform="rotate(-90 {cx} {cy:.1f})">{esc(self.ylabel)}</text>')
+        out.extend(self._legend(x1 + 18, y0))
+        out.append("</svg>")
+        return "".join(out)
+
+    def _legend(self, x: float, y: float) -> list[str]:
+        if not self.legend:
+            return []
+        out, row = [], y + 4
+        if self.legend_title:
+            out.append(f'<text x="{x:.1f}" y="{row + 9:.1f}" font-weight="bold">{html.escape(self.legend_title)}</text>')
+            row += 22
+        for entry in self.legend:
+            mid = row + 5
+            if entry.kind == "line":
+                dash = f' stroke-dasharray="{entry.dash}"' if entry.dash else ""
+                out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="{entry.color}" '
+                           f'stroke-width="2"{dash}/>')
+                if entry.marker:
+                    out.append(f'<g fill="{entry.color}">{_marker(x + 12, mid, 4.5, entry.marker)}</g>')
+            elif entry.kind == "marker":
+                out.append(f'<g fill="{entry.color}" stroke="#222222" stroke-width="0.8">'
+                           f'{_marker(x + 12, mid, 5, entry.marker)}</g>')
+            else:
+                out.append(f'<rect x="{x + 2:.1f}" y="{mid - 6:.1f}" width="20" height="12" fill="{entry.color}"/>')
+            out.append(f'<text x="{x + 32:.1f}" y="{mid + 4.5:.1f}">{html.escape(entry.label)}</text>')
+            row += 22
+        return out
+
+
+def _marker(x: float, y: float, size: float, marker: str) -> str:
+    if marker == "D":
+        s = size * 1.25
+        return f'<polygon points="{x:.1f},{y - s:.1f} {x + s:.1f},{y:.1f} {x:.1f},{y + s:.1f} {x - s:.1f},{y:.1f}"/>'
+    if marker == "s":
+        return f'<rect x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size:.1f}" height="{2 * size:.1f}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{size:.1f}"/>'
