@@ -30,22 +30,36 @@ _FRAME_CACHE_SIZE = 64
 T = TypeVar("T")
 
 
-def warm_up() -> None:
-    """Import what the notebooks use, record matplotlib's start-up settings, freeze the imports for the GC."""
+# what each notebook imports beyond the shared core: paid at warm-up by a kernel started for it
+NOTEBOOK_MODULES = {
+    "locality": ("msp_analysis.locality",),
+    "temperature_check": ("msp_analysis.temperature_report",),
+    "evaluation": ("statsmodels.api", "msp_analysis.evaluation_report"),
+}
+
+
+def warm_up(notebook: str | None = None) -> None:
+    """Import what the notebooks use, record matplotlib's start-up settings, freeze the imports for the GC.
+
+    A kernel started for one notebook imports that notebook's modules now and any other
+    notebook's on first use, so a batch of locality reports does not pay for statsmodels.
+    """
+    import importlib
+
     import matplotlib
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     import pandas  # noqa: F401
-    import statsmodels.api  # noqa: F401
     from matplotlib.backends import backend_svg  # noqa: F401  (figures are written as SVG)
 
     import msp_analysis.config  # noqa: F401
     import msp_analysis.disclosure  # noqa: F401
-    import msp_analysis.evaluation_report  # noqa: F401
     import msp_analysis.io  # noqa: F401
-    import msp_analysis.locality  # noqa: F401
     import msp_analysis.plots  # noqa: F401
-    import msp_analysis.temperature_report  # noqa: F401
+
+    wanted = NOTEBOOK_MODULES.get(notebook) if notebook else None
+    for name in wanted or [m for modules in NOTEBOOK_MODULES.values() for m in modules]:
+        importlib.import_module(name)
 
     _SETTINGS.clear()
     # the backend and interactive mode belong to the kernel's display machinery, not to a report

@@ -68,7 +68,7 @@ INDEX_RECORDS = "index.json"
 PROVENANCE_TAG = "msp-provenance"
 CACHE_DIR = ".msp-cache"
 ENGINE = "msp-warm"
-WARM_UP = "import msp_analysis.kernel_state as _state\n_state.warm_up()\n%reset -f"
+WARM_UP = "import msp_analysis.kernel_state as _state\n_state.warm_up({notebook!r})\n%reset -f"
 RESET = "import msp_analysis.kernel_state as _state\n_state.reset()\n%reset -f"
 RESET_TAG = "msp-reset"
 
@@ -150,7 +150,7 @@ def require_kernel(kernel_name: str = KERNEL_NAME) -> None:
 class WarmKernel:
     """One long-lived kernel that runs report after report, reset in between."""
 
-    def __init__(self, kernel_name: str, cwd: str) -> None:
+    def __init__(self, kernel_name: str, cwd: str, notebook: str | None = None) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
         self.kernel_name = kernel_name
@@ -158,7 +158,7 @@ class WarmKernel:
         self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")
         self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.kc = None
-        self._run_source(WARM_UP, cwd=cwd)
+        self._run_source(WARM_UP.format(notebook=notebook), cwd=cwd)
         self.used = False  # True once a report ran: the next one starts with the reset cell
         atexit.register(self.shutdown)
 
@@ -212,10 +212,10 @@ _started: list[WarmKernel] = []
 _started_lock = threading.Lock()
 
 
-def _warm_kernel(kernel_name: str, cwd: str) -> WarmKernel:
+def _warm_kernel(kernel_name: str, cwd: str, notebook: str | None = None) -> WarmKernel:
     kernel = getattr(_local, "kernel", None)
     if kernel is None or not kernel.alive():
-        kernel = WarmKernel(kernel_name, cwd)
+        kernel = WarmKernel(kernel_name, cwd, notebook)
         _local.kernel = kernel
         with _started_lock:
             _started.append(kernel)
@@ -271,7 +271,7 @@ def render_task(task: RenderTask) -> ReportOutcome:
     source = NOTEBOOK_DIR / NOTEBOOKS[task.notebook][0]
     executed_path = out_dir / f"{task.name}.ipynb"
     try:
-        kernel = _warm_kernel(task.kernel_name, task.cwd)
+        kernel = _warm_kernel(task.kernel_name, task.cwd, task.notebook)
     except Exception as error:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as scratch:
