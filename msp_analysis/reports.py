@@ -323,6 +323,14 @@ def _is_cached(out_dir: Path, task: RenderTask, key: str) -> bool:
         return False
 
 
+def _sweep_leftovers(out_dir: Path) -> None:
+    """Remove temporary files and scratch folders a killed run left behind (one run per folder at a time)."""
+    for leftover in [*out_dir.glob(".*.tmp"), *(out_dir / CACHE_DIR).glob(".*.tmp")]:
+        leftover.unlink(missing_ok=True)
+    for scratch in out_dir.glob(".run-*"):
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def render_reports(
     notebook: str,
     params_list: Iterable,
@@ -362,6 +370,7 @@ def render_batch(
 
     require_kernel(kernel_name)
     out_dir = ensure_folder(out_dir)
+    _sweep_leftovers(out_dir)
     requests = sorted(requests, key=lambda r: -RENDER_WEIGHT.get(r[0], 1))  # stable: order kept within a notebook
     params_list = [params for _, params in requests]
     notebooks = list(dict.fromkeys(name for name, _ in requests))
