@@ -203,14 +203,20 @@ def _design(values: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(values)), values])
 
 
+def _binary_outcome(frame: pd.DataFrame, outcome: str) -> pd.Series:
+    """The 0/1 outcome column; anything else is an error naming the column."""
+    y = pd.to_numeric(frame[outcome], errors="coerce")
+    if not y.isin([0, 1]).all():
+        raise ValueError(f"outcome {outcome!r} must be 0/1 per row (or pass trials= for counts)")
+    return y
+
+
 def _binomial_counts(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: str,
                      trials: str | None) -> pd.DataFrame:
     """Successes and trials per council × predictor values, from 0/1 rows or from counts."""
     columns = list(dict.fromkeys([cluster, *terms.values()]))
     if trials is None:
-        y = pd.to_numeric(frame[outcome], errors="coerce")
-        if not y.isin([0, 1]).all():
-            raise ValueError(f"outcome {outcome!r} must be 0/1 per row (or pass trials= for counts)")
+        y = _binary_outcome(frame, outcome)
         counts = frame[columns].assign(_s=y.to_numpy(dtype=float), _t=1.0)
     else:
         s = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
@@ -227,9 +233,7 @@ def _binary_records(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cl
     """One 0/1 row per person (``_y``), expanding counts when given; sorted by council."""
     columns = list(dict.fromkeys([cluster, *terms.values()]))
     if trials is None:
-        y = pd.to_numeric(frame[outcome], errors="coerce")
-        if not y.isin([0, 1]).all():
-            raise ValueError(f"outcome {outcome!r} must be 0/1 per row (or pass trials= for counts)")
+        y = _binary_outcome(frame, outcome)
         records = frame[columns].assign(_y=y.to_numpy(dtype=float))
     else:
         counts = _binomial_counts(frame, outcome, terms, cluster, trials)
