@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean.evaluation import clean_evaluation
-from msp_analysis.io import read_table, write_csv
-from msp_analysis.simulate import simulate
+from msp_analysis.io.tables import read_table
+from msp_analysis.toolkit.files import write_csv
 
 PAGE = 4096
 

@@ -21,13 +21,16 @@ import multiprocessing
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
+from msp_analysis.analysis.models import (
+    CULTURE_TERMS,
+    fit_outcome_model,
+    model_frame_outcome,
+)
+from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean.evaluation import clean_evaluation
 from msp_analysis.clean.temperature_check import clean_temperature_check
-from msp_analysis.models import CULTURE_TERMS, fit_outcome_model, model_frame_outcome
-from msp_analysis.simulate import simulate
 
 METHODS = ("glm_cluster", "gee")
 COVERAGE_BOUNDS = (0.92, 0.98)

@@ -2,7 +2,7 @@
 
 Renders the locality notebook for N councils (default 20) twice: (a) a naive sequential
 loop of ``papermill.execute_notebook`` + nbconvert HTML per council (a fresh kernel and
-fresh imports each time), (b) ``msp_analysis.reports.render_reports`` with default
+fresh imports each time), (b) ``msp_analysis.reporting.render.batch.render_reports`` with default
 settings (warm kernels, one per core). Both use the demo's cleaned data. The last line
 is ``speedup_vs_naive=<ratio>``.
 
@@ -20,9 +20,9 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from msp_analysis import geography
-from msp_analysis.config import KERNEL_NAME, NOTEBOOK_DIR
-from msp_analysis.reports import render_reports, validate_parameters
+from msp_analysis.reference import geography
+from msp_analysis.reporting.registry import KERNEL_NAME, NOTEBOOK_DIR
+from msp_analysis.reporting.render.batch import render_reports, validate_parameters
 
 
 def naive(params_list, out: Path) -> float:

@@ -11,9 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from msp_analysis import __version__, geography
-from msp_analysis.clean.common import UnusableInputError
-from msp_analysis.config import ParameterError
+from msp_analysis import __version__
+from msp_analysis.reference import geography
+from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
+
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
@@ -31,8 +32,8 @@ def cmd_councils(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from msp_analysis.io import write_csv, write_text
-    from msp_analysis.simulate import simulate
+    from msp_analysis.analysis.simulate import simulate
+    from msp_analysis.toolkit.files import write_csv, write_text
 
     sim = simulate(seed=args.seed, scale=args.scale)
     out = Path(args.out)
@@ -49,13 +50,14 @@ def _clean_inputs(args: argparse.Namespace):
 
     from msp_analysis.clean import CLEANERS
     from msp_analysis.clean.common import apply_column_mapping
-    from msp_analysis.io import read_column_mapping, read_table
+    from msp_analysis.io.processed import read_column_mapping
+    from msp_analysis.io.tables import read_table
 
     if args.kind not in CLEANERS:
         raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEANERS)}")
     mapping = read_column_mapping(args.columns) if args.columns else {}
     if args.kind == "temperature_check":
-        from msp_analysis.template import is_template_return, read_returns_frame
+        from msp_analysis.io.workbook import is_template_return, read_returns_frame
 
         if all(map(is_template_return, args.inputs)):  # filled return templates, not a flat file
             return CLEANERS[args.kind](read_returns_frame(args.inputs), source=str(args.inputs[0]))
@@ -65,7 +67,7 @@ def _clean_inputs(args: argparse.Namespace):
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from msp_analysis.io import write_clean_outputs
+    from msp_analysis.io.processed import write_clean_outputs
 
     result = _clean_inputs(args)
     manifest = write_clean_outputs(args.kind, result, args.inputs, args.out)
@@ -75,8 +77,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from msp_analysis.io import neutralise_formulas
-    from msp_analysis.template import is_template_return, validate_returns
+    from msp_analysis.io.workbook import is_template_return, validate_returns
+    from msp_analysis.toolkit.files import neutralise_formulas
 
     if args.kind == "temperature_check" and (args.feedback or all(map(is_template_return, args.inputs))):
         summary = validate_returns(args.inputs, feedback_dir=args.feedback)
@@ -105,7 +107,7 @@ def cmd_msp_rates(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from msp_analysis.power import power_json
+    from msp_analysis.analysis.power import power_json
 
     result = power_json(args.councils, args.enquiries_per_council, args.icc, args.odds_ratio, simulate=args.simulate)
     print(json.dumps(result, indent=2))
@@ -115,7 +117,7 @@ def cmd_power(args: argparse.Namespace) -> int:
 def cmd_model_outcome(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from msp_analysis.models import model_outcome
+    from msp_analysis.analysis.models import model_outcome
 
     frames = []
     for path in (args.evaluation, args.temperature_check):
@@ -128,8 +130,8 @@ def cmd_model_outcome(args: argparse.Namespace) -> int:
 
 
 def cmd_model_la_panel(args: argparse.Namespace) -> int:
-    from msp_analysis.link import load_real_la_measures
-    from msp_analysis.models import model_la_panel
+    from msp_analysis.analysis.link import load_real_la_measures
+    from msp_analysis.analysis.models import model_la_panel
 
     result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
     print(json.dumps(result.to_json_dict(), indent=2))
@@ -137,7 +139,7 @@ def cmd_model_la_panel(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from msp_analysis.template import write_template
+    from msp_analysis.io.workbook import write_template
 
     path = write_template(args.region, args.wave, args.out, respondents=args.respondents, scale=args.scale)
     print(f"wrote {path}: send it to every council of {args.region} for {args.wave}")
@@ -145,7 +147,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    from msp_analysis.template import pack
+    from msp_analysis.io.workbook import pack
 
     result = pack(args.region, args.wave, args.returns, args.out, render=not args.no_report, quiet=args.quiet)
     sys.stdout.write(result.text())
@@ -153,8 +155,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_data_dictionary(args: argparse.Namespace) -> int:
-    from msp_analysis.io import write_text
-    from msp_analysis.schemas import data_dictionary
+    from msp_analysis.clean.schemas import data_dictionary
+    from msp_analysis.toolkit.files import write_text
 
     write_text(args.out, data_dictionary())
     print(f"wrote {args.out}")
@@ -171,7 +173,7 @@ def _executor(args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from msp_analysis.reports import render_reports, validate_parameters
+    from msp_analysis.reporting.render.batch import render_reports, validate_parameters
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
     return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force, quiet=args.quiet),
@@ -179,7 +181,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    from msp_analysis.reports import region_parameters, render_reports
+    from msp_analysis.reporting.render.batch import region_parameters, render_reports
 
     raw = _parse_params(args.param)
     params_list = region_parameters(args.notebook, None if args.all else args.region, raw)
@@ -189,7 +191,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_reports_demo(args: argparse.Namespace) -> int:
-    from msp_analysis.reports import render_demo
+    from msp_analysis.reporting.render.batch import render_demo
 
     return _finish(render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None,
                                jobs=args.jobs, force=args.force, quiet=args.quiet), args.out)

@@ -43,7 +43,7 @@ SIMULATION_SCALE = 0.05
 @pytest.fixture(scope="session")
 def simulation():
     """One simulated evaluation export and temperature check, shared by the whole session."""
-    from msp_analysis.simulate import simulate
+    from msp_analysis.analysis.simulate import simulate
 
     return simulate(SIMULATION_SEED, scale=SIMULATION_SCALE)
 

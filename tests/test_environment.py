@@ -1,9 +1,9 @@
 """The three descriptions of the environment agree: pyproject.toml, requirements.lock, environment.yml."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,12 @@
 -> CleanResult``; the CLI, notebooks and tests all go through it.
 """
 
-from msp_analysis.clean.common import CleanResult, UnusableInputError
+from msp_analysis.clean.common import CleanResult
 from msp_analysis.clean.evaluation import clean_evaluation
 from msp_analysis.clean.la_measures import clean_la_measures
 from msp_analysis.clean.sac import clean_sac
 from msp_analysis.clean.temperature_check import clean_temperature_check
+from msp_analysis.toolkit.errors import UnusableInputError
 
 CLEANERS = {
     "evaluation": clean_evaluation,

@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msp_analysis.codebook import field_info, label_lookup, normalise_label, unknown_markers
+from msp_analysis.reference.codebook import (
+    field_info,
+    label_lookup,
+    normalise_label,
+    unknown_markers,
+)
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import UnusableInputError
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 MAX_REJECT_VALUE = 200
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
-
-
-class UnusableInputError(ValueError):
-    """An input cannot be cleaned at all (wrong kind, missing columns); the message says why."""
 
 
 @dataclass
@@ -204,58 +207,9 @@ def _split_on_slashes(key: str, lookup: dict[str, str]) -> list[str] | None:
     return labels
 
 
-_FY_PATTERNS = [
-    (re.compile(r"^(?:fy\s*)?(\d{4})\s*(?:-|/|to)\s*(\d{2}|\d{4})$"), "span"),
-    (re.compile(r"^fy\s*(\d{4})$"), "fy"),
-    (re.compile(r"^(\d{2})\s*/\s*(\d{2})$"), "short"),
-]
-
-
-def _fy_from_start(start: int) -> str:
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def parse_financial_year(value: object) -> str | None:
-    """Canonical ``YYYY-YY`` for the financial-year spellings councils use, else None.
-
-    Accepts ``2019-20``, ``2019/20``, ``2019-2020``, ``2019 to 2020``, ``FY2019``, ``19/20``
-    and Excel serial dates; ``1999-00`` is the year after ``1998-99``.
-
-    >>> parse_financial_year("2019 to 2020"), parse_financial_year("1999/2000")
-    ('2019-20', '1999-00')
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    text = normalise_label(value).replace("\u2013", "-")
-    if re.fullmatch(r"\d{5}(\.0+)?", text):  # Excel serial date
-        date = pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(float(text)))
-        return financial_year_of_date(date)
-    for pattern, kind in _FY_PATTERNS:
-        match = pattern.match(text)
-        if not match:
-            continue
-        if kind == "fy":
-            return _fy_from_start(int(match.group(1)))
-        if kind == "short":
-            first, second = int(match.group(1)), int(match.group(2))
-            if (first + 1) % 100 != second:
-                return None
-            return _fy_from_start(2000 + first if first < 90 else 1900 + first)
-        start, end = int(match.group(1)), match.group(2)
-        end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end) + (100 if int(end) < start % 100 else 0)
-        return _fy_from_start(start) if end_year == start + 1 else None
-    return None
-
-
 def parse_financial_years(values: pd.Series) -> pd.Series:
     """Vectorised :func:`parse_financial_year`: each distinct spelling is parsed once."""
     return map_unique(values, lambda uniques: uniques.map(parse_financial_year))
-
-
-def financial_year_of_date(date: pd.Timestamp) -> str:
-    """The financial year (1 April to 31 March) a date falls in."""
-    start = date.year if date.month >= 4 else date.year - 1
-    return _fy_from_start(start)
 
 
 def financial_years_of(dates: pd.Series) -> pd.Series:

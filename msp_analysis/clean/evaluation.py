@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from msp_analysis import geography
 from msp_analysis.clean.common import (
     SOURCE_ROW,
     CleanResult,
@@ -25,6 +24,7 @@ from msp_analysis.clean.common import (
     reject_lines,
     with_source,
 )
+from msp_analysis.reference import geography
 
 REQUIRED_COLUMNS = ["enquiry_id", "enquiry_type", "concluded_date", "msp_asked", "msp_outcome_achieved"]
 LABEL_FIELDS = [

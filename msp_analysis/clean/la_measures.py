@@ -29,19 +29,23 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from msp_analysis import geography
 from msp_analysis.clean.common import (
     SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
-    UnusableInputError,
     normalise_column_name,
-    parse_financial_year,
     parse_financial_years,
     reject_lines,
     with_source,
 )
-from msp_analysis.codebook import normalise_label, read_codebook, unknown_markers
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import (
+    normalise_label,
+    read_codebook,
+    unknown_markers,
+)
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import UnusableInputError
 
 OUTPUT_COLUMNS = [
     "ons_code", "geography_level", "name", "financial_year", "measure", "measure_code",
@@ -521,7 +525,7 @@ def _pivot(std: pd.DataFrame, reject: "_Rejects") -> tuple[pd.DataFrame, int]:
     if clash.any():
         codes = std[clash].groupby(same)["code_raw"].transform(lambda s: ", ".join(sorted(set(s))))
         reject(clash, "description", "measure codes " + codes.reindex(std.index).fillna("")
-               + " mean the same measure in one year; fix codebook/measures.csv")
+               + " mean the same measure in one year; fix reference/codebook/measures.csv")
         outcome &= ~clash
         valid &= ~clash
 

@@ -20,21 +20,25 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from msp_analysis import geography
 from msp_analysis.clean.common import (
     REJECT_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
-    UnusableInputError,
     normalise_column_name,
-    parse_financial_year,
     parse_financial_years,
     with_source,
 )
 from msp_analysis.clean.evaluation import EXPRESSED, LACKED_CAPACITY
-from msp_analysis.codebook import normalise_label, read_codebook, unknown_markers
-from msp_analysis.disclosure import POLICIES, DisclosurePolicy
+from msp_analysis.disclosure.policies import POLICIES, DisclosurePolicy
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import (
+    normalise_label,
+    read_codebook,
+    unknown_markers,
+)
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import UnusableInputError
 
 # --- layouts ---------------------------------------------------------------------------------
 
@@ -76,7 +80,7 @@ SG4A_ASKED_HEADING = "Asked about desired outcomes"
 SG4A_ACHIEVED_HEADING = "Desired outcomes achieved (where expressed)"
 ALL_ZERO_MSP_NOTE = "SG4a block all zero: read as not submitted (DATA.md 1.1)"
 
-# SAC labels feeding the pathway count columns of msp_analysis.pathway (several labels may add up).
+# SAC labels feeding the pathway count columns of msp_analysis.analysis.pathway (several labels may add up).
 PATHWAY_COUNTS: dict[tuple[str, str], str] = {
     (CAPACITY_TABLE, LACKED_CAPACITY): "concluded_s42",
     (CAPACITY_TABLE, "No, they did not lack capacity"): "concluded_s42",
@@ -374,7 +378,7 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
     year = _financial_years(cells, has_year_column, default_year, source, reject)
     table = _map_each(cells["table_reference"], lambda v: _table_lookup().get(_table_key(v)))
     reject(table.isna(), "table_reference",
-           f"not a SAC table reference; expected one of {', '.join(_tables()['table'])} (codebook/sac_tables.csv)")
+           f"not a SAC table reference; expected one of {', '.join(_tables()['table'])} (reference/codebook/sac_tables.csv)")
 
     enquiry = _enquiry_types(cells, table, reject)
     labels = _labels(cells, table, reject)
@@ -482,7 +486,7 @@ def _enquiry_types(cells: pd.DataFrame, table: pd.Series, reject) -> pd.Series:
     mapped = _map_each(raw, lambda v: lookup.get(normalise_label(v)) or ("" if not v.strip() else None))
     default = table.map(_tables()["enquiry_type"])
     reject(mapped.isna(), "enquiry_type",
-           f"not a SAC enquiry type; expected one of {', '.join(dict.fromkeys(lookup.values()))} (codebook/sac_terms.csv)")
+           f"not a SAC enquiry type; expected one of {', '.join(dict.fromkeys(lookup.values()))} (reference/codebook/sac_terms.csv)")
     blank = mapped.eq("").to_numpy(dtype=bool)  # object dtype: an unknown (None) is not blank
     return mapped.where(~blank, default).astype("string")
 
@@ -507,7 +511,7 @@ def _resolve_label(table: str, category: str, subcategory: str) -> tuple:
     cat = index.get(normalise_label(category)) if category else None
     sub = index.get(normalise_label(subcategory)) if subcategory else None
     expected = ", ".join(sac_labels(table))
-    unknown = f"not a SAC label of table {table}; expected one of: {expected} (add a variant to codebook/sac_labels.csv)"
+    unknown = f"not a SAC label of table {table}; expected one of: {expected} (add a variant to reference/codebook/sac_labels.csv)"
     if info["crossed"]:
         dims = info["dimensions"]
         real = [m for m in (cat, sub) if m and m[1] != "total"]
@@ -886,7 +890,9 @@ def msp_rates(df_sac: pd.DataFrame) -> pd.DataFrame:
 
     >>> msp_rates(clean_sac(frame).clean)   # doctest: +SKIP
     """
-    from msp_analysis import pathway  # imported here: pathway imports the clean package
+    from msp_analysis.analysis import (
+        pathway,  # imported here: pathway imports the clean package
+    )
 
     columns = MSP_RATE_KEY + ["concluded_s42", *pathway.RATE_DEFINITIONS]
     bridge = pd.DataFrame([(t, l, c) for (t, l), c in PATHWAY_COUNTS.items()], columns=["table", "label", "count_column"])

@@ -6,7 +6,7 @@ a RAG scale (``Red`` … ``Green``), as numbers, or — for the staffing items �
 percentages and caseloads. :func:`clean_temperature_check` reads every variant through
 ``codebook/answer_scales.csv`` and returns a tidy long frame that keeps the scale each
 answer was given on; :func:`wide_answers` turns it into the wide frame
-:func:`msp_analysis.indicators.council_scores` expects.
+:func:`msp_analysis.analysis.indicators.council_scores` expects.
 
 What is rejected, and how much of the row goes with it:
 
@@ -40,18 +40,23 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from msp_analysis import geography
 from msp_analysis.clean.common import (
     REJECT_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
-    UnusableInputError,
     normalise_column_name,
-    parse_financial_year,
     with_source,
 )
-from msp_analysis.codebook import instrument, normalise_label, read_codebook, unknown_markers
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import (
+    instrument,
+    normalise_label,
+    read_codebook,
+    unknown_markers,
+)
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import UnusableInputError
 
 REQUIRED_COLUMNS = ["org_id", "ons_code", "wave"]
 IDENTITY_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "wave", "respondent_role"]

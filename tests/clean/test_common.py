@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 from msp_analysis.clean.common import (
-    UnusableInputError,
     canonicalise,
     canonicalise_multi,
     financial_years_of,
     match_columns,
     parse_dates,
-    parse_financial_year,
 )
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import UnusableInputError
 
 # --- parse_financial_year -----------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from msp_analysis.clean.common import UnusableInputError
 from msp_analysis.clean.evaluation import OUTPUT_COLUMNS, age_band, clean_evaluation
+from msp_analysis.toolkit.errors import UnusableInputError
 
 DERIVED_COLUMNS = ("council_name", "region", "age_band")
 INPUT_COLUMNS = [column for column in OUTPUT_COLUMNS if column not in DERIVED_COLUMNS]

@@ -4,15 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from msp_analysis.clean.common import CleanResult
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_analysis import geography
 from msp_analysis.clean import CLEANERS
-from msp_analysis.clean.common import UnusableInputError
+from msp_analysis.clean.common import CleanResult
 from msp_analysis.clean.la_measures import (
     OUTPUT_COLUMNS,
     clean_la_measures,
@@ -21,7 +18,9 @@ from msp_analysis.clean.la_measures import (
     measure_key,
     parse_values,
 )
-from msp_analysis.codebook import read_codebook
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import read_codebook
+from msp_analysis.toolkit.errors import UnusableInputError
 
 TREND_COLUMNS = [
     "Year", "Geographical Description", "ONS Code", "Measure Group", "Measure Group Description",
@@ -590,7 +589,7 @@ REAL_FILES = {
 
 def clean_real_file(real_data_dir: Path, key: str):
     """Read one public file in place and clean it; a missing file fails (it must not skip)."""
-    from msp_analysis.io import read_table
+    from msp_analysis.io.tables import read_table
 
     path = real_data_dir / REAL_FILES[key]
     if not path.is_file():

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_analysis.clean.common import UnusableInputError
+from msp_analysis.analysis.pathway import (
+    COUNT_COLUMNS,
+    RATE_DEFINITIONS,
+    add_rates,
+    pathway_counts,
+)
 from msp_analysis.clean.sac import (
     ALL_ZERO_MSP_NOTE,
     OUTPUT_COLUMNS,
@@ -23,8 +28,8 @@ from msp_analysis.clean.sac import (
     msp_rates_csv,
     sac_labels,
 )
-from msp_analysis.disclosure import POLICIES
-from msp_analysis.pathway import COUNT_COLUMNS, RATE_DEFINITIONS, add_rates, pathway_counts
+from msp_analysis.disclosure.policies import POLICIES
+from msp_analysis.toolkit.errors import UnusableInputError
 
 SOURCE = "sac_2023-24.csv"
 BIRMINGHAM = {"GEOGRAPHY": "Council", "COUNCIL_TYPE": "Metropolitan District", "REGION_CODE": "E12000005",
@@ -572,8 +577,8 @@ def test_aggregate_to_sac_counts_and_discloses_a_small_frame():
 
 @pytest.fixture(scope="module")
 def round_trip():
+    from msp_analysis.analysis.simulate import simulate
     from msp_analysis.clean.evaluation import clean_evaluation
-    from msp_analysis.simulate import simulate
 
     enquiries = clean_evaluation(simulate(11, scale=0.1).evaluation, source="simulated.csv").clean
     published = aggregate_to_sac(enquiries)

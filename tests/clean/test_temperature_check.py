@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_analysis import simulate as sim
+from msp_analysis.analysis import simulate as sim
+from msp_analysis.analysis.indicators import council_scores
 from msp_analysis.clean import CLEANERS
-from msp_analysis.clean.common import SOURCE_FILE, SOURCE_ROW, CleanResult, UnusableInputError
+from msp_analysis.clean.common import SOURCE_FILE, SOURCE_ROW, CleanResult
 from msp_analysis.clean.temperature_check import (
     OUTPUT_COLUMNS,
     answer_key,
@@ -18,8 +19,8 @@ from msp_analysis.clean.temperature_check import (
     clean_temperature_check,
     wide_answers,
 )
-from msp_analysis.codebook import LIKERT_LABELS, instrument, read_codebook
-from msp_analysis.indicators import council_scores
+from msp_analysis.reference.codebook import LIKERT_LABELS, instrument, read_codebook
+from msp_analysis.toolkit.errors import UnusableInputError
 
 SOURCE = "returns.csv"
 ITEMS = instrument()

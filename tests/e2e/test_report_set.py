@@ -10,8 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from browser_check import CHROMIUM, Browser
+from tests.e2e.browser_check import CHROMIUM, Browser
 
 YEAR, REGION = "2023-24", "North East"
 DURHAM, DARLINGTON = "E06000047", "E06000005"
@@ -20,7 +19,7 @@ LIKERT = {"Strongly disagree": 1, "Disagree": 2, "Neither agree nor disagree": 3
 
 @pytest.fixture(scope="module")
 def report_set(small_demo_tc, tmp_path_factory):
-    from msp_analysis.reports import render_batch, validate_parameters
+    from msp_analysis.reporting.render.batch import render_batch, validate_parameters
 
     out = tmp_path_factory.mktemp("report_set")
     data = str(small_demo_tc["processed"])
@@ -181,7 +180,7 @@ def test_temperature_check_numbers_equal_independent_computation(report_set):
 
 def test_evaluation_numbers_equal_independent_computation(report_set):
     rows = [r for r in raw_enquiries(report_set["raw"], report_set["processed"]) if r["level"]]
-    from msp_analysis import geography
+    from msp_analysis.reference import geography
 
     region_codes = set(geography.councils(YEAR, REGION)["ons_code"])
     cassr = dict(zip(geography.councils(YEAR, REGION)["cassr_code"], geography.councils(YEAR, REGION)["ons_code"]))

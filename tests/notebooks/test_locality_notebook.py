@@ -10,17 +10,10 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from msp_analysis.config import KERNEL_NAME
-from msp_analysis.reports import NOTEBOOKS
+from msp_analysis.reporting.registry import KERNEL_NAME, REPORTS
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 ALL_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-# Parameters of each nbval run (data_dir is added): small scopes keep the runs quick.
-RUNS = {
-    "locality": {"locality": "E06000047", "year": "2023-24"},
-    "temperature_check": {"region": "North East", "wave": "2023-24"},
-    "evaluation": {"scope": "North East", "outcome": "fully_achieved"},
-}
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
@@ -36,13 +29,12 @@ def test_committed_notebook_is_thin_and_has_no_outputs(path):
 
 
 def test_every_notebook_is_registered():
-    assert sorted(file for file, _ in NOTEBOOKS.values()) == sorted(p.name for p in ALL_NOTEBOOKS)
-    assert set(RUNS) == set(NOTEBOOKS)
+    assert sorted(spec.notebook for spec in REPORTS.values()) == sorted(p.name for p in ALL_NOTEBOOKS)
 
 
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+@pytest.mark.parametrize("name", sorted(REPORTS))
 def test_parameters_cell_matches_the_parameter_model(name):
-    file, model = NOTEBOOKS[name]
+    file, model = REPORTS[name].notebook, REPORTS[name].params
     nb = nbformat.read(NOTEBOOK_DIR / file, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line}
@@ -53,10 +45,10 @@ def test_parameters_cell_matches_the_parameter_model(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+@pytest.mark.parametrize("name", sorted(REPORTS))
 def test_notebook_passes_nbval_on_a_small_simulated_dataset(name, small_demo_tc, tmp_path):
-    file, model = NOTEBOOKS[name]
-    parameters = {**RUNS[name], "data_dir": str(small_demo_tc["processed"])}
+    file, model = REPORTS[name].notebook, REPORTS[name].params
+    parameters = {**REPORTS[name].example, "data_dir": str(small_demo_tc["processed"])}
     model.validate(parameters)
     parameterised = parameterize_notebook(load_notebook_node(str(NOTEBOOK_DIR / file)), parameters)
     target = tmp_path / file

@@ -1,0 +1,185 @@
+"""Culture-indicator scores from temperature-check returns.
+
+Scores are built bottom-up so that every level is inspectable: respondent (mean of the
+indicator's answered items, reverse-coded items flipped), organisation (mean of its
+respondents), council (mean of its organisations, each organisation weighted equally so
+that a council sending ten respondents does not outvote its partners), and finally
+standardised (``z_<indicator>``, mean 0 and SD 1), which is the scale the models use.
+
+:func:`score_temperature_check` is the one call from a clean temperature-check frame to
+the council × wave table the models take; it standardises across *all* council-waves in
+the data, so a difference of one between two councils means the same in every wave (the
+CLI contract: "standardised across all council-years in the data").
+
+Weights (documented once here): every answered item of an indicator counts equally in a
+respondent's score; every respondent with a score counts equally in their organisation's;
+every organisation with a score counts equally in its council's (weight ``1 /
+n_organisations``; an organisation without a score for an indicator is left out of that
+indicator's mean and the others share its weight). The quantitative staffing items
+(``stf_turnover_pct``, ``stf_vacancy_pct``, ``stf_caseload``) are averaged the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from msp_analysis.reference.codebook import likert_items
+
+ID_COLUMNS = ["org_id", "ons_code", "wave"]
+COUNCIL_KEYS = ["ons_code", "wave"]
+MIN_ANSWERED = 2
+STAFFING_NUMBERS = ("stf_turnover_pct", "stf_vacancy_pct", "stf_caseload")
+
+
+def respondent_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+    """Per respondent row: mean item score for each indicator (1-5, higher = better culture).
+
+    Items must be numeric 1-5 in columns named by ``item_id``. An indicator with fewer than
+    `min_answered` answered items is missing rather than resting on one answer.
+    """
+    items = likert_items()
+    items = items[items["item_id"].isin(returns.columns)]
+    scores = pd.DataFrame(index=returns.index)
+    for indicator, group in items.groupby("indicator", sort=False):
+        answers = _flipped(returns, group)
+        enough = answers.notna().sum(axis=1) >= min_answered
+        scores[indicator] = answers.mean(axis=1).where(enough)
+    return scores
+
+
+def _flipped(returns: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Answers to `items` as floats with reverse-coded items flipped (6 - answer), so high is good."""
+    answers = returns[items["item_id"].tolist()].astype("float64")
+    reversed_items = items.loc[items["reverse_coded"], "item_id"].tolist()
+    answers[reversed_items] = 6 - answers[reversed_items]
+    return answers
+
+
+def _staffing_numbers(returns: pd.DataFrame) -> list[str]:
+    return [c for c in STAFFING_NUMBERS if c in returns.columns]
+
+
+def organisation_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+    """Organisation × wave indicator means (respondents weighted equally) and the organisation's weight.
+
+    ``council_weight`` is 1 / (organisations of the council in that wave): each partner of a
+    council counts as much as the council itself, whatever the number of its respondents.
+    Quantitative staffing items, when present, are averaged over the organisation's respondents.
+
+    >>> organisation_scores(wide).loc[:, ["org_id", "wave", "supervision", "council_weight"]]  # doctest: +SKIP
+    """
+    numbers = _staffing_numbers(returns)
+    per_respondent = pd.concat(
+        [returns[ID_COLUMNS].astype(str), respondent_scores(returns, min_answered),
+         returns[numbers].astype("float64")], axis=1)
+    values = [c for c in per_respondent.columns if c not in ID_COLUMNS]
+    grouped = per_respondent.groupby(ID_COLUMNS, sort=True)
+    per_org = grouped[values].mean().join(grouped.size().rename("n_respondents")).reset_index()
+    orgs_in_council = per_org.groupby(COUNCIL_KEYS)["org_id"].transform("size")
+    return per_org.assign(council_weight=1.0 / orgs_in_council)
+
+
+def council_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+    """Council × wave indicator means: respondents averaged per organisation, organisations per council.
+
+    Staffing numbers (``stf_turnover_pct`` …) are carried as council means when the returns have them.
+
+    >>> council_scores(tidy_returns).loc[:, ["ons_code", "wave", "supervision"]]  # doctest: +SKIP
+    """
+    per_org = organisation_scores(returns, min_answered)
+    values = [c for c in per_org.columns if c not in ID_COLUMNS + ["n_respondents", "council_weight"]]
+    indicators = [c for c in values if c not in STAFFING_NUMBERS]
+    numbers = [c for c in values if c in STAFFING_NUMBERS]
+    grouped = per_org.groupby(COUNCIL_KEYS, sort=True)
+    counts = grouped.agg(n_organisations=("org_id", "size"), n_respondents=("n_respondents", "sum"))
+    per_council = grouped[indicators].mean().join(counts).join(grouped[numbers].mean())
+    return per_council.reset_index()
+
+
+def standardise(scores: pd.DataFrame, columns: list[str], by: str | None = "wave") -> pd.DataFrame:
+    """Add ``z_<column>``: each indicator standardised (mean 0, SD 1, ddof=1).
+
+    Within each value of `by` (default: within a wave); ``by=None`` pools every row, which
+    is what :func:`score_temperature_check` and the models use (one scale for all waves).
+    """
+    out = scores.copy()
+    values = out[columns].astype("float64")
+    if by is None:
+        z = (values - values.mean()) / values.std(ddof=1)
+    else:
+        grouped = values.groupby(out[by])
+        z = (values - grouped.transform("mean")) / grouped.transform("std", ddof=1)
+    return out.join(z.add_prefix("z_"))
+
+
+def score_temperature_check(
+    clean_long: pd.DataFrame, min_answered: int = MIN_ANSWERED, standardise_by: str | None = None
+) -> pd.DataFrame:
+    """Council × wave culture scores from a clean temperature-check frame, ready to link to outcomes.
+
+    One row per council and wave: the mean score of every indicator (1-5), its ``z_`` score
+    standardised across all council-waves in the data (``standardise_by="wave"`` standardises
+    within each wave instead), ``n_organisations``, ``n_respondents`` and the council means of
+    the staffing numbers present (``stf_turnover_pct``, ``stf_vacancy_pct``, ``stf_caseload``).
+
+    >>> scores = score_temperature_check(clean_temperature_check(raw).clean)  # doctest: +SKIP
+    >>> scores[["ons_code", "wave", "z_supervision", "n_organisations"]]       # doctest: +SKIP
+    """
+    from msp_analysis.clean.temperature_check import (
+        wide_answers,  # the cleaner owns the long -> wide step
+    )
+
+    scores = council_scores(wide_answers(clean_long), min_answered)
+    indicators = [c for c in likert_items()["indicator"].unique() if c in scores.columns]
+    scored = standardise(scores, indicators, by=standardise_by)
+    counts = ["n_organisations", "n_respondents"]
+    numbers = [c for c in STAFFING_NUMBERS if c in scored.columns]
+    order = COUNCIL_KEYS + indicators + [f"z_{c}" for c in indicators] + counts + numbers
+    return scored[order].sort_values(COUNCIL_KEYS, kind="stable").reset_index(drop=True)
+
+
+def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:
+    """Cronbach's alpha per indicator and item-rest correlations, from respondent-level answers.
+
+    One row per Likert item: ``indicator, item_id, reverse_coded, n_respondents, n_items, alpha,
+    item_rest_correlation, alpha_if_deleted``. Reverse-coded items are flipped first; only
+    respondents who answered every item of the indicator count (listwise), because alpha
+    compares item variances with the variance of the same respondents' totals. Alpha near 0.7
+    or above says the items measure one thing; a low or negative item-rest correlation points
+    at an item read differently (or a reverse-coding error).
+
+    >>> reliability(wide_answers(clean.clean)).groupby("indicator")["alpha"].first()  # doctest: +SKIP
+    """
+    items = likert_items()
+    items = items[items["item_id"].isin(wide_answers.columns)]
+    rows = []
+    for indicator, group in items.groupby("indicator", sort=False):
+        answers = _flipped(wide_answers, group).dropna()
+        k = answers.shape[1]
+        alpha = _cronbach_alpha(answers)
+        for item in answers.columns:
+            rest = answers.drop(columns=item)
+            correlation = answers[item].corr(rest.sum(axis=1)) if len(answers) > 2 and k > 1 else np.nan
+            rows.append({
+                "indicator": indicator, "item_id": item,
+                "reverse_coded": bool(group.set_index("item_id").loc[item, "reverse_coded"]),
+                "n_respondents": len(answers), "n_items": k, "alpha": alpha,
+                "item_rest_correlation": correlation,
+                "alpha_if_deleted": _cronbach_alpha(rest) if k > 2 else np.nan,
+            })
+    columns = ["indicator", "item_id", "reverse_coded", "n_respondents", "n_items", "alpha",
+               "item_rest_correlation", "alpha_if_deleted"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _cronbach_alpha(answers: pd.DataFrame) -> float:
+    """k/(k-1) * (1 - sum of item variances / variance of the total); NaN when undefined."""
+    k = answers.shape[1]
+    if k < 2 or len(answers) < 2:
+        return float("nan")
+    total_variance = answers.sum(axis=1).var(ddof=1)
+    if not total_variance > 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - answers.var(ddof=1).sum() / total_variance))
+

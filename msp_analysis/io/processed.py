@@ -1,0 +1,91 @@
+"""Processed outputs: ``KIND.parquet``, ``KIND.rejects.csv`` and ``KIND.manifest.json``, written and read back.
+
+The manifest records the sha256 of every input and the reconciliation of rows (in = clean +
+rejected + folded). :func:`read_clean` keeps the one cache of this layer (see
+:mod:`msp_analysis.toolkit.caches`): a warm kernel rendering report after report reads each
+processed file once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from msp_analysis import __version__
+from msp_analysis.toolkit.caches import BoundedCache
+from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.files import atomic_path, sha256_of, write_csv, write_text
+
+SCHEMA_VERSION = "1"
+# processed frames by file identity; a changed file is a new key (cleared by toolkit.caches.clear)
+_PROCESSED = BoundedCache("processed_files", 8)
+
+
+class CleanOutput(Protocol):
+    """What a cleaner returns (``clean.common.CleanResult``), as far as writing it needs."""
+
+    clean: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_in: int
+    rows_rejected: int
+    rows_filtered: int
+    filter_reasons: dict[str, int]
+
+    @property
+    def rows_clean(self) -> int: ...
+
+    def reconciles(self) -> bool: ...
+
+
+def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path], out_dir: str | Path) -> dict:
+    """Write KIND.parquet, KIND.rejects.csv and KIND.manifest.json; return the manifest."""
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir / f"{kind}.parquet") as temp:
+        result.clean.to_parquet(temp, index=False)
+    write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
+    manifest = {
+        "kind": kind,
+        "inputs": [{"path": str(p), "sha256": sha256_of(p)} for p in inputs],
+        "rows_in": result.rows_in,
+        "rows_clean": result.rows_clean,
+        "rows_rejected": result.rows_rejected,
+        "rows_folded": result.rows_filtered,
+        "folded_reasons": result.filter_reasons,
+        "reject_lines": len(result.rejects),
+        "reconciles": result.reconciles(),
+        "schema_version": SCHEMA_VERSION,
+        "package_version": __version__,
+    }
+    write_text(out_dir / f"{kind}.manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
+    """Read DIR/KIND.parquet written by ``msp-analysis clean``; a missing file is a clear error.
+
+    Frames are cached by file identity (path, size, modification time) so that a warm kernel
+    rendering report after report reads each file once; pandas' copy-on-write keeps the
+    cached frame safe from a caller that modifies what it got.
+    """
+    path = Path(data_dir) / f"{kind}.parquet"
+    if not path.is_file():
+        raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {data_dir}` first")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return _PROCESSED.get(key, lambda: pd.read_parquet(path))
+
+
+def read_column_mapping(path: str | Path) -> dict[str, str]:
+    """Read a council's ``their column: our column`` YAML mapping (safe_load only)."""
+    import yaml
+
+    try:
+        mapping = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise UnusableInputError(f"{path}: cannot read the column mapping ({error})") from None
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise UnusableInputError(f"{path}: a column mapping is lines of 'their column name: our column name'")
+    return mapping

@@ -1,0 +1,410 @@
+"""Figures for the reports, embedded as described images.
+
+Every figure has a title and labelled axes, uses the Okabe-Ito colour-blind-safe palette
+(or cividis / purple-orange diverging maps for heatmaps), is sized for a report about 60 rem
+wide (900 px), and is shown through :func:`as_image`: an SVG (text kept as text) in an
+``<img>`` with alt text, so a rendered report is self-contained and a screen reader can
+say what each figure shows. Only values a disclosure policy lets a table show are drawn.
+
+The five figures every locality report repeats are written as SVG directly
+(:mod:`msp_analysis.toolkit.svgchart`, about a millisecond each); the others use matplotlib's
+object API (:class:`matplotlib.figure.Figure`, never pyplot: nothing is shown twice and
+nothing needs closing between reports).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from msp_analysis.toolkit.svgchart import LegendEntry, SvgChart
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "vermillion": "#D55E00", "purple": "#CC79A7", "yellow": "#F0E442", "grey": "#7F7F7F", "black": "#000000",
+}
+AREA_COLOURS = {"council": OKABE_ITO["blue"], "region": OKABE_ITO["orange"], "England": OKABE_ITO["grey"]}
+AREA_MARKERS = {"council": "o", "region": "D", "England": "s"}
+WIDTH = 9.0  # inches at 100 dpi: 900 px, the width of the report column
+DPI = 100
+STYLE = {
+    "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left",
+    "axes.labelsize": 10, "xtick.labelsize": 9.5, "ytick.labelsize": 9.5, "legend.fontsize": 9.5,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6, "axes.axisbelow": True, "figure.facecolor": "white", "savefig.facecolor": "white",
+    "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
+}
+PATHWAY_STAGES = {
+    "asked_pct": "Asked about outcomes",
+    "expressed_pct": "Expressed outcomes",
+    "fully_pct": "Fully achieved",
+    "fully_or_partially_pct": "Fully or partially achieved",
+}
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """A rendered figure (SVG or PNG bytes) and the alt text that says what it shows."""
+
+    data: bytes
+    alt: str
+    width: int
+    height: int
+    mimetype: str = "image/svg+xml"
+
+    def to_html(self) -> str:
+        data = base64.b64encode(self.data).decode("ascii")
+        return (f'<figure class="msp-figure"><img src="data:{self.mimetype};base64,{data}" alt="{html.escape(self.alt)}" '
+                f'width="{self.width}" height="{self.height}" style="max-width:100%;height:auto"></figure>')
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def as_image(fig: Figure | SvgChart, alt: str, fmt: str = "svg") -> FigureImage:
+    """Render a figure once (no tight bounding-box pass) with its alt text; SVG by default.
+
+    An :class:`~msp_analysis.toolkit.svgchart.SvgChart` is written as it is; a matplotlib figure is
+    saved as SVG with text kept as text (``svg.fonttype: none``: sharp at any width, a third
+    of the bytes and under half the time of a PNG), or as a 100 dpi PNG with ``fmt="png"``.
+    """
+    if not alt.strip():
+        raise ValueError("a figure needs alt text saying what it shows")
+    if isinstance(fig, SvgChart):
+        return FigureImage(data=fig.render().encode("utf-8"), alt=alt, width=fig.width, height=fig.height)
+    buffer = io.BytesIO()
+    with rc_context({**STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
+    width, height = (int(round(v * DPI)) for v in fig.get_size_inches())
+    mimetype = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
+    return FigureImage(data=buffer.getvalue(), alt=alt, width=width, height=height, mimetype=mimetype)
+
+
+def _figure(height: float, width: float = WIDTH, **adjust) -> tuple[Figure, object]:
+    with rc_context(STYLE):
+        fig = Figure(figsize=(width, height), dpi=DPI)
+        ax = fig.add_subplot()
+    fig.subplots_adjust(**{"left": 0.08, "right": 0.97, "top": 0.88, "bottom": 0.14, **adjust})
+    return fig, ax
+
+
+def _percent_axis(axis, label: str, upper: float = 100) -> None:
+    axis.set_label_text(label)
+    axis.set_major_formatter(lambda value, _: f"{value:.0f}%")
+
+
+# --- locality report (written as SVG directly: these repeat in every council's report) --------------
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def pathway_figure(comparison: pd.DataFrame, hidden: pd.DataFrame | None = None,
+                   title: str = "The MSP pathway") -> SvgChart:
+    """Bars of the MSP pathway for a council beside its region and England.
+
+    `hidden` (booleans, same index, rate columns) marks rates the disclosure policy hid;
+    those bars are left out rather than drawn from suppressed numbers.
+    """
+    rates = comparison[list(PATHWAY_STAGES)].astype(float)
+    if hidden is not None:
+        rates = rates.mask(hidden[list(PATHWAY_STAGES)].astype(bool))
+    chart = SvgChart(title=title, xlabel="% of concluded Section 42 enquiries (achievement: % of those expressing outcomes)",
+                     height=380)
+    chart.set_y_categories(list(PATHWAY_STAGES.values()))
+    chart.set_x(0, 100, list(range(0, 101, 20)), fmt=_pct)
+    n = len(comparison)
+    band = 0.8 / max(n, 1)
+    for i, (level, name) in enumerate(zip(comparison["level"], comparison["name"])):
+        colour = AREA_COLOURS.get(level, OKABE_ITO["sky"])
+        for j, value in enumerate(rates.iloc[i].to_numpy()):
+            if not np.isnan(value):
+                chart.hbar(j - 0.4 + band * (i + 0.5), 0, value, band * 0.92, colour)
+        chart.legend.append(LegendEntry(str(name), colour))
+    return chart
+
+
+def trend_figure(trend: pd.DataFrame, title: str) -> SvgChart:
+    """Lines of a rate over financial years, one per area (``financial_year, level, name, value``)."""
+    years = sorted(trend["financial_year"].unique())
+    position = {year: i for i, year in enumerate(years)}
+    values = trend["value"].dropna()
+    low = max(0.0, math.floor((values.min() if len(values) else 0) / 10) * 10 - 5)
+    high = min(100.0, math.ceil((values.max() if len(values) else 100) / 10) * 10 + 5)
+    chart = SvgChart(title=title, xlabel="Financial year (enquiries concluded)", ylabel="Fully achieved (% of expressed)",
+                     height=340)
+    chart.set_x_categories(years)
+    chart.set_y(low, high, fmt=_pct)
+    for level in ("council", "region", "England"):
+        rows = trend[trend["level"] == level]
+        if rows.empty:
+            continue
+        xs = [position[y] for y in rows["financial_year"]]
+        ys = rows["value"].astype(float).tolist()
+        colour = AREA_COLOURS[level]
+        chart.line(xs, ys, colour, width=2.5)
+        chart.points(xs, ys, colour, size=5, marker=AREA_MARKERS[level])
+        chart.legend.append(LegendEntry(str(rows["name"].iloc[0]), colour, "line", AREA_MARKERS[level]))
+    return chart
+
+
+def funnel_figure(points: pd.DataFrame, limits: pd.DataFrame, centre: float, highlight: str | None,
+                  title: str, highlight_label: str = "") -> SvgChart:
+    """Funnel plot: each council's rate against its volume, with control limits around `centre`.
+
+    `points`: ``ons_code, n, rate`` (rate in %); `limits`: ``n`` and columns ``lower_95,
+    upper_95, lower_998, upper_998`` (%). The council `highlight` is drawn large and labelled.
+    """
+    chart = SvgChart(title=title, xlabel="People who expressed outcomes (volume)",
+                     ylabel="Fully achieved (% of expressed)", height=440)
+    x_high = float(max(points["n"].max() if len(points) else 1, limits["n"].max())) * 1.03
+    rates = pd.concat([points["rate"], limits["lower_998"].iloc[[-1]], limits["upper_998"].iloc[[-1]]]).astype(float)
+    y_low, y_high = max(0.0, float(rates.min()) - 5), min(100.0, float(rates.max()) + 5)
+    chart.set_x(0, x_high, fmt=lambda v: f"{v:,.0f}")
+    chart.set_y(y_low, y_high, fmt=_pct)
+    black = OKABE_ITO["black"]
+    clip = lambda values: [min(max(v, y_low), y_high) for v in values]  # noqa: E731
+    n = limits["n"].astype(float).tolist()
+    chart.line(n, clip(limits["upper_95"]), black, 1.2, "6,4")
+    chart.line(n, clip(limits["lower_95"]), black, 1.2, "6,4")
+    chart.line(n, clip(limits["upper_998"]), black, 1.4, "2,3")
+    chart.line(n, clip(limits["lower_998"]), black, 1.4, "2,3")
+    chart.hline(centre, OKABE_ITO["grey"], 1.2)
+    others = points[points["ons_code"] != highlight]
+    chart.points(others["n"].astype(float), others["rate"].astype(float), OKABE_ITO["sky"], size=3.5, opacity=0.85)
+    chart.legend += [LegendEntry("95% limits", black, "line", "", "6,4"), LegendEntry("99.8% limits", black, "line", "", "2,3"),
+                     LegendEntry(f"England {centre:.1f}%", OKABE_ITO["grey"], "line", ""),
+                     LegendEntry("Other councils", OKABE_ITO["sky"], "marker")]
+    mine = points[points["ons_code"] == highlight]
+    if len(mine):
+        chart.points(mine["n"].astype(float), mine["rate"].astype(float), OKABE_ITO["vermillion"], size=7,
+                     stroke=black, overlay=True)
+        chart.legend.append(LegendEntry(highlight_label or str(highlight), OKABE_ITO["vermillion"], "marker"))
+    return chart
+
+
+def profile_figure(profile: pd.DataFrame, title: str, areas: dict[str, str]) -> SvgChart:
+    """Dot plot of culture-indicator scores (1-5) per indicator, one marker per area column."""
+    chart = SvgChart(title=title, xlabel="Mean score, 1 (strongly disagree) to 5 (strongly agree), reverse-worded "
+                     "items flipped", height=int(max(300, 30 * len(profile) + 120)))
+    chart.set_y_categories(profile["label"].tolist())
+    chart.set_x(1, 5, [1, 2, 3, 4, 5], fmt=lambda v: {1: "1 poor", 5: "5 good"}.get(int(v), f"{v:.0f}"))
+    chart.y_grid = True
+    names = profile.attrs.get("area_names", {})
+    for column, level in reversed(list(areas.items())):
+        colour = AREA_COLOURS.get(level, OKABE_ITO["sky"])
+        marker = AREA_MARKERS.get(level, "o")
+        values = profile[column].astype(float).tolist()
+        chart.points(values, list(range(len(profile))), colour, size=6 if level == "council" else 5, marker=marker,
+                     stroke=OKABE_ITO["black"] if level == "council" else "none")
+    for column, level in areas.items():
+        chart.legend.append(LegendEntry(names.get(level, level), AREA_COLOURS.get(level, OKABE_ITO["sky"]), "marker",
+                                        AREA_MARKERS.get(level, "o")))
+    return chart
+
+
+def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: str | None, title: str,
+                highlight_label: str = "") -> SvgChart:
+    """The seed's wellbeing/safety grid: every council by wellbeing (x) and safety (y), quartered at England.
+
+    `points`: ``ons_code, wellbeing, safety`` (%). Quarter labels follow Appendix 2 of the
+    LGA/ADASS resource (independence, wellbeing and choice high/low; safe/unsafe).
+    """
+    x0, y0 = centre
+    xs = pd.concat([points["wellbeing"], pd.Series([x0])]).astype(float)
+    ys = pd.concat([points["safety"], pd.Series([y0])]).astype(float)
+    xpad, ypad = max(2.0, float(xs.max() - xs.min()) * 0.06), max(1.0, float(ys.max() - ys.min()) * 0.08)
+    chart = SvgChart(title=title, xlabel="Wellbeing and choice: outcomes fully achieved (% of people who expressed outcomes)",
+                     ylabel="Safety: risk reduced or removed (%)", height=520)
+    chart.set_x(float(xs.min()) - xpad, float(xs.max()) + xpad, fmt=_pct)
+    chart.set_y(float(ys.min()) - ypad * 2.5, float(ys.max()) + ypad * 2.5, fmt=_pct)
+    chart.vline(x0, OKABE_ITO["grey"], 1.2)
+    chart.hline(y0, OKABE_ITO["grey"], 1.2)
+    others = points[points["ons_code"] != highlight]
+    chart.points(others["wellbeing"].astype(float), others["safety"].astype(float), OKABE_ITO["sky"], size=3.5,
+                 opacity=0.85)
+    chart.legend.append(LegendEntry("Other councils", OKABE_ITO["sky"], "marker"))
+    mine = points[points["ons_code"] == highlight]
+    if len(mine):
+        chart.points(mine["wellbeing"].astype(float), mine["safety"].astype(float), OKABE_ITO["vermillion"], size=7.5,
+                     stroke=OKABE_ITO["black"], overlay=True)
+        chart.legend.append(LegendEntry(highlight_label or str(highlight), OKABE_ITO["vermillion"], "marker"))
+    chart.legend.append(LegendEntry("England", OKABE_ITO["grey"], "line", ""))
+    for (fx, fy, anchor), text in {
+        (0.015, 0.955, "start"): "Safe, lower wellbeing and choice",
+        (0.985, 0.955, "end"): "Safe, higher wellbeing and choice",
+        (0.015, 0.025, "start"): "Less safe, lower wellbeing and choice",
+        (0.985, 0.025, "end"): "Less safe, higher wellbeing and choice",
+    }.items():
+        chart.label(fx, fy, text, anchor=anchor, size=12, box=True, relative=True, dx=5 if anchor == "start" else -5,
+                    dy=-4 if fy < 0.5 else 4)
+    return chart
+
+
+# --- temperature-check report --------------------------------------------------------------------
+
+
+def heatmap_figure(scores: pd.DataFrame, column_groups: Sequence[tuple[str, int]], title: str,
+                   colorbar_label: str, diverging: bool = False, limits: tuple[float, float] = (1, 5)) -> Figure:
+    """Councils (rows) × indicators (columns) heatmap, values written in the cells, columns grouped.
+
+    `scores` is indexed by council name with one column per indicator label (NaN: not shown);
+    `column_groups` is ``[(group label, number of columns), ...]`` in column order and is
+    written above the columns (CQC key questions).
+    """
+    rows, cols = scores.shape
+    height = max(3.2, 0.3 * rows + 2.4)
+    with rc_context(STYLE):
+        fig, ax = _figure(height, left=0.24, right=0.86, bottom=max(0.1, 1.25 / height), top=1 - 0.95 / height)
+        ax.grid(False)
+        values = scores.to_numpy(dtype=float)
+        cmap = "PuOr" if diverging else "cividis"
+        image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=limits[0], vmax=limits[1])
+        ax.set_facecolor("#EEEEEE")
+        ax.set_xticks(range(cols), [str(c) for c in scores.columns], rotation=35, ha="right")
+        ax.set_yticks(range(rows), [str(r) for r in scores.index])
+        ax.tick_params(length=0)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        middle = (limits[0] + limits[1]) / 2
+        spread = limits[1] - limits[0]
+        for (i, j), value in np.ndenumerate(values):
+            if np.isnan(value):
+                continue
+            dark = (abs(value - middle) > spread * 0.3) if diverging else value < middle + spread * 0.1
+            ax.text(j, i, f"{value:+.1f}" if diverging else f"{value:.1f}", ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
+        start = 0
+        for label, width in column_groups:
+            if start:
+                ax.axvline(start - 0.5, color="white", linewidth=3)
+            ax.text(start + width / 2 - 0.5, -0.7, label, ha="center", va="bottom", fontsize=9 if width > 1 else 7.5,
+                    fontweight="bold")
+            start += width
+        ax.set_title(title, pad=22)
+        ax.set_xlabel("Culture indicator (grouped by CQC key question)")
+        ax.set_ylabel("Council")
+        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        bar.set_label(colorbar_label)
+    return fig
+
+
+def change_figure(change: pd.DataFrame, title: str, previous: str, current: str) -> Figure:
+    """Dumbbell chart of region-level indicator means in two waves (``label, previous, current``)."""
+    n = len(change)
+    with rc_context(STYLE):
+        fig, ax = _figure(max(3.0, 0.38 * n + 1.3), left=0.25, right=0.8, bottom=0.14, top=0.9)
+        y = np.arange(n)
+        for i, (a, b) in enumerate(zip(change["previous"], change["current"])):
+            ax.plot([a, b], [i, i], color="#AAAAAA", linewidth=2, zorder=1)
+        ax.scatter(change["previous"], y, color=OKABE_ITO["sky"], s=45, label=previous, zorder=3)
+        ax.scatter(change["current"], y, color=OKABE_ITO["blue"], marker="D", s=45, label=current, zorder=3)
+        ax.set_yticks(y, change["label"].tolist())
+        ax.invert_yaxis()
+        values = pd.concat([change["previous"], change["current"]]).dropna()
+        if len(values):
+            ax.set_xlim(max(1, float(values.min()) - 0.3), min(5, float(values.max()) + 0.3))
+        ax.set_xlabel("Regional mean score (1-5, councils weighted equally)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="Wave")
+    return fig
+
+
+# --- evaluation report -------------------------------------------------------------------------
+
+
+def odds_ratio_figure(terms: pd.DataFrame, title: str) -> Figure:
+    """Forest plot of odds ratios with 95% intervals (``label, model, odds_ratio, or_low, or_high``), log scale."""
+    models = list(dict.fromkeys(terms["model"]))
+    labels = list(dict.fromkeys(terms["label"]))
+    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion")]
+    markers = ["o", "D", "s", "^", "v"]
+    with rc_context(STYLE):
+        fig, ax = _figure(max(3.0, 0.55 * len(labels) * max(1, len(models)) ** 0.5 + 1.4), left=0.24, right=0.72,
+                          bottom=0.16, top=0.88)
+        step = 0.7 / max(len(models), 1)
+        for m, model in enumerate(models):
+            rows = terms[terms["model"] == model]
+            y = np.array([labels.index(label) for label in rows["label"]]) - 0.35 + step * (m + 0.5)
+            ax.errorbar(rows["odds_ratio"], y, xerr=[rows["odds_ratio"] - rows["or_low"], rows["or_high"] - rows["odds_ratio"]],
+                        fmt=markers[m % 5], color=colours[m % 5], capsize=3, label=model, markersize=6, linewidth=1.5)
+        ax.axvline(1, color=OKABE_ITO["grey"], linewidth=1)
+        ax.set_xscale("log")
+        lows, highs = terms["or_low"].min(), terms["or_high"].max()
+        ax.set_xlim(min(0.8, lows * 0.95), max(1.25, highs * 1.05))
+        ticks = [t for t in (0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2.0, 3.0) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("Odds ratio per 1 SD higher indicator (log scale; 1 = no association)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="Model")
+    return fig
+
+
+def calibration_figure(calibration: pd.DataFrame, title: str) -> Figure:
+    """Out-of-council calibration: observed rate against mean predicted probability, per model."""
+    colours = [OKABE_ITO["sky"], OKABE_ITO["blue"]]
+    with rc_context(STYLE):
+        fig, ax = _figure(4.2, width=7.5, left=0.12, right=0.7, bottom=0.13)
+        values = pd.concat([calibration["mean_predicted"], calibration["observed_rate"]]) * 100
+        low, high = max(0, float(values.min()) - 5), min(100, float(values.max()) + 5)
+        ax.plot([low, high], [low, high], color=OKABE_ITO["grey"], linewidth=1, linestyle="--", label="Perfect calibration")
+        for i, (model, rows) in enumerate(calibration.groupby("model", sort=False)):
+            ax.plot(rows["mean_predicted"] * 100, rows["observed_rate"] * 100, marker="os"[i % 2], color=colours[i % 2],
+                    label=str(model).capitalize(), linewidth=1.5)
+        ax.set_xlim(low, high)
+        ax.set_ylim(low, high)
+        _percent_axis(ax.xaxis, "Predicted chance of full achievement (held-out councils)")
+        _percent_axis(ax.yaxis, "Observed rate")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return fig
+
+
+def panel_figure(panel: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str) -> Figure:
+    """Scatter of a council-year panel (one colour per year, Okabe-Ito) with a pooled least-squares line."""
+    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")]
+    with rc_context(STYLE):
+        fig, ax = _figure(4.6, left=0.1, right=0.76, bottom=0.12)
+        for i, (year, rows) in enumerate(panel.groupby("financial_year", sort=True)):
+            ax.scatter(rows[x], rows[y], s=14, color=colours[i % len(colours)], label=str(year), alpha=0.8,
+                       edgecolor="none")
+        if len(panel) > 2:
+            slope, intercept = np.polyfit(panel[x].astype(float), panel[y].astype(float), 1)
+            xs = np.linspace(float(panel[x].min()), float(panel[x].max()), 50)
+            ax.plot(xs, intercept + slope * xs, color=OKABE_ITO["black"], linewidth=1.5, label="Pooled line")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="Year")
+    return fig
+
+
+def outcome_bars(table: pd.DataFrame, title: str) -> Figure:
+    """Horizontal bars of a rate per area (``name, value``, %), sorted as given."""
+    n = len(table)
+    with rc_context(STYLE):
+        fig, ax = _figure(max(2.6, 0.34 * n + 1.2), left=0.28, right=0.95, bottom=0.14 if n < 8 else 0.1,
+                          top=0.9 if n < 8 else 0.93)
+        colours = [AREA_COLOURS["England"] if name == "England" else OKABE_ITO["blue"] for name in table["name"]]
+        ax.barh(np.arange(n), table["value"].astype(float).fillna(0), color=colours, height=0.7)
+        ax.set_yticks(np.arange(n), table["name"].astype(str).tolist())
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        _percent_axis(ax.xaxis, "Fully achieved (% of people who expressed outcomes)")
+        ax.set_title(title)
+        ax.grid(axis="y", visible=False)
+    return fig

@@ -1,0 +1,89 @@
+"""Where a report came from: package version, git commit, parameters, inputs, policy, time.
+
+The batch runner (``reports.render_task``) appends :func:`provenance_markdown` to every
+report before it is exported, so each rendered page ends with the facts a reader needs to
+reproduce it. Inputs are named by file name only and parameters that are folders by their
+last component: a report shows no local path.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from msp_analysis import __version__
+from msp_analysis.reporting.registry import PROJECT_ROOT
+
+
+def git_commit(root: str | Path = PROJECT_ROOT) -> str | None:
+    """The commit checked out at `root`, read from ``.git`` without running git; None when unknown.
+
+    Handles a ``.git`` file (worktrees), symbolic and detached HEADs and packed refs; any
+    problem (no repository, an installed package, no git on the machine) gives None.
+
+    >>> git_commit("/nonexistent") is None
+    True
+    """
+    try:
+        root = Path(root)
+        git = root / ".git"
+        if git.is_file():
+            pointer = git.read_text(encoding="utf-8").strip()
+            if not pointer.startswith("gitdir:"):
+                return None
+            git = (root / pointer.split(":", 1)[1].strip()).resolve()
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        if not head.startswith("ref:"):
+            return head if len(head) == 40 else None
+        ref = head.split(":", 1)[1].strip()
+        common = git
+        if (git / "commondir").is_file():
+            common = (git / (git / "commondir").read_text(encoding="utf-8").strip()).resolve()
+        for base in (git, common):
+            if (base / ref).is_file():
+                commit = (base / ref).read_text(encoding="utf-8").strip()
+                return commit if len(commit) == 40 else None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref:
+                    return parts[0]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+@lru_cache(maxsize=None)
+def _commit_once(root: str) -> str | None:
+    return git_commit(root)
+
+
+def provenance_markdown(parameters: Iterable[tuple[str, str]], inputs: Iterable[tuple[str, str]], policy: str,
+                        when: datetime | None = None, commit: str | None | bool = True) -> str:
+    """The block that ends every report.
+
+    `parameters`: (key, value) pairs as the report may print them; `inputs`: (file name,
+    sha256 or ``"missing"``); `policy`: the disclosure policy's statement. `commit` True reads
+    the project's git commit (once per process); a string is used as given; None says it is
+    not available.
+    """
+    when = when or datetime.now(timezone.utc)
+    if commit is True:
+        commit = _commit_once(str(PROJECT_ROOT))
+    shown_parameters = ", ".join(f"{k}: `{v}`" for k, v in parameters if v not in ("", None)) or "none"
+    files = "; ".join(f"`{Path(name).name}` not present" if sha == "missing" else f"`{Path(name).name}` `{sha}`"
+                      for name, sha in inputs) or "none"
+    lines = [
+        "## Provenance",
+        "",
+        f"- **Package:** msp-analysis {__version__}, "
+        + (f"git commit `{commit}`" if commit else "git commit not available"),
+        f"- **Parameters:** {shown_parameters}",
+        f"- **Input files (sha256):** {files}",
+        f"- **{policy}**" if policy else "- **Disclosure control:** not stated",
+        f"- **Rendered:** {when.strftime('%Y-%m-%d %H:%M:%S')} UTC",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""Tests for msp_analysis.analysis.pathway: the published MSP counts and rates, and the locality comparison."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from msp_analysis.analysis.pathway import (
+    COUNT_COLUMNS,
+    RATE_DEFINITIONS,
+    add_rates,
+    locality_comparison,
+    pathway_counts,
+)
+
+EXPRESSED = "Yes they were asked and outcomes were expressed"
+NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
+YEAR = "2023-24"
+COUNCILS = {
+    "E08000025": ("Birmingham", "West Midlands"),
+    "E08000026": ("Coventry", "West Midlands"),
+    "E09000002": ("Barking and Dagenham", "London"),
+}
+
+
+def enquiries(ons_code, spec, enquiry_type="Section 42", year=YEAR):
+    """Rows for one council from {(msp_asked, msp_outcome_achieved): how many}."""
+    name, region = COUNCILS[ons_code]
+    rows = [
+        {"ons_code": ons_code, "council_name": name, "region": region, "financial_year": year,
+         "enquiry_type": enquiry_type, "msp_asked": asked, "msp_outcome_achieved": achieved}
+        for (asked, achieved), n in spec.items() for _ in range(n)
+    ]
+    return pd.DataFrame(rows, columns=["ons_code", "council_name", "region", "financial_year",
+                                       "enquiry_type", "msp_asked", "msp_outcome_achieved"])
+
+
+BIRMINGHAM = {
+    (EXPRESSED, "Fully Achieved"): 3,
+    (EXPRESSED, "Partially Achieved"): 2,
+    (EXPRESSED, "Not Achieved"): 1,
+    (NOT_EXPRESSED, None): 2,
+    ("No", None): 1,
+    ("Don't Know", None): 1,
+}
+COVENTRY = {(EXPRESSED, "Fully Achieved"): 1, (EXPRESSED, "Not Achieved"): 1, ("Not Recorded", None): 2}
+BARKING = {(EXPRESSED, "Fully Achieved"): 4, (NOT_EXPRESSED, None): 4}
+
+
+@pytest.fixture
+def df_enquiries():
+    return pd.concat([
+        enquiries("E08000025", BIRMINGHAM),
+        # Other enquiries are not part of the SAC MSP measures
+        enquiries("E08000025", {(EXPRESSED, "Not Achieved"): 5, ("No", None): 5}, enquiry_type="Other"),
+        # another year must not leak into 2023-24
+        enquiries("E08000025", {(EXPRESSED, "Not Achieved"): 7}, year="2022-23"),
+        enquiries("E08000026", COVENTRY),
+        enquiries("E09000002", BARKING),
+    ], ignore_index=True)
+
+
+def test_counts_of_one_council_by_hand(df_enquiries):
+    counts = pathway_counts(df_enquiries, ["ons_code", "financial_year"])
+    row = counts.set_index(["ons_code", "financial_year"]).loc[("E08000025", YEAR)]
+    assert row[COUNT_COLUMNS].tolist() == [10, 6, 2, 1, 1, 3, 2, 1]
+
+
+def test_other_enquiries_are_excluded(df_enquiries):
+    only_other = df_enquiries[df_enquiries["enquiry_type"] == "Other"]
+    assert pathway_counts(only_other, ["ons_code"]).empty
+    counts = pathway_counts(df_enquiries[df_enquiries["financial_year"] == YEAR], ["ons_code"])
+    assert counts["concluded_s42"].sum() == 10 + 4 + 8
+
+
+def test_rates_match_the_published_definitions(df_enquiries):
+    counts = pathway_counts(df_enquiries[df_enquiries["financial_year"] == YEAR], ["ons_code"])
+    rates = add_rates(counts).set_index("ons_code").loc["E08000025"]
+    # asked % = (asked & expressed + asked not expressed) / concluded S42
+    assert rates["asked_pct"] == pytest.approx(100 * (6 + 2) / 10)
+    # expressed % = expressed / concluded S42
+    assert rates["expressed_pct"] == pytest.approx(100 * 6 / 10)
+    # achieved % are shares of fully + partially + not
+    assert rates["fully_pct"] == pytest.approx(100 * 3 / 6)
+    assert rates["partially_pct"] == pytest.approx(100 * 2 / 6)
+    assert rates["not_pct"] == pytest.approx(100 * 1 / 6)
+    assert rates["fully_or_partially_pct"] == pytest.approx(100 * 5 / 6)
+
+
+def test_achieved_rates_of_a_group_sum_to_100(df_enquiries):
+    rates = add_rates(pathway_counts(df_enquiries, ["ons_code", "financial_year"]))
+    total = rates[["fully_pct", "partially_pct", "not_pct"]].sum(axis=1)
+    assert np.allclose(total, 100)
+
+
+def test_zero_denominators_give_missing_rates():
+    counts = pd.DataFrame([dict.fromkeys(COUNT_COLUMNS, 0), {**dict.fromkeys(COUNT_COLUMNS, 0),
+                                                            "concluded_s42": 4, "asked_not_expressed": 4}])
+    rates = add_rates(counts)
+    assert rates.loc[0, list(RATE_DEFINITIONS)].isna().all()
+    assert rates.loc[1, "asked_pct"] == pytest.approx(100)
+    assert rates.loc[1, "expressed_pct"] == 0
+    assert rates.loc[1, ["fully_pct", "partially_pct", "not_pct", "fully_or_partially_pct"]].isna().all()
+
+
+def test_add_rates_keeps_the_counts_and_the_input_unchanged(df_enquiries):
+    counts = pathway_counts(df_enquiries, ["ons_code"])
+    before = counts.copy()
+    rates = add_rates(counts)
+    pd.testing.assert_frame_equal(counts, before)
+    pd.testing.assert_frame_equal(rates[before.columns], before)
+
+
+# --- locality comparison ------------------------------------------------------------------
+
+
+def test_locality_comparison_has_council_region_and_england_rows(df_enquiries):
+    table = locality_comparison(df_enquiries, "E08000025", YEAR)
+    assert table["level"].tolist() == ["council", "region", "England"]
+    assert table["name"].tolist() == ["Birmingham", "West Midlands", "England"]
+    assert table["concluded_s42"].tolist() == [10, 10 + 4, 10 + 4 + 8]
+    assert table["asked_expressed"].tolist() == [6, 6 + 2, 6 + 2 + 4]
+    assert table["fully"].tolist() == [3, 3 + 1, 3 + 1 + 4]
+
+
+def test_locality_comparison_rates_by_hand(df_enquiries):
+    table = locality_comparison(df_enquiries, "E08000025", YEAR).set_index("level")
+    assert table.loc["council", "fully_pct"] == pytest.approx(50.0)
+    assert table.loc["region", "fully_pct"] == pytest.approx(100 * 4 / 8)
+    assert table.loc["region", "asked_pct"] == pytest.approx(100 * 10 / 14)
+    assert table.loc["England", "fully_pct"] == pytest.approx(100 * 8 / 12)
+    assert table.loc["England", "asked_pct"] == pytest.approx(100 * (8 + 2 + 8) / 22)
+    assert list(table.columns) == ["name", *COUNT_COLUMNS, *RATE_DEFINITIONS]
+
+
+@pytest.mark.parametrize("ons_code,year", [("E06000001", YEAR), ("E08000026", "2022-23")])
+def test_locality_comparison_without_rows_for_the_council_is_an_error(df_enquiries, ons_code, year):
+    with pytest.raises(ValueError, match=f"{ons_code}.*{year}"):
+        locality_comparison(df_enquiries, ons_code, year)

@@ -1,0 +1,100 @@
+"""The batch runner: warm kernels without leaks, incremental cache, failures kept apart, executors."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from msp_analysis.cli import main
+from msp_analysis.reporting.render.batch import (
+    region_parameters,
+    render_reports,
+    validate_parameters,
+)
+
+DURHAM, DARLINGTON, HARTLEPOOL = "E06000047", "E06000005", "E06000001"
+
+
+def params(data_dir, council):
+    return validate_parameters("locality", {"locality": council, "year": "2023-24", "data_dir": str(data_dir)})
+
+
+def html_of(out, council):
+    text = (out / f"locality_{council}_2023-24.html").read_text(encoding="utf-8")
+    return re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC|[.+\d:]*)?", "<time>", text)
+
+
+@pytest.fixture(scope="module")
+def two_in_one_worker(small_demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("together")
+    outcomes = render_reports("locality", [params(small_demo["processed"], c) for c in (DARLINGTON, DURHAM)],
+                              out, jobs=1, quiet=True)
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    return out
+
+
+def test_a_report_is_identical_alone_and_after_another_in_the_same_kernel(small_demo, two_in_one_worker, tmp_path):
+    render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path, jobs=1, quiet=True)
+    assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
+
+
+def test_unchanged_reports_are_skipped_and_force_renders_again(small_demo, two_in_one_worker):
+    again = render_reports("locality", [params(small_demo["processed"], c) for c in (DARLINGTON, DURHAM)],
+                           two_in_one_worker, jobs=1, quiet=True)
+    assert [o.status for o in again] == ["cached", "cached"]
+    forced = render_reports("locality", [params(small_demo["processed"], DURHAM)], two_in_one_worker,
+                            jobs=1, quiet=True, force=True)
+    assert [o.status for o in forced] == ["ok"]
+    assert "ok" in (two_in_one_worker / "run.log").read_text()
+
+
+def test_changed_input_invalidates_the_cache(small_demo, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    frame = pd.read_parquet(small_demo["processed"] / "evaluation.parquet")
+    frame.to_parquet(data / "evaluation.parquet")
+    out = tmp_path / "out"
+    assert render_reports("locality", [params(data, DURHAM)], out, jobs=1, quiet=True)[0].status == "ok"
+    frame.iloc[1:].to_parquet(data / "evaluation.parquet")
+    assert render_reports("locality", [params(data, DURHAM)], out, jobs=1, quiet=True)[0].status == "ok"
+
+
+def test_one_failing_report_does_not_stop_the_others(small_demo, tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    frame = pd.read_parquet(small_demo["processed"] / "evaluation.parquet")
+    frame[frame["ons_code"] != HARTLEPOOL].to_parquet(data / "evaluation.parquet")
+    out = tmp_path / "out"
+    code = main(["reports", "locality", "--region", "North East", "--param", f"data_dir={data}",
+                 "--out", str(out), "--quiet", "--jobs", "2"])
+    assert code == 1
+    assert (out / f"locality_{HARTLEPOOL}_2023-24.ipynb").is_file(), "the failed notebook is kept"
+    assert not (out / f"locality_{HARTLEPOOL}_2023-24.html").exists()
+    assert len(list(out.glob("locality_*.html"))) == 11
+    index = (out / "index.html").read_text()
+    assert "failed" in index and f"no enquiries for council {HARTLEPOOL}" in index
+    assert "FAILED" in capsys.readouterr().err
+
+
+def test_any_executor_can_run_the_batch(small_demo, two_in_one_worker, tmp_path):
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        outcomes = render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path,
+                                  executor=executor, quiet=True)
+    assert outcomes[0].status == "ok"
+    assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
+
+
+def test_dask_local_cluster_gives_the_same_html(small_demo, two_in_one_worker, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        outcomes = render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path,
+                                  executor=client.get_executor(), quiet=True)
+    assert outcomes[0].status == "ok", outcomes[0].error
+    assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
+
+
+def test_region_parameters_cover_every_council_of_the_region(small_demo):
+    found = region_parameters("locality", "North East", {"data_dir": str(small_demo["processed"])})
+    assert len(found) == 12 and len({p.locality for p in found}) == 12

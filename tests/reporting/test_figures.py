@@ -1,0 +1,128 @@
+"""Figures: titled, labelled, colour-blind-safe, described (alt text), embedded, and nothing unescaped."""
+
+import math
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from msp_analysis.reporting import figures as plots
+from msp_analysis.toolkit.svgchart import LegendEntry, SvgChart, nice_ticks
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _comparison():
+    return pd.DataFrame({"level": ["council", "region", "England"], "name": ["Town", "North East", "England"],
+                         "asked_pct": [80.0, 82, 85], "expressed_pct": [70.0, 75, 79], "fully_pct": [60.0, 64, 68],
+                         "fully_or_partially_pct": [90.0, 93, 94]})
+
+
+def _svg_texts(chart: SvgChart) -> list[str]:
+    root = ET.fromstring(chart.render())
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+def test_nice_ticks_are_round_and_cover_the_range():
+    assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
+    assert nice_ticks(33, 71) == [40, 50, 60, 70]
+    assert nice_ticks(0.2, 1.3) == [0.25, 0.5, 0.75, 1.0, 1.25]
+    assert nice_ticks(1, 1) == [1]
+
+
+def test_svg_chart_is_valid_svg_with_escaped_words():
+    chart = SvgChart(title="Rates <&> 'quotes'", xlabel="x <axis>", ylabel="y & axis",
+                     legend=[LegendEntry("A & B", "#0072B2")])
+    chart.set_x(0, 10)
+    chart.set_y(0, 1)
+    chart.line([0, 5, float("nan"), 10], [0, 0.5, 0.2, 1], "#000000")
+    chart.points([1, 2], [0.1, 0.2], "#E69F00", marker="D")
+    chart.label(0.5, 0.5, "<script>", relative=True, box=True)
+    root = ET.fromstring(chart.render())
+    assert root.find(f"{SVG}title").text == "Rates <&> 'quotes'"
+    texts = _svg_texts(chart)
+    assert {"Rates <&> 'quotes'", "x <axis>", "y & axis", "A & B", "<script>"} <= set(texts)
+    assert "<script>" not in chart.render()
+
+
+def test_shapes_follow_the_final_layout_whatever_the_order_they_were_added():
+    chart = SvgChart()
+    chart.set_x(0, 100)
+    chart.set_y(0, 1)
+    chart.hbar(0.5, 0, 100, 0.2, "#0072B2")
+    before = chart.render()
+    chart.legend.append(LegendEntry("a much longer legend entry that takes room", "#000000"))
+    after = ET.fromstring(chart.render())
+    x0, _, x1, _ = chart._area()
+    bar = [r for r in after.iter(f"{SVG}rect") if r.get("fill") == "#0072B2"][0]
+    assert math.isclose(float(bar.get("x")) + float(bar.get("width")), x1, abs_tol=0.2), "a 100% bar ends at the axis end"
+    assert before != chart.render()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: plots.pathway_figure(_comparison(), title="The MSP pathway, 2023-24"),
+    lambda: plots.trend_figure(pd.DataFrame({"financial_year": ["2022-23", "2023-24"] * 2, "level": ["council"] * 2 + ["England"] * 2,
+                                             "name": ["Town"] * 2 + ["England"] * 2, "value": [60.0, 62, 68, 68]}), "Trend"),
+    lambda: plots.funnel_figure(pd.DataFrame({"ons_code": ["A", "B"], "n": [50, 400], "rate": [60.0, 70.0]}),
+                                pd.DataFrame({"n": [5.0, 500], "lower_95": [30.0, 64], "upper_95": [95.0, 72],
+                                              "lower_998": [20.0, 62], "upper_998": [99.0, 74]}), 68.0, "A", "Funnel", "Town"),
+    lambda: plots.profile_figure(pd.DataFrame({"label": ["Supervision", "Staffing"], "council": [3.1, np.nan],
+                                               "region": [3.0, 3.2]}), "Profile", {"council": "council", "region": "region"}),
+    lambda: plots.grid_figure(pd.DataFrame({"ons_code": ["A", "B"], "wellbeing": [60.0, 70], "safety": [90.0, 92]}),
+                              (68.0, 91.0), "A", "Grid", "Town"),
+], ids=["pathway", "trend", "funnel", "profile", "grid"])
+def test_locality_figures_have_a_title_labelled_axes_and_render(build):
+    chart = build()
+    assert chart.title and chart.xlabel
+    texts = _svg_texts(chart)
+    assert chart.title in texts and chart.xlabel in texts
+    image = plots.as_image(chart, f"{chart.title}: what it shows")
+    assert image.mimetype == "image/svg+xml" and image.width == chart.width
+    html = image.to_html()
+    assert 'alt="' in html and "data:image/svg+xml;base64," in html
+
+
+def test_colours_are_the_okabe_ito_palette():
+    svg = plots.pathway_figure(_comparison()).render()
+    for colour in (plots.OKABE_ITO["blue"], plots.OKABE_ITO["orange"], plots.OKABE_ITO["grey"]):
+        assert colour in svg
+
+
+def test_hidden_rates_are_not_drawn():
+    comparison = _comparison()
+    hidden = pd.DataFrame(False, index=comparison.index, columns=list(plots.PATHWAY_STAGES))
+    hidden.loc[0, "fully_pct"] = True
+    bars = [r for r in ET.fromstring(plots.pathway_figure(comparison, hidden).render()).iter(f"{SVG}rect")
+            if r.get("fill") == plots.AREA_COLOURS["council"]]
+    assert len(bars) == 3 + 1, "three bars and the legend swatch: the hidden stage is left out"
+
+
+@pytest.mark.parametrize("build", [
+    lambda: plots.heatmap_figure(pd.DataFrame({"Supervision\nStep 4": [3.0, np.nan], "Staffing\nStep 4": [2.5, 4.1]},
+                                              index=["A", "B"]), [("Effective", 1), ("Safe", 1)], "Heatmap", "Score"),
+    lambda: plots.change_figure(pd.DataFrame({"label": ["Supervision"], "previous": [3.0], "current": [3.2]}), "Change",
+                                "2022-23", "2023-24"),
+    lambda: plots.odds_ratio_figure(pd.DataFrame({"label": ["Supervision"], "model": ["Logit"], "odds_ratio": [1.3],
+                                                  "or_low": [1.1], "or_high": [1.5]}), "Odds"),
+    lambda: plots.calibration_figure(pd.DataFrame({"model": ["with"] * 2, "mean_predicted": [0.5, 0.7],
+                                                   "observed_rate": [0.52, 0.69]}), "Calibration"),
+    lambda: plots.panel_figure(pd.DataFrame({"financial_year": ["2021-22"] * 3, "x": [10.0, 20, 30], "y": [70.0, 71, 72]}),
+                               "x", "y", "Panel", "Turnover (%)", "Feel safe (%)"),
+    lambda: plots.outcome_bars(pd.DataFrame({"name": ["North East", "England"], "value": [64.0, 68.0]}), "Outcomes"),
+], ids=["heatmap", "change", "odds", "calibration", "panel", "bars"])
+def test_matplotlib_figures_have_a_title_labelled_axes_and_render(build):
+    fig = build()
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") or ax.get_title()
+    assert ax.get_xlabel()
+    image = plots.as_image(fig, "what it shows")
+    assert image.data.lstrip().startswith(b"<?xml") and b"<text" in image.data, "text kept as text"
+    assert plots.as_image(fig, "what it shows", fmt="png").data[:4] == b"\x89PNG"
+
+
+def test_a_figure_without_alt_text_is_refused():
+    with pytest.raises(ValueError, match="alt text"):
+        plots.as_image(SvgChart(title="x"), "  ")
