@@ -9,7 +9,7 @@ DEMO_REPORTS := reports/demo
 DEMO_YEAR ?= 2023-24
 DEMO_SEED ?= 20261127
 
-.PHONY: demo test lab lock clean-demo env
+.PHONY: demo test test-fast lint lab lock clean-demo env
 
 env: $(VENV)/.installed
 
@@ -40,8 +40,19 @@ $(DEMO_PROCESSED)/evaluation.parquet: $(DEMO_RAW)/truth.json
 $(DEMO_PROCESSED)/temperature_check.parquet: $(DEMO_RAW)/truth.json
 	$(BIN)/msp-analysis clean temperature_check $(DEMO_RAW)/temperature_check.csv --out $(DEMO_PROCESSED)
 
+# The layer order (import-linter) is part of the tests; ruff and mypy are `make lint` (run by CI too).
 test: env
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+
+# No kernels, browsers or long simulations: under 90 s on a 2-core machine.
+test-fast: env
+	$(BIN)/python -m pytest -m "not kernel and not browser and not long"
+
+lint: env
+	$(BIN)/ruff check msp_analysis tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 lab: env
 	$(BIN)/jupyter lab notebooks/
@@ -50,7 +61,7 @@ lab: env
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	.lock-venv/bin/python -m pip install --quiet -e ".[test,lint]"
 	{ echo "# Exact versions installed by 'make' (regenerate with 'make lock'); Python 3.11, Linux x86_64."; \
 	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf .lock-venv

@@ -1,0 +1,33 @@
+"""The public files the package reads for real-data figures, found in one folder named by the user.
+
+Researchers keep the published Open Government Licence files (ASCOF, Oflog workforce measures) in
+one folder, laid out as ``docs/data.md`` describes, and pass it as ``--real-data`` /
+``real_data_dir`` (the tests use the ``MSP_REAL_DATA`` environment variable). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from msp_analysis.io.tables import read_table
+from msp_analysis.toolkit.errors import UnusableInputError
+
+# ASCOF trend table (4A, 2017-18 to 2023-24) and Oflog's council measures (ASC7 workforce turnover)
+LA_MEASURE_FILES = (
+    "ascof_trend_2017_2024/trend_data.csv",
+    "oflog_asc_la/ASC_data.csv",
+)
+
+
+def read_real_tables(real_dir: str | Path, files: tuple[str, ...] = LA_MEASURE_FILES) -> list[tuple[Path, pd.DataFrame]]:
+    """Each named file of `real_dir` as a raw table (every cell text); a missing file is an error naming it."""
+    real_dir = Path(real_dir)
+    tables = []
+    for name in files:
+        path = real_dir / name
+        if not path.is_file():
+            raise UnusableInputError(f"{path}: not found; expected the public files listed in docs/data.md in {real_dir}")
+        tables.append((path, read_table(path)))
+    return tables
