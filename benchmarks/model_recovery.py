@@ -23,11 +23,8 @@ import time
 
 import pandas as pd
 
-from msp_analysis.analysis.models import (
-    CULTURE_TERMS,
-    fit_outcome_model,
-    model_frame_outcome,
-)
+from msp_analysis.analysis.models import CULTURE_TERMS
+from msp_analysis.analysis.models.fit import fit_outcome_model, model_frame_outcome
 from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean.evaluation import clean_evaluation
 from msp_analysis.clean.temperature_check import clean_temperature_check

@@ -1,19 +1,41 @@
-"""The ``msp-analysis`` command: thin wrappers over the library, with errors a person can act on.
+"""Clean safeguarding data, score culture indicators, model MSP outcomes and render disclosure-controlled reports.
 
-Exit codes: 0 done; 1 ran but some report failed; 2 unusable input or bad parameters
-(one message naming what is wrong, never a traceback).
+Each command is a thin wrapper over the library; every choice list is read from a registry.
+Exit codes: 0 done; 1 ran but some report failed, or a bug (a short message and the traceback in
+a log file); 2 unusable input, bad parameters or an output that cannot be written (an
+:class:`~msp_analysis.toolkit.errors.MspError`: one line naming what is wrong, never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+import traceback
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from msp_analysis import __version__
+from msp_analysis.analysis.link import load_real_la_measures
+from msp_analysis.analysis.models import BINARY_OUTCOMES, FEW_CLUSTERS, METHODS
+from msp_analysis.analysis.models.fit import model_la_panel, model_outcome
+from msp_analysis.analysis.msp_rates import msp_rates_csv
+from msp_analysis.analysis.simulate import simulate
+from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
+from msp_analysis.clean.common import apply_column_mapping
+from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
+from msp_analysis.io.tables import read_table
+from msp_analysis.io.workbook.feedback import validate_returns
+from msp_analysis.io.workbook.returns import is_template_return, read_returns_frame
+from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
-from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
+from msp_analysis.reporting.registry import REPORTS
+from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
+from msp_analysis.toolkit.files import neutralise_formulas, write_csv, write_text
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -32,9 +54,6 @@ def cmd_councils(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from msp_analysis.analysis.simulate import simulate
-    from msp_analysis.toolkit.files import write_csv, write_text
-
     sim = simulate(seed=args.seed, scale=args.scale)
     out = Path(args.out)
     write_csv(out / "evaluation.csv", sim.evaluation)
@@ -45,30 +64,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _clean_inputs(args: argparse.Namespace):
-    """Read every input, apply a column mapping, and run the cleaner of the kind."""
-    import pandas as pd
-
-    from msp_analysis.clean import CLEANERS
-    from msp_analysis.clean.common import apply_column_mapping
-    from msp_analysis.io.processed import read_column_mapping
-    from msp_analysis.io.tables import read_table
-
-    if args.kind not in CLEANERS:
-        raise UnusableInputError(f"cleaning {args.kind!r} is not available yet; available: {', '.join(CLEANERS)}")
+    """Read every input, apply a column mapping, clean as the kind and check the result against its schema."""
     mapping = read_column_mapping(args.columns) if args.columns else {}
-    if args.kind == "temperature_check":
-        from msp_analysis.io.workbook import is_template_return, read_returns_frame
-
-        if all(map(is_template_return, args.inputs)):  # filled return templates, not a flat file
-            return CLEANERS[args.kind](read_returns_frame(args.inputs), source=str(args.inputs[0]))
+    if args.kind == "temperature_check" and all(map(is_template_return, args.inputs)):  # filled return templates
+        return clean_and_validate(args.kind, read_returns_frame(args.inputs), source=str(args.inputs[0]))
     frames = [apply_column_mapping(read_table(path), mapping) for path in args.inputs]
     options = {"year": args.year} if getattr(args, "year", None) else {}
-    return CLEANERS[args.kind](pd.concat(frames, ignore_index=True), source=str(args.inputs[0]), **options)
+    return clean_and_validate(args.kind, pd.concat(frames, ignore_index=True), source=str(args.inputs[0]), **options)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from msp_analysis.io.processed import write_clean_outputs
-
     result = _clean_inputs(args)
     manifest = write_clean_outputs(args.kind, result, args.inputs, args.out)
     print(f"{args.kind}: {manifest['rows_in']:,} rows in, {manifest['rows_clean']:,} clean, "
@@ -77,9 +82,6 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from msp_analysis.io.workbook import is_template_return, validate_returns
-    from msp_analysis.toolkit.files import neutralise_formulas
-
     if args.kind == "temperature_check" and (args.feedback or all(map(is_template_return, args.inputs))):
         summary = validate_returns(args.inputs, feedback_dir=args.feedback)
         sys.stdout.write(summary.text())
@@ -95,10 +97,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_msp_rates(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from msp_analysis.clean.sac import msp_rates_csv
-
     path = Path(args.clean_sac)
     if not path.is_file():
         raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean sac FILE --out DIR`")
@@ -107,6 +105,7 @@ def cmd_msp_rates(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
+    # lazy: scipy.optimize and scipy.special cost about 0.7 s to import, and only this command needs them
     from msp_analysis.analysis.power import power_json
 
     result = power_json(args.councils, args.enquiries_per_council, args.icc, args.odds_ratio, simulate=args.simulate)
@@ -115,10 +114,6 @@ def cmd_power(args: argparse.Namespace) -> int:
 
 
 def cmd_model_outcome(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from msp_analysis.analysis.models import model_outcome
-
     frames = []
     for path in (args.evaluation, args.temperature_check):
         if not Path(path).is_file():
@@ -130,24 +125,20 @@ def cmd_model_outcome(args: argparse.Namespace) -> int:
 
 
 def cmd_model_la_panel(args: argparse.Namespace) -> int:
-    from msp_analysis.analysis.link import load_real_la_measures
-    from msp_analysis.analysis.models import model_la_panel
-
     result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from msp_analysis.io.workbook import write_template
-
     path = write_template(args.region, args.wave, args.out, respondents=args.respondents, scale=args.scale)
     print(f"wrote {path}: send it to every council of {args.region} for {args.wave}")
     return 0
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    from msp_analysis.io.workbook import pack
+    # lazy: the pack renders its report, and the Jupyter stack costs about 1.5 s to import
+    from msp_analysis.workflows.pack import pack
 
     result = pack(args.region, args.wave, args.returns, args.out, render=not args.no_report, quiet=args.quiet)
     sys.stdout.write(result.text())
@@ -155,9 +146,6 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_data_dictionary(args: argparse.Namespace) -> int:
-    from msp_analysis.clean.schemas import data_dictionary
-    from msp_analysis.toolkit.files import write_text
-
     write_text(args.out, data_dictionary())
     print(f"wrote {args.out}")
     return 0
@@ -167,12 +155,14 @@ def _executor(args: argparse.Namespace):
     """A Dask cluster's executor when --scheduler is given, else None (local warm kernels)."""
     if not getattr(args, "scheduler", None):
         return None
+    # lazy: dask.distributed costs about 1 s to import and only --scheduler needs it
     from dask.distributed import Client
 
     return Client(args.scheduler, timeout="20s").get_executor()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # lazy: the Jupyter stack (nbformat, papermill, nbconvert) costs about 1.5 s to import
     from msp_analysis.reporting.render.batch import render_reports, validate_parameters
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
@@ -181,6 +171,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
+    # lazy: the Jupyter stack (nbformat, papermill, nbconvert) costs about 1.5 s to import
     from msp_analysis.reporting.render.batch import region_parameters, render_reports
 
     raw = _parse_params(args.param)
@@ -191,7 +182,8 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_reports_demo(args: argparse.Namespace) -> int:
-    from msp_analysis.reporting.render.batch import render_demo
+    # lazy: the Jupyter stack (nbformat, papermill, nbconvert) costs about 1.5 s to import
+    from msp_analysis.workflows.demo import render_demo
 
     return _finish(render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None,
                                jobs=args.jobs, force=args.force, quiet=args.quiet), args.out)
@@ -229,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("validate", cmd_validate, "print every problem in raw files; exit 1 if any row would be rejected"),
     ):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("kind", choices=["sac", "evaluation", "temperature_check", "la_measures"])
+        p.add_argument("kind", choices=list(KINDS))
         p.add_argument("inputs", nargs="+")
         p.add_argument("--columns", metavar="MAPPING.yaml", help="rename your export's columns: 'theirs: ours'")
         p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
@@ -277,15 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = model.add_parser("outcome", help="outcome achievement against council culture indicators")
     p.add_argument("--evaluation", required=True, metavar="CLEAN_EVAL_PARQUET")
     p.add_argument("--temperature-check", required=True, metavar="CLEAN_TC_PARQUET")
-    p.add_argument("--method", choices=["glm_cluster", "gee", "ordinal", "mixed"], default=None,
-                   help="default: gee with fewer than 40 councils, else glm_cluster")
-    p.add_argument("--outcome", default="fully_achieved", choices=["fully_achieved", "fully_or_partially_achieved"])
+    p.add_argument("--method", choices=[name for name, spec in METHODS.items() if spec.outcome in ("binary", "ordinal")],
+                   default=None, help=f"default: gee with fewer than {FEW_CLUSTERS} councils, else glm_cluster")
+    p.add_argument("--outcome", default="fully_achieved", choices=list(BINARY_OUTCOMES))
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_outcome)
     p = model.add_parser("la-panel", help="ASCOF outcome on a council measure, year fixed effects")
     p.add_argument("--outcome", default="4A")
     p.add_argument("--indicator", default="turnover")
-    p.add_argument("--real-data", required=True, metavar="DIR", help="folder of the public files (../shared/data/real)")
+    p.add_argument("--real-data", required=True, metavar="DIR", help="folder of the public files listed in docs/data.md")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_la_panel)
 
@@ -305,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, help_text in (("report", cmd_report, "render one report"),
                                   ("reports", cmd_reports, "render a report for every council or region of a scope")):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("notebook", help="notebook name, e.g. locality")
+        p.add_argument("notebook", choices=list(REPORTS), help="notebook name, e.g. locality")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
         p.add_argument("--out", required=True)
         p.add_argument("--force", action="store_true", help="render even when nothing changed")
@@ -322,13 +314,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_bug(error: BaseException) -> Path | None:
+    """Write the traceback of an unexpected error to a log file; its path, or None if even that fails."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(tempfile.gettempdir()) / f"msp-analysis-error-{stamp}-{os.getpid()}.log"
+    try:
+        path.write_text(f"msp-analysis {__version__}\n{' '.join(sys.argv)}\n\n"
+                        + "".join(traceback.format_exception(error)), encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UnusableInputError, ParameterError, ValueError, RuntimeError, OSError) as error:
+    except MspError as error:  # the user can put it right: one line, no traceback
         print(f"msp-analysis: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("msp-analysis: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # anything else is a bug in the package, not the user's input
+        log = _log_bug(error)
+        where = f"the traceback is in {log}" if log else "".join(traceback.format_exception(error))
+        print(f"msp-analysis: internal error ({type(error).__name__}: {error}). This is a bug in msp-analysis, "
+              f"not a problem with your input; please report it with the command you ran; {where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

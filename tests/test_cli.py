@@ -110,3 +110,28 @@ def test_model_la_panel_on_the_real_files(real_data_dir, capsys):
     term = next(t for t in result["terms"] if t["term"] == "workforce_turnover")
     assert result["method"] == "ols_panel" and result["n"] > 500 and result["clusters"] > 140
     assert term["estimate"] > 0 and term["ci_low"] < term["estimate"] < term["ci_high"]
+
+
+@pytest.mark.parametrize("error", [KeyError("ons_code"), ValueError("a bug"), RuntimeError("a bug"), OSError("a bug")])
+def test_a_bug_exits_1_asks_for_a_report_and_logs_the_traceback(monkeypatch, capsys, tmp_path, error):
+    import msp_analysis.cli as cli
+
+    def broken(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_councils", broken)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(cli.tempfile, "tempdir", None)  # re-read TMPDIR
+    assert main(["councils", "--year", "2023-24"]) == 1
+    message = capsys.readouterr().err
+    assert "internal error" in message and "bug in msp-analysis" in message and "Traceback" not in message
+    logs = list(tmp_path.glob("msp-analysis-error-*.log"))
+    assert len(logs) == 1 and "Traceback" in logs[0].read_text() and "broken" in logs[0].read_text()
+
+
+@pytest.mark.parametrize("argv", [["councils", "--year", "2023-24", "--region", "Atlantis"],
+                                  ["councils", "--year", "1066-67"]])
+def test_bad_user_values_are_one_line_and_exit_2(capsys, argv):
+    assert main(argv) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("msp-analysis: error: ") and len(message.strip().splitlines()) == 1

@@ -24,7 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from msp_analysis.clean.temperature_check import wide_answers  # the cleaner owns the long -> wide step
 from msp_analysis.reference.codebook import likert_items
+from msp_analysis.toolkit.caches import frame_cache
 
 ID_COLUMNS = ["org_id", "ons_code", "wave"]
 COUNCIL_KEYS = ["ons_code", "wave"]
@@ -126,10 +128,6 @@ def score_temperature_check(
     >>> scores = score_temperature_check(clean_temperature_check(raw).clean)  # doctest: +SKIP
     >>> scores[["ons_code", "wave", "z_supervision", "n_organisations"]]       # doctest: +SKIP
     """
-    from msp_analysis.clean.temperature_check import (
-        wide_answers,  # the cleaner owns the long -> wide step
-    )
-
     scores = council_scores(wide_answers(clean_long), min_answered)
     indicators = [c for c in likert_items()["indicator"].unique() if c in scores.columns]
     scored = standardise(scores, indicators, by=standardise_by)
@@ -137,6 +135,21 @@ def score_temperature_check(
     numbers = [c for c in STAFFING_NUMBERS if c in scored.columns]
     order = COUNCIL_KEYS + indicators + [f"z_{c}" for c in indicators] + counts + numbers
     return scored[order].sort_values(COUNCIL_KEYS, kind="stable").reset_index(drop=True)
+
+
+@frame_cache
+def culture_scores(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
+    """Council × wave culture-indicator means (1-5) with ``n_respondents``, from a clean temperature check.
+
+    The unstandardised scores the reports show, shared by every report built from the same
+    frame: cached per input frame and worker (:func:`msp_analysis.toolkit.caches.frame_cache`).
+
+    Parameters
+    ----------
+    clean_tc_long : pandas.DataFrame
+        Clean long temperature-check returns (``clean_temperature_check(...).clean``).
+    """
+    return council_scores(wide_answers(clean_tc_long))
 
 
 def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:

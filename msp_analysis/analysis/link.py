@@ -28,19 +28,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from msp_analysis.clean.la_measures import clean_la_measures
+from msp_analysis.io.real_data import LA_MEASURE_FILES, read_real_tables
 from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import EXPRESSED
+from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
 
 SCORE_KEYS = ["ons_code", "wave"]
 OUTCOME_KEYS = ["ons_code", "financial_year"]
 SECTION_42 = "Section 42"
-EXPRESSED = "Yes they were asked and outcomes were expressed"
 ACHIEVED_LEVELS = {"Not Achieved": 0, "Partially Achieved": 1, "Fully Achieved": 2}
 PANEL_YEARS = ("2017-18", "2018-19", "2019-20", "2020-21", "2021-22", "2022-23")
-# Files of ../shared/data/real read by load_real_la_measures (DATA.md §5).
-REAL_LA_MEASURE_FILES = (
-    "ascof_trend_2017_2024/trend_data.csv",
-    "oflog_asc_la/ASC_data.csv",
-)
 
 REASON_NOT_A_COUNCIL = "not a council in {year}"
 REASON_NO_SCORE = "no culture score for this council in wave {wave}"
@@ -155,7 +153,7 @@ def link_outcomes(
     if missing:
         raise ValueError(f"council scores lack column(s) {', '.join(missing)}; expected ons_code and wave")
     if lag < 0:
-        raise ValueError(f"lag must be 0 or more years (a score from before the outcome), got {lag}")
+        raise ParameterError(f"lag must be 0 or more years (a score from before the outcome), got {lag}")
     columns = [c for c in council_scores.columns if c not in SCORE_KEYS] if columns is None else list(columns)
     clash = sorted(set(columns) & set(df_enquiries.columns))
     if clash:
@@ -165,12 +163,12 @@ def link_outcomes(
     if duplicated.any():
         first = scores.loc[duplicated, SCORE_KEYS].iloc[0].tolist()
         raise ValueError(f"council scores have more than one row for {first[0]} in wave {first[1]}")
-    available = set(zip(scores["ons_code"], scores["wave"]))
+    available = set(zip(scores["ons_code"], scores["wave"], strict=True))
 
     keys = df_enquiries[OUTCOME_KEYS].astype(str)
     pairs = keys.drop_duplicates().reset_index(drop=True)
     matches = [_match_pair(ons, year, lag, available, one_to_one_successors)
-               for ons, year in zip(pairs["ons_code"], pairs["financial_year"])]
+               for ons, year in zip(pairs["ons_code"], pairs["financial_year"], strict=True)]
     pairs["score_ons_code"] = pd.array([m[0] for m in matches], dtype="string")
     pairs["score_wave"] = pd.array([m[1] for m in matches], dtype="string")
     pairs["_reason"] = [m[2] for m in matches]
@@ -188,10 +186,10 @@ def link_outcomes(
     unmatched = unmatched.rename(columns={"_reason": "reason"})[OUTCOME_KEYS + ["rows", "reason"]]
     unmatched = unmatched.sort_values(OUTCOME_KEYS).reset_index(drop=True)
 
-    used = set(zip(pairs["score_ons_code"].dropna(), pairs.loc[pairs["score_ons_code"].notna(), "score_wave"]))
-    unused = scores.loc[[pair not in used for pair in zip(scores["ons_code"], scores["wave"])], SCORE_KEYS]
+    used = set(zip(pairs["score_ons_code"].dropna(), pairs.loc[pairs["score_ons_code"].notna(), "score_wave"], strict=True))
+    unused = scores.loc[[pair not in used for pair in zip(scores["ons_code"], scores["wave"], strict=True)], SCORE_KEYS]
     unused = unused.assign(reason=[REASON_UNUSED if _exists(ons, wave) else REASON_UNUSED_NOT_COUNCIL
-                                   for ons, wave in zip(unused["ons_code"], unused["wave"])])
+                                   for ons, wave in zip(unused["ons_code"], unused["wave"], strict=True)])
     rule = (f"same ONS code, score wave = outcome year - {lag}" + (
         "; one-to-one successors use their predecessor's score" if one_to_one_successors else
         "; no score crosses a boundary change"))
@@ -212,7 +210,7 @@ def expressed_outcomes(clean_evaluation: pd.DataFrame, section_42_only: bool = T
     needed = ["msp_asked", "msp_outcome_achieved", "enquiry_type"] + OUTCOME_KEYS
     missing = [c for c in needed if c not in clean_evaluation]
     if missing:
-        raise ValueError(f"not a clean evaluation frame: missing column(s) {', '.join(missing)}")
+        raise UnusableInputError(f"not a clean evaluation frame: missing column(s) {', '.join(missing)}")
     keep = clean_evaluation["msp_asked"].eq(EXPRESSED).fillna(False)
     keep &= clean_evaluation["msp_outcome_achieved"].isin(list(ACHIEVED_LEVELS)).fillna(False)
     if section_42_only:
@@ -244,9 +242,9 @@ def la_panel(
     needed = ["ons_code", "geography_level", "financial_year", "measure", "value", "disaggregation"]
     missing = [c for c in needed if c not in clean_measures]
     if missing:
-        raise ValueError(f"not a clean la_measures frame: missing column(s) {', '.join(missing)}")
+        raise UnusableInputError(f"not a clean la_measures frame: missing column(s) {', '.join(missing)}")
     if outcome == indicator:
-        raise ValueError(f"outcome and indicator are both {outcome!r}")
+        raise ParameterError(f"outcome and indicator are both {outcome!r}")
     rows = clean_measures[
         clean_measures["geography_level"].eq("Council").fillna(False)
         & clean_measures["disaggregation"].eq(disaggregation).fillna(False)
@@ -257,14 +255,14 @@ def la_panel(
     for measure in (outcome, indicator):
         if not rows["measure"].eq(measure).any():
             known = sorted(clean_measures["measure"].dropna().unique())
-            raise ValueError(f"no council values of measure {measure!r} in {years[0]} to {years[-1]}; "
+            raise UnusableInputError(f"no council values of measure {measure!r} in {years[0]} to {years[-1]}; "
                              f"measures present: {', '.join(known)}")
     keys = ["ons_code", "financial_year", "measure"]
     spread = rows.groupby(keys)["value"].agg(["min", "max"])
     conflict = spread[(spread["max"] - spread["min"]) > 0.05]
     if len(conflict):
         ons, year, measure = conflict.index[0]
-        raise ValueError(f"{len(conflict)} council-year(s) have different {measure} values in different files, "
+        raise UnusableInputError(f"{len(conflict)} council-year(s) have different {measure} values in different files, "
                          f"e.g. {ons} {year}: {spread.loc[conflict.index[0]].tolist()}")
     values = rows.groupby(keys)["value"].first().unstack("measure")
     panel = values.dropna(subset=[outcome, indicator]).reset_index()
@@ -278,27 +276,17 @@ def la_panel(
         ["ons_code", "financial_year"]).reset_index(drop=True)
 
 
-def load_real_la_measures(real_dir: str | Path, files: tuple[str, ...] = REAL_LA_MEASURE_FILES) -> pd.DataFrame:
-    """Read and clean the public council-measure files in `real_dir` (``../shared/data/real``).
+def load_real_la_measures(real_dir: str | Path, files: tuple[str, ...] = LA_MEASURE_FILES) -> pd.DataFrame:
+    """Read and clean the public council-measure files in `real_dir` (see ``docs/data.md``).
 
     Reads the ASCOF trend table (4A, 2017-18 to 2023-24) and Oflog's ASC_data.csv (workforce
-    turnover) through :func:`msp_analysis.io.read_table` and ``clean_la_measures``. The 2020-21
-    official ASCOF file repeats the trend table's 2020-21 values, so it is not needed here; pass
-    `files` to add it. A missing file is an error naming it.
+    turnover) through :func:`msp_analysis.io.real_data.read_real_tables` and ``clean_la_measures``.
+    The 2020-21 official ASCOF file repeats the trend table's 2020-21 values, so it is not needed
+    here; pass `files` to add it. A missing file is an error naming it.
 
-    >>> panel = la_panel(load_real_la_measures("../shared/data/real"))  # doctest: +SKIP
+    >>> panel = la_panel(load_real_la_measures("path/to/real"))  # doctest: +SKIP
     """
-    from msp_analysis.clean.la_measures import clean_la_measures
-    from msp_analysis.io.tables import read_table
-    from msp_analysis.toolkit.errors import UnusableInputError
-
-    real_dir = Path(real_dir)
-    frames = []
-    for name in files:
-        path = real_dir / name
-        if not path.is_file():
-            raise UnusableInputError(f"{path}: not found; expected the public files of DATA.md §5 in {real_dir}")
-        frames.append(clean_la_measures(read_table(path), source=str(path)).clean)
+    frames = [clean_la_measures(table, source=str(path)).clean for path, table in read_real_tables(real_dir, files)]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -311,5 +299,5 @@ def outcome_counts(rows: pd.DataFrame, outcome: str, by: list[str]) -> pd.DataFr
     >>> outcome_counts(expressed, "fully_achieved", ["ons_code", "financial_year"])  # doctest: +SKIP
     """
     grouped = rows.groupby(by, sort=True, dropna=False)[outcome]
-    return grouped.agg(**{outcome: "sum", "trials": "size"}).reset_index()
+    return pd.DataFrame({outcome: grouped.sum(), "trials": grouped.size()}).reset_index()
 

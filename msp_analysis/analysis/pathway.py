@@ -1,18 +1,24 @@
 """The MSP pathway from record-level enquiries: asked → expressed → fully / partially / not achieved.
 
-Definitions follow the published SAC measures (DATA.md §1.1): asked % and expressed % are
+Definitions follow the published SAC measures (docs/data.md, "Safeguarding Adults Collection"): asked % and expressed % are
 shares of concluded Section 42 enquiries; fully / partially / not % are shares of those
 where outcomes were expressed. Rates are computed from unrounded counts.
+
+:func:`national_context` is the shared input of every council's locality report: the pathway
+and the SAC-style category counts (type, location and source of risk, mental capacity, risk
+outcome) of every council and year, computed once per input frame and worker.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from msp_analysis.clean.evaluation import EXPRESSED
+from msp_analysis.reference.codebook import ASKED_NOT_EXPRESSED, EXPRESSED, LACKED_CAPACITY, canonical_labels
+from msp_analysis.toolkit.caches import frame_cache
 
-ASKED_NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
 COUNT_COLUMNS = [
     "concluded_s42", "asked_expressed", "asked_not_expressed", "not_asked", "asked_unknown",
     "fully", "partially", "not_achieved",
@@ -119,3 +125,66 @@ def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, ye
         out.append(sums.assign(level=level, name=label))
     table = pd.concat(out, ignore_index=True)
     return table[["financial_year", "level", "name", *columns]]
+
+
+# --- per-council counts shared by every council's report --------------------------------------------
+
+
+@dataclass(frozen=True)
+class NationalContext:
+    """Per-council counts for every financial year in the data; regions and England are their sums.
+
+    ``pathway``: MSP pathway counts; ``categories``: name → counts per category label
+    (``risk_types`` (several per enquiry), ``locations``, ``sources``, ``capacity``,
+    ``risk_outcomes``), each with the AREA_COLUMNS and ``concluded_s42``.
+    """
+
+    pathway: pd.DataFrame
+    categories: dict
+
+
+def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: bool = False) -> pd.DataFrame:
+    """Per council and year: ``concluded_s42`` and the number of enquiries with each of `labels` in `column`."""
+    values = s42[column].astype("string")
+    keys = s42[AREA_COLUMNS].astype(str)
+    if multi:
+        exploded = values.str.split("; ").explode()
+        keys = keys.loc[exploded.index]
+        values = exploded
+    frame = keys.assign(_label=values.to_numpy())
+    frame = frame[frame["_label"].isin(labels)]
+    counts = frame.groupby(AREA_COLUMNS + ["_label"], sort=False).size().unstack("_label", fill_value=0)
+    counts = counts.reindex(columns=labels, fill_value=0)
+    totals = s42[AREA_COLUMNS].astype(str).value_counts().rename("concluded_s42")
+    out = totals.to_frame().join(counts, how="left").fillna(0).astype("int64").reset_index()
+    out.columns.name = None
+    return out.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
+
+
+@frame_cache
+def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
+    """Every council's pathway and SAC-style counts (SG2a, SG2b, SG3a, SG2e) for every year in the data.
+
+    Cached per input frame and worker (:func:`msp_analysis.toolkit.caches.frame_cache`): every
+    council's report of a batch shares one computation.
+
+    Parameters
+    ----------
+    df_enquiries : pandas.DataFrame
+        Clean record-level enquiries (``clean_evaluation(...).clean``).
+    """
+    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    capacity = _category_counts(s42, "lacked_capacity", canonical_labels("lacked_capacity"))
+    supported = s42[s42["lacked_capacity"].astype("string").eq(LACKED_CAPACITY).fillna(False)
+                    & s42["capacity_support"].astype("string").eq("Yes").fillna(False)]
+    support_counts = supported[AREA_COLUMNS].astype(str).value_counts().rename("supported")
+    capacity = capacity.merge(support_counts.reset_index(), on=AREA_COLUMNS, how="left")
+    capacity["supported"] = capacity["supported"].fillna(0).astype("int64")
+    categories = {
+        "risk_types": _category_counts(s42, "risk_types", canonical_labels("risk_types"), multi=True),
+        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location")),
+        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source")),
+        "capacity": capacity,
+        "risk_outcomes": _category_counts(s42, "risk_outcome", canonical_labels("risk_outcome")),
+    }
+    return NationalContext(pathway=council_pathways(df_enquiries), categories=categories)

@@ -38,6 +38,8 @@ from typing import Literal
 import numpy as np
 from scipy import optimize, special, stats
 
+from msp_analysis.toolkit.errors import ParameterError
+
 NATIONAL_FULLY_ACHIEVED = 0.68
 LOGISTIC_VARIANCE = math.pi**2 / 3
 # Zeger, Liang & Albert (1988): population-averaged slope ≈ council-specific slope / sqrt(1 + c²s²)
@@ -65,23 +67,23 @@ def _validate(councils: int, enquiries_per_council: int, icc: float, odds_ratio:
               baseline: float, alpha: float, standard_errors: str = "bias_reduced") -> None:
     if not _is_whole(councils) or councils < 3:
         # the brief allowed 2, but intercept + slope from 2 councils leave 0 degrees of freedom
-        raise ValueError(f"councils must be a whole number of at least 3 (got {councils!r}): a slope "
+        raise ParameterError(f"councils must be a whole number of at least 3 (got {councils!r}): a slope "
                          "and an intercept estimated from N councils leave N - 2 degrees of freedom")
     if not _is_whole(enquiries_per_council) or enquiries_per_council < 1:
-        raise ValueError(f"enquiries_per_council must be a whole number of at least 1 "
+        raise ParameterError(f"enquiries_per_council must be a whole number of at least 1 "
                          f"(got {enquiries_per_council!r})")
     if not (isinstance(icc, Real) and math.isfinite(icc) and 0 <= icc < 1):
-        raise ValueError(f"icc must satisfy 0 <= icc < 1 (got {icc!r}); it is the latent-scale "
+        raise ParameterError(f"icc must satisfy 0 <= icc < 1 (got {icc!r}); it is the latent-scale "
                          "(logit) intra-council correlation")
     if not (isinstance(odds_ratio, Real) and math.isfinite(odds_ratio) and odds_ratio > 0):
-        raise ValueError(f"odds_ratio must be a positive number (got {odds_ratio!r}); "
+        raise ParameterError(f"odds_ratio must be a positive number (got {odds_ratio!r}); "
                          "1 means no culture effect")
     if not (isinstance(baseline, Real) and math.isfinite(baseline) and 0 < baseline < 1):
-        raise ValueError(f"baseline must be a probability strictly between 0 and 1 (got {baseline!r})")
+        raise ParameterError(f"baseline must be a probability strictly between 0 and 1 (got {baseline!r})")
     if not (isinstance(alpha, Real) and math.isfinite(alpha) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be strictly between 0 and 1 (got {alpha!r})")
+        raise ParameterError(f"alpha must be strictly between 0 and 1 (got {alpha!r})")
     if standard_errors not in ("bias_reduced", "cluster"):
-        raise ValueError(f"standard_errors must be 'bias_reduced' or 'cluster' (got {standard_errors!r})")
+        raise ParameterError(f"standard_errors must be 'bias_reduced' or 'cluster' (got {standard_errors!r})")
 
 
 def _reference_df(councils: int, standard_errors: StandardErrors) -> int:
@@ -327,6 +329,7 @@ def _fit_statsmodels(successes: np.ndarray, trials: int, culture: np.ndarray,
     Bias-reduced: GEE (independence) with ``cov_type="bias_reduced"`` on record-level rows,
     since statsmodels GEE takes 0/1 outcomes.
     """
+    # lazy: statsmodels costs about 1.7 s to import and only this reference engine needs it
     import statsmodels.api as sm
 
     replications, councils = successes.shape
@@ -372,9 +375,9 @@ def power_simulation(councils: int, enquiries_per_council: int, icc: float, odds
     """
     _validate(councils, enquiries_per_council, icc, odds_ratio, baseline, alpha, standard_errors)
     if not _is_whole(replications) or replications < 1:
-        raise ValueError(f"replications must be a positive whole number (got {replications!r})")
+        raise ParameterError(f"replications must be a positive whole number (got {replications!r})")
     if engine not in ("numpy", "statsmodels"):
-        raise ValueError(f"engine must be 'numpy' or 'statsmodels' (got {engine!r})")
+        raise ParameterError(f"engine must be 'numpy' or 'statsmodels' (got {engine!r})")
     councils, trials = int(councils), int(enquiries_per_council)
     culture, successes = simulate_design(councils, trials, icc, odds_ratio, baseline, int(replications), seed)
     if engine == "numpy":

@@ -23,8 +23,11 @@ from msp_analysis.reference.codebook import (
     LIKERT_LABELS,
     canonical_labels,
     likert_items,
+    organisation_types,
     read_codebook,
+    respondent_roles,
 )
+from msp_analysis.toolkit.errors import ParameterError
 
 SIM_YEARS = ("2021-22", "2022-23", "2023-24")
 ROWS_AT_SCALE_1 = 100_000
@@ -91,8 +94,6 @@ RISK_OUTCOME_SHARES = {"Risk remained": 0.09, "Risk reduced": 0.64, "Risk remove
 CAPACITY_SHARES = {
     "Yes, they lacked capacity": 0.30, "No, they did not lack capacity": 0.55, "Don't know": 0.07, "Not recorded": 0.08,
 }
-PARTNER_TYPES = ("NHS trust", "Integrated care board", "Care provider", "Police", "Safeguarding adults board")
-ROLES = ("Practitioner", "Team manager", "Senior leader", "Safeguarding lead")
 
 
 @dataclass
@@ -123,14 +124,14 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS) 
     ['complaints_learning', 'staffing', 'supervision']
     """
     if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise ParameterError(f"scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
     frame = council_frame(years)
     ons_all = np.array(sorted(frame["ons_code"].unique()))
     latent = _latent_culture(rng, ons_all, years)
     returns = _temperature_check(rng, frame, latent)
     scored = _scored_indicators(returns)
-    council_effect = dict(zip(ons_all, rng.normal(0, COUNCIL_SD, size=len(ons_all))))
+    council_effect = dict(zip(ons_all, rng.normal(0, COUNCIL_SD, size=len(ons_all)), strict=True))
     records = _records(rng, frame, scored, council_effect, scale)
     evaluation, faults = _inject_faults(rng, _messy(rng, records))
     truth = {
@@ -167,15 +168,21 @@ def _latent_culture(rng: np.random.Generator, ons: np.ndarray, years: tuple[str,
 
 
 def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
-    """Numeric returns: one row per organisation × respondent × wave."""
+    """Numeric returns: one row per organisation × respondent × wave.
+
+    Organisation types and roles are those a return lists (the codebook's): the council's own
+    (``Local authority``) plus one to three partners, and a named staff role for every person.
+    """
+    (council_type,) = organisation_types("council")
+    partner_types, roles = organisation_types("partner"), respondent_roles("staff")
     items = likert_items()
     item_ids, reverse = items["item_id"].tolist(), items["reverse_coded"].to_numpy(dtype=bool)
     lat = latent.set_index(["ons_code", "wave"])
     rows = []
     for ons, name, region, wave in frame[["ons_code", "name", "region", "financial_year"]].itertuples(index=False):
-        partners = rng.choice(len(PARTNER_TYPES), size=rng.integers(1, 4), replace=False)
-        orgs = [(f"{ons}-LA", f"{name} Council", "Local authority")] + [
-            (f"{ons}-P{j}", f"{name} {PARTNER_TYPES[j]}", PARTNER_TYPES[j]) for j in sorted(partners)
+        partners = rng.choice(len(partner_types), size=rng.integers(1, 4), replace=False)
+        orgs = [(f"{ons}-LA", f"{name} Council", council_type)] + [
+            (f"{ons}-P{j}", f"{name} {partner_types[j]}", partner_types[j]) for j in sorted(partners)
         ]
         culture = lat.loc[(ons, wave)]
         item_culture = culture[items["indicator"]].to_numpy(dtype=float)  # once per council-wave, not per person
@@ -191,8 +198,8 @@ def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd
                 answer[rng.random(len(item_ids)) < 0.03] = np.nan
                 rows.append({
                     "org_id": org_id, "org_name": org_name, "org_type": org_type, "ons_code": ons,
-                    "region": region, "wave": wave, "respondent_role": ROLES[int(rng.integers(len(ROLES)))],
-                    **dict(zip(item_ids, answer)),
+                    "region": region, "wave": wave, "respondent_role": roles[int(rng.integers(len(roles)))],
+                    **dict(zip(item_ids, answer, strict=True)),
                     "stf_turnover_pct": round(float(np.clip(28 - 4 * staffing + rng.normal(0, 4), 3, 60)), 1),
                     "stf_vacancy_pct": round(float(np.clip(10 - 2.5 * staffing + rng.normal(0, 3), 0, 40)), 1),
                     "stf_caseload": round(float(np.clip(18 - 2 * staffing + rng.normal(0, 3), 4, 40)), 1),
@@ -221,7 +228,7 @@ def _records(
 ) -> pd.DataFrame:
     """Clean record-level enquiries with outcomes drawn from the scored indicators."""
     weights = frame["council_type"].map(TYPE_WEIGHT).to_numpy() * frame["ons_code"].map(TINY_COUNCILS).fillna(1).to_numpy()
-    size_noise = frame["ons_code"].map(dict(zip(frame["ons_code"].unique(), rng.lognormal(0, 0.3, frame["ons_code"].nunique()))))
+    size_noise = frame["ons_code"].map(dict(zip(frame["ons_code"].unique(), rng.lognormal(0, 0.3, frame["ons_code"].nunique()), strict=True)))
     weights = weights * size_noise.to_numpy()
     per_year = ROWS_AT_SCALE_1 * scale / frame["financial_year"].nunique()
     year_totals = frame.assign(w=weights).groupby("financial_year")["w"].transform("sum").to_numpy()
@@ -271,9 +278,9 @@ def _records(
         "financial_year": rows["financial_year"],
         "age": age,
         "sex": _choice(rng, {"Female": 0.6, "Male": 0.39, "Not Known": 0.01}, n),
-        "ethnicity": _choice(rng, dict(zip(canonical_labels("ethnicity"), (0.83, 0.01, 0.04, 0.03, 0.01, 0.01, 0.07))), n),
+        "ethnicity": _choice(rng, dict(zip(canonical_labels("ethnicity"), (0.83, 0.01, 0.04, 0.03, 0.01, 0.01, 0.07), strict=True)), n),
         "primary_support_reason": _choice(rng, dict(zip(canonical_labels("primary_support_reason"),
-                                                        (0.38, 0.02, 0.14, 0.13, 0.12, 0.05, 0.08, 0.08))), n),
+                                                        (0.38, 0.02, 0.14, 0.13, 0.12, 0.05, 0.08, 0.08), strict=True)), n),
         "risk_types": risk_types,
         "risk_location": _choice(rng, LOCATION_SHARES, n),
         "risk_source": _choice(rng, SOURCE_SHARES, n),
@@ -306,7 +313,7 @@ def _messy(rng: np.random.Generator, records: pd.DataFrame) -> pd.DataFrame:
         out.loc[hit, field] = marker
     risk_variants = variants[variants["field"] == "risk_types"]
     slash = rng.random(n) < MESSINESS["risk_types_slash"]
-    short = dict(zip(risk_variants["canonical"], risk_variants["variant"]))
+    short = dict(zip(risk_variants["canonical"], risk_variants["variant"], strict=True))
     out.loc[slash, "risk_types"] = out.loc[slash, "risk_types"].map(
         lambda cell: "/".join(short.get(p, p) for p in cell.split("; ")))
 
@@ -344,7 +351,7 @@ def _inject_faults(rng: np.random.Generator, records: pd.DataFrame) -> tuple[pd.
     kinds = np.array(FAULTS)[np.arange(n_faults) % len(FAULTS)]
     faulty = set(rows.tolist())
     clean_rows = np.array([i for i in range(n) if i not in faulty])
-    for row, kind in zip(rows, kinds):
+    for row, kind in zip(rows, kinds, strict=True):
         if kind == "achieved_without_expressed":
             out.loc[row, ["msp_asked", "msp_outcome_achieved"]] = ["No", "Fully Achieved"]
         elif kind == "start_after_concluded":
@@ -355,7 +362,7 @@ def _inject_faults(rng: np.random.Generator, records: pd.DataFrame) -> tuple[pd.
             out.loc[row, "age"] = 16
         elif kind == "duplicate_enquiry_id":
             earlier = clean_rows[clean_rows < row]
-            out.loc[row, "enquiry_id"] = out.loc[int(earlier[rng.integers(len(earlier))]), "enquiry_id"]
+            out.loc[row, "enquiry_id"] = str(out.at[int(earlier[rng.integers(len(earlier))]), "enquiry_id"])
         elif kind == "unknown_council":
             out.loc[row, ["ons_code", "cassr_code"]] = ["E06999999", ""]
         elif kind == "risk_outcome_without_action":

@@ -1,21 +1,57 @@
 """Cleaners, one module per dataset kind; each returns clean rows plus reasoned rejects.
 
-``CLEANERS`` maps a kind to its pure function ``clean_KIND(frame, source=..., **options)
--> CleanResult``; the CLI, notebooks and tests all go through it.
+``KINDS`` holds one :class:`~msp_analysis.clean.schemas.DatasetKind` per kind, defined in the
+kind's module beside what it names: its pure cleaner ``clean_KIND(frame, source=..., **options)
+-> CleanResult``, the pandera ``SCHEMA`` its output must meet, and a description. :func:`clean_and_validate` is the one way to produce
+processed outputs: it cleans, then checks the result against the schema. The CLI's choice
+lists and the data dictionary (:func:`data_dictionary`) are derived from ``KINDS``.
 """
 
+from __future__ import annotations
+
+import pandas as pd
+
+from msp_analysis.clean import evaluation, la_measures, sac, temperature_check
 from msp_analysis.clean.common import CleanResult
-from msp_analysis.clean.evaluation import clean_evaluation
-from msp_analysis.clean.la_measures import clean_la_measures
-from msp_analysis.clean.sac import clean_sac
-from msp_analysis.clean.temperature_check import clean_temperature_check
-from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.clean.schemas import SCHEMA_VERSION, DatasetKind, SchemaViolation, check_output
 
-CLEANERS = {
-    "evaluation": clean_evaluation,
-    "la_measures": clean_la_measures,
-    "sac": clean_sac,
-    "temperature_check": clean_temperature_check,
-}
+# one entry per dataset kind, in the order the CLI and the data dictionary list them
+KINDS: dict[str, DatasetKind] = {module.KIND.name: module.KIND for module in (sac, evaluation, temperature_check, la_measures)}
 
-__all__ = ["CLEANERS", "CleanResult", "UnusableInputError", "clean_evaluation"]
+
+def clean_and_validate(kind: str, frame: pd.DataFrame, source: str, **options: object) -> CleanResult:
+    """Clean `frame` as `kind`, then check the clean rows against the kind's schema.
+
+    Raises :class:`~msp_analysis.clean.schemas.SchemaViolation` (every failure listed at once)
+    when the cleaner let through a row its schema forbids: a bug, so nothing broken is written.
+
+    >>> result = clean_and_validate("sac", read_table("sac_2023-24.csv"), source="sac_2023-24.csv")  # doctest: +SKIP
+    """
+    spec = KINDS[kind]
+    result = spec.cleaner(frame, source=source, **options)
+    check_output(spec.schema, result.clean, source)
+    return result
+
+
+def data_dictionary() -> str:
+    """Markdown data dictionary of every kind (the text of ``docs/data_dictionary.md``)."""
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from the dataset kinds of `msp_analysis/clean` (each kind's SCHEMA in `msp_analysis/clean/KIND.py`) "
+        "by `msp-analysis data-dictionary`; do not edit by hand.",
+        f"Schema version {SCHEMA_VERSION}. Every column has exactly the pandas dtype shown.",
+    ]
+    for kind in KINDS.values():
+        lines += ["", f"## `{kind.name}`", "", kind.description, "", "| column | type | nullable | meaning |",
+                  "|---|---|---|---|"]
+        for name, column in kind.schema.columns.items():
+            meaning = (column.description or "").replace("|", "\\|")
+            lines.append(f"| `{name}` | {column.metadata['dtype']} | {'yes' if column.nullable else 'no'} | {meaning} |")
+        if kind.schema.checks:
+            lines += ["", "Rules across columns:", ""]
+            lines += [f"- `{check.name}`: {check.error}" for check in kind.schema.checks]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["KINDS", "CleanResult", "DatasetKind", "SchemaViolation", "clean_and_validate", "data_dictionary"]

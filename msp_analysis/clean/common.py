@@ -26,6 +26,8 @@ REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 MAX_REJECT_VALUE = 200
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
+# Levels of the published council tables (SAC, ASCOF, Oflog), from England down.
+GEOGRAPHY_LEVELS = ("England", "Region", "Council type", "Council")
 
 
 @dataclass

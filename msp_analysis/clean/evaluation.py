@@ -1,7 +1,7 @@
 """Clean record-level enquiry exports (kind ``evaluation``): one row per concluded enquiry.
 
 Councils' case-management exports differ in labels, codes, year spellings and quality.
-:func:`clean_evaluation` maps them to the tidy schema of DATA.md §1.2 with SAC labels,
+:func:`clean_evaluation` maps them to the tidy schema (``schemas.EVALUATION``, docs/data.md) with SAC labels,
 and rejects — with a reason per problem — every row that breaks a consistency rule,
 so that nothing is dropped silently.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from msp_analysis.clean.common import (
     SOURCE_ROW,
@@ -24,7 +25,19 @@ from msp_analysis.clean.common import (
     reject_lines,
     with_source,
 )
+from msp_analysis.clean.schemas import (
+    COUNCIL_CODE,
+    YEAR,
+    DatasetKind,
+    labels,
+    output_columns,
+    output_dtypes,
+    rule,
+    schema,
+    typed_column,
+)
 from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import ACTION_ON_RISK, EXPRESSED, LACKED_CAPACITY
 
 REQUIRED_COLUMNS = ["enquiry_id", "enquiry_type", "concluded_date", "msp_asked", "msp_outcome_achieved"]
 LABEL_FIELDS = [
@@ -41,19 +54,50 @@ LABEL_FIELDS = [
     "msp_asked",
     "msp_outcome_achieved",
 ]
-OUTPUT_COLUMNS = [
-    "enquiry_id", "person_id", "ons_code", "cassr_code", "council_name", "region", "locality",
-    "enquiry_type", "concern_date", "enquiry_start_date", "concluded_date", "financial_year",
-    "age", "age_band", "sex", "ethnicity", "primary_support_reason", "risk_types",
-    "risk_location", "risk_source", "risk_assessment_outcome", "risk_outcome",
-    "lacked_capacity", "capacity_support", "msp_asked", "msp_outcome_achieved",
-]
+# the output contract: column order, exact dtypes and the rules across columns
+SCHEMA = schema("evaluation", {
+    "enquiry_id": typed_column("string", unique=True, description="The council's enquiry reference; unique."),
+    "person_id": typed_column("string", nullable=True, description="Pseudonymised person reference; may repeat."),
+    "ons_code": typed_column("string", COUNCIL_CODE, description="ONS code of the council in that financial year."),
+    "cassr_code": typed_column("string", pa.Check.str_matches(r"^\d{3}$"), description="3-digit CASSR code (text)."),
+    "council_name": typed_column("string", description="Council name from the package geography."),
+    "region": typed_column("string", description="ADASS region of the council."),
+    "locality": typed_column("string", nullable=True, description="Team or locality, when the export has one."),
+    "enquiry_type": labels("enquiry_type", "Section 42 or other enquiry.", nullable=False),
+    "concern_date": typed_column("datetime64[us]", nullable=True, description="Date the concern was raised."),
+    "enquiry_start_date": typed_column("datetime64[us]", nullable=True, description="Date the enquiry started."),
+    "concluded_date": typed_column("datetime64[us]", description="Date the enquiry concluded."),
+    "financial_year": typed_column("string", YEAR, description="YYYY-YY, from the concluded date (1 April to 31 March)."),
+    "age": typed_column("Int64", pa.Check.in_range(18, 120), nullable=True, description="Age in years (18+)."),
+    "age_band": typed_column("string", pa.Check.isin(["18-64", "65-74", "75-84", "85-94", "95+"]), nullable=True,
+                       description="SG1a age band derived from age."),
+    "sex": labels("sex", "SG1b sex."),
+    "ethnicity": labels("ethnicity", "SG1c ethnicity."),
+    "primary_support_reason": labels("primary_support_reason", "SG1d primary support reason."),
+    "risk_types": typed_column("string", nullable=True,
+                         description="SG2a types of risk, several joined by '; ' in codebook order."),
+    "risk_location": labels("risk_location", "SG2b location of risk."),
+    "risk_source": labels("risk_source", "SG2b source of risk."),
+    "risk_assessment_outcome": labels("risk_assessment_outcome", "SG2c risk assessment outcome."),
+    "risk_outcome": labels("risk_outcome", "SG2e; present exactly when a risk was identified and action taken."),
+    "lacked_capacity": labels("lacked_capacity", "SG3a mental capacity."),
+    "capacity_support": labels("capacity_support", "SG3a advocate, family or friend; only when capacity was lacking."),
+    "msp_asked": labels("msp_asked", "SG4a asked about desired outcomes."),
+    "msp_outcome_achieved": labels("msp_outcome_achieved", "SG4a; present exactly when outcomes were expressed."),
+}, [
+    rule("achieved_exactly_when_expressed", "msp_outcome_achieved must be present exactly when outcomes were expressed",
+          lambda d: d["msp_outcome_achieved"].notna() == d["msp_asked"].isin([EXPRESSED])),
+    rule("risk_outcome_exactly_when_action", "risk_outcome must be present exactly when a risk was identified and action taken",
+          lambda d: d["risk_outcome"].notna() == d["risk_assessment_outcome"].isin([ACTION_ON_RISK])),
+    rule("start_not_after_concluded", "enquiry_start_date must not be after concluded_date",
+          lambda d: ~(d["enquiry_start_date"] > d["concluded_date"]).fillna(False)),
+    rule("capacity_support_only_when_lacked", "capacity_support only when the person lacked capacity",
+          lambda d: d["capacity_support"].isna() | d["lacked_capacity"].isin([LACKED_CAPACITY])),
+])
+
+OUTPUT_COLUMNS = output_columns(SCHEMA)
+OUTPUT_DTYPES = output_dtypes(SCHEMA)
 DATE_COLUMNS = ("concern_date", "enquiry_start_date", "concluded_date")
-OUTPUT_DTYPES = {c: "datetime64[us]" if c in DATE_COLUMNS else "Int64" if c == "age" else "string"
-                 for c in OUTPUT_COLUMNS}
-EXPRESSED = "Yes they were asked and outcomes were expressed"
-ACTION_ON_RISK = "Risk identified and action taken"
-LACKED_CAPACITY = "Yes, they lacked capacity"
 FIRST_FINANCIAL_YEAR_START = pd.Timestamp("2015-04-01")
 AGE_BANDS = [(18, 64, "18-64"), (65, 74, "65-74"), (75, 84, "75-84"), (85, 94, "85-94"), (95, 200, "95+")]
 
@@ -189,7 +233,7 @@ def _resolve_pairs(code: pd.Series, year: pd.Series) -> pd.Series:
     pair_codes, distinct = _pair_codes(code, year)
     resolved = np.array([
         geography.resolve_council(c, y) if c and y in geography.FINANCIAL_YEARS else None
-        for c, y in zip(distinct["code"], distinct["year"])
+        for c, y in zip(distinct["code"], distinct["year"], strict=True)
     ], dtype=object)
     return pd.Series(resolved[pair_codes] if len(resolved) else [], index=code.index, dtype="string")
 
@@ -216,7 +260,7 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
                for y in distinct["year"].dropna().unique() if y in geography.FINANCIAL_YEARS}
     details = pd.DataFrame(
         [by_year[y].loc[c].tolist() if c is not None and y in by_year else [None, None, None]
-         for c, y in zip(distinct["code"], distinct["year"])],
+         for c, y in zip(distinct["code"], distinct["year"], strict=True)],
         columns=["cassr_code", "name", "region"], dtype="string",
     )
     spread = details.take(pair_codes).set_axis(df.index) if len(details) else details.reindex(range(len(df)))
@@ -226,3 +270,7 @@ def _resolve_councils(df: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame
         "council_name": spread["name"],
         "region": spread["region"],
     })
+
+
+KIND = DatasetKind("evaluation", clean_evaluation, SCHEMA, (
+    "Record-level concluded enquiries, one row per enquiry (docs/data.md, Record-level enquiries)."))

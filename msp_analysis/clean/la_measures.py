@@ -1,6 +1,6 @@
 """Clean council-level outcome and workforce measures (kind ``la_measures``).
 
-Three published layouts carry them (DATA.md §1.4, §5):
+Three published layouts carry them (docs/data.md: "Council measures", "Public files for real-data figures"):
 
 * ``ascof_trend`` — the compiled ASCOF trend table (one Outcome row per council, region,
   council type or England, measure and year);
@@ -22,14 +22,16 @@ Oflog's MEDIAN, MADs_from_median and rank_order are derived from the values and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from msp_analysis.clean.common import (
+    GEOGRAPHY_LEVELS,
     SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
@@ -37,6 +39,15 @@ from msp_analysis.clean.common import (
     parse_financial_years,
     reject_lines,
     with_source,
+)
+from msp_analysis.clean.schemas import (
+    AREA_CODE,
+    DatasetKind,
+    output_columns,
+    output_dtypes,
+    rule,
+    schema,
+    typed_column,
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
@@ -47,16 +58,37 @@ from msp_analysis.reference.codebook import (
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import UnusableInputError
 
-OUTPUT_COLUMNS = [
-    "ons_code", "geography_level", "name", "financial_year", "measure", "measure_code",
-    "description", "value", "value_marker", "numerator", "denominator", "base",
-    "margin_of_error", "disaggregation", "source",
-]
-FLOAT_COLUMNS = ("value", "numerator", "denominator", "base", "margin_of_error")
-OUTPUT_DTYPES = {column: "float64" if column in FLOAT_COLUMNS else "string" for column in OUTPUT_COLUMNS}
+# the output contract: column order, exact dtypes and the rules across columns
+SCHEMA = schema("la_measures", {
+    "ons_code": typed_column("string", AREA_CODE, nullable=True,
+                       description="E92000001 (England), the region's E12 code or the council's code in that year; "
+                                   "missing for a council type."),
+    "geography_level": typed_column("string", pa.Check.isin(list(GEOGRAPHY_LEVELS)),
+                              description="England, Region, Council type or Council."),
+    "name": typed_column("string", nullable=True, description="England, the region, the council type or the council."),
+    "financial_year": typed_column("string", pa.Check.str_matches(r"^\d{4}-\d{2}$"), description="YYYY-YY."),
+    "measure": typed_column("string", description="Measure matched by meaning (codebook measures.csv); 'other' when unknown."),
+    "measure_code": typed_column("string", nullable=True, description="Measure code as published (renumbered in 2023-24)."),
+    "description": typed_column("string", nullable=True, description="Measure description as published."),
+    "value": typed_column("float64", nullable=True, description="The outcome value; missing where a marker stood."),
+    "value_marker": typed_column("string", pa.Check.isin(sorted(set(unknown_markers().values()))), nullable=True,
+                           description="Kind of marker published instead of a value (suppressed, not_available, missing …)."),
+    "numerator": typed_column("float64", nullable=True, description="Numerator row of the official file, folded in."),
+    "denominator": typed_column("float64", nullable=True, description="Denominator row of the official file, folded in."),
+    "base": typed_column("float64", nullable=True, description="Base row of the official file, folded in."),
+    "margin_of_error": typed_column("float64", nullable=True, description="Margin Of Error row of the official file, folded in."),
+    "disaggregation": typed_column("string", description="Total, or the published disaggregation (Male, 65 and over …)."),
+    "source": typed_column("string", description="Layout and file name, e.g. ascof_trend:trend_data.csv."),
+}, [
+    rule("value_or_marker", "every row has a value or a value_marker, never both",
+          lambda d: d["value"].notna() != d["value_marker"].notna()),
+])
+
+OUTPUT_COLUMNS = output_columns(SCHEMA)
+OUTPUT_DTYPES = output_dtypes(SCHEMA)
 OTHER_MEASURE = "other"
 ENGLAND_CODE = "E92000001"
-GEOGRAPHY_LEVELS = {"council": "Council", "region": "Region", "council type": "Council type", "england": "England"}
+LEVEL_BY_KEY = {normalise_label(level): level for level in GEOGRAPHY_LEVELS}  # "council type" -> "Council type"
 # Measure Type rows of the official file; the non-outcome ones become columns of the outcome row.
 MEASURE_TYPES = {
     "outcome": "value", "numerator": "numerator", "denominator": "denominator",
@@ -171,7 +203,8 @@ def match_measures(descriptions: pd.Series, codes: pd.Series, years: pd.Series) 
     """Vectorised :func:`match_measure`: each distinct (description, code, year) is matched once."""
     triples = pd.DataFrame({"d": descriptions, "c": codes, "y": years}).astype("string").fillna("")
     uniques = triples.drop_duplicates()
-    uniques = uniques.assign(m=[match_measure(d, c, y) for d, c, y in zip(uniques["d"], uniques["c"], uniques["y"])])
+    uniques = uniques.assign(m=[match_measure(d, c, y)
+                                for d, c, y in zip(uniques["d"], uniques["c"], uniques["y"], strict=True)])
     return triples.merge(uniques, on=["d", "c", "y"], how="left")["m"].set_axis(descriptions.index)
 
 
@@ -197,7 +230,7 @@ def parse_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             return float(number.replace(",", "")), None
         return np.nan, "invalid"
 
-    parsed = dict(zip(uniques, map(read, uniques)))
+    parsed = dict(zip(uniques, map(read, uniques), strict=True))
     numbers = text.map({k: v[0] for k, v in parsed.items()}).astype("float64")
     kinds = text.map({k: v[1] for k, v in parsed.items()}).astype("string")
     invalid = kinds.eq("invalid").fillna(False)
@@ -233,7 +266,7 @@ def financial_year_from_name(name: str) -> str | None:
     if spelled:
         return parse_financial_year(f"{spelled.group(1)}-{spelled.group(2)}")
     for first, second in re.findall(r"(?<!\d)(\d{2})(\d{2})(?!\d)", stem):
-        if 10 <= int(first) and int(second) == int(first) + 1:
+        if int(first) >= 10 and int(second) == int(first) + 1:
             return f"20{first}-{second}"
     return None
 
@@ -353,7 +386,7 @@ def _clean_one_file(df: pd.DataFrame, source: str, year: str | None) -> CleanRes
     std["financial_year"] = fy
 
     level_key = std["level_raw"].map(normalise_label)
-    std["geography_level"] = level_key.map(GEOGRAPHY_LEVELS).astype("string")
+    std["geography_level"] = level_key.map(LEVEL_BY_KEY).astype("string")
     reject(std["geography_level"].isna(), "level_raw",
            "unknown geographical level; expected Council, Region, Council type or England")
     _resolve_geography(std, reject)
@@ -493,10 +526,10 @@ def _region_or_none(value: str) -> str | None:
 def _map_unique(values: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
     """Apply `function` once per distinct value (vectorised for big frames)."""
     uniques = values.unique()
-    return values.map(dict(zip(uniques, map(function, uniques)))).astype("string")
+    return values.map(dict(zip(uniques, map(function, uniques), strict=True))).astype("string")
 
 
-def _pivot(std: pd.DataFrame, reject: "_Rejects") -> tuple[pd.DataFrame, int]:
+def _pivot(std: pd.DataFrame, reject: _Rejects) -> tuple[pd.DataFrame, int]:
     """Put numerator, denominator, base and margin beside their outcome; reject duplicates and orphans.
 
     Returns (clean frame, rows folded into an outcome row).
@@ -543,3 +576,8 @@ def _pivot(std: pd.DataFrame, reject: "_Rejects") -> tuple[pd.DataFrame, int]:
     out["description"] = out["description"].mask(out["description"].eq(""))
     clean = out[OUTPUT_COLUMNS].astype(OUTPUT_DTYPES).reset_index(drop=True)
     return clean, int(folded.sum())
+
+
+KIND = DatasetKind("la_measures", clean_la_measures, SCHEMA, (
+    "Council outcome and workforce measures (ASCOF, Oflog), one row per geography × year × measure × "
+    "disaggregation (docs/data.md, Council measures)."))

@@ -1,26 +1,27 @@
-"""Clean Safeguarding Adults Collection (SAC) published tables (kind ``sac``), and write them.
+"""Clean Safeguarding Adults Collection (SAC) published tables (kind ``sac``) into one tidy frame of counts.
 
 The SAC is published as one long CSV per year and as wide T-tables (T1–T9; T8 is MSP), with
 England, region and council-type rows mixed in with council rows, labels that drift between
 years and disclosure markers (``*``, ``[c]``, ``[x]``). :func:`clean_sac` turns either layout
-into one tidy frame of counts with their bounds; :func:`aggregate_to_sac` goes the other way
-(record-level enquiries → a SAC-format file under the SAC disclosure rule), and
-:func:`msp_rates` gives the published MSP percentages through :func:`pathway.add_rates`.
-Labels, tables, geography terms and known issues are codebook data (``codebook/sac_*.csv``).
+into one row per count with its bounds; what each table reference, label, value and geography
+means is read through the codebook by :mod:`msp_analysis.clean.sac_codebook`. Going the other
+way (record-level enquiries → a SAC-format file) is ``disclosure.sac_export``; the published
+MSP percentages of a clean SAC frame are ``analysis.msp_rates``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import PurePath
-from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from msp_analysis.clean.common import (
+    GEOGRAPHY_LEVELS,
     REJECT_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
@@ -29,24 +30,38 @@ from msp_analysis.clean.common import (
     parse_financial_years,
     with_source,
 )
-from msp_analysis.clean.evaluation import EXPRESSED, LACKED_CAPACITY
-from msp_analysis.disclosure.policies import POLICIES, DisclosurePolicy
-from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import (
-    normalise_label,
-    read_codebook,
-    unknown_markers,
+from msp_analysis.clean.sac_codebook import (
+    MSP_TABLE,
+    SAC_LONG_COLUMNS,
+    SUPPRESSED_UPPER,
+    TOTAL_LABEL,
+    canonical_table,
+    known_issues,
+    label_index,
+    parse_value,
+    resolve_geography,
+    resolve_label,
+    tables,
+    terms,
 )
+from msp_analysis.clean.schemas import (
+    AREA_CODE,
+    REGION_NAMES,
+    YEAR,
+    DatasetKind,
+    output_columns,
+    output_dtypes,
+    rule,
+    schema,
+    typed_column,
+)
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import normalise_label, read_codebook
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import UnusableInputError
 
 # --- layouts ---------------------------------------------------------------------------------
 
-SAC_LONG_COLUMNS = [
-    "GEOGRAPHY", "COUNCIL_TYPE", "REGION_CODE", "REGION_NAME", "ONS_CODE", "LA_CODE", "LA_NAME",
-    "TABLE_REFERENCE", "ENQUIRY_TYPE", "CATEGORY", "SUBCATEGORY", "VALUE",
-]
-YEAR_COLUMN = "FINANCIAL_YEAR"  # written by this package so one file can hold several years
 _LONG_KEYS = [normalise_column_name(c) for c in SAC_LONG_COLUMNS]
 _LONG_REQUIRED = ["table_reference", "category", "value"]
 _GEOGRAPHY_KEYS = ["geography", "council_type", "region_code", "region_name", "ons_code", "la_code", "la_name"]
@@ -62,113 +77,55 @@ _WIDE_ID_COLUMNS = {
 }
 _YEAR_COLUMNS = ("financial_year", "year", "reporting_year", "reporting_period", "period", "fin_year")
 
-OUTPUT_COLUMNS = [
-    "financial_year", "geography_level", "ons_code", "cassr_code", "name", "region", "table",
-    "enquiry_type", "label", "sublabel", "value", "suppressed", "value_lower", "value_upper",
-    "not_submitted", "marker", "known_issue", "source_file", "source_row",
-]
-LEVELS = ("England", "Region", "Council type", "Council")
-ENGLAND_ONS_CODE = "E92000001"
-ENGLAND_LA_CODE = "1010"
-CONCLUDED_S42 = "Concluded Section 42 Enquiries"
-MSP_TABLE = "SG4a"
-CAPACITY_TABLE = "SG3a"
-TOTAL_LABEL = "Total"
-SUPPORT_LABEL = "Supported by an advocate, family or friend"
-ASKED_NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
-SG4A_ASKED_HEADING = "Asked about desired outcomes"
-SG4A_ACHIEVED_HEADING = "Desired outcomes achieved (where expressed)"
-ALL_ZERO_MSP_NOTE = "SG4a block all zero: read as not submitted (DATA.md 1.1)"
+# the output contract: column order, exact dtypes and the rules across columns
+_SAC_LABELS = sorted(set(read_codebook("sac_labels.csv")["label"]) | {TOTAL_LABEL})
 
-# SAC labels feeding the pathway count columns of msp_analysis.analysis.pathway (several labels may add up).
-PATHWAY_COUNTS: dict[tuple[str, str], str] = {
-    (CAPACITY_TABLE, LACKED_CAPACITY): "concluded_s42",
-    (CAPACITY_TABLE, "No, they did not lack capacity"): "concluded_s42",
-    (CAPACITY_TABLE, "Don't know"): "concluded_s42",
-    (CAPACITY_TABLE, "Not recorded"): "concluded_s42",
-    (MSP_TABLE, EXPRESSED): "asked_expressed",
-    (MSP_TABLE, ASKED_NOT_EXPRESSED): "asked_not_expressed",
-    (MSP_TABLE, "No"): "not_asked",
-    (MSP_TABLE, "Don't Know"): "asked_unknown",
-    (MSP_TABLE, "Not Recorded"): "asked_unknown",
-    (MSP_TABLE, "Fully Achieved"): "fully",
-    (MSP_TABLE, "Partially Achieved"): "partially",
-    (MSP_TABLE, "Not Achieved"): "not_achieved",
-}
-_ACCEPTED_MARKER_KINDS = ("suppressed", "not_available", "not_applicable", "no_data", "missing")
-_NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_NEGATIVE = re.compile(r"^-\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+SCHEMA = schema("sac", {
+    "financial_year": typed_column("string", YEAR, description="YYYY-YY: the file's year column, else --year, else the file name."),
+    "geography_level": typed_column("string", pa.Check.isin(list(GEOGRAPHY_LEVELS)),
+                              description="England, Region, Council type or Council."),
+    "ons_code": typed_column("string", AREA_CODE, nullable=True,
+                       description="E92000001 (England), the region's E12 code or the council's code in that year; "
+                                   "missing for a council type."),
+    "cassr_code": typed_column("string", pa.Check.str_matches(r"^\d{3}$"), nullable=True,
+                         description="3-digit CASSR code of a council (text)."),
+    "name": typed_column("string", nullable=True,
+                   description="England, the region, the council type or the council's name in the package geography."),
+    "region": typed_column("string", pa.Check.isin(REGION_NAMES), nullable=True, description="Region of a council or region row."),
+    "table": typed_column("string", pa.Check.isin(list(tables()["table"])),
+                    description="SAC table (SG1a … SG5b; wide T8 is SG4a), as in codebook sac_tables.csv."),
+    "enquiry_type": typed_column("string", description="SAC enquiry type as published, else the table's (sac_tables.csv)."),
+    "label": typed_column("string", pa.Check.isin(_SAC_LABELS), description="Canonical SAC label (sac_labels.csv) or Total."),
+    "sublabel": typed_column("string", pa.Check.isin(_SAC_LABELS), nullable=True,
+                       description="The second label of a crossed table (SG2b: the source of risk)."),
+    "value": typed_column("float64", pa.Check.ge(0), nullable=True,
+                    description="The count; missing when suppressed, not submitted or not applicable."),
+    "suppressed": typed_column("bool", description="Published as * or [c]: a count of 0 to 4."),
+    "value_lower": typed_column("float64", pa.Check.ge(0), nullable=True,
+                          description="Lowest count the cell allows (the value, or 0 when suppressed)."),
+    "value_upper": typed_column("float64", pa.Check.ge(0), nullable=True,
+                          description="Highest count the cell allows (the value, or 4 when suppressed)."),
+    "not_submitted": typed_column("bool", description="Published as [x], or a council's SG4a block of zeros only "
+                                                "(docs/data.md, Safeguarding Adults Collection)."),
+    "marker": typed_column("string", nullable=True, description="The marker as published (*, [c], [x], [z] …), if any."),
+    "known_issue": typed_column("string", nullable=True,
+                          description="Known revision or reading of the cell (sac_known_issues.csv); values are never changed."),
+    "source_file": typed_column("string", description="File the count came from."),
+    "source_row": typed_column("int64", pa.Check.ge(1), description="Row of that file (its header is row 1)."),
+}, [
+    rule("bounds_hold_the_value", "a known value has value_lower = value = value_upper",
+          lambda d: d["value"].isna() | (d["value_lower"].eq(d["value"]) & d["value_upper"].eq(d["value"]))),
+    rule("suppressed_is_0_to_4", "a suppressed count has no value and bounds 0 to 4",
+          lambda d: ~d["suppressed"] | (d["value"].isna() & d["value_lower"].eq(0)
+                                        & d["value_upper"].eq(SUPPRESSED_UPPER))),
+    rule("not_submitted_has_no_value", "a count not submitted has no value",
+          lambda d: ~d["not_submitted"] | d["value"].isna()),
+])
+
+OUTPUT_COLUMNS = output_columns(SCHEMA)
+OUTPUT_DTYPES = output_dtypes(SCHEMA)
+ALL_ZERO_MSP_NOTE = "SG4a block all zero: read as not submitted (docs/data.md, Safeguarding Adults Collection)"
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})\s*(?:-|\u2013|_|/|\s+to\s+)\s*(\d{4}|\d{2})(?!\d)", re.IGNORECASE)
-
-
-# --- codebook ----------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _tables() -> pd.DataFrame:
-    tables = read_codebook("sac_tables.csv")
-    tables["crossed"] = tables["crossed"].eq("true")
-    tables["dimensions"] = tables["dimensions"].str.split(";")
-    return tables.set_index("table", drop=False)
-
-
-@functools.lru_cache(maxsize=1)
-def _label_index() -> dict[str, dict[str, tuple[str, str]]]:
-    """table -> normalised variant -> (canonical label, dimension); table ``*`` rows join every table."""
-    labels = read_codebook("sac_labels.csv")
-    tables = list(_tables()["table"])
-    index: dict[str, dict[str, tuple[str, str]]] = {table: {} for table in tables}
-    for table, dimension, label, variant in labels[["table", "dimension", "label", "variant"]].itertuples(index=False):
-        if table != "*" and table not in index:
-            raise ValueError(f"sac_labels.csv: table {table!r} is not in sac_tables.csv")
-        for target in tables if table == "*" else [table]:
-            key = normalise_label(variant)
-            if index[target].get(key, (label, dimension)) != (label, dimension):
-                raise ValueError(f"sac_labels.csv: {variant!r} means two labels in table {target}")
-            index[target][key] = (label, dimension)
-    return index
-
-
-def sac_labels(table: str, dimension: str | None = None) -> list[str]:
-    """Canonical SAC labels of `table` (optionally one dimension) in publication order.
-
-    >>> sac_labels("SG4a", "achieved")
-    ['Fully Achieved', 'Partially Achieved', 'Not Achieved']
-    """
-    return list(_canonical_labels(table, dimension))
-
-
-@functools.lru_cache(maxsize=None)
-def _canonical_labels(table: str, dimension: str | None) -> tuple[str, ...]:
-    labels = read_codebook("sac_labels.csv")
-    rows = labels[(labels["table"] == table) & (labels["label"] == labels["variant"])]
-    if dimension is not None:
-        rows = rows[rows["dimension"] == dimension]
-    return tuple(rows["label"])
-
-
-@functools.lru_cache(maxsize=None)
-def _terms(field: str) -> dict[str, str]:
-    terms = read_codebook("sac_terms.csv")
-    rows = terms[terms["field"] == field]
-    return {normalise_label(v): c for v, c in zip(rows["variant"], rows["canonical"])}
-
-
-@functools.lru_cache(maxsize=1)
-def _known_issues() -> dict[tuple[str, str, str], str]:
-    """(financial year, ONS code, table or '') -> note."""
-    issues = read_codebook("sac_known_issues.csv")
-    return {(y, c, t): n for y, c, t, n in issues[["financial_year", "ons_code", "table", "note"]].itertuples(index=False)}
-
-
-@functools.lru_cache(maxsize=None)
-def _council_lookup(year: str) -> dict[str, tuple[str, str, str, str]]:
-    """ONS code -> (CASSR code, name, council type, region) of the councils of `year`."""
-    table = geography.councils(year)
-    return {
-        ons: (cassr, name, kind, region)
-        for ons, cassr, name, kind, region in table[list(geography.COUNCIL_COLUMNS)].itertuples(index=False)
-    }
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -196,7 +153,7 @@ def _map_unique(columns: pd.DataFrame, func: Callable[..., tuple], names: list[s
         column_codes, uniques = pd.factorize(array)
         codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes)
     _, first = np.unique(codes, return_index=True)  # codes number distinct rows in order of first appearance
-    results = pd.DataFrame([func(*row) for row in zip(*(a[first] for a in arrays))], columns=names)
+    results = pd.DataFrame([func(*row) for row in zip(*(a[first] for a in arrays), strict=True)], columns=names)
     out = results.iloc[codes].reset_index(drop=True)
     out.index = columns.index
     return out
@@ -206,7 +163,7 @@ def _map_each(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     """``values.map(func)`` calling `func` once per distinct value."""
     values = values.astype(object)
     uniques = values.unique()
-    return values.map(dict(zip(uniques, map(func, uniques))))
+    return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
 
 def financial_year_from_name(name: str) -> str | None:
@@ -222,18 +179,6 @@ def financial_year_from_name(name: str) -> str | None:
             if year:
                 return year
     return None
-
-
-def _table_key(value: str) -> str:
-    return re.sub(r"\s+", "", re.sub(r"^table\s*", "", value.strip(), flags=re.IGNORECASE)).casefold()
-
-
-@functools.lru_cache(maxsize=1)
-def _table_lookup() -> dict[str, str]:
-    tables = _tables()
-    lookup = {_table_key(t): t for t in tables["table"]}
-    lookup.update({_table_key(w): t for t, w in zip(tables["table"], tables["wide_table"]) if w})
-    return lookup
 
 
 # --- clean_sac ---------------------------------------------------------------------------------
@@ -329,7 +274,7 @@ def _wide_cells(df: pd.DataFrame, headers: dict[str, str], source: str) -> pd.Da
 
 def _wide_header_tables(value_headers: list[str], source: str) -> dict[str, str]:
     """The SAC table of each wide column: the majority table of the unambiguous headers."""
-    index = _label_index()
+    index = label_index()
     candidates = {
         header: [t for t, labels in index.items() if labels.get(normalise_label(header), ("", "total"))[1] != "total"]
         for header in value_headers
@@ -347,7 +292,7 @@ def _wide_header_tables(value_headers: list[str], source: str) -> dict[str, str]
 def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, default_year: str | None,
                  wide: bool = False) -> CleanResult:
     """The shared pipeline: year, table, enquiry type, label, value, geography, duplicates, flags."""
-    display = {key: headers.get(key, column) for key, column in zip(_LONG_KEYS, SAC_LONG_COLUMNS)}
+    display = {key: headers.get(key, column) for key, column in zip(_LONG_KEYS, SAC_LONG_COLUMNS, strict=True)}
     display["type_or_region"] = next(
         (headers[k] for k, v in _WIDE_ID_COLUMNS.items() if v == "type_or_region" and k in headers),
         "Council Type / Region Name")
@@ -376,9 +321,9 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
 
     has_year_column = any(k in headers for k in _YEAR_COLUMNS)
     year = _financial_years(cells, has_year_column, default_year, source, reject)
-    table = _map_each(cells["table_reference"], lambda v: _table_lookup().get(_table_key(v)))
+    table = _map_each(cells["table_reference"], canonical_table)
     reject(table.isna(), "table_reference",
-           f"not a SAC table reference; expected one of {', '.join(_tables()['table'])} (reference/codebook/sac_tables.csv)")
+           f"not a SAC table reference; expected one of {', '.join(tables()['table'])} (reference/codebook/sac_tables.csv)")
 
     enquiry = _enquiry_types(cells, table, reject)
     labels = _labels(cells, table, reject)
@@ -419,7 +364,7 @@ def _clean_cells(cells: pd.DataFrame, headers: dict[str, str], source: str, defa
     clean = _flag_all_zero_msp(clean)
     clean["known_issue"] = _known_issue_notes(clean)
     clean = clean.sort_values(["source_file", "source_row", "_col_order"], kind="stable")
-    clean = _typed(clean[OUTPUT_COLUMNS].reset_index(drop=True))
+    clean = clean[OUTPUT_COLUMNS].reset_index(drop=True).astype(OUTPUT_DTYPES)
 
     rejects = _reject_frame(cells, problems)
     return CleanResult(clean=clean, rejects=rejects, rows_in=len(cells), rows_rejected=int(rejected.sum()))
@@ -481,10 +426,10 @@ def _financial_years(cells: pd.DataFrame, has_year_column: bool, default_year: s
 
 
 def _enquiry_types(cells: pd.DataFrame, table: pd.Series, reject) -> pd.Series:
-    lookup = _terms("enquiry_type")
+    lookup = terms("enquiry_type")
     raw = cells["enquiry_type"]
     mapped = _map_each(raw, lambda v: lookup.get(normalise_label(v)) or ("" if not v.strip() else None))
-    default = table.map(_tables()["enquiry_type"])
+    default = table.map(tables()["enquiry_type"])
     reject(mapped.isna(), "enquiry_type",
            f"not a SAC enquiry type; expected one of {', '.join(dict.fromkeys(lookup.values()))} (reference/codebook/sac_terms.csv)")
     blank = mapped.eq("").to_numpy(dtype=bool)  # object dtype: an unknown (None) is not blank
@@ -493,172 +438,28 @@ def _enquiry_types(cells: pd.DataFrame, table: pd.Series, reject) -> pd.Series:
 
 def _labels(cells: pd.DataFrame, table: pd.Series, reject) -> pd.DataFrame:
     keys = pd.DataFrame({"table": table.fillna(""), "category": cells["category"], "subcategory": cells["subcategory"]})
-    found = _map_unique(keys, _resolve_label, ["label", "sublabel", "problem_key", "reason"])
+    found = _map_unique(keys, resolve_label, ["label", "sublabel", "problem_key", "reason"])
     for key in ("category", "subcategory"):
         mask = found["problem_key"].eq(key)
         reject(mask, key, found["reason"])
     return found
 
 
-def _resolve_label(table: str, category: str, subcategory: str) -> tuple:
-    """(label, sublabel, problem column, reason) of one CATEGORY/SUBCATEGORY pair of `table`."""
-    if not table:
-        return (None, None, None, None)  # the table reference is rejected already
-    category, subcategory = category.strip(), subcategory.strip()
-    index = _label_index()[table]
-    info = _tables().loc[table]
-    neutral = _terms("neutral_subcategory")
-    cat = index.get(normalise_label(category)) if category else None
-    sub = index.get(normalise_label(subcategory)) if subcategory else None
-    expected = ", ".join(sac_labels(table))
-    unknown = f"not a SAC label of table {table}; expected one of: {expected} (add a variant to reference/codebook/sac_labels.csv)"
-    if info["crossed"]:
-        dims = info["dimensions"]
-        real = [m for m in (cat, sub) if m and m[1] != "total"]
-        if len(real) == 2:
-            if real[0][1] == real[1][1]:
-                return (None, None, "subcategory", f"CATEGORY and SUBCATEGORY are both {real[0][1]} labels; "
-                        f"table {table} crosses {' by '.join(dims)}")
-            first, second = sorted(real, key=lambda m: dims.index(m[1]))
-            return (first[0], second[0], None, None)
-        pairs = ((cat, subcategory, sub, "subcategory"), (sub, category, cat, "category"))
-        for match, other_text, other_match, other_key in pairs:
-            if match and match[1] != "total":
-                if other_text and not other_match and normalise_label(other_text) not in neutral:
-                    other_dim = next(d for d in dims if d != match[1])
-                    return (None, None, other_key, f"not a SAC {other_dim} label of table {table}; expected one of: "
-                            f"{', '.join(sac_labels(table, other_dim))} or Total")
-                return (match[0], None, None, None)
-        if cat or sub:
-            other_key, other_text = ("subcategory", subcategory) if cat else ("category", category)
-            if other_text and not (cat and sub) and normalise_label(other_text) not in neutral:
-                return (None, None, other_key, unknown)
-            return (TOTAL_LABEL, None, None, None)
-        return (None, None, "subcategory" if subcategory else "category", unknown)
-    if sub and sub[1] != "total":
-        return (sub[0], None, None, None)  # CATEGORY is a heading (or the parent label)
-    if cat and (not subcategory or sub or normalise_label(subcategory) in neutral):
-        return (cat[0] if cat[1] != "total" else TOTAL_LABEL, None, None, None)
-    if sub:
-        return (TOTAL_LABEL, None, None, None)
-    return (None, None, "subcategory" if subcategory else "category", unknown)
-
-
 def _values(cells: pd.DataFrame, reject) -> pd.DataFrame:
-    found = _map_unique(cells[["value"]], _parse_value,
+    found = _map_unique(cells[["value"]], parse_value,
                         ["value", "value_lower", "value_upper", "suppressed", "not_submitted", "marker", "reason"])
     reject(found["reason"].notna(), "value", found["reason"])
     return found
 
 
-def _parse_value(text: str) -> tuple:
-    """(value, lower, upper, suppressed, not_submitted, marker, reason) of one VALUE cell."""
-    policy = POLICIES["sac"]
-    text = text.strip()
-    kind = unknown_markers().get(normalise_label(text)) if not _NUMBER.match(text) or text == "999999" else None
-    if kind in _ACCEPTED_MARKER_KINDS:
-        if kind == "suppressed":
-            return (np.nan, 0.0, float(policy.threshold - 1), True, False, text, None)
-        return (np.nan, np.nan, np.nan, False, kind == "not_available", text or None, None)
-    if kind is not None:
-        return (np.nan, np.nan, np.nan, False, False, None,
-                f"{text!r} is an 'unknown' code, not a SAC value; published files use a number, *, [c], [x] or [z]")
-    if _NUMBER.match(text):
-        number = float(text.replace(",", ""))
-        if not number.is_integer():
-            return (np.nan, np.nan, np.nan, False, False, None, "not a whole number; SAC values are counts")
-        return (number, number, number, False, False, None, None)
-    if _NEGATIVE.match(text):
-        return (np.nan, np.nan, np.nan, False, False, None, "a count cannot be negative")
-    return (np.nan, np.nan, np.nan, False, False, None,
-            "neither a number nor a SAC marker; expected e.g. 1,234, *, [c] (under 5), [x] (not submitted) or [z]")
-
-
 def _geographies(cells: pd.DataFrame, year: pd.Series, reject) -> pd.DataFrame:
     keys = cells[_GEOGRAPHY_KEYS + ["type_or_region"]].copy()
     keys["year"] = year.fillna("").astype(object)
-    found = _map_unique(keys, _resolve_geography,
+    found = _map_unique(keys, resolve_geography,
                         ["geography_level", "ons_code", "cassr_code", "name", "region", "problem_key", "reason"])
     for key in found["problem_key"].dropna().unique():
         reject(found["problem_key"].eq(key), key, found["reason"])
     return found
-
-
-def _region_of(*values: str) -> str | None:
-    for value in values:
-        if value:
-            try:
-                return geography.canonical_region(value)
-            except ValueError:
-                continue
-    return None
-
-
-def _resolve_geography(level_text: str, council_type: str, region_code: str, region_name: str, ons: str, la_code: str,
-                       la_name: str, type_or_region: str, year: str) -> tuple:
-    """(level, ONS code, CASSR code, name, region, problem column, reason) of one geography."""
-    levels = _terms("geography_level")
-    types = _terms("council_type")
-    level_text, council_type, region_code, region_name, la_name, type_or_region = (
-        v.strip() for v in (level_text, council_type, region_code, region_name, la_name, type_or_region))
-    ons = ons.strip().upper()
-    la_code = re.sub(r"\.0+$", "", la_code.strip())
-    level = levels.get(normalise_label(level_text)) if level_text else None
-    if level_text and level is None:
-        return (None,) * 5 + ("geography", f"not a geography level; expected one of {', '.join(LEVELS)}")
-    names = {normalise_label(v) for v in (la_name, type_or_region) if v}
-    if la_code == ENGLAND_LA_CODE or ons == ENGLAND_ONS_CODE or (not level and "england" in names):
-        return ("England", ENGLAND_ONS_CODE, None, "England", None, None, None)
-    name_is_area = bool(la_name) and (
-        _region_of(la_name) is not None or normalise_label(la_name) in types or normalise_label(la_name) == "england")
-    if level is None:
-        if ons.startswith("E12"):
-            level = "Region"
-        elif (ons and not ons.startswith("E12")) or la_code or (la_name and not name_is_area):
-            level = "Council"
-        elif council_type or normalise_label(la_name) in types or normalise_label(type_or_region) in types:
-            level = "Council type"
-        elif region_name or region_code or _region_of(la_name, type_or_region):
-            level = "Region"
-        else:
-            return (None,) * 5 + ("ons_code", "no geography: give ONS_CODE or LA_CODE (or GEOGRAPHY and a region name)")
-    if level == "England":
-        return ("England", ENGLAND_ONS_CODE, None, "England", None, None, None)
-    if level == "Region":
-        region = _region_of(ons if ons.startswith("E12") else "", region_code, region_name, la_name, type_or_region)
-        if region is None:
-            given = (("ons_code", ons[:3] == "E12"), ("region_code", region_code), ("region_name", region_name),
-                     ("la_name", la_name), ("type_or_region", type_or_region))
-            key = next((k for k, v in given if v), "region_name")
-            return (None,) * 5 + (key, "not an English region; expected one of "
-                                  + ", ".join(n for _, n in geography.REGIONS) + " or their E12 codes")
-        code = next(c for c, n in geography.REGIONS if n == region)
-        return ("Region", code, None, region, region, None, None)
-    if level == "Council type":
-        kind = next((types[normalise_label(v)] for v in (council_type, la_name, type_or_region)
-                     if v and normalise_label(v) in types), None)
-        if kind is None:
-            return (None,) * 5 + ("council_type", "not a council type; expected one of "
-                                  + ", ".join(dict.fromkeys(types.values())))
-        return ("Council type", None, None, kind, None, None, None)
-    given = [(key, value) for key, value in (("ons_code", ons), ("la_code", la_code), ("la_name", la_name)) if value]
-    if not given:
-        return (None,) * 5 + ("ons_code", "no council code; give ONS_CODE (E06…/E08…/E09…/E10…) or LA_CODE (CASSR)")
-    known_year = year if year in geography.FINANCIAL_YEARS else None
-    key, value = given[0]
-    code = geography.resolve_council(value, known_year)
-    if code is None:
-        what = "council name" if key == "la_name" else "council code"
-        return (None,) * 5 + (key, f"unknown {what} for {year or 'that year'}; see `msp-analysis councils --year "
-                              f"{year or 'YEAR'}`")
-    if key == "ons_code" and la_code:
-        other = geography.resolve_council(la_code, known_year)
-        if other is not None and other != code:
-            return (None,) * 5 + ("la_code", f"LA_CODE {la_code} is a different council from ONS_CODE {ons}")
-    if known_year is None:
-        return ("Council", code, None, None, None, None, None)
-    cassr, name, _kind, region = _council_lookup(known_year)[code]
-    return ("Council", code, cassr, name, region, None, None)
 
 
 _KEY = ["financial_year", "geography_level", "ons_code", "name", "table", "enquiry_type", "label", "sublabel"]
@@ -675,16 +476,17 @@ def _duplicates(clean: pd.DataFrame) -> pd.DataFrame:
     group = part.groupby(_KEY, dropna=False, sort=False).ngroup().to_numpy()
     # Few rows are duplicates, so plain Python over them is clear and cheap.
     shown = [(None if pd.isna(v) else v, m, n) for v, m, n in
-             zip(part["value"].to_numpy(), part["marker"].to_numpy(), part["not_submitted"].to_numpy())]
+             zip(part["value"].to_numpy(), part["marker"].to_numpy(), part["not_submitted"].to_numpy(), strict=True)]
     files, rows = part["source_file"].to_numpy(), part["source_row"].to_numpy()
-    where = [f"{f} row {r}" for f, r in zip(files, rows)]
+    where = [f"{f} row {r}" for f, r in zip(files, rows, strict=True)]
     kinds: dict[int, set] = {}
     places: dict[int, list[str]] = {}
-    for g, s, w in zip(group, shown, where):
+    for g, s, w in zip(group, shown, where, strict=True):
         kinds.setdefault(g, set()).add(s)
         places.setdefault(g, []).append(w)
     lines = []
-    for index, g, w, file, row, text in zip(part.index, group, where, files, rows, part["_value_text"].to_numpy()):
+    texts = part["_value_text"].to_numpy()
+    for index, g, w, file, row, text in zip(part.index, group, where, files, rows, texts, strict=True):
         if len(kinds[g]) > 1:
             reason = f"conflicting counts for the same year, geography, table and label ({', '.join(places[g])}); keep one"
         elif places[g][0] != w:
@@ -698,7 +500,7 @@ def _duplicates(clean: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flag_all_zero_msp(clean: pd.DataFrame) -> pd.DataFrame:
-    """A council's SG4a block of zeros only means "not submitted" (DATA.md 1.1): flag it, value unknown."""
+    """A council's SG4a block of zeros only means "not submitted" (docs/data.md): flag it, value unknown."""
     clean["_zero_note"] = pd.NA
     msp = clean["geography_level"].eq("Council") & clean["table"].eq(MSP_TABLE)
     if not (msp & clean["value"].eq(0)).any():
@@ -714,7 +516,7 @@ def _flag_all_zero_msp(clean: pd.DataFrame) -> pd.DataFrame:
 
 
 def _known_issue_notes(clean: pd.DataFrame) -> pd.Series:
-    issues = _known_issues()
+    issues = known_issues()
     notes = pd.Series(None, index=clean.index, dtype=object)
     zero = clean["_zero_note"]
     affected = clean["ons_code"].isin({ons for _, ons, _ in issues})
@@ -728,229 +530,12 @@ def _known_issue_notes(clean: pd.DataFrame) -> pd.Series:
 
     notes = _map_unique(keys, note, ["note"])["note"].astype(object)
     has_zero = zero.notna()
-    notes[has_zero] = [z if n is None or pd.isna(n) else f"{n}; {z}" for n, z in zip(notes[has_zero], zero[has_zero])]
+    notes[has_zero] = [z if n is None or pd.isna(n) else f"{n}; {z}"
+                       for n, z in zip(notes[has_zero], zero[has_zero], strict=True)]
     return notes
 
 
-_OUTPUT_TYPES = {
-    **{c: "string" for c in ["financial_year", "geography_level", "ons_code", "cassr_code", "name", "region", "table",
-                             "enquiry_type", "label", "sublabel", "marker", "known_issue", "source_file"]},
-    **{c: "float64" for c in ["value", "value_lower", "value_upper"]},
-    "suppressed": "bool", "not_submitted": "bool", "source_row": "int64",
-}
-
-
-def _typed(clean: pd.DataFrame) -> pd.DataFrame:
-    """The output dtypes: nullable text, float values and bounds, boolean flags."""
-    return clean.astype(_OUTPUT_TYPES)
-
-
-# --- writing SAC files -------------------------------------------------------------------------
-
-
-def format_sac_long(df_sac: pd.DataFrame) -> pd.DataFrame:
-    """Write a clean SAC frame back in the long CSV layout (text), with a ``FINANCIAL_YEAR`` column first.
-
-    Values show as a published file would: ``1,234``, the marker given, ``[c]`` for suppressed
-    and ``[x]`` for not submitted. Cleaning the result gives the same values again.
-    """
-    level = df_sac["geography_level"].astype("string")
-    region = df_sac["region"].astype("string")
-    region_code = region.map(dict((n, c) for c, n in geography.REGIONS))
-    number = df_sac["value"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
-    shown = df_sac["marker"].astype("string").fillna("")
-    shown = shown.where(shown.ne("") | ~df_sac["suppressed"], "[c]")
-    shown = shown.where(~df_sac["not_submitted"] | df_sac["marker"].notna(), "[x]")
-    return pd.DataFrame({
-        YEAR_COLUMN: df_sac["financial_year"],
-        "GEOGRAPHY": level,
-        "COUNCIL_TYPE": df_sac["name"].where(level.eq("Council type")),
-        "REGION_CODE": region_code,
-        "REGION_NAME": region,
-        "ONS_CODE": df_sac["ons_code"],
-        "LA_CODE": df_sac["cassr_code"].where(level.ne("England"), ENGLAND_LA_CODE),
-        "LA_NAME": df_sac["name"].where(level.isin(["England", "Council"])),
-        "TABLE_REFERENCE": df_sac["table"],
-        "ENQUIRY_TYPE": df_sac["enquiry_type"],
-        "CATEGORY": df_sac["label"],
-        "SUBCATEGORY": df_sac["sublabel"],
-        "VALUE": shown.where(shown.ne(""), number),
-    }).astype("string").fillna("").reset_index(drop=True)
-
-
-def _aggregate_specs() -> pd.DataFrame:
-    """The rows of one geography in a SAC file made from record-level data, in publication order."""
-    rows = [("SG2a", label, "") for label in sac_labels("SG2a")]
-    rows += [("SG2b", loc, src) for loc in sac_labels("SG2b", "location") for src in sac_labels("SG2b", "source")]
-    rows += [(t, label, "") for t in ("SG2c", "SG2e") for label in sac_labels(t)]
-    rows += [(CAPACITY_TABLE, label, "") for label in sac_labels(CAPACITY_TABLE, "capacity")]
-    rows += [(CAPACITY_TABLE, LACKED_CAPACITY, SUPPORT_LABEL)]
-    rows += [(MSP_TABLE, SG4A_ASKED_HEADING, label) for label in sac_labels(MSP_TABLE, "asked")]
-    rows += [(MSP_TABLE, SG4A_ACHIEVED_HEADING, label) for label in sac_labels(MSP_TABLE, "achieved")]
-    specs = pd.DataFrame(rows, columns=["table", "category", "subcategory"])
-    specs["spec"] = np.arange(len(specs))
-    return specs
-
-
-def aggregate_to_sac(df_enquiries: pd.DataFrame, policy: DisclosurePolicy = POLICIES["sac"]) -> pd.DataFrame:
-    """Aggregate clean enquiries (``clean_evaluation`` output) into the SAC long CSV layout.
-
-    England, region and council rows per financial year (councils that appear in the data),
-    tables SG2a (several risks per enquiry), SG2b, SG2c, SG2e, SG3a and SG4a over concluded
-    Section 42 enquiries. Counts are computed unrounded at every level, then shown under
-    `policy` (SAC: under 5 → ``[c]``, others to the nearest 5, ties up) as text exactly as a
-    published file shows them. A leading ``FINANCIAL_YEAR`` column lets one file hold several
-    years; drop it and split by year to mimic the published files.
-
-    >>> sac = aggregate_to_sac(clean_evaluation(export).clean)   # doctest: +SKIP
-    """
-    specs = _aggregate_specs()
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
-    s42 = s42.assign(financial_year=s42["financial_year"].astype(str), ons_code=s42["ons_code"].astype(str))
-    contributions = []
-
-    def add(frame: pd.DataFrame, table: str, category: pd.Series | str, subcategory: pd.Series | str = "") -> None:
-        """Each row of `frame` counts once in the SAC row (table, category, subcategory)."""
-        contributions.append(pd.DataFrame({
-            "financial_year": frame["financial_year"], "ons_code": frame["ons_code"], "table": table,
-            "category": category, "subcategory": subcategory,
-        }, index=frame.index))
-
-    risks = s42.assign(risk=s42["risk_types"].astype("string").str.split("; ")).explode("risk")
-    risks = risks[risks["risk"].notna()]
-    add(risks, "SG2a", risks["risk"].astype(str))
-    both = s42[s42["risk_location"].notna() & s42["risk_source"].notna()]
-    add(both, "SG2b", both["risk_location"].astype(str), both["risk_source"].astype(str))
-    for table, column in (("SG2c", "risk_assessment_outcome"), ("SG2e", "risk_outcome"), (CAPACITY_TABLE, "lacked_capacity")):
-        part = s42[s42[column].notna()]
-        add(part, table, part[column].astype(str))
-    supported = s42[s42["lacked_capacity"].astype("string").eq(LACKED_CAPACITY).fillna(False)
-                    & s42["capacity_support"].astype("string").eq("Yes").fillna(False)]
-    add(supported, CAPACITY_TABLE, LACKED_CAPACITY, SUPPORT_LABEL)
-    asked = s42[s42["msp_asked"].notna()]
-    add(asked, MSP_TABLE, SG4A_ASKED_HEADING, asked["msp_asked"].astype(str))
-    achieved = s42[s42["msp_outcome_achieved"].notna()]
-    add(achieved, MSP_TABLE, SG4A_ACHIEVED_HEADING, achieved["msp_outcome_achieved"].astype(str))
-    counted = pd.concat(contributions, ignore_index=True).merge(specs, on=["table", "category", "subcategory"])
-    per_council = counted.groupby(["financial_year", "ons_code", "spec"]).size()
-
-    present = df_enquiries[["financial_year", "ons_code"]].dropna().astype(str).drop_duplicates()
-    grid = pd.MultiIndex.from_frame(
-        present.merge(specs[["spec"]], how="cross").sort_values(["financial_year", "ons_code", "spec"])
-    )
-    councils = per_council.reindex(grid, fill_value=0).rename("count").reset_index()
-    meta = pd.DataFrame(
-        [(y, ons, *_council_lookup(y).get(ons, (None, None, None, None))) for y, ons in present.itertuples(index=False)],
-        columns=["financial_year", "ons_code", "cassr_code", "name", "council_type", "region"],
-    )
-    councils = councils.merge(meta, on=["financial_year", "ons_code"], how="left")
-    regions = councils.groupby(["financial_year", "region", "spec"], as_index=False)["count"].sum()
-    england = councils.groupby(["financial_year", "spec"], as_index=False)["count"].sum()
-    region_code = dict((n, c) for c, n in geography.REGIONS)
-    region_rank = {n: i for i, (_, n) in enumerate(geography.REGIONS)}
-    levels = pd.concat([
-        england.assign(GEOGRAPHY="England", COUNCIL_TYPE="", REGION_CODE="", REGION_NAME="", ONS_CODE=ENGLAND_ONS_CODE,
-                       LA_CODE=ENGLAND_LA_CODE, LA_NAME="England", _level=0, _rank=-1, _name=""),
-        regions.assign(GEOGRAPHY="Region", COUNCIL_TYPE="", REGION_CODE=regions["region"].map(region_code),
-                       REGION_NAME=regions["region"], ONS_CODE=regions["region"].map(region_code), LA_CODE="",
-                       LA_NAME="", _level=1, _rank=regions["region"].map(region_rank), _name=""),
-        councils.assign(GEOGRAPHY="Council", COUNCIL_TYPE=councils["council_type"],
-                        REGION_CODE=councils["region"].map(region_code), REGION_NAME=councils["region"],
-                        ONS_CODE=councils["ons_code"], LA_CODE=councils["cassr_code"], LA_NAME=councils["name"],
-                        _level=2, _rank=councils["region"].map(region_rank), _name=councils["name"].str.casefold()),
-    ], ignore_index=True)
-    levels = levels.sort_values(["financial_year", "_level", "_rank", "_name", "ONS_CODE", "spec"], kind="stable")
-    levels = levels.merge(specs, on="spec", how="left", sort=False)
-    counts = levels["count"].astype("int64")
-    shown = {c: policy.format_count(int(c)) for c in counts.unique()}
-    out = pd.DataFrame({
-        YEAR_COLUMN: levels["financial_year"],
-        **{c: levels[c] for c in SAC_LONG_COLUMNS[:7]},
-        "TABLE_REFERENCE": levels["table"],
-        "ENQUIRY_TYPE": CONCLUDED_S42,
-        "CATEGORY": levels["category"],
-        "SUBCATEGORY": levels["subcategory"],
-        "VALUE": counts.map(shown),
-    })
-    return out.astype("string").fillna("").astype(object).reset_index(drop=True)
-
-
-# --- MSP rates ---------------------------------------------------------------------------------
-
-MSP_RATE_KEY = ["ons_code", "name", "financial_year"]
-
-
-def msp_rates(df_sac: pd.DataFrame) -> pd.DataFrame:
-    """The published MSP percentages per geography and year from a clean SAC frame.
-
-    concluded_s42 is the sum of the four SG3a capacity categories; asked/expressed % are shares
-    of it and fully/partially/not % shares of the achieved counts (``pathway.RATE_DEFINITIONS``,
-    computed by ``pathway.add_rates``). A rate with any suppressed, not-submitted or missing
-    input is NaN — never a number computed from a guess.
-
-    >>> msp_rates(clean_sac(frame).clean)   # doctest: +SKIP
-    """
-    from msp_analysis.analysis import (
-        pathway,  # imported here: pathway imports the clean package
-    )
-
-    columns = MSP_RATE_KEY + ["concluded_s42", *pathway.RATE_DEFINITIONS]
-    bridge = pd.DataFrame([(t, l, c) for (t, l), c in PATHWAY_COUNTS.items()], columns=["table", "label", "count_column"])
-    count_column = df_sac[["table", "label"]].astype(object).merge(bridge, how="left")["count_column"]
-    count_column.index = df_sac.index
-    use = (count_column.notna() & df_sac["sublabel"].isna()
-           & df_sac["enquiry_type"].astype("string").fillna(CONCLUDED_S42).eq(CONCLUDED_S42))
-    rows = df_sac.loc[use]
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    group_keys = ["financial_year", "geography_level", "ons_code", "name"]
-    keyed = rows[group_keys].astype("string").fillna("")
-    keyed["count_column"] = count_column[use]
-    keyed["label"] = rows["label"].astype(str)
-    duplicated = keyed.duplicated(subset=group_keys + ["label"])
-    if duplicated.any():
-        raise ValueError("msp_rates: a geography and year has the same SAC label twice; clean the files together "
-                         "so duplicates are rejected, or pass one release per year")
-    keyed["value"] = rows["value"].astype(float)
-    keyed["usable"] = ~rows["suppressed"].astype(bool) & ~rows["not_submitted"].astype(bool) & rows["value"].notna()
-    grouped = keyed.groupby(group_keys + ["count_column"])
-    counts = grouped["value"].sum().unstack("count_column")
-    complete = grouped["usable"].all().unstack("count_column").fillna(False).astype(bool)
-    needed = Counter(PATHWAY_COUNTS.values())
-    present = grouped.size().unstack("count_column").fillna(0)
-    for column in pathway.COUNT_COLUMNS:
-        if column not in counts:
-            counts[column], complete[column], present[column] = np.nan, False, 0
-        complete[column] &= present[column].eq(needed[column])
-    counts = counts[pathway.COUNT_COLUMNS].where(complete[pathway.COUNT_COLUMNS])
-    rates = pathway.add_rates(counts.fillna(0))
-    for rate, (numerator, denominator) in pathway.RATE_DEFINITIONS.items():
-        rates[rate] = rates[rate].where(complete[numerator + denominator].all(axis=1))
-    rates["concluded_s42"] = counts["concluded_s42"]
-    rates = rates.reset_index()
-    level_rank = {level: i for i, level in enumerate(LEVELS)}
-    rates = rates.assign(_level=rates["geography_level"].map(level_rank)).sort_values(
-        ["financial_year", "_level", "ons_code", "name"], kind="stable")
-    out = rates[columns].replace({"ons_code": {"": pd.NA}}).reset_index(drop=True)
-    out.columns.name = None
-    for column in ["ons_code", "name", "financial_year"]:
-        out[column] = out[column].astype("string")
-    return out
-
-
-def _round_half_up(values: pd.Series, digits: int = 1) -> pd.Series:
-    scale = 10 ** digits
-    return np.floor(values.astype(float) * scale + 0.5 + 1e-9) / scale
-
-
-def msp_rates_csv(df_sac: pd.DataFrame) -> str:
-    """:func:`msp_rates` as CSV text, rates rounded half up to 1 dp (the output of ``msp-analysis msp-rates``).
-
-    >>> msp_rates_csv(clean).splitlines()[0]   # doctest: +SKIP
-    'ons_code,name,financial_year,concluded_s42,asked_pct,expressed_pct,fully_pct,partially_pct,not_pct,fully_or_partially_pct'
-    """
-    rates = msp_rates(df_sac)
-    for column in rates.columns[4:]:
-        rates[column] = _round_half_up(rates[column])
-    rates["concluded_s42"] = rates["concluded_s42"].astype(float).round().astype("Int64")
-    return rates.to_csv(index=False, lineterminator="\n", float_format="%.1f")
+KIND = DatasetKind("sac", clean_sac, SCHEMA, (
+    "Safeguarding Adults Collection published tables (long CSV or wide T-tables), one row per count: "
+    "year × geography × table × label, with the bounds a suppressed cell allows "
+    "(docs/data.md, Safeguarding Adults Collection)."))

@@ -1,105 +1,133 @@
-"""Pandera schemas of the tidy outputs: the data contract every cleaner's output must meet.
+"""The building blocks of the output contracts: one pandera schema per dataset kind, defined in its module.
 
-The schemas carry the consistency rules across fields, so a cleaner that lets a broken row
-through fails its tests, and ``docs/data_dictionary.md`` is generated from them so the
-documentation cannot drift from the code (``msp-analysis data-dictionary``).
+Each cleaner takes its output column order and dtypes from its schema (:func:`output_columns`,
+:func:`output_dtypes`); the kind registry (``msp_analysis.clean.KINDS``) checks every result
+against it before processed outputs are written (:func:`check_output`); and
+``docs/data_dictionary.md`` is generated from it. The schemas carry the consistency rules
+across fields, so a cleaner that lets a broken row through fails instead of writing it.
+
+pandera checks dtypes loosely (an ``object`` column passes as ``string``, ``datetime64[ns]``
+as ``datetime64[us]``), and the reports read the processed files, so every column also
+checks its exact pandas dtype.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
+from pandas.api.types import pandas_dtype
 
-from msp_analysis.reference.codebook import canonical_labels
-from msp_analysis.reference.geography import FINANCIAL_YEARS
+from msp_analysis.reference.codebook import (
+    canonical_labels,
+)
+from msp_analysis.reference.geography import FINANCIAL_YEARS, REGIONS
 
 SCHEMA_VERSION = "1"
 YEAR = pa.Check.isin(list(FINANCIAL_YEARS))
+REGION_NAMES = [name for _, name in REGIONS]
+COUNCIL_CODE = pa.Check.str_matches(r"^E(06|08|09|10)\d{6}$")
+AREA_CODE = pa.Check.str_matches(r"^E\d{8}$")
 
 
-def _labels(field: str, description: str, nullable: bool = True) -> pa.Column:
-    return pa.Column("string", pa.Check.isin(canonical_labels(field)), nullable=nullable,
-                     description=f"{description} Canonical SAC labels: {'; '.join(canonical_labels(field))}.")
+@dataclass(frozen=True)
+class DatasetKind:
+    """One dataset kind: its name, its cleaner, the schema of the cleaner's output, what one row is.
+
+    Each kind module (``clean/KIND.py``) defines its ``SCHEMA`` and its ``KIND``; ``clean.KINDS``
+    lists them.
+    """
+
+    name: str
+    cleaner: Callable[..., Any]
+    schema: pa.DataFrameSchema
+    description: str
 
 
-def _rule(name: str, error: str, fn) -> pa.Check:
+class SchemaViolation(Exception):
+    """A cleaner's output breaks its schema: a bug in the cleaner, which should have rejected those rows.
+
+    Deliberately not an :class:`~msp_analysis.toolkit.errors.MspError`: the user cannot fix
+    it, so the CLI shows a traceback and exits 1.
+    """
+
+
+def typed_column(dtype: str, *checks: pa.Check, description: str, nullable: bool = False, unique: bool = False) -> pa.Column:
+    """A schema column whose pandas dtype must be exactly `dtype` (kept in ``metadata["dtype"]``)."""
+    exact = pa.Check(lambda s: s.dtype == pandas_dtype(dtype), name=f"dtype_is_{dtype}",
+                     error=f"dtype must be exactly {dtype}")
+    return pa.Column(dtype, [*checks, exact], nullable=nullable, unique=unique, description=description,
+                     metadata={"dtype": dtype})
+
+
+def labels(field: str, description: str, nullable: bool = True) -> pa.Column:
+    return typed_column("string", pa.Check.isin(canonical_labels(field)), nullable=nullable,
+                  description=f"{description} Canonical SAC labels: {'; '.join(canonical_labels(field))}.")
+
+
+def rule(name: str, error: str, fn: Callable[[pd.DataFrame], pd.Series]) -> pa.Check:
     return pa.Check(fn, name=name, error=error, element_wise=False)
 
 
-EXPRESSED = "Yes they were asked and outcomes were expressed"
-ACTION = "Risk identified and action taken"
-
-EVALUATION = pa.DataFrameSchema(
-    {
-        "enquiry_id": pa.Column("string", unique=True, description="The council's enquiry reference; unique."),
-        "person_id": pa.Column("string", nullable=True, description="Pseudonymised person reference; may repeat."),
-        "ons_code": pa.Column("string", pa.Check.str_matches(r"^E(06|08|09|10)\d{6}$"),
-                              description="ONS code of the council in that financial year."),
-        "cassr_code": pa.Column("string", pa.Check.str_matches(r"^\d{3}$"), description="3-digit CASSR code (text)."),
-        "council_name": pa.Column("string", description="Council name from the package geography."),
-        "region": pa.Column("string", description="ADASS region of the council."),
-        "locality": pa.Column("string", nullable=True, description="Team or locality, when the export has one."),
-        "enquiry_type": _labels("enquiry_type", "Section 42 or other enquiry.", nullable=False),
-        "concern_date": pa.Column("datetime64[us]", nullable=True, description="Date the concern was raised."),
-        "enquiry_start_date": pa.Column("datetime64[us]", nullable=True, description="Date the enquiry started."),
-        "concluded_date": pa.Column("datetime64[us]", description="Date the enquiry concluded."),
-        "financial_year": pa.Column("string", YEAR, description="YYYY-YY, from the concluded date (1 April to 31 March)."),
-        "age": pa.Column("Int64", pa.Check.in_range(18, 120), nullable=True, description="Age in years (18+)."),
-        "age_band": pa.Column("string", pa.Check.isin(["18-64", "65-74", "75-84", "85-94", "95+"]), nullable=True,
-                              description="SG1a age band derived from age."),
-        "sex": _labels("sex", "SG1b sex."),
-        "ethnicity": _labels("ethnicity", "SG1c ethnicity."),
-        "primary_support_reason": _labels("primary_support_reason", "SG1d primary support reason."),
-        "risk_types": pa.Column("string", nullable=True,
-                                description="SG2a types of risk, several joined by '; ' in codebook order."),
-        "risk_location": _labels("risk_location", "SG2b location of risk."),
-        "risk_source": _labels("risk_source", "SG2b source of risk."),
-        "risk_assessment_outcome": _labels("risk_assessment_outcome", "SG2c risk assessment outcome."),
-        "risk_outcome": _labels("risk_outcome", "SG2e; present exactly when a risk was identified and action taken."),
-        "lacked_capacity": _labels("lacked_capacity", "SG3a mental capacity."),
-        "capacity_support": _labels("capacity_support", "SG3a advocate, family or friend; only when capacity was lacking."),
-        "msp_asked": _labels("msp_asked", "SG4a asked about desired outcomes."),
-        "msp_outcome_achieved": _labels("msp_outcome_achieved", "SG4a; present exactly when outcomes were expressed."),
-    },
-    checks=[
-        _rule("achieved_exactly_when_expressed", "msp_outcome_achieved must be present exactly when outcomes were expressed",
-              lambda d: d["msp_outcome_achieved"].notna() == d["msp_asked"].isin([EXPRESSED])),
-        _rule("risk_outcome_exactly_when_action", "risk_outcome must be present exactly when a risk was identified and action taken",
-              lambda d: d["risk_outcome"].notna() == d["risk_assessment_outcome"].isin([ACTION])),
-        _rule("start_not_after_concluded", "enquiry_start_date must not be after concluded_date",
-              lambda d: ~(d["enquiry_start_date"] > d["concluded_date"]).fillna(False)),
-        _rule("capacity_support_only_when_lacked", "capacity_support only when the person lacked capacity",
-              lambda d: d["capacity_support"].isna() | d["lacked_capacity"].isin(["Yes, they lacked capacity"])),
-    ],
-    strict=True,
-    ordered=True,
-    name="evaluation",
-    description="Record-level concluded enquiries (one row per enquiry), DATA.md §1.2.",
-)
-
-SCHEMAS: dict[str, pa.DataFrameSchema] = {"evaluation": EVALUATION}
+def schema(name: str, columns: dict[str, pa.Column], rules: list[pa.Check] | None = None) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(columns, checks=rules or [], strict=True, ordered=True, name=name)
 
 
-def validate(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Validate a clean frame against the contract of `kind`; every failure is reported at once."""
-    return SCHEMAS[kind].validate(frame, lazy=True)
+def output_columns(schema: pa.DataFrameSchema) -> list[str]:
+    """The columns of a clean frame of `schema`, in order."""
+    return list(schema.columns)
 
 
-def data_dictionary() -> str:
-    """Markdown data dictionary of every schema (the text of ``docs/data_dictionary.md``)."""
-    lines = [
-        "# Data dictionary",
-        "",
-        "Generated from `msp_analysis/schemas.py` by `msp-analysis data-dictionary`; do not edit by hand.",
-        f"Schema version {SCHEMA_VERSION}.",
-    ]
-    for kind, schema in SCHEMAS.items():
-        lines += ["", f"## `{kind}`", "", schema.description or "", "", "| column | type | nullable | meaning |",
-                  "|---|---|---|---|"]
-        for name, column in schema.columns.items():
-            meaning = (column.description or "").replace("|", "\\|")
-            lines.append(f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | {meaning} |")
-        if schema.checks:
-            lines += ["", "Rules across columns:", ""]
-            lines += [f"- `{check.name}`: {check.error}" for check in schema.checks]
-    return "\n".join(lines) + "\n"
+def output_dtypes(schema: pa.DataFrameSchema) -> dict[str, str]:
+    """Column -> exact pandas dtype of a clean frame of `schema` (for ``DataFrame.astype``)."""
+    return {name: col.metadata["dtype"] for name, col in schema.columns.items()}
+
+
+# --- checking an output ------------------------------------------------------------------------------
+
+
+def check_output(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """`frame` unchanged when it meets `schema`; else :class:`SchemaViolation` listing every failure at once.
+
+    `source` names the input in the message (the file the user cleaned).
+    """
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        lines = _failure_lines(errors.failure_cases, frame)
+        shown = "\n".join(f"  - {line}" for line in lines[:20])
+        more = f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else ""
+        raise SchemaViolation(
+            f"{source}: the clean {schema.name} frame breaks its schema (msp_analysis/clean/schemas.py): the "
+            f"{schema.name} cleaner let through what it should have rejected with a reason, so nothing is "
+            f"written:\n{shown}{more}"
+        ) from errors
+    return frame
+
+
+def _failure_lines(failures: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """One line per failed check: what failed, how many rows, a few values and rows of the clean frame."""
+    lines = []
+    keys = ["schema_context", "column", "check"]
+    failures = failures.astype({k: str for k in keys})
+    rule = failures["schema_context"].eq("DataFrameSchema") & failures["index"].notna()
+    failures.loc[rule, "column"] = ""  # a rule fails per row, whichever of its columns pandera names
+    for (context, name, check), group in failures.groupby(keys, sort=False):
+        values = list(dict.fromkeys(str(v) for v in group["failure_case"]))
+        rows = list(dict.fromkeys(str(int(i)) if isinstance(i, float) else str(i) for i in group["index"].dropna()))
+        if not rows:  # about the frame or a whole column: missing, extra, misplaced, wrong dtype
+            if check.startswith("dtype must be exactly") and name in frame.columns:
+                values = [str(frame[name].dtype)]  # the check itself only says False
+            where = f"column {name}: " if context == "Column" else ""
+            lines.append(f"{where}{check} (found {', '.join(values[:5])})")
+            continue
+        check = check if len(check) <= 80 else check[:77] + "..."  # isin([...]) lists every label
+        where = f"column {name}" if context == "Column" else "rule"
+        sample = f", e.g. {', '.join(values[:3])}" if context == "Column" else ""
+        at = ", ".join(rows[:5]) + (" …" if len(rows) > 5 else "")
+        lines.append(f"{where}: {check}: {len(rows)} row(s){sample} ({'row' if len(rows) == 1 else 'rows'} {at} "
+                     "of the clean frame)")
+    return lines

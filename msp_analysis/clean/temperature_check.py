@@ -34,11 +34,12 @@ as text and never interpreted.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from msp_analysis.clean.common import (
     REJECT_COLUMNS,
@@ -47,6 +48,17 @@ from msp_analysis.clean.common import (
     CleanResult,
     normalise_column_name,
     with_source,
+)
+from msp_analysis.clean.schemas import (
+    COUNCIL_CODE,
+    REGION_NAMES,
+    YEAR,
+    DatasetKind,
+    output_columns,
+    output_dtypes,
+    rule,
+    schema,
+    typed_column,
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
@@ -62,11 +74,43 @@ REQUIRED_COLUMNS = ["org_id", "ons_code", "wave"]
 IDENTITY_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "wave", "respondent_role"]
 RESPONDENT_ID = "respondent_id"
 NOTES = "notes"
-OUTPUT_COLUMNS = [
-    "org_id", "org_name", "org_type", "ons_code", "region", "wave", "respondent", "respondent_role",
-    "item_id", "indicator", "answer", "scale", "value", "reverse_coded", "missing", "answer_rejected",
-    "notes", "source_file", "source_row",
-]
+# the output contract: column order, exact dtypes and the rules across columns
+_ANSWER_SCALES = sorted((set(instrument()["answer_scale"]) | set(read_codebook("answer_scales.csv")["scale"])) - {"unknown"})
+
+SCHEMA = schema("temperature_check", {
+    "org_id": typed_column("string", description="The organisation's ID as the return gives it."),
+    "org_name": typed_column("string", nullable=True, description="Organisation name (text, never interpreted)."),
+    "org_type": typed_column("string", nullable=True, description="Kind of organisation (council, NHS trust, police …)."),
+    "ons_code": typed_column("string", COUNCIL_CODE, description="ONS code of the host council in the wave's year."),
+    "region": typed_column("string", pa.Check.isin(REGION_NAMES), description="ADASS region of the host council."),
+    "wave": typed_column("string", YEAR, description="Financial year of the return (YYYY-YY)."),
+    "respondent": typed_column("string", description="respondent_id, else 1, 2, … by position within organisation and wave."),
+    "respondent_role": typed_column("string", nullable=True, description="The respondent's role, as given."),
+    "item_id": typed_column("string", pa.Check.isin(list(instrument()["item_id"])),
+                      description="Instrument item (codebook instrument.csv)."),
+    "indicator": typed_column("string", pa.Check.isin(list(instrument()["indicator"].unique())),
+                        description="Culture indicator the item measures (indicators.csv)."),
+    "answer": typed_column("string", nullable=True, description="The answer as given; missing when blank."),
+    "scale": typed_column("string", pa.Check.isin(_ANSWER_SCALES),
+                    description="Scale the answer was read on: likert5, rag5, percent or number."),
+    "value": typed_column("float64", nullable=True,
+                    description="1-5 for Likert and RAG answers, the number for staffing items; missing when "
+                                "the answer is missing or rejected."),
+    "reverse_coded": typed_column("bool", description="The item is negatively worded (instrument.csv)."),
+    "missing": typed_column("bool", description="Blank, or an unknown marker (Don't know, Prefer not to say …)."),
+    "answer_rejected": typed_column("bool", description="The answer could not be read; a reject line says why."),
+    "notes": typed_column("string", nullable=True, description="Free text, verbatim, never interpreted."),
+    "source_file": typed_column("string", description="File the answer came from."),
+    "source_row": typed_column("int64", pa.Check.ge(1), description="Row of that file (its header is row 1)."),
+}, [
+    rule("no_value_when_missing_or_rejected", "a missing or rejected answer has no value",
+          lambda d: ~(d["missing"] | d["answer_rejected"]) | d["value"].isna()),
+    rule("ordinal_values_1_to_5", "Likert and RAG values run from 1 to 5",
+          lambda d: d["value"].isna() | ~d["scale"].isin(["likert5", "rag5"]) | d["value"].between(1, 5)),
+])
+
+OUTPUT_COLUMNS = output_columns(SCHEMA)
+OUTPUT_DTYPES = output_dtypes(SCHEMA)
 WIDE_ID_COLUMNS = ["org_id", "ons_code", "wave", RESPONDENT_ID]
 ORDINAL_SCALES = ("likert5", "rag5")
 HEADER_ROW = 1
@@ -97,7 +141,7 @@ def answer_key(text: str) -> str:
     return _SEPARATORS.sub(" ", normalise_label(text)).strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def answer_scales() -> dict[str, tuple[str, float]]:
     """Map answer keys to (scale, value) from ``codebook/answer_scales.csv``.
 
@@ -107,7 +151,7 @@ def answer_scales() -> dict[str, tuple[str, float]]:
     table = read_codebook("answer_scales.csv")
     lookup: dict[str, tuple[str, float]] = {}
     seen: dict[str, tuple[str, str]] = {}
-    for scale, variant, value in zip(table["scale"], table["variant"], table["value"]):
+    for scale, variant, value in zip(table["scale"], table["variant"], table["value"], strict=True):
         key = answer_key(variant)
         if seen.setdefault(key, (scale, value)) != (scale, value):
             raise ValueError(f"answer_scales.csv: {variant!r} is listed as {seen[key]} and {(scale, value)}")
@@ -241,7 +285,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
     reject_rows(~blank["wave"] & pd.isna(wave), "wave", ROW_REASONS["wave_unreadable"])
     reject_rows(pd.notna(wave) & ~known_year, "wave", ROW_REASONS["wave_outside"])
 
-    pairs = list(zip(text["ons_code"], wave))
+    pairs = list(zip(text["ons_code"], wave, strict=True))
     resolved = {pair: geography.resolve_council(*pair) for pair in set(pairs)
                 if pair[0] and pair[1] in geography.FINANCIAL_YEARS}
     ons_code = np.array([resolved.get(pair) for pair in pairs], dtype=object)
@@ -287,7 +331,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
         "notes": column(np.where(blank[NOTES], None, raw[NOTES])),  # verbatim, never read
         "source_file": column(files),
         "source_row": column(rows, "int64"),
-    })[OUTPUT_COLUMNS]
+    })[OUTPUT_COLUMNS].astype(OUTPUT_DTYPES)
 
     row_rejects = pd.DataFrame({name: np.concatenate([line[name] for line in row_lines]) for name in REJECT_COLUMNS}
                                if row_lines else {name: [] for name in REJECT_COLUMNS})
@@ -358,10 +402,10 @@ def _canonical_regions(region: np.ndarray) -> np.ndarray:
 def _council_regions(ons_code: np.ndarray, wave: np.ndarray) -> np.ndarray:
     """Region of each row's host council in its wave (None where the council is not known)."""
     lookup = {}
-    for year in {year for code, year in zip(ons_code, wave) if code is not None}:
+    for year in {year for code, year in zip(ons_code, wave, strict=True) if code is not None}:
         table = geography.councils(year)
-        lookup.update({(code, year): region for code, region in zip(table["ons_code"], table["region"])})
-    return np.array([lookup.get(pair) for pair in zip(ons_code, wave)], dtype=object)
+        lookup.update({(code, year): region for code, region in zip(table["ons_code"], table["region"], strict=True)})
+    return np.array([lookup.get(pair) for pair in zip(ons_code, wave, strict=True)], dtype=object)
 
 
 def _respondents(org_id: np.ndarray, wave: np.ndarray, wave_text: np.ndarray, given: np.ndarray) -> np.ndarray:
@@ -372,7 +416,7 @@ def _respondents(org_id: np.ndarray, wave: np.ndarray, wave_text: np.ndarray, gi
     """
     seen: dict[tuple, int] = {}
     out = np.empty(len(org_id), dtype=object)
-    for i, key in enumerate(zip(org_id, [w or t for w, t in zip(wave, wave_text)])):
+    for i, key in enumerate(zip(org_id, [w or t for w, t in zip(wave, wave_text, strict=True)], strict=True)):
         seen[key] = seen.get(key, 0) + 1
         out[i] = given[i] or str(seen[key])
     return out
@@ -402,7 +446,8 @@ def _answers(df: pd.DataFrame, files: np.ndarray, rows: np.ndarray, item_columns
     n_rows, n_items = len(df), len(item_columns)
     row = np.repeat(np.arange(n_rows), n_items)
     item = np.tile(np.asarray(item_columns, dtype=object), n_rows)
-    meta = {name: dict(zip(items.index, items[name])) for name in ("answer_scale", "reverse_coded", "indicator")}
+    meta = {name: dict(zip(items.index, items[name], strict=True))
+            for name in ("answer_scale", "reverse_coded", "indicator")}
     item_scale = np.tile(np.array([meta["answer_scale"][c] for c in item_columns], dtype=object), n_rows)
     reverse = np.tile(np.array([meta["reverse_coded"][c] for c in item_columns], dtype=bool), n_rows)
     indicator = np.tile(np.array([meta["indicator"][c] for c in item_columns], dtype=object), n_rows)
@@ -498,3 +543,8 @@ def wide_answers(clean_long: pd.DataFrame) -> pd.DataFrame:
     wide = clean_long[keys].iloc[first_rows].reset_index(drop=True)
     wide = wide.set_axis(WIDE_ID_COLUMNS, axis=1).astype(str)
     return pd.concat([wide, pd.DataFrame(grid, columns=item_order)], axis=1)
+
+
+KIND = DatasetKind("temperature_check", clean_temperature_check, SCHEMA, (
+    "Temperature-check returns, one row per respondent × instrument item, each answer on the scale it "
+    "was given (docs/data.md, Temperature-check returns)."))

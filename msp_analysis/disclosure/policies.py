@@ -1,10 +1,12 @@
-"""Named small-number suppression policies, applied where tables are rendered.
+"""Named small-number suppression policies: what a count, percentage or mean may show.
 
-A report never rounds or hides numbers by hand: it passes its table to :func:`disclose`
-with a :class:`DisclosurePolicy`, which turns counts, percentages and means into display
-strings, and it states the policy it used (:meth:`DisclosurePolicy.statement`).
+A :class:`DisclosurePolicy` turns one count, percentage or mean into its display string and
+says which rates a table must hide; a report never rounds or hides numbers by hand but
+passes its table to :func:`msp_analysis.disclosure.display.disclose` with a policy, and states
+the policy it used (:meth:`DisclosurePolicy.statement`). Policies are looked up by name
+(:data:`POLICIES`, :func:`get_policy`) or built from parameters (:func:`custom_policy`).
 
-The policies in use in English adult social care statistics (DATA.md §4):
+The policies in use in English adult social care statistics (docs/data.md, "Disclosure"):
 
 ============================  =====================================================================
 ``sac``                       Safeguarding Adults Collection, later files: under 5 → ``[c]``; others
@@ -30,10 +32,9 @@ means; for the other policies an extension that keeps one person's answer from s
 
 from __future__ import annotations
 
-import html
 import math
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,8 @@ ZERO_SHOW = "show"  # 0 is shown as 0 (nothing to protect)
 RateSpec = Mapping[str, tuple[Sequence[str], Sequence[str]]]
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """True for None, ``pd.NA`` and NaN: a cell with nothing to show."""
     return value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value))
 
 
@@ -85,7 +87,7 @@ class DisclosurePolicy:
 
         Missing counts are not suppressed (there is nothing to show); a negative count is an error.
         """
-        if _missing(count):
+        if is_missing(count):
             return False
         self._check(count)
         if national and self.national_exempt:
@@ -103,7 +105,7 @@ class DisclosurePolicy:
         """Display string of a count under this policy ("" when missing, the [x] symbol when not submitted)."""
         if not submitted:
             return self.not_submitted_symbol
-        if _missing(count):
+        if is_missing(count):
             return ""
         if self.is_suppressed(count, national):
             return self.symbol
@@ -115,7 +117,7 @@ class DisclosurePolicy:
 
     def format_mean(self, value: float, n_people: float, decimals: int = 1, national: bool = False) -> str:
         """A mean (or median) of `n_people` people: hidden when that many people would be hidden as a count."""
-        if _missing(value) or _missing(n_people) or n_people == 0:
+        if is_missing(value) or is_missing(n_people) or n_people == 0:
             return ""
         if self.is_suppressed(n_people, national):
             return self.symbol
@@ -125,28 +127,14 @@ class DisclosurePolicy:
 
     def hidden_rates(self, table: pd.DataFrame, rates: RateSpec, national: object = None) -> pd.DataFrame:
         """Booleans per rate: True where its numerator or denominator count is suppressed."""
-        flags = _row_flags(table, national)
+        flags = row_flags(table, national)
         hidden = {}
         for rate, (numerator, denominator) in rates.items():
-            top, bottom = _sums(table, numerator), _sums(table, denominator)
+            top, bottom = row_sums(table, numerator), row_sums(table, denominator)
             hidden[rate] = [
-                self.is_suppressed(t, n) or self.is_suppressed(b, n) for t, b, n in zip(top, bottom, flags)
+                self.is_suppressed(t, n) or self.is_suppressed(b, n) for t, b, n in zip(top, bottom, flags, strict=True)
             ]
         return pd.DataFrame(hidden, index=table.index, columns=list(rates), dtype=bool)
-
-    def apply(self, table: pd.DataFrame, counts: Sequence[str], rates: RateSpec, national: object = None,
-              decimals: int = 1) -> pd.DataFrame:
-        """Display table: counts suppressed or rounded, rates (1 dp) hidden when their inputs are."""
-        out = table.copy()
-        flags = _row_flags(table, national)
-        hidden = self.hidden_rates(table, rates, national)
-        for rate in rates:
-            values = table[rate] if rate in table else _rate_values(table, *rates[rate])
-            out[rate] = [self.symbol if h else ("" if _missing(v) else f"{v:.{decimals}f}%")
-                         for h, v in zip(hidden[rate], values)]
-        for column in counts:
-            out[column] = [self.format_count(v, n) for v, n in zip(table[column], flags)]
-        return out
 
     # --- words --------------------------------------------------------------------------
 
@@ -164,7 +152,7 @@ class DisclosurePolicy:
         return f"Disclosure control: {self.name} policy. {self.description}"
 
 
-def _row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
+def row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
     """Per-row booleans from None (all False), a column name or an array-like."""
     if flags is None:
         return [False] * len(table)
@@ -176,18 +164,12 @@ def _row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
     return [bool(v) for v in values]
 
 
-def _sums(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+def row_sums(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Row sums of `columns` as floats; NaN only where every part is missing."""
     values = np.column_stack([pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                               for c in columns]) if len(columns) else np.full((len(table), 1), np.nan)
     all_missing = np.isnan(values).all(axis=1)
     return np.where(all_missing, np.nan, np.nansum(values, axis=1))
-
-
-def _rate_values(table: pd.DataFrame, numerator: Sequence[str], denominator: Sequence[str]) -> np.ndarray:
-    top, bottom = _sums(table, numerator), _sums(table, denominator)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bottom > 0, 100 * top / np.where(bottom > 0, bottom, 1), np.nan)
 
 
 _SAC_TEXT = ("Counts under 5 are shown as [c]; other counts are rounded to the nearest 5; "
@@ -288,121 +270,3 @@ def get_policy(name: str) -> DisclosurePolicy:
         raise ValueError(f"unknown disclosure policy {name!r}; known: {', '.join(POLICIES)} "
                          "or custom:threshold=N,rounding=B,symbol=S,zero=suppress|show|S,national=exempt|controlled"
                          ) from None
-
-
-# --- the one table helper -------------------------------------------------------------------
-
-
-@dataclass
-class DisclosedTable:
-    """A table ready to show: every cell a string the policy allowed, rendered as escaped HTML."""
-
-    display: pd.DataFrame
-    hidden: pd.DataFrame
-    policy: DisclosurePolicy
-    caption: str = ""
-    numeric: list[str] = field(default_factory=list)
-    note: str = ""
-
-    def to_html(self) -> str:
-        """A plain ``<table>`` with caption, header and body; every cell HTML-escaped."""
-        esc = html.escape
-        head = "".join(f'<th scope="col"{" class=num" if c in self.numeric else ""}>{esc(str(c))}</th>'
-                       for c in self.display.columns)
-        rows = []
-        numeric = [c in self.numeric for c in self.display.columns]
-        for values in self.display.itertuples(index=False, name=None):
-            cells = []
-            for i, (value, is_number) in enumerate(zip(values, numeric)):
-                tag = "th scope=\"row\"" if i == 0 and not is_number else "td"
-                close = "th" if tag.startswith("th") else "td"
-                cls = " class=num" if is_number else ""
-                cells.append(f"<{tag}{cls}>{esc(str(value))}</{close}>")
-            rows.append(f"<tr>{''.join(cells)}</tr>")
-        caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
-        used = {v for v in self.display.to_numpy().ravel().tolist()}
-        legend = "; ".join(f"{esc(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
-        note = " ".join(filter(None, [esc(self.note), legend and f"{legend}."]))
-        note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
-        wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
-        return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}")
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-
-def disclose(
-    table: pd.DataFrame,
-    policy: DisclosurePolicy | str,
-    *,
-    columns: Sequence[str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    counts: Sequence[str] = (),
-    rates: RateSpec | None = None,
-    means: Mapping[str, str] | None = None,
-    numbers: Mapping[str, str] | None = None,
-    text: Sequence[str] = (),
-    national: object = None,
-    not_submitted: object = None,
-    caption: str = "",
-    note: str = "",
-    decimals: int = 1,
-    signed: Sequence[str] = (),
-) -> DisclosedTable:
-    """The one way a report shows a table: every shown column passes through `policy`.
-
-    `counts` are counts of people or enquiries (suppressed or rounded); `rates` maps a
-    percentage column to its (numerator columns, denominator columns), hidden with either
-    (the column is computed from the counts when absent); `means` maps a mean column to the
-    column counting the people it averages; `numbers` maps statistics that need no control
-    (model estimates, intervals, alpha) to a format (``"{:.2f}"``); `text` columns are shown
-    as text, escaped. `columns` picks and orders what is shown (default: text, counts, rates,
-    means, numbers); a shown column in none of these groups is an error, so nothing reaches
-    a report uncontrolled. `national` (column or booleans) marks national rows for policies
-    that exempt them; `not_submitted` marks rows shown as not submitted. `labels` renames
-    columns for display; `signed` mean or rate columns are written with a sign (changes).
-
-    >>> shown = disclose(pd.DataFrame({"area": ["A"], "n": [3]}), "sac", counts=["n"], text=["area"])
-    >>> shown.display["n"].tolist()
-    ['[c]']
-    """
-    policy = get_policy(policy) if isinstance(policy, str) else policy
-    rates, means, numbers = dict(rates or {}), dict(means or {}), dict(numbers or {})
-    groups = {**{c: "text" for c in text}, **{c: "count" for c in counts}, **{c: "rate" for c in rates},
-              **{c: "mean" for c in means}, **{c: "number" for c in numbers}}
-    columns = list(columns) if columns is not None else list(groups)
-    uncontrolled = [c for c in columns if c not in groups]
-    if uncontrolled:
-        raise ValueError(f"column(s) {', '.join(map(str, uncontrolled))} are shown but not declared as text, "
-                         "counts, rates, means or numbers")
-    national_flags = _row_flags(table, national)
-    missing_flags = _row_flags(table, not_submitted)
-    hidden = policy.hidden_rates(table, rates, national_flags) if rates else pd.DataFrame(index=table.index)
-    out = pd.DataFrame(index=table.index)
-    for column in columns:
-        kind = groups[column]
-        if kind == "text":
-            out[column] = ["" if _missing(v) else str(v) for v in table[column]]
-        elif kind == "count":
-            out[column] = [policy.format_count(v, n, not m) for v, n, m in
-                           zip(table[column], national_flags, missing_flags)]
-        elif kind == "rate":
-            values = table[column] if column in table else _rate_values(table, *rates[column])
-            out[column] = [policy.not_submitted_symbol if m else policy.symbol if h else
-                           ("" if _missing(v) else f"{v:.{decimals}f}%")
-                           for v, h, m in zip(values, hidden[column], missing_flags)]
-        elif kind == "mean":
-            out[column] = [policy.not_submitted_symbol if m else policy.format_mean(v, k, decimals, n)
-                           for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags)]
-        else:
-            fmt = numbers[column]
-            out[column] = ["" if _missing(v) else fmt.format(v) for v in table[column]]
-        if column in signed:
-            out[column] = [f"+{v}" if v[:1].isdigit() and v.strip("0.%") != "" else v for v in out[column]]
-    numeric = [c for c in columns if groups[c] != "text"]
-    if labels:
-        out = out.rename(columns=labels)
-        numeric = [labels.get(c, c) for c in numeric]
-    return DisclosedTable(display=out.reset_index(drop=True), hidden=hidden.reset_index(drop=True), policy=policy,
-                          caption=caption, numeric=numeric, note=note)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
+import yaml
 
 from msp_analysis import __version__
 from msp_analysis.toolkit.caches import BoundedCache
@@ -78,10 +79,13 @@ def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
     return _PROCESSED.get(key, lambda: pd.read_parquet(path))
 
 
+def clean_exists(kind: str, data_dir: str | Path) -> bool:
+    """True when DIR/KIND.parquet exists, for inputs a report uses only when they are there."""
+    return (Path(data_dir) / f"{kind}.parquet").is_file()
+
+
 def read_column_mapping(path: str | Path) -> dict[str, str]:
     """Read a council's ``their column: our column`` YAML mapping (safe_load only)."""
-    import yaml
-
     try:
         mapping = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:

@@ -68,7 +68,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     encoding = _detect_encoding(path)
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         # only the shape of the first lines matters here; a huge cell is cut short, not parsed
-        head = [line[:100_000] for _, line in zip(range(HEADER_SEARCH_ROWS), handle)]
+        head = [line[:100_000] for _, line in zip(range(HEADER_SEARCH_ROWS), handle, strict=False)]
     delimiter = max(DELIMITERS, key=lambda d: max((line.count(d) for line in head), default=0))
     rows = list(csv.reader(head, delimiter=delimiter))
     header_index, header = _locate_header(rows, path)
@@ -112,7 +112,7 @@ def _locate_header(rows: list[list[str]], path: Path) -> tuple[int, list[str]]:
     if not widths or max(widths) == 0:
         raise UnusableInputError(f"{path}: no table found (the first {HEADER_SEARCH_ROWS} rows are blank)")
     widest = max(widths)
-    for index, row in enumerate(filled):
+    for index, row in enumerate(filled):  # noqa: B007  (the header index is used after the loop)
         cells = [c for c in row if c]
         if len(cells) >= max(1, 0.6 * widest) and sum(not _is_number(c) for c in cells) >= 0.6 * len(cells):
             break

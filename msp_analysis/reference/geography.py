@@ -18,6 +18,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from msp_analysis.toolkit.errors import ParameterError
+
 FINANCIAL_YEARS: tuple[str, ...] = (
     "2015-16", "2016-17", "2017-18", "2018-19", "2019-20", "2020-21",
     "2021-22", "2022-23", "2023-24", "2024-25", "2025-26",
@@ -94,19 +96,19 @@ def _council_table() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _lifetimes() -> dict[str, tuple[int, int]]:
     table = _council_table()
-    return dict(zip(table["ons_code"], zip(table["first_index"], table["last_index"])))
+    return dict(zip(table["ons_code"], zip(table["first_index"], table["last_index"], strict=True), strict=True))
 
 
 @functools.lru_cache(maxsize=1)
 def _recodes() -> dict[str, str]:
     table = _read_codebook("ons_recodes.csv")
-    return dict(zip(table["old_code"], table["new_code"]))
+    return dict(zip(table["old_code"], table["new_code"], strict=True))
 
 
 @functools.lru_cache(maxsize=1)
 def _cassr_index() -> dict[str, tuple[str, ...]]:
     index: dict[str, tuple[str, ...]] = {}
-    for cassr, ons in zip(_council_table()["cassr_code"], _council_table()["ons_code"]):
+    for cassr, ons in zip(_council_table()["cassr_code"], _council_table()["ons_code"], strict=True):
         index[cassr] = index.get(cassr, ()) + (ons,)
     return index
 
@@ -121,8 +123,8 @@ def _name_index() -> dict[str, tuple[str, ...]]:
         raise ValueError(f"council_aliases.csv names ONS codes not in councils.csv: {unknown}")
     rank = {code: position for position, code in enumerate(table["ons_code"])}
     index: dict[str, tuple[str, ...]] = {}
-    names = list(zip(table["name"], table["ons_code"]))
-    for name, ons in names + list(zip(aliases["alias"], aliases["ons_code"])):
+    names = list(zip(table["name"], table["ons_code"], strict=True))
+    for name, ons in names + list(zip(aliases["alias"], aliases["ons_code"], strict=True)):
         key = normalise_council_name(name)
         if ons not in index.get(key, ()):
             index[key] = tuple(sorted(index.get(key, ()) + (ons,), key=rank.__getitem__))
@@ -130,10 +132,10 @@ def _name_index() -> dict[str, tuple[str, ...]]:
 
 
 def _year_index(year: str) -> int:
-    """Position of a canonical financial year, or a ValueError listing the valid ones."""
+    """Position of a canonical financial year, or a ParameterError (a ValueError) listing the valid ones."""
     cleaned = year.strip() if isinstance(year, str) else year
     if cleaned not in FINANCIAL_YEARS:
-        raise ValueError(
+        raise ParameterError(
             f"Unknown financial year {year!r}; expected one of: {', '.join(FINANCIAL_YEARS)}"
         )
     return FINANCIAL_YEARS.index(cleaned)
@@ -170,7 +172,7 @@ def canonical_region(region: str) -> str:
     by_key.update({code.casefold(): name for code, name in REGIONS})
     by_key.update(_REGION_ALIASES)
     if key not in by_key:
-        raise ValueError(
+        raise ParameterError(
             f"Unknown region {region!r}; expected one of: {', '.join(names)} "
             f"(or their codes E12000001 to E12000009)"
         )
@@ -216,7 +218,7 @@ def councils(year: str, region: str | None = None) -> pd.DataFrame:
     return _councils_cached(_year_index(year), region_name).copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _councils_cached(year_index: int, region_name: str | None) -> pd.DataFrame:
     table = _council_table()
     alive = table[(table["first_index"] <= year_index) & (table["last_index"] >= year_index)]
@@ -320,7 +322,7 @@ def predecessors(ons_code: str) -> list[str]:
 def _known_code(ons_code: str) -> str:
     code = _canonical_ons(str(ons_code))
     if code not in _lifetimes():
-        raise ValueError(f"{ons_code!r} is not the ONS code of a council in 2015-16 to 2025-26")
+        raise ParameterError(f"{ons_code!r} is not the ONS code of a council in 2015-16 to 2025-26")
     return code
 
 

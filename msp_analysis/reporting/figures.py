@@ -18,8 +18,8 @@ import base64
 import html
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -126,7 +126,7 @@ def pathway_figure(comparison: pd.DataFrame, hidden: pd.DataFrame | None = None,
     chart.set_x(0, 100, list(range(0, 101, 20)), fmt=_pct)
     n = len(comparison)
     band = 0.8 / max(n, 1)
-    for i, (level, name) in enumerate(zip(comparison["level"], comparison["name"])):
+    for i, (level, name) in enumerate(zip(comparison["level"], comparison["name"], strict=True)):
         colour = AREA_COLOURS.get(level, OKABE_ITO["sky"])
         for j, value in enumerate(rates.iloc[i].to_numpy()):
             if not np.isnan(value):
@@ -208,7 +208,7 @@ def profile_figure(profile: pd.DataFrame, title: str, areas: dict[str, str]) -> 
         values = profile[column].astype(float).tolist()
         chart.points(values, list(range(len(profile))), colour, size=6 if level == "council" else 5, marker=marker,
                      stroke=OKABE_ITO["black"] if level == "council" else "none")
-    for column, level in areas.items():
+    for level in areas.values():
         chart.legend.append(LegendEntry(names.get(level, level), AREA_COLOURS.get(level, OKABE_ITO["sky"]), "marker",
                                         AREA_MARKERS.get(level, "o")))
     return chart
@@ -306,7 +306,7 @@ def change_figure(change: pd.DataFrame, title: str, previous: str, current: str)
     with rc_context(STYLE):
         fig, ax = _figure(max(3.0, 0.38 * n + 1.3), left=0.25, right=0.8, bottom=0.14, top=0.9)
         y = np.arange(n)
-        for i, (a, b) in enumerate(zip(change["previous"], change["current"])):
+        for i, (a, b) in enumerate(zip(change["previous"], change["current"], strict=True)):
             ax.plot([a, b], [i, i], color="#AAAAAA", linewidth=2, zorder=1)
         ax.scatter(change["previous"], y, color=OKABE_ITO["sky"], s=45, label=previous, zorder=3)
         ax.scatter(change["current"], y, color=OKABE_ITO["blue"], marker="D", s=45, label=current, zorder=3)

@@ -17,11 +17,12 @@ names, never local paths), ``input_files()``, ``report_name()`` and ``title()``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 from msp_analysis.disclosure.policies import get_policy
+from msp_analysis.io.real_data import LA_MEASURE_FILES
 from msp_analysis.reference import geography
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import ParameterError
@@ -33,8 +34,6 @@ DEMO_PROCESSED_DIR = Path("data/processed/demo")
 KERNEL_NAME = "msp-analysis"
 ENGLAND = "England"
 EVALUATION_OUTCOMES = ("fully_achieved", "fully_or_partially_achieved")
-# Files of the real-data folder (DATA.md §5) the evaluation report reads for the ASCOF 4A × turnover panel.
-REAL_PANEL_FILES = ("ascof_trend_2017_2024/trend_data.csv", "oflog_asc_la/ASC_data.csv")
 
 
 def _check_keys(model: type, raw: Mapping[str, object]) -> None:
@@ -107,7 +106,7 @@ class LocalityReportParams(_ReportParams):
     disclosure_policy: str = "sac"
 
     @classmethod
-    def validate(cls, raw: Mapping[str, object]) -> "LocalityReportParams":
+    def validate(cls, raw: Mapping[str, object]) -> LocalityReportParams:
         """Check and canonicalise raw values (strings from the command line or a notebook).
 
         >>> LocalityReportParams.validate({"locality": "County Durham", "year": "2023/24"}).locality
@@ -125,7 +124,7 @@ class LocalityReportParams(_ReportParams):
                    disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod
-    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list["LocalityReportParams"]:
+    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list[LocalityReportParams]:
         """One parameter set per council of `region` (None: every council in England) in the year of `raw`."""
         base = cls.validate(raw)
         try:
@@ -158,7 +157,7 @@ class TemperatureCheckParams(_ReportParams):
     disclosure_policy: str = "sac"
 
     @classmethod
-    def validate(cls, raw: Mapping[str, object]) -> "TemperatureCheckParams":
+    def validate(cls, raw: Mapping[str, object]) -> TemperatureCheckParams:
         """Check and canonicalise raw values.
 
         >>> TemperatureCheckParams.validate({"region": "eastern", "wave": "2023/24"}).region
@@ -169,7 +168,7 @@ class TemperatureCheckParams(_ReportParams):
                    data_dir=values["data_dir"], disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod
-    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list["TemperatureCheckParams"]:
+    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list[TemperatureCheckParams]:
         """One parameter set for `region`, or one per ADASS region when `region` is None (``--all``)."""
         if region is not None:
             return [cls.validate({**raw, "region": region})]
@@ -189,7 +188,7 @@ class TemperatureCheckParams(_ReportParams):
 class EvaluationParams(_ReportParams):
     """Parameters of ``notebooks/evaluation.ipynb``: England or one region, one outcome.
 
-    `real_data_dir` (optional) is the folder of public data (``../shared/data/real``); when
+    `real_data_dir` (optional) is the folder of public files described in ``docs/data.md``; when
     given, the report adds the real ASCOF 4A × workforce-turnover panel.
     """
 
@@ -200,7 +199,7 @@ class EvaluationParams(_ReportParams):
     disclosure_policy: str = "sac"
 
     @classmethod
-    def validate(cls, raw: Mapping[str, object]) -> "EvaluationParams":
+    def validate(cls, raw: Mapping[str, object]) -> EvaluationParams:
         """Check and canonicalise raw values.
 
         >>> EvaluationParams.validate({"scope": "london"}).scope
@@ -213,12 +212,12 @@ class EvaluationParams(_ReportParams):
             raise ParameterError(f"outcome={values['outcome']!r} is unknown; expected one of {', '.join(EVALUATION_OUTCOMES)}")
         real = values["real_data_dir"]
         if real and not Path(real).is_dir():
-            raise ParameterError(f"real_data_dir={real!r} is not a folder; point it at the public data (../shared/data/real)")
+            raise ParameterError(f"real_data_dir={real!r} is not a folder; point it at the folder of public files described in docs/data.md")
         return cls(scope=scope, outcome=outcome, data_dir=values["data_dir"], real_data_dir=real,
                    disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod
-    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list["EvaluationParams"]:
+    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list[EvaluationParams]:
         """`region` alone, or England and each of the nine regions when `region` is None (``--all``)."""
         if region is not None:
             return [cls.validate({**raw, "scope": region})]
@@ -227,7 +226,7 @@ class EvaluationParams(_ReportParams):
     def input_files(self) -> list[Path]:
         files = [Path(self.data_dir) / "evaluation.parquet", Path(self.data_dir) / "temperature_check.parquet"]
         if self.real_data_dir:
-            files += [Path(self.real_data_dir) / name for name in REAL_PANEL_FILES]
+            files += [Path(self.real_data_dir) / name for name in LA_MEASURE_FILES]
         return files
 
     def report_name(self) -> str:

@@ -55,8 +55,8 @@ def ensure_folder(folder: str | Path) -> Path:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-")
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
     except OSError as error:
         raise OutputError(_explain_write_error(folder / "…", error)) from None
     return folder

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 CHAR_WIDTH = 0.6  # average width of a sans-serif character, in em (generous, so nothing is clipped)
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
@@ -171,7 +171,7 @@ class SvgChart:
     def line(self, xs: Sequence[float], ys: Sequence[float], color: str, width: float = 2, dash: str = "",
              overlay: bool = False) -> None:
         """A polyline through the finite points (a gap where a value is missing)."""
-        pairs = [(float(x), float(y)) for x, y in zip(xs, ys)]
+        pairs = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
 
         def draw() -> str:
             segments, current = [], []
@@ -211,7 +211,7 @@ class SvgChart:
     def points(self, xs: Sequence[float], ys: Sequence[float], color: str, size: float = 4, marker: str = "o",
                stroke: str = "none", opacity: float = 1.0, overlay: bool = False) -> None:
         """Markers (``o`` circle, ``D`` diamond, ``s`` square) of radius `size` px at finite points."""
-        pairs = [(float(x), float(y)) for x, y in zip(xs, ys)]
+        pairs = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
         pairs = [(x, y) for x, y in pairs if math.isfinite(x) and math.isfinite(y)]
         stroke_attr = f' stroke="{stroke}" stroke-width="1"' if stroke != "none" else ""
         opacity_attr = f' fill-opacity="{opacity}"' if opacity < 1 else ""

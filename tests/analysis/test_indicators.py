@@ -7,6 +7,7 @@ import pytest
 from msp_analysis.analysis.indicators import (
     MIN_ANSWERED,
     council_scores,
+    culture_scores,
     respondent_scores,
     standardise,
 )
@@ -18,7 +19,7 @@ SUPERVISION = ["sup_1", "sup_2", "sup_3"]  # sup_3 is reverse-coded
 def returns(rows, ons_code="E08000025", wave="2023-24"):
     """Numeric returns from (org_id, [sup_1, sup_2, sup_3]) pairs."""
     return pd.DataFrame(
-        [{"org_id": org, "ons_code": ons_code, "wave": wave, **dict(zip(SUPERVISION, answers))}
+        [{"org_id": org, "ons_code": ons_code, "wave": wave, **dict(zip(SUPERVISION, answers, strict=True))}
          for org, answers in rows]
     )
 
@@ -253,3 +254,13 @@ def test_score_temperature_check_can_standardise_within_wave(clean_returns):
     assert scores.loc["2023-24", "z_supervision"].tolist() == pytest.approx([-0.5**0.5, 0.5**0.5])
     # both councils score 3 in 2022-23: no spread, so no z-score rather than a division by zero
     assert scores.loc["2022-23", "z_supervision"].isna().all()
+
+
+def test_culture_scores_are_the_council_scores_of_the_clean_returns_computed_once(simulation):
+    from msp_analysis.clean.temperature_check import clean_temperature_check, wide_answers
+
+    clean = clean_temperature_check(simulation.temperature_check.astype(str).replace("nan", "")).clean
+    scores = culture_scores(clean)
+    assert culture_scores(clean) is scores, "cached per input frame"
+    pd.testing.assert_frame_equal(scores, council_scores(wide_answers(clean)))
+    assert {"ons_code", "wave", "supervision", "n_respondents"} <= set(scores.columns)

@@ -106,7 +106,7 @@ def test_council_aggregates_link_like_records():
     assert counts.set_index("ons_code")[["fully_achieved", "trials"]].to_dict(orient="index") == {
         GATESHEAD: {"fully_achieved": 1, "trials": 2}, SUNDERLAND: {"fully_achieved": 1, "trials": 1}}
     linked = link_outcomes(counts, scores([(GATESHEAD, "2023-24", 0.5), (SUNDERLAND, "2023-24", -0.5)]))
-    assert dict(zip(linked.data["ons_code"], linked.data["z_supervision"])) == {GATESHEAD: 0.5, SUNDERLAND: -0.5}
+    assert dict(zip(linked.data["ons_code"], linked.data["z_supervision"], strict=True)) == {GATESHEAD: 0.5, SUNDERLAND: -0.5}
 
 
 @pytest.mark.parametrize("change,message", [

@@ -1,4 +1,5 @@
-"""Tests for msp_analysis.analysis.pathway: the published MSP counts and rates, and the locality comparison."""
+"""Tests for msp_analysis.analysis.pathway: the published MSP counts and rates, the locality comparison and the
+per-council counts every locality report shares."""
 
 import numpy as np
 import pandas as pd
@@ -9,8 +10,10 @@ from msp_analysis.analysis.pathway import (
     RATE_DEFINITIONS,
     add_rates,
     locality_comparison,
+    national_context,
     pathway_counts,
 )
+from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels
 
 EXPRESSED = "Yes they were asked and outcomes were expressed"
 NOT_EXPRESSED = "Yes they were asked but no outcomes were expressed"
@@ -136,3 +139,30 @@ def test_locality_comparison_rates_by_hand(df_enquiries):
 def test_locality_comparison_without_rows_for_the_council_is_an_error(df_enquiries, ons_code, year):
     with pytest.raises(ValueError, match=f"{ons_code}.*{year}"):
         locality_comparison(df_enquiries, ons_code, year)
+
+
+# --- per-council counts shared by every council's report --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(cleaned_simulation):
+    return cleaned_simulation.clean
+
+
+def test_shared_work_is_done_once_per_frame(simulated):
+    first = national_context(simulated)
+    assert national_context(simulated) is first
+    copy = simulated.copy()
+    assert national_context(copy) is not first, "another frame is another key"
+
+
+def test_national_context_counts_agree_with_the_pathway(simulated):
+    context = national_context(simulated)
+    keys = ["financial_year", "ons_code"]
+    pathway = context.pathway.set_index(keys)["concluded_s42"]
+    for name, counts in context.categories.items():
+        assert counts.set_index(keys)["concluded_s42"].reindex(pathway.index).eq(pathway).all(), name
+    locations = context.categories["locations"]
+    assert (locations[canonical_labels("risk_location")].sum(axis=1) <= locations["concluded_s42"]).all()
+    capacity = context.categories["capacity"]
+    assert (capacity["supported"] <= capacity[LACKED_CAPACITY]).all()

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -63,24 +64,24 @@ def test_textbook_formula_without_few_council_correction_overstates_power():
 @pytest.mark.parametrize("method", ["design_effect", "simulation"])
 def test_power_rises_with_councils(method):
     values = [_power(method, councils, 100, 0.03, 1.25) for councils in (10, 20, 40, 80)]
-    assert all(later > earlier for earlier, later in zip(values, values[1:])), values
+    assert all(later > earlier for earlier, later in pairwise(values)), values
 
 
 @pytest.mark.parametrize("method", ["design_effect", "simulation"])
 def test_power_rises_with_odds_ratio(method):
     values = [_power(method, 30, 100, 0.03, odds_ratio) for odds_ratio in (1.1, 1.2, 1.3, 1.5)]
-    assert all(later > earlier for earlier, later in zip(values, values[1:])), values
+    assert all(later > earlier for earlier, later in pairwise(values)), values
 
 
 @pytest.mark.parametrize("method", ["design_effect", "simulation"])
 def test_power_falls_as_icc_rises(method):
     values = [_power(method, 30, 100, icc, 1.3) for icc in (0.0, 0.02, 0.05, 0.1, 0.2)]
-    assert all(later < earlier for earlier, later in zip(values, values[1:])), values
+    assert all(later < earlier for earlier, later in pairwise(values)), values
 
 
 def test_power_rises_with_enquiries_but_levels_off():
     values = [power_design_effect(30, m, 0.05, 1.3) for m in (10, 50, 200, 1000, 5000)]
-    assert all(later > earlier for earlier, later in zip(values, values[1:]))
+    assert all(later > earlier for earlier, later in pairwise(values))
     assert values[-1] - values[-2] < 0.01  # beyond a few hundred per council, add councils, not enquiries
 
 

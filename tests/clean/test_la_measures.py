@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_analysis.clean import CLEANERS
+from msp_analysis.clean import KINDS
 from msp_analysis.clean.common import CleanResult
 from msp_analysis.clean.la_measures import (
     OUTPUT_COLUMNS,
@@ -463,7 +463,7 @@ def test_unknown_layout_names_the_file_and_the_expected_columns():
 
 
 def test_cleaner_is_registered():
-    assert CLEANERS["la_measures"] is clean_la_measures
+    assert KINDS["la_measures"].cleaner is clean_la_measures
 
 
 def test_measures_codebook_is_consistent():
@@ -533,6 +533,7 @@ def sorted_clean(result) -> pd.DataFrame:
 PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(row_specs)
 def test_property_any_mix_reconciles_and_every_reject_has_a_reason(specs):
@@ -543,6 +544,7 @@ def test_property_any_mix_reconciles_and_every_reject_has_a_reason(specs):
     assert result.rejects["reason"].ne("").all() and result.rejects["column"].ne("").all()
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(row_specs, st.randoms(use_true_random=False))
 def test_property_row_order_does_not_matter(specs, random):
@@ -557,6 +559,7 @@ def with_rows_numbered(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_source_file="trend.csv", _source_row=np.arange(2, len(frame) + 2))
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(row_specs)
 def test_property_cleaning_clean_output_again_changes_nothing(specs):
@@ -633,7 +636,7 @@ def test_real_files_reconcile(key, counts, request, record_property):
 def england_series(clean: pd.DataFrame, measure: str) -> dict[str, float]:
     rows = clean[(clean["geography_level"] == "England") & (clean["measure"] == measure)
                  & (clean["disaggregation"] == "Total")]
-    return dict(zip(rows["financial_year"], rows["value"]))
+    return dict(zip(rows["financial_year"], rows["value"], strict=True))
 
 
 @pytest.mark.real_data
@@ -681,7 +684,7 @@ def test_real_oflog_turnover(real_oflog):
     turnover = result.clean[result.clean["measure"] == "workforce_turnover"]
     by_year = turnover.groupby("financial_year")["value"]
     years = ["2016-17", "2017-18", "2018-19", "2019-20", "2020-21", "2021-22", "2022-23"]
-    assert by_year.count().to_dict() == dict(zip(years, [110, 112, 115, 112, 103, 106, 151]))
-    assert by_year.median().round(1).to_dict() == dict(zip(years, [26.3, 29.0, 30.3, 31.0, 28.3, 28.6, 28.0]))
+    assert by_year.count().to_dict() == dict(zip(years, [110, 112, 115, 112, 103, 106, 151], strict=True))
+    assert by_year.median().round(1).to_dict() == dict(zip(years, [26.3, 29.0, 30.3, 31.0, 28.3, 28.6, 28.0], strict=True))
     assert turnover["value"].dropna().between(10, 48).all()
     assert (turnover["value_marker"] == "missing").sum() == turnover["value"].isna().sum()

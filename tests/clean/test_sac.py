@@ -1,7 +1,6 @@
 """Tests for msp_analysis.clean.sac: SAC tables in, tidy counts out, and back again."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,61 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msp_analysis.analysis.pathway import (
-    COUNT_COLUMNS,
-    RATE_DEFINITIONS,
-    add_rates,
-    pathway_counts,
-)
-from msp_analysis.clean.sac import (
-    ALL_ZERO_MSP_NOTE,
-    OUTPUT_COLUMNS,
-    SAC_LONG_COLUMNS,
-    YEAR_COLUMN,
-    aggregate_to_sac,
-    clean_sac,
-    financial_year_from_name,
-    format_sac_long,
-    msp_rates,
-    msp_rates_csv,
-    sac_labels,
-)
-from msp_analysis.disclosure.policies import POLICIES
+from msp_analysis.clean import KINDS
+from msp_analysis.clean.sac import ALL_ZERO_MSP_NOTE, clean_sac, financial_year_from_name
+from msp_analysis.clean.sac_codebook import YEAR_COLUMN
 from msp_analysis.toolkit.errors import UnusableInputError
-
-SOURCE = "sac_2023-24.csv"
-BIRMINGHAM = {"GEOGRAPHY": "Council", "COUNCIL_TYPE": "Metropolitan District", "REGION_CODE": "E12000005",
-              "REGION_NAME": "West Midlands", "ONS_CODE": "E08000025", "LA_CODE": "406", "LA_NAME": "Birmingham"}
-ENGLAND = {"GEOGRAPHY": "England", "COUNCIL_TYPE": "", "REGION_CODE": "", "REGION_NAME": "", "ONS_CODE": "",
-           "LA_CODE": "1010", "LA_NAME": "England"}
-MSP_LABELS = sac_labels("SG4a")
-CAPACITY_LABELS = sac_labels("SG3a", "capacity")
-
-
-def row(**changes: object) -> dict:
-    """One valid long-CSV row: Birmingham, SG4a, fully achieved, 12."""
-    base = {**BIRMINGHAM, "TABLE_REFERENCE": "SG4a", "ENQUIRY_TYPE": "Concluded Section 42 Enquiries",
-            "CATEGORY": "Fully Achieved", "SUBCATEGORY": "", "VALUE": "12"}
-    unknown = set(changes) - set(base) - {YEAR_COLUMN}
-    assert not unknown, f"not a SAC column: {unknown}"
-    base.update(changes)
-    return base
-
-
-def frame(*rows: dict) -> pd.DataFrame:
-    columns = ([YEAR_COLUMN] if any(YEAR_COLUMN in r for r in rows) else []) + SAC_LONG_COLUMNS
-    return pd.DataFrame(list(rows), columns=columns).fillna("")
-
-
-def cleaned(data: pd.DataFrame, source: str = SOURCE, **options):
-    """clean_sac, checking the invariants every result must keep."""
-    result = clean_sac(data, source=source, **options)
-    assert result.reconciles(), (result.rows_in, result.rows_clean, result.rows_rejected)
-    assert result.rows_in == len(result.clean) + result.rows_rejected
-    assert list(result.clean.columns) == OUTPUT_COLUMNS
-    assert list(result.rejects.columns) == ["file", "row", "column", "value", "reason"]
-    assert result.rejects["reason"].str.len().gt(0).all()
-    return result
+from tests.clean.sac_frames import BIRMINGHAM, ENGLAND, MSP_LABELS, SOURCE, cleaned, frame, long_layout, row
 
 
 def only(result) -> pd.Series:
@@ -362,7 +311,7 @@ def test_empty_frame_reconciles():
 
 
 def msp_block(values: list[str], **geography) -> list[dict]:
-    return [row(CATEGORY=label, VALUE=value, **geography) for label, value in zip(MSP_LABELS, values)]
+    return [row(CATEGORY=label, VALUE=value, **geography) for label, value in zip(MSP_LABELS, values, strict=True)]
 
 
 def test_all_zero_msp_block_of_a_council_is_not_submitted():
@@ -453,258 +402,6 @@ def test_wide_table_with_no_label_header_is_unusable():
         clean_sac(data, source="t8_2023-24.ods")
 
 
-# --- MSP rates ---------------------------------------------------------------------------------------
-
-
-def sac_counts(counts: dict[str, str], **geography) -> list[dict]:
-    """Rows of SG3a (capacity) and SG4a from {label: value}."""
-    rows = []
-    for label, value in counts.items():
-        table = "SG3a" if label in CAPACITY_LABELS else "SG4a"
-        rows.append(row(TABLE_REFERENCE=table, CATEGORY=label, VALUE=value, **geography))
-    return rows
-
-
-EXACT = dict(zip(CAPACITY_LABELS, ["100", "250", "30", "20"])) | dict(zip(MSP_LABELS, ["300", "60", "25", "10", "5",
-                                                                                       "200", "70", "30"]))
-
-
-def expected_rates(counts: dict[str, float]) -> pd.Series:
-    table = pd.DataFrame([{
-        "concluded_s42": sum(counts[label] for label in CAPACITY_LABELS),
-        "asked_expressed": counts[MSP_LABELS[0]], "asked_not_expressed": counts[MSP_LABELS[1]],
-        "not_asked": counts["No"], "asked_unknown": counts["Don't Know"] + counts["Not Recorded"],
-        "fully": counts["Fully Achieved"], "partially": counts["Partially Achieved"],
-        "not_achieved": counts["Not Achieved"],
-    }])
-    return add_rates(table).iloc[0]
-
-
-def test_msp_rates_follow_the_published_definitions():
-    rates = msp_rates(cleaned(frame(*sac_counts(EXACT))).clean)
-    assert list(rates.columns) == ["ons_code", "name", "financial_year", "concluded_s42", *RATE_DEFINITIONS]
-    got = rates.iloc[0]
-    want = expected_rates({k: float(v) for k, v in EXACT.items()})
-    assert (got["ons_code"], got["name"], got["financial_year"], got["concluded_s42"]) == (
-        "E08000025", "Birmingham", "2023-24", 400)
-    for rate in RATE_DEFINITIONS:
-        assert got[rate] == pytest.approx(want[rate])
-    assert got["asked_pct"] == pytest.approx(100 * 360 / 400)
-    assert got["fully_pct"] == pytest.approx(100 * 200 / 300)
-
-
-@pytest.mark.parametrize(
-    "label,value,empty",
-    [
-        ("Not Achieved", "[c]", {"fully_pct", "partially_pct", "not_pct", "fully_or_partially_pct"}),
-        ("Not Achieved", "*", {"fully_pct", "partially_pct", "not_pct", "fully_or_partially_pct"}),
-        ("Don't know", "[c]", {"asked_pct", "expressed_pct"}),       # concluded_s42 is unknown
-        (MSP_LABELS[1], "[x]", {"asked_pct"}),
-        ("No", "[c]", set()),                                          # not an input of any rate
-        ("Fully Achieved", "", {"fully_pct", "partially_pct", "not_pct", "fully_or_partially_pct"}),
-    ],
-)
-def test_a_suppressed_or_missing_input_empties_exactly_its_rates(label, value, empty):
-    rates = msp_rates(cleaned(frame(*sac_counts({**EXACT, label: value}))).clean).iloc[0]
-    for rate in RATE_DEFINITIONS:
-        assert pd.isna(rates[rate]) == (rate in empty), rate
-
-
-def test_msp_rates_need_all_four_capacity_categories():
-    counts = {k: v for k, v in EXACT.items() if k != "Not recorded"}
-    rates = msp_rates(cleaned(frame(*sac_counts(counts))).clean).iloc[0]
-    assert pd.isna(rates["concluded_s42"]) and pd.isna(rates["asked_pct"])
-    assert rates["fully_pct"] == pytest.approx(100 * 200 / 300)
-
-
-def test_msp_rates_of_an_all_zero_block_are_empty():
-    rates = msp_rates(cleaned(frame(*sac_counts({**EXACT, **{k: "0" for k in MSP_LABELS}}))).clean).iloc[0]
-    assert rates[list(RATE_DEFINITIONS)].isna().all()
-
-
-def test_msp_rates_csv_rounds_half_up_to_one_decimal():
-    counts = {**EXACT, "Fully Achieved": "49", "Partially Achieved": "300", "Not Achieved": "51"}  # 49/400 = 12.25%
-    text = msp_rates_csv(cleaned(frame(*sac_counts(counts))).clean)
-    lines = text.splitlines()
-    assert lines[0] == ("ons_code,name,financial_year,concluded_s42,asked_pct,expressed_pct,fully_pct,partially_pct,"
-                        "not_pct,fully_or_partially_pct")
-    assert lines[1] == "E08000025,Birmingham,2023-24,400,90.0,75.0,12.3,75.0,12.8,87.3"
-
-
-def test_msp_rates_refuse_the_same_label_twice():
-    twice = cleaned(frame(*sac_counts(EXACT))).clean
-    with pytest.raises(ValueError, match="twice"):
-        msp_rates(pd.concat([twice, twice]))
-
-
-# --- aggregate_to_sac on a small inline frame ---------------------------------------------------------
-
-
-def enquiries(n: int, ons_code: str, **changes: object) -> list[dict]:
-    """`n` clean concluded enquiries (clean_evaluation output) of one council in 2023-24."""
-    base = {"financial_year": "2023-24", "ons_code": ons_code, "enquiry_type": "Section 42",
-            "risk_types": "Physical Abuse; Neglect and Acts of Omission", "risk_location": "Own Home",
-            "risk_source": "Service Provider", "risk_assessment_outcome": "Risk identified and action taken",
-            "risk_outcome": "Risk reduced", "lacked_capacity": "Yes, they lacked capacity", "capacity_support": "Yes",
-            "msp_asked": "Yes they were asked and outcomes were expressed", "msp_outcome_achieved": "Fully Achieved"}
-    return [{**base, **changes} for _ in range(n)]
-
-
-def test_aggregate_to_sac_counts_and_discloses_a_small_frame():
-    records = pd.DataFrame(enquiries(8, "E08000025") + enquiries(3, "E08000026", msp_outcome_achieved=
-                                                                   "Partially Achieved")
-                           + enquiries(4, "E08000025", enquiry_type="Other"))
-    sac = aggregate_to_sac(records)
-    shown = sac.set_index(["GEOGRAPHY", "LA_NAME", "REGION_NAME", "TABLE_REFERENCE", "CATEGORY", "SUBCATEGORY"])["VALUE"]
-    assert shown[("England", "England", "", "SG2a", "Physical Abuse", "")] == "10"           # 11 → 10
-    assert shown[("England", "England", "", "SG2a", "Neglect and Acts of Omission", "")] == "10"
-    assert shown[("England", "England", "", "SG2a", "Self-Neglect", "")] == "[c]"            # 0 is under 5
-    assert shown[("Region", "", "West Midlands", "SG2b", "Own Home", "Service Provider")] == "10"
-    assert shown[("Council", "Birmingham", "West Midlands", "SG4a", "Desired outcomes achieved (where expressed)",
-                  "Fully Achieved")] == "10"                                                # 8 → 10, Other not counted
-    assert shown[("Council", "Coventry", "West Midlands", "SG4a", "Desired outcomes achieved (where expressed)",
-                  "Partially Achieved")] == "[c]"
-    assert shown[("Council", "Birmingham", "West Midlands", "SG3a", "Yes, they lacked capacity",
-                  "Supported by an advocate, family or friend")] == "10"
-    assert sac["ENQUIRY_TYPE"].eq("Concluded Section 42 Enquiries").all()
-    per_geography = 11 + 9 * 3 + 7 + 3 + (4 + 1) + (5 + 3)  # SG2a, SG2b, SG2c, SG2e, SG3a, SG4a
-    assert sac.groupby("GEOGRAPHY").size().to_dict() == {"Council": 2 * per_geography, "England": per_geography,
-                                                       "Region": per_geography}
-
-
-# --- round trip: record-level → SAC file → clean ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def round_trip():
-    from msp_analysis.analysis.simulate import simulate
-    from msp_analysis.clean.evaluation import clean_evaluation
-
-    enquiries = clean_evaluation(simulate(11, scale=0.1).evaluation, source="simulated.csv").clean
-    published = aggregate_to_sac(enquiries)
-    return enquiries, published, clean_sac(published, source="simulated_sac.csv")
-
-
-def test_aggregate_writes_the_sac_long_layout_under_the_disclosure_rule(round_trip):
-    enquiries, published, _ = round_trip
-    assert list(published.columns) == [YEAR_COLUMN, *SAC_LONG_COLUMNS]
-    assert published.map(lambda v: isinstance(v, str)).all().all()
-    assert set(published["GEOGRAPHY"]) == {"England", "Region", "Council"}
-    assert set(published["TABLE_REFERENCE"]) == {"SG2a", "SG2b", "SG2c", "SG2e", "SG3a", "SG4a"}
-    numbers = published.loc[published["VALUE"] != "[c]", "VALUE"].str.replace(",", "").astype(int)
-    assert (numbers % 5 == 0).all() and (numbers >= 5).all()
-    assert published.loc[published["GEOGRAPHY"] == "England", "LA_CODE"].eq("1010").all()
-    councils = published[published["GEOGRAPHY"] == "Council"].groupby(YEAR_COLUMN)["ONS_CODE"].nunique()
-    assert councils.to_dict() == enquiries.groupby("financial_year")["ons_code"].nunique().to_dict()
-
-
-def test_aggregate_counts_are_the_rounded_pathway_counts(round_trip):
-    enquiries, published, _ = round_trip
-    policy = POLICIES["sac"]
-    truth = pathway_counts(enquiries, ["financial_year"]).set_index("financial_year")
-    england = published[(published["GEOGRAPHY"] == "England") & (published["TABLE_REFERENCE"] == "SG4a")]
-    for (year, label), value in england.set_index([YEAR_COLUMN, "SUBCATEGORY"])["VALUE"].items():
-        column = {"Fully Achieved": "fully", "Partially Achieved": "partially", "Not Achieved": "not_achieved",
-                  MSP_LABELS[0]: "asked_expressed", MSP_LABELS[1]: "asked_not_expressed", "No": "not_asked"}.get(label)
-        if column:
-            assert value == policy.format_count(truth.loc[year, column]), (year, label)
-    capacity = published[(published["GEOGRAPHY"] == "England") & (published["TABLE_REFERENCE"] == "SG3a")
-                         & (published["SUBCATEGORY"] == "")]
-    assert len(capacity) == 4 * len(truth)
-
-
-def test_round_trip_gives_back_the_published_counts(round_trip):
-    _, published, result = round_trip
-    assert result.reconciles() and result.rows_rejected == 0 and result.rows_clean == len(published)
-    back = result.clean
-    suppressed = published["VALUE"].eq("[c]").to_numpy()
-    assert (back["suppressed"].to_numpy() == suppressed).all()
-    numbers = published.loc[~suppressed, "VALUE"].str.replace(",", "").astype(float).to_numpy()
-    assert (back.loc[~suppressed, "value"].to_numpy() == numbers).all()
-    assert (back["value_lower"][suppressed] == 0).all() and (back["value_upper"][suppressed] == 4).all()
-    assert back["label"].notna().all() and not back["not_submitted"].any()
-    assert set(back["geography_level"]) == {"England", "Region", "Council"}
-
-
-def test_round_trip_rates_equal_pathway_rates_from_the_rounded_counts(round_trip):
-    _, published, result = round_trip
-    rates = msp_rates(result.clean).set_index(["ons_code", "financial_year"])
-    number = published.assign(n=published["VALUE"].str.replace(",", "").replace("[c]", np.nan).astype(float))
-    bridge = {label: column for label, column in [
-        (MSP_LABELS[0], "asked_expressed"), (MSP_LABELS[1], "asked_not_expressed"), ("No", "not_asked"),
-        ("Don't Know", "asked_unknown"), ("Not Recorded", "asked_unknown"), ("Fully Achieved", "fully"),
-        ("Partially Achieved", "partially"), ("Not Achieved", "not_achieved")]}
-    sg4a = number[number["TABLE_REFERENCE"] == "SG4a"].assign(column=lambda d: d["SUBCATEGORY"].map(bridge))
-    sg3a = number[(number["TABLE_REFERENCE"] == "SG3a") & (number["SUBCATEGORY"] == "")].assign(column="concluded_s42")
-    both = pd.concat([sg4a, sg3a])
-    # sum(min_count) keeps a suppressed part as NaN, so the whole count is unknown
-    counts = both.groupby(["ONS_CODE", YEAR_COLUMN, "column"])["n"].sum(min_count=1)
-    unknown = both.groupby(["ONS_CODE", YEAR_COLUMN, "column"])["n"].apply(lambda s: s.isna().any())
-    counts = counts.where(~unknown).unstack("column")[COUNT_COLUMNS]
-    want = add_rates(counts.fillna(0))
-    checked = 0
-    for rate, (numerator, denominator) in RATE_DEFINITIONS.items():
-        usable = counts[numerator + denominator].notna().all(axis=1)
-        got = rates[rate].reindex(counts.index)
-        assert got[~usable].isna().all(), rate
-        assert np.allclose(got[usable], want.loc[usable, rate], equal_nan=True), rate
-        checked += int(usable.sum())
-    assert checked > 0
-    levels = rates.reset_index()
-    assert levels.loc[levels["ons_code"] == "E92000001", "fully_pct"].notna().all()
-
-
-def test_round_trip_is_idempotent_through_format_sac_long(round_trip):
-    _, _, result = round_trip
-    again = cleaned(format_sac_long(result.clean), source="again.csv")
-    assert again.rows_rejected == 0
-    columns = ["financial_year", "geography_level", "ons_code", "table", "label", "sublabel", "value", "suppressed",
-               "value_lower", "value_upper", "not_submitted"]
-    pd.testing.assert_frame_equal(again.clean[columns], result.clean[columns])
-
-
-# --- published figures (real data) ------------------------------------------------------------------
-
-OVERVIEW = Path("asc_overview_nhsd_2022") / "ASC_OVERVIEW_DATA_TABLES_TEMPLATE_21-22.xlsx"
-PUBLISHED_FULLY = [67.2, 67.8, 68.1, 66.7, 68.1, 68.1]
-PUBLISHED_FULLY_OR_PARTLY = [89.1, 94.1, 94.2, 93.1, 94.3, 94.8]
-YEARS = ["2015-16", "2016-17", "2017-18", "2018-19", "2019-20", "2020-21"]
-
-
-@pytest.mark.real_data
-def test_msp_rates_reproduce_the_published_national_percentages(real_data_dir):
-    path = real_data_dir / OVERVIEW
-    assert path.is_file(), f"{path} is missing; MSP_REAL_DATA must hold the public data (see its SOURCE.md)"
-    sheet = pd.read_excel(path, sheet_name="Table 8", header=None, dtype=str)
-    header = sheet.index[sheet[0].eq("Measure")][0]
-    years = {str(sheet.loc[header, c]): c for c in sheet.columns[1:] if pd.notna(sheet.loc[header, c])}
-    measure = sheet[0].fillna("")
-
-    def line(start: str, ending: str) -> pd.Series:
-        hit = sheet[measure.str.startswith(start) & measure.str.endswith(ending)]
-        assert len(hit) == 1, (start, ending)
-        return hit.iloc[0]
-
-    ending = "indicated that the desired outcomes were {} achieved"
-    counts = {label: line("Safeguarding Enquiries", ending.format(word)) for label, word in
-              [("Fully Achieved", "fully"), ("Partly Achieved", "partly"), ("Not Achieved", "not")]}
-    shares = {name: line("% Safeguarding Enquiries", ending.format(word)) for name, word in
-              [("fully_pct", "fully"), ("partially_pct", "partly"), ("fully_or_partially_pct", "fully or partly")]}
-    rows = [row(FINANCIAL_YEAR=year, **ENGLAND, CATEGORY=label, VALUE=f"{int(float(values[years[year]])):,}")
-            for year in YEARS for label, values in counts.items()]  # "Partly Achieved" is a codebook variant
-    result = cleaned(frame(*rows), source=str(path))
-    assert result.rows_rejected == 0
-    rates = msp_rates(result.clean).set_index("financial_year").loc[YEARS]
-    assert rates["ons_code"].eq("E92000001").all() and rates["asked_pct"].isna().all()
-    for name, published in shares.items():
-        expected = np.array([100 * float(published[years[y]]) for y in YEARS])
-        assert np.abs(rates[name].to_numpy() - expected).max() <= 0.1 + 1e-9, name
-    assert np.abs(rates["fully_pct"].to_numpy() - PUBLISHED_FULLY).max() <= 0.1 + 1e-9
-    assert np.abs(rates["fully_or_partially_pct"].to_numpy() - PUBLISHED_FULLY_OR_PARTLY).max() <= 0.1 + 1e-9
-    text = msp_rates_csv(result.clean).splitlines()
-    assert [line.split(",")[6] for line in text[1:]] == [f"{v:.1f}" for v in PUBLISHED_FULLY]
-
-
 # --- properties ----------------------------------------------------------------------------------------
 
 GEOGRAPHIES = [
@@ -741,6 +438,7 @@ def rows_frame(rows) -> pd.DataFrame:
     return data.assign(_source_file=SOURCE, _source_row=np.arange(2, 2 + len(data)))
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(long_rows)
 def test_any_mix_of_rows_reconciles_and_every_reject_has_a_reason(rows):
@@ -754,15 +452,17 @@ VALUE_COLUMNS = ["financial_year", "geography_level", "ons_code", "name", "table
                  "sublabel", "value", "suppressed", "value_lower", "value_upper", "not_submitted"]
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(long_rows)
 def test_cleaning_is_idempotent_on_values(rows):
     first = cleaned(rows_frame(rows)).clean
-    second = cleaned(format_sac_long(first), source="again.csv")
+    second = cleaned(long_layout(first), source="again.csv")
     assert second.rows_rejected == 0
     pd.testing.assert_frame_equal(second.clean[VALUE_COLUMNS], first[VALUE_COLUMNS])
 
 
+@pytest.mark.long
 @PROPERTY_SETTINGS
 @given(long_rows, st.randoms(use_true_random=False))
 def test_row_order_does_not_change_the_result(rows, random):
@@ -777,6 +477,4 @@ def test_row_order_does_not_change_the_result(rows, random):
 
 
 def test_clean_sac_is_the_sac_cleaner():
-    from msp_analysis.clean import CLEANERS
-
-    assert CLEANERS["sac"] is clean_sac
+    assert KINDS["sac"].cleaner is clean_sac

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from msp_analysis.analysis import simulate as sim
 from msp_analysis.analysis.indicators import council_scores
-from msp_analysis.clean import CLEANERS
+from msp_analysis.clean import KINDS
 from msp_analysis.clean.common import SOURCE_FILE, SOURCE_ROW, CleanResult
 from msp_analysis.clean.temperature_check import (
     OUTPUT_COLUMNS,
@@ -73,7 +73,7 @@ def answer(result: CleanResult, item: str, row: int = 2) -> pd.Series:
 
 
 def test_registered_as_a_cleaner():
-    assert CLEANERS["temperature_check"] is clean_temperature_check
+    assert KINDS["temperature_check"].cleaner is clean_temperature_check
 
 
 def test_clean_return_becomes_one_row_per_item():
@@ -131,7 +131,7 @@ def test_rag_answers_keep_their_scale_on_1_to_5(text, value):
 def test_reverse_coded_items_are_flagged_not_flipped():
     result = clean_temperature_check(returns(respondent(sup_3="Strongly agree")))
     flags = result.clean.set_index("item_id")["reverse_coded"]
-    assert flags.to_dict() == dict(zip(ITEMS["item_id"], ITEMS["reverse_coded"]))
+    assert flags.to_dict() == dict(zip(ITEMS["item_id"], ITEMS["reverse_coded"], strict=True))
     assert flags["sup_3"] and not flags["sup_1"]
     assert answer(result, "sup_3")["value"] == 5  # indicators.respondent_scores flips it, once
 

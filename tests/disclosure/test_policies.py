@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msp_analysis.disclosure.policies import POLICIES, DisclosurePolicy, get_policy
+from msp_analysis.disclosure.policies import POLICIES, ZERO_SHOW, DisclosurePolicy, custom_policy, get_policy
 
 
 @pytest.fixture
@@ -84,53 +84,12 @@ def _table(fully, partially, not_achieved):
     return table
 
 
-def test_apply_hides_a_rate_when_its_numerator_is_suppressed(sac):
-    table = _table([3], [40], [7])
-    shown = sac.apply(table, ["fully", "partially", "not_achieved"], RATES)
-    assert shown.loc[0, "fully_pct"] == "[c]"
-    assert shown.loc[0, "fully"] == "[c]"
-    assert shown.loc[0, "partially"] == "40"
-
-
-def test_apply_hides_a_rate_when_its_denominator_sum_is_suppressed(sac):
-    # numerator 6 is shown, but the denominator sums two small counts to 2 + 2 = 4 < 5
-    table = pd.DataFrame({"top": [6.0], "low_a": [2.0], "low_b": [2.0], "ratio_pct": [150.0]})
-    rates = {"ratio_pct": (["top"], ["low_a", "low_b"])}
-    shown = sac.apply(table, ["top"], rates)
-    assert shown.loc[0, "top"] == "5"
-    assert shown.loc[0, "ratio_pct"] == "[c]"
-
-
 def test_denominator_is_the_sum_of_its_parts_not_each_part(sac):
     # each part of the denominator is under 5, their sum (3 + 3 + 3 = 9) is not
     table = _table([3], [3], [3])
     assert not sac.hidden_rates(table, {"all_pct": (["fully", "partially", "not_achieved"],
                                                     ["fully", "partially", "not_achieved"])}).loc[0, "all_pct"]
     assert sac.hidden_rates(table, RATES).loc[0, "fully_pct"]  # numerator 3 is suppressed
-
-
-def test_apply_keeps_a_rate_whose_counts_are_shown_and_uses_unrounded_counts(sac):
-    table = _table([7], [6], [1])  # 7 / 14 = 50.0%; rounded counts (5, 5, [c]) would say otherwise
-    shown = sac.apply(table, ["fully", "partially", "not_achieved"], RATES)
-    assert shown.loc[0, "fully_pct"] == "50.0%"
-    assert shown.loc[0, ["fully", "partially", "not_achieved"]].tolist() == ["5", "5", "[c]"]
-    assert not sac.hidden_rates(table, RATES).loc[0, "fully_pct"]
-
-
-def test_apply_leaves_a_missing_rate_blank_and_does_not_touch_the_input(sac):
-    table = pd.DataFrame({"fully": [10.0, 30.0], "partially": [5.0, 0.0], "not_achieved": [5.0, 0.0],
-                          "fully_pct": [np.nan, 100.0]})
-    before = table.copy()
-    shown = sac.apply(table, ["fully"], RATES)
-    assert shown["fully_pct"].tolist() == ["", "100.0%"]
-    pd.testing.assert_frame_equal(table, before)
-
-
-def test_apply_per_row_hides_only_the_small_rows(sac):
-    table = _table([50, 2], [20, 1], [10, 0])
-    shown = sac.apply(table, ["fully"], RATES)
-    assert shown["fully_pct"].tolist() == ["62.5%", "[c]"]
-    assert shown["fully"].tolist() == ["50", "[c]"]
 
 
 # --- policy registry ----------------------------------------------------------------------
@@ -157,7 +116,6 @@ def test_policy_is_immutable(sac):
 
 # --- every named policy at its boundaries ----------------------------------------------------
 
-from msp_analysis.disclosure.policies import ZERO_SHOW, custom_policy, disclose  # noqa: E402
 
 BOUNDARIES = {
     # policy: {count: shown}; half-way ties round up; non-integers follow the same thresholds
@@ -236,52 +194,3 @@ def test_custom_policy_from_a_parameter_string_round_trips():
 def test_bad_custom_policies_say_what_is_wrong(spec, message):
     with pytest.raises(ValueError, match=message):
         get_policy(spec)
-
-
-# --- the table helper ------------------------------------------------------------------------
-
-
-def _areas():
-    return pd.DataFrame({"name": ["<b>Town</b>", "Region", "England"], "fully": [3, 40, 700], "partially": [3, 20, 250],
-                         "not_achieved": [1, 5, 50], "score": [3.456, 3.1, 3.2], "people": [4, 60, 900],
-                         "estimate": [0.12345, 0.2, 0.3], "level": ["council", "region", "England"]})
-
-
-RATES3 = {"fully_pct": (["fully"], ["fully", "partially", "not_achieved"])}
-
-
-def test_disclose_controls_every_shown_column_and_escapes_text():
-    shown = disclose(_areas(), "sac", columns=["name", "fully", "fully_pct", "score", "estimate"], text=["name"],
-                     counts=["fully"], rates=RATES3, means={"score": "people"}, numbers={"estimate": "{:.2f}"},
-                     labels={"fully_pct": "Fully %"}, caption="A <caption>")
-    assert shown.display.to_dict("list") == {
-        "name": ["<b>Town</b>", "Region", "England"], "fully": ["[c]", "40", "700"],
-        "Fully %": ["[c]", "61.5%", "70.0%"], "score": ["[c]", "3.1", "3.2"], "estimate": ["0.12", "0.20", "0.30"]}
-    html = shown.to_html()
-    assert "&lt;b&gt;Town&lt;/b&gt;" in html and "<b>" not in html and "A &lt;caption&gt;" in html
-    assert "[c] under 5, hidden." in html, "the symbols used are explained under the table"
-
-
-def test_disclose_refuses_a_column_it_was_not_told_how_to_control():
-    with pytest.raises(ValueError, match="fully"):
-        disclose(_areas(), "sac", columns=["name", "fully"], text=["name"])
-
-
-def test_disclose_computes_a_missing_rate_from_its_counts_and_hides_it_with_them():
-    shown = disclose(_areas(), "sac", columns=["name", "share"], text=["name"],
-                     rates={"share": (["not_achieved"], ["fully", "partially", "not_achieved"])})
-    assert shown.display["share"].tolist() == ["[c]", "7.7%", "5.0%"]
-
-
-def test_disclose_national_exemption_and_not_submitted_rows():
-    table = _areas()
-    shown = disclose(table, "nhs_secondary_care", columns=["fully", "fully_pct"], counts=["fully"], rates=RATES3,
-                     national=table["level"].eq("England"), not_submitted=[False, True, False])
-    assert shown.display["fully"].tolist() == ["*", "[x]", "700"]
-    assert shown.display["fully_pct"].tolist() == ["*", "[x]", "70.0%"]
-
-
-def test_disclose_signed_changes():
-    table = pd.DataFrame({"change": [0.153, -0.02, 0.0], "n": [50, 50, 50]})
-    shown = disclose(table, "sac", columns=["change"], means={"change": "n"}, decimals=2, signed=["change"])
-    assert shown.display["change"].tolist() == ["+0.15", "-0.02", "0.00"]

@@ -9,6 +9,7 @@ descriptors 3 (to the browser) and 4 (from it).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium")
@@ -56,7 +58,7 @@ class PageReport:
         problems = []
         if not self.headings or self.headings[0] != 1:
             problems.append(f"first heading is h{self.headings[0] if self.headings else '-'}, not h1")
-        for before, after in zip(self.headings, self.headings[1:]):
+        for before, after in pairwise(self.headings):
             if after > before + 1:
                 problems.append(f"h{before} followed by h{after}")
         return problems
@@ -78,7 +80,9 @@ class Browser:
         self.process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile_dir}", f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=wire, pass_fds=(3, 4, to_browser_read, from_browser_write),
+            # single-threaded here: `wire` only moves the pipe ends to fds 3 and 4
+            preexec_fn=wire,  # noqa: PLW1509
+            pass_fds=(3, 4, to_browser_read, from_browser_write),
         )
         os.close(to_browser_read)
         os.close(from_browser_write)
@@ -87,27 +91,23 @@ class Browser:
         self._events: list[dict] = []
         self.width, self.height = width, height
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.call("Browser.close", timeout=10)
-        except Exception:
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     # --- protocol -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ def _reports(small_demo, out, *extra):
             "--out", str(out), "--quiet", *extra]
 
 
+@pytest.mark.kernel
 def test_killed_run_leaves_no_partial_report_and_a_rerun_matches_an_uninterrupted_run(small_demo, tmp_path):
     interrupted, clean = tmp_path / "interrupted", tmp_path / "uninterrupted"
     process = subprocess.Popen(_reports(small_demo, interrupted), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -54,6 +55,7 @@ def test_killed_run_leaves_no_partial_report_and_a_rerun_matches_an_uninterrupte
     assert not list(interrupted.rglob("*.tmp")), "no temporary files left visible"
 
 
+@pytest.mark.kernel
 @pytest.mark.skipif(not _can("-n"), reason="needs `unshare -n` (a network namespace) to cut the network")
 def test_demo_pipeline_runs_with_the_network_cut(tmp_path):
     probe = subprocess.run([UNSHARE, "-n", sys.executable, "-c",
@@ -71,6 +73,7 @@ def test_demo_pipeline_runs_with_the_network_cut(tmp_path):
     assert (tmp_path / "reports" / "locality_E06000047_2023-24.html").is_file()
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not _can("-rm"), reason="needs `unshare -rm` to mount a tiny private disk")
 def test_a_full_disk_gives_a_clear_message(tmp_path):
     tiny = tmp_path / "tiny"
@@ -87,6 +90,7 @@ def test_a_full_disk_gives_a_clear_message(tmp_path):
     assert "the disk is full" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.long
 def test_an_output_path_that_is_a_file_gives_a_clear_message(small_demo, tmp_path):
     blocker = tmp_path / "reports"
     blocker.write_text("not a folder")

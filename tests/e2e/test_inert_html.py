@@ -13,6 +13,8 @@ PAYLOADS = ["<script>document.title='PWNED1'</script>", "<img src=x onerror=\"do
             "[click](javascript:document.title='PWNED3')"]
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (installed by .ci/run)")
 def test_hostile_names_in_the_data_are_inert_in_chromium(small_demo, tmp_path):
     data = tmp_path / "data"

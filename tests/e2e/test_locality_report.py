@@ -11,6 +11,7 @@ import pytest
 
 COUNCIL, COUNCIL_NAME, YEAR = "E06000047", "County Durham", "2023-24"
 CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.kernel  # every test reads the report the `rendered` fixture renders
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,7 @@ def test_index_links_the_report(rendered):
     assert f'href="locality_{COUNCIL}_{YEAR}.html"' in index and "County Durham, 2023-24" in index
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (installed by .ci/run)")
 def test_report_renders_in_headless_chromium(rendered, tmp_path):
     page = rendered["out"] / f"locality_{COUNCIL}_{YEAR}.html"

@@ -7,9 +7,11 @@ import hashlib
 import re
 from collections import defaultdict
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+
 from tests.e2e.browser_check import CHROMIUM, Browser
 
 YEAR, REGION = "2023-24", "North East"
@@ -83,7 +85,7 @@ class _Tables(HTMLParser):
         """The rows of the table whose caption starts with `caption_start`, as dicts keyed by the header."""
         found = next(t for t in self.tables if t["caption"].startswith(caption_start))
         header, *rows = found["rows"]
-        return [dict(zip(header, row)) for row in rows]
+        return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def parsed(html: str) -> _Tables:
@@ -142,6 +144,7 @@ def raw_council_score(raw: Path, ons_code: str, wave: str, items: dict[str, bool
 # --- the tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.kernel
 def test_one_index_lists_every_report_by_kind(report_set):
     index = (report_set["out"] / "index.html").read_text(encoding="utf-8")
     for heading in ("Evaluation (1)", "Regional temperature checks (1)", "Locality reports (2)"):
@@ -150,6 +153,7 @@ def test_one_index_lists_every_report_by_kind(report_set):
         assert f'href="{outcome.name}.html"' in index
 
 
+@pytest.mark.kernel
 def test_locality_headline_numbers_equal_independent_computation(report_set):
     rows = raw_enquiries(report_set["raw"], report_set["processed"])
     in_year = [r for r in rows if r["year"] == YEAR]
@@ -166,6 +170,7 @@ def test_locality_headline_numbers_equal_independent_computation(report_set):
     assert rounded(len(durham)) in text and rounded(len(in_year)) in text, "concluded S42 counts rounded to 5"
 
 
+@pytest.mark.kernel
 def test_temperature_check_numbers_equal_independent_computation(report_set):
     rows = {r["Council"]: r for r in parsed(page(report_set, "temperature_check")).table("Culture-indicator scores by council")}
     supervision = {"sup_1": False, "sup_2": False, "sup_3": True}
@@ -178,18 +183,20 @@ def test_temperature_check_numbers_equal_independent_computation(report_set):
     assert len(coverage) == 12 and {r["Returned"] for r in coverage} <= {"Yes", "No"}
 
 
+@pytest.mark.kernel
 def test_evaluation_numbers_equal_independent_computation(report_set):
     rows = [r for r in raw_enquiries(report_set["raw"], report_set["processed"]) if r["level"]]
     from msp_analysis.reference import geography
 
     region_codes = set(geography.councils(YEAR, REGION)["ons_code"])
-    cassr = dict(zip(geography.councils(YEAR, REGION)["cassr_code"], geography.councils(YEAR, REGION)["ons_code"]))
+    cassr = dict(zip(geography.councils(YEAR, REGION)["cassr_code"], geography.councils(YEAR, REGION)["ons_code"], strict=True))
     mine = [r for r in rows if r["year"] == YEAR and (r["ons"] in region_codes or (r["ons"] == "" and r["cassr"] in cassr))]
     text = visible_text(page(report_set, "evaluation"))
     share = 100 * sum(r["level"] == "fully" for r in mine) / len(mine)
     assert f"{YEAR}" in text and rounded(len(mine)) in text and f"{share:.1f}%" in text
 
 
+@pytest.mark.kernel
 def test_no_enquiry_or_person_id_appears_anywhere(report_set):
     with (report_set["raw"] / "evaluation.csv").open(encoding="utf-8") as handle:
         ids = {v for row in csv.DictReader(handle) for v in (row["enquiry_id"], row["person_id"]) if v}
@@ -200,6 +207,7 @@ def test_no_enquiry_or_person_id_appears_anywhere(report_set):
     assert not [i for i in sample if i in everything]
 
 
+@pytest.mark.kernel
 def test_under_the_sac_policy_no_table_shows_a_count_from_1_to_4(report_set):
     checked = 0
     for name, html in report_set["pages"].items():
@@ -215,6 +223,7 @@ def test_under_the_sac_policy_no_table_shows_a_count_from_1_to_4(report_set):
         assert "Disclosure control: sac policy" in visible_text(html), name
 
 
+@pytest.mark.kernel
 def test_free_text_notes_are_shown_as_text_and_nothing_runs(report_set):
     html = page(report_set, "temperature_check")
     script_note, plain_note = report_set["notes"]
@@ -225,6 +234,7 @@ def test_free_text_notes_are_shown_as_text_and_nothing_runs(report_set):
         assert not re.search(r"\son\w+\s*=", body, flags=re.I), f"{name} carries an event handler"
 
 
+@pytest.mark.kernel
 def test_no_local_paths_input_code_or_parameters_cell(report_set):
     for name, html in report_set["pages"].items():
         text = visible_text(html)
@@ -234,6 +244,7 @@ def test_no_local_paths_input_code_or_parameters_cell(report_set):
         assert not re.search(r'class="[^"]*(jp-CodeMirrorEditor|jp-InputPrompt|highlight)', html), name
 
 
+@pytest.mark.kernel
 def test_every_report_ends_with_its_provenance(report_set):
     from msp_analysis import __version__
 
@@ -248,6 +259,7 @@ def test_every_report_ends_with_its_provenance(report_set):
             assert sha in tail, name
 
 
+@pytest.mark.kernel
 def test_every_figure_is_embedded_with_alt_text_and_headings_are_in_order(report_set):
     for name, html in report_set["pages"].items():
         found = parsed(html)
@@ -256,9 +268,10 @@ def test_every_figure_is_embedded_with_alt_text_and_headings_are_in_order(report
             assert image["src"].startswith("data:image/"), name
             assert len(image.get("alt", "").strip()) > 30, (name, image.get("alt"))
             assert "No description has been provided" not in image["alt"]
-        assert found.headings[0] == 1 and all(b <= a + 1 for a, b in zip(found.headings, found.headings[1:])), name
+        assert found.headings[0] == 1 and all(b <= a + 1 for a, b in pairwise(found.headings)), name
 
 
+@pytest.mark.browser
 def test_browser_check_catches_what_it_is_for(tmp_path):
     if CHROMIUM is None:
         pytest.skip("needs Debian chromium (installed by .ci/run)")
@@ -271,7 +284,8 @@ def test_browser_check_catches_what_it_is_for(tmp_path):
     assert any("boom" in e for e in report.errors) and len(report.errors) >= 2
 
 
-@pytest.mark.slow
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_index_and_reports_open_cleanly_in_headless_chromium(report_set, tmp_path):
     if CHROMIUM is None:
         pytest.skip("needs Debian chromium (installed by .ci/run)")

@@ -90,10 +90,9 @@ def test_missing_and_truncated_files(tmp_path):
 
 def test_atomic_write_leaves_nothing_when_the_block_fails(tmp_path):
     target = tmp_path / "out.csv"
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as temp:
-            temp.write_text("half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as temp:
+        temp.write_text("half")
+        raise RuntimeError("crash")
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
 

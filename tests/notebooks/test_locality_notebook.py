@@ -44,7 +44,7 @@ def test_parameters_cell_matches_the_parameter_model(name):
     assert model.validate(defaults)
 
 
-@pytest.mark.slow
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_notebook_passes_nbval_on_a_small_simulated_dataset(name, small_demo_tc, tmp_path):
     file, model = REPORTS[name].notebook, REPORTS[name].params

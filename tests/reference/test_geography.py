@@ -320,7 +320,7 @@ def test_resolve_councils_matches_scalar_version_and_keeps_index():
     years = pd.Series(["2018-19", None, "2018-19", "2018-19", "2023-24", "2020-21", "2015-16"])
     result = resolve_councils(values, years)
     plain_years = [None if pd.isna(year) else year for year in years]
-    expected = [resolve_council(value, year) for value, year in zip(values, plain_years)]
+    expected = [resolve_council(value, year) for value, year in zip(values, plain_years, strict=True)]
     assert result.tolist() == expected
     assert list(result.index) == list("abcdefg")
     assert result.tolist()[:5] == ["E06000047", "E06000047", None, "E10000009", "E06000059"]
@@ -341,7 +341,7 @@ def test_resolve_councils_rejects_misaligned_years():
 def test_every_alias_resolves_and_is_needed():
     aliases = geography._read_codebook("council_aliases.csv")
     council_keys = set(geography._council_table()["name"].map(normalise_council_name))
-    for alias, code in zip(aliases["alias"], aliases["ons_code"]):
+    for alias, code in zip(aliases["alias"], aliases["ons_code"], strict=True):
         assert resolve_council(alias) == code, alias
         assert normalise_council_name(alias) not in council_keys, f"{alias!r} needs no alias"
 

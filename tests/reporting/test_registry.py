@@ -1,4 +1,4 @@
-"""Parameter models of the three notebooks, the batches the CLI asks for, provenance and the shared index."""
+"""Parameter models of the three notebooks, the batches the CLI asks for, and provenance."""
 
 from pathlib import Path
 
@@ -9,13 +9,7 @@ from msp_analysis.reporting.registry import (
     LocalityReportParams,
     TemperatureCheckParams,
 )
-from msp_analysis.reporting.render.batch import (
-    ReportOutcome,
-    demo_requests,
-    region_parameters,
-    validate_parameters,
-    write_index,
-)
+from msp_analysis.reporting.render.batch import region_parameters, validate_parameters
 from msp_analysis.reporting.render.provenance import git_commit, provenance_markdown
 from msp_analysis.toolkit.errors import ParameterError
 
@@ -67,13 +61,6 @@ def test_batches_the_cli_asks_for(notebook, region, count):
     assert len(found) == count and len({p.report_name() for p in found}) == count
 
 
-def test_the_demo_is_one_evaluation_nine_regions_and_every_council():
-    requests = demo_requests("2023-24", "data/processed/demo", None)
-    kinds = [name for name, _ in requests]
-    assert kinds.count("evaluation") == 1 and kinds.count("temperature_check") == 9 and kinds.count("locality") == 153
-    assert requests[0][1].scope == "England" and requests[0][1].real_data_dir == ""
-
-
 def test_unknown_notebook_is_a_parameter_error():
     with pytest.raises(ParameterError, match="unknown notebook 'nope'"):
         validate_parameters("nope", {})
@@ -108,21 +95,3 @@ def test_provenance_names_files_not_paths():
     assert "`evaluation.parquet` `" + "f" * 64 + "`" in text and "/home" not in text
     assert "`temperature_check.parquet` not present" in text and "git commit not available" in text
     assert "real_data_dir" not in text and "data_dir: `demo`" in text
-
-
-# --- the index ----------------------------------------------------------------------------
-
-
-def test_separate_runs_into_one_folder_share_one_index(tmp_path):
-    for name in ("locality_A_2023-24", "temperature_check_london_2023-24"):
-        (tmp_path / f"{name}.html").write_text("<html></html>")
-    write_index([ReportOutcome("locality_A_2023-24", "A, 2023-24", "ok", html_path=tmp_path / "locality_A_2023-24.html",
-                               notebook="locality")], tmp_path, "locality")
-    write_index([ReportOutcome("temperature_check_london_2023-24", "Temperature check: <London>", "ok",
-                               html_path=tmp_path / "temperature_check_london_2023-24.html", notebook="temperature_check"),
-                 ReportOutcome("evaluation_england_fully_achieved", "Evaluation: England", "failed",
-                               error="ValueError: <boom>", notebook="evaluation")], tmp_path, "temperature_check")
-    index = (tmp_path / "index.html").read_text()
-    assert index.index("Evaluation (1)") < index.index("Regional temperature checks (1)") < index.index("Locality reports (1)")
-    assert 'href="locality_A_2023-24.html"' in index and "Temperature check: &lt;London&gt;" in index
-    assert "ValueError: &lt;boom&gt;" in index and "3 reports, 1 failed" in index

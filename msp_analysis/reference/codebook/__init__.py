@@ -1,19 +1,20 @@
-"""Canonical labels, the culture-indicator instrument and geography, kept as data.
+"""Canonical labels, the instrument, geography and the return template's lists and prose, kept as data.
 
 A new label variant is a one-line change to a CSV here, not a code change. Tables
-are read lazily (on first call) and cached, so importing the package stays cheap.
+are read lazily (on first call) and cached, so importing the package stays cheap; only
+labels.csv is read at import, to check the few label constants code tests against.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import pandas as pd
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> pd.DataFrame:
     with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle, dtype=str, keep_default_na=False)
@@ -37,14 +38,14 @@ def normalise_label(value: str) -> str:
     return _SPACES.sub(" ", _DASHES.sub("-", str(value))).strip().casefold()
 
 
-@lru_cache(maxsize=None)
+@cache
 def label_lookup(field: str) -> dict[str, str]:
     """Map normalised variants of `field` to canonical SAC labels."""
     labels = _read("labels.csv")
     rows = labels[labels["field"] == field]
     if rows.empty:
         raise ValueError(f"unknown field {field!r}; known fields: {sorted(labels['field'].unique())}")
-    return {normalise_label(v): c for v, c in zip(rows["variant"], rows["canonical"])}
+    return {normalise_label(v): c for v, c in zip(rows["variant"], rows["canonical"], strict=True)}
 
 
 def canonical_labels(field: str) -> list[str]:
@@ -54,16 +55,30 @@ def canonical_labels(field: str) -> list[str]:
     return rows["canonical"].tolist()
 
 
-@lru_cache(maxsize=None)
+def _canonical(field: str, label: str) -> str:
+    """`label`, checked to be a canonical label of `field` in labels.csv, so a renamed label fails at import."""
+    if label not in canonical_labels(field):
+        raise ValueError(f"labels.csv: {label!r} is not a canonical {field} label; known: {canonical_labels(field)}")
+    return label
+
+
+# The labels code tests against (the MSP pathway, SG3a support, SG2e), each named once for the whole package.
+EXPRESSED = _canonical("msp_asked", "Yes they were asked and outcomes were expressed")
+ASKED_NOT_EXPRESSED = _canonical("msp_asked", "Yes they were asked but no outcomes were expressed")
+LACKED_CAPACITY = _canonical("lacked_capacity", "Yes, they lacked capacity")
+ACTION_ON_RISK = _canonical("risk_assessment_outcome", "Risk identified and action taken")
+
+
+@cache
 def unknown_markers() -> dict[str, str]:
     """Map normalised unknown/suppression markers (``DK``, ``[c]``, blank…) to their kind."""
     markers = _read("unknown_markers.csv")
-    lookup = {normalise_label(m): k for m, k in zip(markers["marker"], markers["kind"])}
+    lookup = {normalise_label(m): k for m, k in zip(markers["marker"], markers["kind"], strict=True)}
     lookup[""] = "missing"
     return lookup
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_table() -> dict[str, dict[str, str]]:
     return _read("fields.csv").set_index("field").to_dict(orient="index")
 
@@ -80,6 +95,32 @@ def instrument() -> pd.DataFrame:
     return items
 
 
+@cache
+def _indicator_table() -> pd.DataFrame:
+    table = read_codebook("indicators.csv")
+    table["in_models"] = table["indicator"].where(table["in_models"].eq("true")).notna()
+    return table
+
+
+def indicator_labels() -> dict[str, str]:
+    """Indicator id → its display label (``indicators.csv``), in the order reports list them."""
+    table = _indicator_table()
+    return dict(zip(table["indicator"], table["label"], strict=True))
+
+
+def indicator_phrase(indicator: str) -> str:
+    """How an indicator reads inside a sentence ('learning from complaints'); unknown ids are returned as given."""
+    table = _indicator_table().set_index("indicator")
+    return str(table.at[indicator, "phrase"]) if indicator in table.index else indicator
+
+
+def culture_terms() -> tuple[str, ...]:
+    """The indicators the outcome models centre on (``in_models`` in ``indicators.csv``): supervision,
+    staffing and complaints learning, the three the seed ties most directly to MSP practice."""
+    table = _indicator_table()
+    return tuple(table.loc[table["in_models"], "indicator"])
+
+
 def likert_items(indicators: list[str] | None = None) -> pd.DataFrame:
     """Likert items of the instrument, optionally only for some indicators."""
     items = instrument()
@@ -90,3 +131,59 @@ def likert_items(indicators: list[str] | None = None) -> pd.DataFrame:
 
 
 LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
+
+
+def _labels_of_kind(name: str, column: str, kind: str | None) -> tuple[str, ...]:
+    table = _read(name)
+    if kind is None:
+        return tuple(table[column])
+    if kind not in set(table["kind"]):
+        raise ValueError(f"unknown kind {kind!r} in {name}; known kinds: {sorted(table['kind'].unique())}")
+    return tuple(table.loc[table["kind"] == kind, column])
+
+
+def organisation_types(kind: str | None = None) -> tuple[str, ...]:
+    """Organisation types a return lists (``organisation_types.csv``), in list order.
+
+    `kind` keeps one kind: ``council`` (the council itself), ``partner`` (the NHS, police,
+    providers, the safeguarding adults board) or ``other``.
+
+    >>> organisation_types("council")
+    ('Local authority',)
+    """
+    return _labels_of_kind("organisation_types.csv", "org_type", kind)
+
+
+def respondent_roles(kind: str | None = None) -> tuple[str, ...]:
+    """Roles of the people answering a return (``respondent_roles.csv``), in list order; `kind` is
+    ``staff`` (the named roles) or ``other``."""
+    return _labels_of_kind("respondent_roles.csv", "role", kind)
+
+
+def essential_steps() -> list[tuple[str, str]]:
+    """(title, text) of the eight essential steps of Making Safeguarding Personal, in order."""
+    table = _read("essential_steps.csv")
+    return list(zip(table["title"], table["text"], strict=True))
+
+
+def safeguarding_principles() -> list[tuple[str, str]]:
+    """(principle, text) of the six safeguarding principles; the text continues "Principle: …"."""
+    table = _read("safeguarding_principles.csv")
+    return list(zip(table["principle"], table["text"], strict=True))
+
+
+def template_themes() -> dict[str, str]:
+    """Indicator id → the theme as the return template names it to councils ('Mental Capacity Act awareness')."""
+    table = _read("template_themes.csv")
+    return dict(zip(table["indicator"], table["theme"], strict=True))
+
+
+def return_instructions() -> list[tuple[str, str]]:
+    """(style, text) rows of the return template's Instructions sheet (``return_instructions.csv``).
+
+    Styles: ``title``, ``heading``, ``text``, ``small``, ``blank`` (an empty row) and ``list``,
+    whose text names the codebook list written there one row per entry (``essential_steps``,
+    ``safeguarding_principles``). Text holds ``{placeholders}`` the template fills in.
+    """
+    table = _read("return_instructions.csv")
+    return list(zip(table["style"], table["text"], strict=True))

@@ -9,7 +9,7 @@ whether the indicators predict outcomes in councils the model has not seen (grou
 cross-validation), and says the caveats in plain words. Given the public data folder it
 adds the real ASCOF 4A (feeling safe) × workforce-turnover panel.
 
-Every table goes through :func:`msp_analysis.disclosure.policies.disclose`: counts are controlled;
+Every table goes through :func:`msp_analysis.disclosure.display.disclose`: counts are controlled;
 model estimates and intervals need no control (NHS Digital's rule), and are shown as numbers.
 """
 
@@ -22,18 +22,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msp_analysis.disclosure.policies import DisclosurePolicy, disclose, get_policy
+from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
+from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
+from msp_analysis.analysis.models.fit import default_method, fit_outcome_model, model_frame_outcome, model_la_panel
+from msp_analysis.analysis.models.prediction import prediction_check
+from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.content.locality import (
-    INDICATOR_LABELS,
-    Section,
-    with_article,
-)
+from msp_analysis.reporting.sections import Section, with_article
 
 ENGLAND = "England"
-MODEL_LABELS = {"glm_cluster": "Logit, council-clustered errors", "gee": "GEE, exchangeable",
-                "ordinal": "Ordinal (not < partly < fully)", "mixed": "Mixed model (Bayesian)"}
+MODEL_LABELS = {name: spec.label for name, spec in METHODS.items()}  # the labels live on the method registry
 OUTCOME_WORDS = {"fully_achieved": "fully achieved", "fully_or_partially_achieved": "fully or partially achieved"}
 
 
@@ -65,8 +66,6 @@ def in_scope(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFrame, scope: str) 
 
 
 def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
-    from msp_analysis.analysis.link import expressed_outcomes
-
     expressed = expressed_outcomes(clean_eval)
     s42 = clean_eval["enquiry_type"].astype("string").eq("Section 42").fillna(False)
     by_year = clean_eval[s42.to_numpy()].groupby(clean_eval.loc[s42.to_numpy(), "financial_year"].astype(str)).size()
@@ -89,7 +88,7 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
         names = expressed.drop_duplicates("ons_code").set_index("ons_code")["council_name"].astype(str)
     per_area = groups[outcome].agg(["sum", "size"]).reset_index().rename(columns={key: "area"})
     per_area["name"] = per_area["area"] if names is None else per_area["area"].map(names)
-    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) for a, b in zip(per_area["sum"], per_area["size"])]
+    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) for a, b in zip(per_area["sum"], per_area["size"], strict=True)]
     per_area["value"] = np.where(shown, 100 * per_area["sum"] / per_area["size"], np.nan)
     total = pd.DataFrame({"name": [scope], "sum": [expressed[outcome].sum()], "size": [len(expressed)]})
     total["value"] = 100 * total["sum"] / total["size"]
@@ -104,7 +103,7 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     visible = chart.dropna(subset=["value"])
     alt = (f"Bar chart of the share of expressed outcomes {OUTCOME_WORDS[outcome]} by "
            f"{'region' if scope == ENGLAND else 'council'}, all years: "
-           + "; ".join(f"{n} {v:.0f}%" for n, v in zip(visible["name"], visible["value"])) + ".")
+           + "; ".join(f"{n} {v:.0f}%" for n, v in zip(visible["name"], visible["value"], strict=True)) + ".")
     figure = plots.as_image(plots.outcome_bars(visible, f"Outcomes {OUTCOME_WORDS[outcome]}, {scope}"), alt) \
         if len(visible) else None
     text = (f"The data hold about {policy.format_count(s42.sum(), scope == ENGLAND)} concluded Section 42 enquiries in "
@@ -125,12 +124,12 @@ def p_text(value: float) -> str:
 def _model_terms(results: dict) -> pd.DataFrame:
     rows = []
     for method, result in results.items():
-        for term in ("supervision", "staffing", "complaints_learning"):
+        for term in culture_terms():
             if term not in set(result.table["term"]):
                 continue
             row = result.term(term)
             rows.append({"model": MODEL_LABELS.get(method, method), "method": method, "term": term,
-                         "label": INDICATOR_LABELS.get(term, term), "estimate": row["estimate"],
+                         "label": indicator_labels().get(term, term), "estimate": row["estimate"],
                          "odds_ratio": math.exp(row["estimate"]), "or_low": math.exp(row["ci_low"]),
                          "or_high": math.exp(row["ci_high"]), "p_value": row["p_value"], "n": float(result.n),
                          "clusters": result.clusters})
@@ -156,7 +155,7 @@ def _models_section(results: dict, main: str, outcome: str, scope: str, linked_s
     for row in mains.itertuples():
         direction = "higher" if row.odds_ratio >= 1 else "lower"
         clear = row.or_low > 1 or row.or_high < 1
-        sentences.append(f"councils rating {phrase_indicator(row.term)} one standard deviation higher had "
+        sentences.append(f"councils rating {indicator_phrase(row.term)} one standard deviation higher had "
                          f"{row.odds_ratio:.2f} times the odds of {OUTCOME_WORDS[outcome]} outcomes ({direction}; 95% "
                          f"interval {row.or_low:.2f} to {row.or_high:.2f}{'' if clear else ', which includes no difference'})")
     text = (f"In the main model ({MODEL_LABELS.get(main, main)}), with the three indicators together, "
@@ -171,11 +170,6 @@ def _models_section(results: dict, main: str, outcome: str, scope: str, linked_s
                                                            f"{scope}"), alt) if len(terms) else None
     facts = {f"or_{r.term}": r.odds_ratio for r in mains.itertuples()}
     return Section(markdown=text, figure=figure, tables=[table]), facts
-
-
-def phrase_indicator(term: str) -> str:
-    return {"supervision": "supervision", "staffing": "staffing", "complaints_learning": "learning from complaints"}.get(
-        term, term)
 
 
 def _icc_section(results: dict) -> tuple[Section, dict]:
@@ -224,8 +218,9 @@ def _prediction_section(check: dict | None, outcome: str, error: str = "") -> tu
                      numbers={"auc": "{:.3f}", "auc_fold_mean": "{:.3f}", "auc_fold_sd": "{:.3f}", "brier": "{:.4f}"},
                      caption=f"Grouped cross-validation by council ({int(summary['n_splits'].iloc[0])} folds)")
     importance = check["permutation_importance"].copy()
+    names = indicator_labels()
     importance["feature_label"] = importance["feature"].map(
-        lambda f: INDICATOR_LABELS.get(f.removeprefix("z_"), f.replace("financial_year_", "year ")))
+        lambda f: names.get(f.removeprefix("z_"), f.replace("financial_year_", "year ")))
     imp_table = disclose(importance, "sac", columns=["feature_label", "importance_mean", "importance_sd"],
                          labels={"feature_label": "Feature", "importance_mean": "Drop in held-out AUC when shuffled",
                                  "importance_sd": "SD"}, text=["feature_label"],
@@ -270,9 +265,6 @@ def _panel_section(real_data_dir: str, policy: DisclosurePolicy) -> tuple[Sectio
     if not real_data_dir:
         return Section(markdown="No real-data folder was given (parameter `real_data_dir`), so the public ASCOF "
                                 "panel is not shown."), {}
-    from msp_analysis.analysis.link import load_real_la_measures
-    from msp_analysis.analysis.models import model_la_panel
-
     measures = load_real_la_measures(real_data_dir)
     result = model_la_panel(measures, "4A", "turnover")
     panel = result.details["panel"]
@@ -317,7 +309,7 @@ def _data_notes(params, scope: str, outcome: str, policy: DisclosurePolicy, meth
         f"across every council-wave in {'England' if scope == ENGLAND else 'the region'} (z-scores); a score never "
         "crosses a boundary change.",
         "- **Models:** " + ", ".join(MODEL_LABELS.get(m, m) for m in methods) + " from `msp_analysis.analysis.models`; the "
-        "first is the main model (GEE with bias-reduced errors under 40 councils).",
+        f"first is the main model (GEE with bias-reduced errors under {FEW_CLUSTERS} councils).",
         f"- {policy.statement()} Model estimates and intervals are shown without control.",
     ]
     if params is not None:
@@ -335,13 +327,6 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
 
     >>> report = build_evaluation_report(enquiries, tc, "England", "fully_achieved", "sac")  # doctest: +SKIP
     """
-    from msp_analysis.analysis.models import (
-        default_method,
-        fit_outcome_model,
-        model_frame_outcome,
-        prediction_check,
-    )
-
     policy = get_policy(policy) if isinstance(policy, str) else policy
     scope = ENGLAND if scope == ENGLAND else geography.canonical_region(scope)
     enquiries, returns = in_scope(clean_eval, clean_tc_long, scope)
@@ -352,7 +337,7 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     matched = linked.matched_data
     main = default_method(matched["ons_code"].nunique())
     methods = list(methods or dict.fromkeys([main, "gee", "ordinal", "mixed"]))
-    predictors = {t: f"z_{t}" for t in ("supervision", "staffing", "complaints_learning")}
+    predictors = {t: f"z_{t}" for t in culture_terms()}
     results = {}
     for method in methods:
         target = "achieved_level" if method == "ordinal" else outcome

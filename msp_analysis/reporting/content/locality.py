@@ -1,12 +1,14 @@
 """Content of the locality report: every table, figure and sentence, built from the numbers.
 
-The notebook only calls :func:`build_locality_report` and shows its sections, so everything
-a report says can be tested without a kernel. Work shared by every council's report (the
-pathway of all councils for the funnel plot and the grid, risk, location, source and
-capacity counts, the culture scores) is done once per input frame and worker
-(:func:`national_context`, :func:`culture_scores`; see ``kernel_state.frame_cache``).
+The notebook only calls :func:`read_inputs` and :func:`build_locality_report` and shows its
+sections, so everything a report says can be tested without a kernel. Work shared by every
+council's report (the pathway of all councils for the funnel plot and the grid, risk,
+location, source and capacity counts, the culture scores) is done once per input frame and
+worker (:func:`msp_analysis.analysis.pathway.national_context`,
+:func:`msp_analysis.analysis.indicators.culture_scores`, :func:`funnel_data`, :func:`grid_data`;
+see :func:`msp_analysis.toolkit.caches.frame_cache`).
 
-Every table goes through :func:`msp_analysis.disclosure.policies.disclose`; figures draw only what
+Every table goes through :func:`msp_analysis.disclosure.display.disclose`; figures draw only what
 the tables may show; sentences use the same rule (a hidden rate is never written out).
 """
 
@@ -17,26 +19,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from msp_analysis import __version__
+from msp_analysis.analysis.funnel import CONTROL_LIMITS, funnel_limits, limit_curves
+from msp_analysis.analysis.indicators import culture_scores
 from msp_analysis.analysis.pathway import (
-    AREA_COLUMNS,
     COUNT_COLUMNS,
     RATE_DEFINITIONS,
+    NationalContext,
     add_rates,
     area_totals,
-    council_pathways,
-    locality_comparison,
+    national_context,
 )
-from msp_analysis.disclosure.policies import (
-    DisclosedTable,
-    DisclosurePolicy,
-    disclose,
-    get_policy,
-)
-from msp_analysis.reference.codebook import canonical_labels
+from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
+from msp_analysis.io.processed import clean_exists, read_clean
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
+from msp_analysis.reporting.sections import Section, pct, phrase, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 DISPLAY_COLUMNS = {
@@ -49,160 +50,11 @@ DISPLAY_COLUMNS = {
     "not_pct": "Not achieved %",
     "fully_or_partially_pct": "Fully or partially %",
 }
-LACKED = "Yes, they lacked capacity"
 CAPACITY_UNKNOWN = ("Don't know", "Not recorded")
 SAFER = ("Risk reduced", "Risk removed")
-FUNNEL_Z = {"95": 0.975, "998": 0.999}
-INDICATOR_LABELS = {
-    "supervision": "Supervision", "staffing": "Staffing", "complaints_learning": "Complaints learning",
-    "leadership": "Leadership", "mca": "MCA awareness", "advocacy": "Advocacy", "engagement": "Engagement",
-    "prevention": "Prevention", "partnership": "Partnership",
-}
-
-
-# --- shared work, once per input and worker -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NationalContext:
-    """Per-council counts for every financial year in the data; regions and England are their sums.
-
-    ``pathway``: MSP pathway counts; ``categories``: name → counts per category label
-    (``risk_types`` (several per enquiry), ``locations``, ``sources``, ``capacity``,
-    ``risk_outcomes``), each with the AREA_COLUMNS and ``concluded_s42``.
-    """
-
-    pathway: pd.DataFrame
-    categories: dict
-
-
-def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: bool = False) -> pd.DataFrame:
-    values = s42[column].astype("string")
-    keys = s42[AREA_COLUMNS].astype(str)
-    if multi:
-        exploded = values.str.split("; ").explode()
-        keys = keys.loc[exploded.index]
-        values = exploded
-    frame = keys.assign(_label=values.to_numpy())
-    frame = frame[frame["_label"].isin(labels)]
-    counts = frame.groupby(AREA_COLUMNS + ["_label"], sort=False).size().unstack("_label", fill_value=0)
-    counts = counts.reindex(columns=labels, fill_value=0)
-    totals = s42[AREA_COLUMNS].astype(str).value_counts().rename("concluded_s42")
-    out = totals.to_frame().join(counts, how="left").fillna(0).astype("int64").reset_index()
-    out.columns.name = None
-    return out.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
-
-
-@frame_cache
-def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
-    """Every council's pathway and SAC-style counts (SG2a, SG2b, SG3a, SG2e) for every year in the data."""
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
-    capacity = _category_counts(s42, "lacked_capacity", canonical_labels("lacked_capacity"))
-    supported = s42[s42["lacked_capacity"].astype("string").eq(LACKED).fillna(False)
-                    & s42["capacity_support"].astype("string").eq("Yes").fillna(False)]
-    support_counts = supported[AREA_COLUMNS].astype(str).value_counts().rename("supported")
-    capacity = capacity.merge(support_counts.reset_index(), on=AREA_COLUMNS, how="left")
-    capacity["supported"] = capacity["supported"].fillna(0).astype("int64")
-    categories = {
-        "risk_types": _category_counts(s42, "risk_types", canonical_labels("risk_types"), multi=True),
-        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location")),
-        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source")),
-        "capacity": capacity,
-        "risk_outcomes": _category_counts(s42, "risk_outcome", canonical_labels("risk_outcome")),
-    }
-    return NationalContext(pathway=council_pathways(df_enquiries), categories=categories)
-
-
-@frame_cache
-def culture_scores(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
-    """Council × wave culture-indicator means (1-5) with ``n_respondents``, from a clean temperature check."""
-    from msp_analysis.analysis.indicators import council_scores
-    from msp_analysis.clean.temperature_check import wide_answers
-
-    return council_scores(wide_answers(clean_tc_long))
-
-
-# --- small helpers ---------------------------------------------------------------------------------
-
-
-PHRASES = {
-    "Own Home": "the person's own home", "In the Community": "the community", "Community Service": "a community service",
-    "Care Home - Nursing": "a nursing care home", "Care Home - Residential": "a residential care home",
-    "Hospital - Acute": "an acute hospital", "Hospital - Mental Health": "a mental health hospital",
-    "Hospital - Community": "a community hospital", "Other": "another place",
-    "Service Provider": "a service provider", "Other - Known to individual": "someone known to the person",
-    "Other - Unknown to individual": "someone the person did not know",
-}
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0f}%"
-
-
-def phrase(label: str) -> str:
-    """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
-    if label in PHRASES:
-        return PHRASES[label]
-    return label if label[:2].isupper() else label[:1].lower() + label[1:].lower()
-
-
-def with_article(region: str) -> str:
-    """'the North East' but 'London' and 'Yorkshire and the Humber', as people write them."""
-    return region if region in ("London", "Yorkshire and the Humber") else f"the {region}"
-
-
-def funnel_limits(centre: float, n: np.ndarray, probability: float) -> tuple[np.ndarray, np.ndarray]:
-    """Exact binomial control limits (proportions) around `centre` for sample sizes `n`.
-
-    Spiegelhalter (2005): the `probability` quantile of Binomial(n, centre), interpolated
-    so the limits are smooth in n. 95% limits use 0.975, 99.8% limits 0.999.
-    """
-    n = np.round(np.asarray(n, dtype=float))
-
-    def limit(p: float) -> np.ndarray:
-        r = stats.binom.ppf(p, n, centre)
-        upper_cdf = stats.binom.cdf(r, n, centre)
-        lower_cdf = stats.binom.cdf(r - 1, n, centre)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(upper_cdf > lower_cdf, (upper_cdf - p) / (upper_cdf - lower_cdf), 0.0)
-        return np.clip((r - alpha) / n, 0, 1)
-
-    return limit(1 - probability), limit(probability)
 
 
 # --- the report -----------------------------------------------------------------------------------
-
-
-def inert(markdown: str) -> str:
-    """Markdown whose text came partly from data, made safe to render: any HTML in it shows as
-    text and no link (``[x](javascript:...)``) can form. Report prose uses neither HTML nor links."""
-    import html
-
-    return html.escape(markdown, quote=False).replace("[", "\\[").replace("]", "\\]")
-
-
-@dataclass
-class Section:
-    """One part of a report: sentences, then a figure, then tables; displays itself in a notebook."""
-
-    markdown: str = ""
-    figure: plots.FigureImage | None = None
-    tables: list[DisclosedTable] = field(default_factory=list)
-    after: str = ""
-
-    def outputs(self) -> list:
-        from IPython.display import Markdown
-
-        items = [Markdown(inert(self.markdown))] if self.markdown else []
-        items += ([self.figure] if self.figure is not None else []) + list(self.tables)
-        if self.after:
-            items.append(Markdown(inert(self.after)))
-        return items
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(*self.outputs())
 
 
 @dataclass
@@ -241,7 +93,7 @@ def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, policy: Dis
                      counts=["concluded_s42"], rates=RATE_DEFINITIONS, national=comparison["level"].eq("England"),
                      caption=f"The MSP pathway in {year}: {council} beside its region and England")
     shown = comparison.assign(**{r: comparison[r].where(~hidden[r]) for r in RATE_DEFINITIONS})
-    bits = [f"{name} {shown.loc[i, 'fully_pct']:.0f}%" for i, name in zip(shown.index, shown["name"])
+    bits = [f"{name} {shown.loc[i, 'fully_pct']:.0f}%" for i, name in zip(shown.index, shown["name"], strict=True)
             if not pd.isna(shown.loc[i, "fully_pct"])]
     alt = (f"Bar chart of the MSP pathway in {year} for {', '.join(comparison['name'])}. Fully achieved: "
            + ("; ".join(bits) if bits else "hidden by the disclosure policy") + ".")
@@ -289,15 +141,15 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
         first, last = council_values.iloc[0], council_values.iloc[-1]
         change = last["value"] - first["value"]
         direction = "rose" if change >= 0.5 else "fell" if change <= -0.5 else "stayed about the same"
-        movement = (f"{direction} from {_pct(first['value'])} in {first['financial_year']} to {_pct(last['value'])} in "
+        movement = (f"{direction} from {pct(first['value'])} in {first['financial_year']} to {pct(last['value'])} in "
                     f"{last['financial_year']}") if direction != "stayed about the same" else (
-            f"stayed about the same ({_pct(first['value'])} in {first['financial_year']}, {_pct(last['value'])} in "
+            f"stayed about the same ({pct(first['value'])} in {first['financial_year']}, {pct(last['value'])} in "
             f"{last['financial_year']})")
         england_first = england_values[england_values["financial_year"] == first["financial_year"]]["value"]
         england_last = england_values[england_values["financial_year"] == last["financial_year"]]["value"]
         text = f"In {council} the share of people whose outcomes were fully achieved {movement}"
         if len(england_first) and len(england_last):
-            a, b = _pct(england_first.iloc[0]), _pct(england_last.iloc[0])
+            a, b = pct(england_first.iloc[0]), pct(england_last.iloc[0])
             text += f"; in England it stayed at {a}" if a == b else f"; in England it went from {a} to {b}"
         text += "."
         facts.update(trend_first=float(first["value"]), trend_last=float(last["value"]))
@@ -308,7 +160,7 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
         rows = trend[(trend["level"] == level)].dropna(subset=["value"])
         if len(rows):
             bits.append(f"{rows['name'].iloc[0]}: " + ", ".join(f"{y} {v:.0f}%" for y, v in zip(rows["financial_year"],
-                                                                                              rows["value"])))
+                                                                                              rows["value"], strict=True)))
     alt = f"Line chart of the fully achieved rate by financial year. {'; '.join(bits) or 'No values shown'}."
     figure = plots.as_image(plots.trend_figure(trend, f"Fully achieved outcomes by year, {council}"), alt) \
         if len(years) >= 1 else None
@@ -326,14 +178,10 @@ def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     n = rows[["fully", "partially", "not_achieved"]].sum(axis=1)
     k = rows["fully"]
     centre = float(k.sum() / n.sum())
-    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) and b > 0 for a, b in zip(k, n)]
+    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) and b > 0 for a, b in zip(k, n, strict=True)]
     points = pd.DataFrame({"ons_code": rows["ons_code"], "name": rows["council_name"], "n": n, "k": k,
                            "rate": 100 * k / n.where(n > 0)})[shown].reset_index(drop=True)
-    grid = np.unique(np.round(np.geomspace(5, max(float(n.max()), 10) * 1.03, 150)))  # binomial n are whole
-    limits = pd.DataFrame({"n": grid})
-    for name, probability in FUNNEL_Z.items():
-        low, high = funnel_limits(centre, grid, probability)
-        limits[f"lower_{name}"], limits[f"upper_{name}"] = 100 * low, 100 * high
+    limits = limit_curves(centre, float(n.max()))
     return points, limits, centre, len(rows) - len(points)
 
 
@@ -348,8 +196,8 @@ def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, yea
         alt_mine = f"{council} is not shown."
     else:
         m = mine.iloc[0]
-        low95, high95 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], FUNNEL_Z["95"]))
-        low998, high998 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], FUNNEL_Z["998"]))
+        low95, high95 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["95"]))
+        low998, high998 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["998"]))
         rate = float(m["rate"])
         if low95 <= rate <= high95:
             position = ("within the 95% limits: the difference from England is about what chance alone would give "
@@ -364,8 +212,8 @@ def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, yea
             side = "above" if rate > high998 else "below"
             position = f"{side} the 99.8% limits: chance alone would rarely put a council there"
             band = f"{side} the 99.8% limits"
-        text = (f"In {year}, {_pct(rate)} of the about {policy.format_count(m['n'])} people in {council} who expressed "
-                f"outcomes had them fully achieved, against {_pct(100 * centre)} in England. On the funnel plot this "
+        text = (f"In {year}, {pct(rate)} of the about {policy.format_count(m['n'])} people in {council} who expressed "
+                f"outcomes had them fully achieved, against {pct(100 * centre)} in England. On the funnel plot this "
                 f"is {position}.")
         alt_mine = f"{council}: {rate:.1f}% of {policy.format_count(m['n'])} people, {band}."
         facts.update(funnel_rate=rate, funnel_band=band)
@@ -421,14 +269,14 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
     if len(top):
         t = top.iloc[0]
         sentences.append(f"The most common type of risk in {council}'s enquiries was {phrase(t['label'])} "
-                         f"({_pct(t['council'])} of enquiries; England {_pct(t['England'])}).")
+                         f"({pct(t['council'])} of enquiries; England {pct(t['England'])}).")
         facts["top_risk"] = str(t["label"])
     gaps = shown.assign(gap=shown["council"] - shown["England"]).dropna(subset=["gap"])
     if len(gaps):
         g = gaps.loc[gaps["gap"].abs().idxmax()]
         if abs(g["gap"]) >= 3:
-            sentences.append(f"The largest difference from England is in {phrase(g['label'])}: {_pct(g['council'])} "
-                             f"against {_pct(g['England'])}.")
+            sentences.append(f"The largest difference from England is in {phrase(g['label'])}: {pct(g['council'])} "
+                             f"against {pct(g['England'])}.")
     tables = [risk_table]
     for key, title, heading in (("locations", "Location of risk", "Location"), ("sources", "Source of risk", "Source")):
         names = canonical_labels("risk_location" if key == "locations" else "risk_source")
@@ -448,10 +296,10 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
             share = 100 * best["council_count"] / best["council_total"]
             facts[f"top_{key}"] = str(best["label"])
             if key == "locations":
-                sentences.append(f"Most often the risk was in {phrase(best['label'])} ({_pct(share)} of enquiries "
+                sentences.append(f"Most often the risk was in {phrase(best['label'])} ({pct(share)} of enquiries "
                                  "where the location was recorded).")
             else:
-                sentences.append(f"The most common source of risk was {phrase(best['label'])} ({_pct(share)}).")
+                sentences.append(f"The most common source of risk was {phrase(best['label'])} ({pct(share)}).")
     return Section(markdown=" ".join(sentences), tables=tables), facts
 
 
@@ -459,9 +307,9 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
                       policy: DisclosurePolicy) -> tuple[Section, dict]:
     frame = context.categories["capacity"].copy()
     frame["unknown"] = frame[[c for c in CAPACITY_UNKNOWN if c in frame]].sum(axis=1)
-    columns = ["concluded_s42", LACKED, "supported", "unknown"]
+    columns = ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"]
     totals = area_totals(frame, columns, ons_code, year, region)
-    totals = totals.rename(columns={LACKED: "lacked"})
+    totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
     rates = {"lacked_pct": (["lacked"], ["concluded_s42"]), "supported_pct": (["supported"], ["lacked"]),
              "unknown_pct": (["unknown"], ["concluded_s42"])}
     labels = {"name": "Area", "concluded_s42": "Concluded S42 enquiries", "lacked": "Lacked capacity",
@@ -478,12 +326,12 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
     england = _rate_or_none(policy, row.loc["England", "supported"], row.loc["England", "lacked"], True)
     sentences = []
     if lacked is not None:
-        sentences.append(f"In {_pct(lacked)} of {council}'s concluded Section 42 enquiries the person lacked capacity "
+        sentences.append(f"In {pct(lacked)} of {council}'s concluded Section 42 enquiries the person lacked capacity "
                          "to make decisions about the enquiry.")
         facts["lacked_pct"] = lacked
     if supported is not None:
-        sentences.append(f"Of them, {_pct(supported)} were supported by an advocate, family member or friend"
-                         + (f", compared with {_pct(england)} in England." if england is not None else "."))
+        sentences.append(f"Of them, {pct(supported)} were supported by an advocate, family member or friend"
+                         + (f", compared with {pct(england)} in England." if england is not None else "."))
         facts["supported_pct"] = supported
     if not sentences:
         sentences.append("Too few enquiries involved people who lacked capacity to show these figures under the "
@@ -538,9 +386,9 @@ def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year:
                                                                "choice and control",
                     "less safe, lower wellbeing and choice": "how to move towards both"}[quarter]
         text = (f"Placed on the wellbeing/safety grid of the resource's Appendix 2, {council} falls in the "
-                f"\"{quarter}\" quarter relative to England: {_pct(m['wellbeing'])} of people who expressed outcomes had "
-                f"them fully achieved (England {_pct(england_x)}), and risk was reduced or removed in "
-                f"{_pct(m['safety'])} of enquiries where it was assessed (England {_pct(england_y)}). The grid's "
+                f"\"{quarter}\" quarter relative to England: {pct(m['wellbeing'])} of people who expressed outcomes had "
+                f"them fully achieved (England {pct(england_x)}), and risk was reduced or removed in "
+                f"{pct(m['safety'])} of enquiries where it was assessed (England {pct(england_y)}). The grid's "
                 f"question for the board is {question}.")
         alt_mine = (f"{council} at wellbeing {m['wellbeing']:.1f}% and safety {m['safety']:.1f}%, in the "
                     f"{quarter} quarter.")
@@ -572,14 +420,13 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
                                 "profile is not shown."), {}
     wave = str(mine["wave"].max())
     in_wave = scores[scores["wave"] == wave]
-    from msp_analysis.reference import geography
-
     region_codes = set(geography.councils(wave, region)["ons_code"]) if wave in geography.FINANCIAL_YEARS else set()
     regional = in_wave[in_wave["ons_code"].isin(region_codes)]
-    indicators = [c for c in INDICATOR_LABELS if c in scores.columns]
+    names = indicator_labels()
+    indicators = [c for c in names if c in scores.columns]
     row = mine[mine["wave"] == wave].iloc[0]
     profile = pd.DataFrame({
-        "label": [INDICATOR_LABELS[c] for c in indicators],
+        "label": [names[c] for c in indicators],
         "council": [row[c] for c in indicators],
         "n_council": float(row["n_respondents"]),
         "region": [regional[c].mean() for c in indicators],
@@ -624,7 +471,7 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
         row = comparison.index[comparison["level"] == level][0]
         if hidden.loc[row, rate] or pd.isna(comparison.loc[row, rate]):
             return None
-        return _pct(comparison.loc[row, rate])
+        return pct(comparison.loc[row, rate])
 
     council_rate, region_rate, england_rate = (phrase(level, "fully_pct") for level in ("council", "region", "England"))
     asked = phrase("council", "asked_pct")
@@ -708,46 +555,5 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
 
 def read_inputs(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The clean enquiries and, when ``temperature_check.parquet`` exists, the clean temperature check."""
-    from msp_analysis.io import processed as io
-
-    enquiries = io.read_clean("evaluation", data_dir)
-    tc = io.read_clean("temperature_check", data_dir) if (Path(data_dir) / "temperature_check.parquet").is_file() \
-        else None
-    return enquiries, tc
-
-
-# --- kept for callers of the first version ---------------------------------------------------------
-
-
-@dataclass
-class LocalityPathway:
-    """Numbers behind one council's pathway table, plus what the disclosure policy lets us show."""
-
-    comparison: pd.DataFrame
-    hidden: pd.DataFrame
-    display: pd.DataFrame
-    policy: DisclosurePolicy
-
-    @property
-    def council_name(self) -> str:
-        return str(self.comparison.loc[self.comparison["level"] == "council", "name"].iloc[0])
-
-    @property
-    def region_name(self) -> str:
-        return str(self.comparison.loc[self.comparison["level"] == "region", "name"].iloc[0])
-
-
-def locality_pathway(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy) -> LocalityPathway:
-    """Council, region and England pathway for `year`, with the policy applied for display."""
-    comparison = locality_comparison(df_enquiries, ons_code, year)
-    national = comparison["level"].eq("England")
-    hidden = policy.hidden_rates(comparison, RATE_DEFINITIONS, national)
-    shown = disclose(comparison, policy, columns=list(DISPLAY_COLUMNS), labels=DISPLAY_COLUMNS, text=["name"],
-                     counts=["concluded_s42"], rates=RATE_DEFINITIONS, national=national)
-    return LocalityPathway(comparison=comparison, hidden=hidden, display=shown.display, policy=policy)
-
-
-def headline(pathway: LocalityPathway, year: str) -> str:
-    """Narrative sentences generated from the numbers, respecting suppression."""
-    return _summary({}, pathway.comparison, pathway.hidden, pathway.council_name, pathway.region_name, year,
-                    pathway.policy).markdown.split("\n\n", 1)[1]
+    tc = read_clean("temperature_check", data_dir) if clean_exists("temperature_check", data_dir) else None
+    return read_clean("evaluation", data_dir), tc

@@ -8,7 +8,7 @@ hang together (Cronbach's alpha), what changed since the previous wave, the stro
 weakest items across the region, and the respondents' free-text notes, shown as text.
 
 Shared work (wide answers, council scores of every wave) is cached per worker through
-``kernel_state.frame_cache``; every table goes through :func:`msp_analysis.disclosure.policies.disclose`.
+``toolkit.caches.frame_cache``; every table goes through :func:`msp_analysis.disclosure.display.disclose`.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msp_analysis.disclosure.policies import DisclosurePolicy, disclose, get_policy
+from msp_analysis.analysis.indicators import culture_scores, reliability
+from msp_analysis.clean.temperature_check import wide_answers
+from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import instrument, likert_items
+from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.content.locality import (
-    INDICATOR_LABELS,
-    Section,
-    culture_scores,
-    phrase,
-    with_article,
-)
+from msp_analysis.reporting.sections import Section, phrase, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
@@ -40,8 +37,6 @@ ALPHA_GOOD = 0.7
 @frame_cache
 def wide_returns(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
     """One row per respondent (wide item columns) with org type, region and notes, for every wave."""
-    from msp_analysis.clean.temperature_check import wide_answers
-
     wide = wide_answers(clean_tc_long)
     keys = ["org_id", "ons_code", "wave", "respondent"]
     first = clean_tc_long.drop_duplicates(keys)[keys + ["org_type", "region", "notes"]].astype(
@@ -57,11 +52,12 @@ def indicator_layout() -> pd.DataFrame:
     every step its items name (``Steps 1, 2``).
     """
     items = likert_items()
+    names = indicator_labels()
     rows = []
     for indicator, group in items.groupby("indicator", sort=False):
         question = group["cqc_key_question"].value_counts().index[0]
         steps = sorted({s.split(":")[0].replace("Step ", "") for s in group["msp_step"]}, key=int)
-        rows.append({"indicator": indicator, "label": INDICATOR_LABELS.get(indicator, indicator),
+        rows.append({"indicator": indicator, "label": names.get(indicator, indicator),
                      "key_question": question, "steps": ("Step " if len(steps) == 1 else "Steps ") + ", ".join(steps)})
     layout = pd.DataFrame(rows)
     layout["_order"] = layout["key_question"].map({q: i for i, q in enumerate(KEY_QUESTIONS)}).fillna(99)
@@ -123,6 +119,7 @@ def _coverage(wide: pd.DataFrame, councils: pd.DataFrame, wave: str, policy: Dis
 
 def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, region: str, wave: str,
              policy: DisclosurePolicy) -> tuple[Section, dict]:
+    names = indicator_labels()
     in_wave = scores[(scores["wave"] == wave) & scores["ons_code"].isin(councils["ons_code"])]
     table = councils[["ons_code", "name"]].merge(in_wave, on="ons_code", how="inner")
     indicators = [i for i in layout["indicator"] if i in table.columns]
@@ -130,7 +127,7 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     hidden = [policy.is_suppressed(n) for n in table["n_respondents"]]
     grid = table.set_index("name")[indicators].astype(float)
     grid[np.array(hidden)] = np.nan
-    grid.columns = [f"{label}\n{steps}" for label, steps in zip(lay["label"], lay["steps"])]
+    grid.columns = [f"{label}\n{steps}" for label, steps in zip(lay["label"], lay["steps"], strict=True)]
     groups = [(q, int((lay["key_question"] == q).sum())) for q in dict.fromkeys(lay["key_question"])]
     facts: dict = {"heatmap_councils": len(table)}
     if table.empty:
@@ -146,15 +143,15 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
            f"temperature check, columns grouped by CQC key question. " + "; ".join(alt_rows) + ".")
     figure = plots.as_image(plots.heatmap_figure(grid, groups, f"Culture indicators by council, {region}, {wave}",
                                                  "Mean score (1 poor to 5 good)"), alt)
-    labels = {"name": "Council", **{i: INDICATOR_LABELS.get(i, i) for i in indicators}}
+    labels = {"name": "Council", **{i: names.get(i, i) for i in indicators}}
     shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name"],
                      means={i: "n_respondents" for i in indicators}, decimals=2,
                      caption=f"Culture-indicator scores by council (1-5), {wave}")
     region_means = table.loc[~np.array(hidden), indicators].mean()
     if region_means.notna().any():
         text = (f"Across {with_article(region)}'s councils the highest mean score is for "
-                f"{phrase(INDICATOR_LABELS[region_means.idxmax()])} ({region_means.max():.1f} of 5) and the lowest for "
-                f"{phrase(INDICATOR_LABELS[region_means.idxmin()])} ({region_means.min():.1f}).")
+                f"{phrase(names[region_means.idxmax()])} ({region_means.max():.1f} of 5) and the lowest for "
+                f"{phrase(names[region_means.idxmin()])} ({region_means.min():.1f}).")
         facts.update(best_indicator=region_means.idxmax(), worst_indicator=region_means.idxmin())
     else:
         text = "Too few people answered in each council to show council scores under the disclosure policy."
@@ -165,8 +162,6 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
 
 
 def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section, dict]:
-    from msp_analysis.analysis.indicators import reliability
-
     result = reliability(wide)
     facts: dict = {}
     if result.empty:
@@ -176,7 +171,8 @@ def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section,
                                                       alpha=("alpha", "first"))
     per = per.join(weakest[["item_id", "item_rest_correlation"]]).reset_index()
     wording = instrument().set_index("item_id")["wording"]
-    per["label"] = per["indicator"].map(lambda i: INDICATOR_LABELS.get(i, i))
+    names = indicator_labels()
+    per["label"] = per["indicator"].map(lambda i: names.get(i, i))
     per["weakest"] = per["item_id"].map(wording)
     labels = {"label": "Indicator", "n_respondents": "Respondents answering every item",
               "alpha": "Cronbach's alpha", "weakest": "Item that fits least", "item_rest_correlation": "Its item-rest correlation"}
@@ -202,6 +198,7 @@ def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section,
 
 def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, region: str, wave: str,
             previous: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
+    names = indicator_labels()
     indicators = [i for i in layout["indicator"] if i in scores.columns]
     mine = scores[scores["ons_code"].isin(councils["ons_code"])]
     now, before = mine[mine["wave"] == wave], mine[mine["wave"] == previous]
@@ -211,7 +208,7 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     shown_now = now[[not policy.is_suppressed(n) for n in now["n_respondents"]]]
     shown_before = before[[not policy.is_suppressed(n) for n in before["n_respondents"]]]
     region_change = pd.DataFrame({
-        "label": [INDICATOR_LABELS.get(i, i) for i in indicators],
+        "label": [names.get(i, i) for i in indicators],
         "previous": [shown_before[i].mean() for i in indicators],
         "current": [shown_now[i].mean() for i in indicators],
         "n_previous": float(shown_before["n_respondents"].sum()),
@@ -267,9 +264,10 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
     table["n"] = values.notna().sum().reindex(table["item_id"]).to_numpy().astype(float)
     table["agree_pct"] = (values >= 4).sum().reindex(table["item_id"]).to_numpy() / table["n"].where(table["n"] > 0) * 100
     table["agree"] = (values >= 4).sum().reindex(table["item_id"]).to_numpy().astype(float)
-    table["label"] = table["indicator"].map(lambda i: INDICATOR_LABELS.get(i, i))
+    names = indicator_labels()
+    table["label"] = table["indicator"].map(lambda i: names.get(i, i))
     table["wording_shown"] = [w + (" (reverse-worded: scored so that disagreeing is good)" if r else "")
-                              for w, r in zip(table["wording"], table["reverse_coded"])]
+                              for w, r in zip(table["wording"], table["reverse_coded"], strict=True)]
     table = table[[not policy.is_suppressed(n) for n in table["n"]]].dropna(subset=["mean"])
     facts: dict = {}
     if table.empty:

@@ -6,7 +6,8 @@ next report so that nothing leaks from one report into another. The batch runner
 clears the user namespace (``%reset -f``) between reports. Work shared by many reports is
 cached by :mod:`msp_analysis.toolkit.caches`, which ``%reset -f`` leaves alone.
 
-The settings recorded at warm-up live at module level, inside the kernel.
+The settings recorded at warm-up live at module level, inside the kernel: this module is
+imported only there (by the warm-up and reset cells of :mod:`.kernel`), never by the batch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from __future__ import annotations
 import gc
 import importlib
 import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+
+from msp_analysis.reporting.registry import REPORTS
 
 _SETTINGS: dict = {}
 # imported by every kernel, whatever its first report: the libraries and the shared layers
@@ -31,12 +37,8 @@ def warm_up(notebook: str | None = None) -> None:
     ``warm_modules``) now and any other notebook's on first use, so a batch of locality
     reports does not pay for statsmodels. With no notebook named, every report's modules load.
     """
-    import matplotlib
-
     for name in CORE_MODULES:
         importlib.import_module(name)
-    from msp_analysis.reporting.registry import REPORTS
-
     specs = [REPORTS[notebook]] if notebook in REPORTS else list(REPORTS.values())
     for spec in specs:
         for name in spec.warm_modules:
@@ -53,9 +55,6 @@ def warm_up(notebook: str | None = None) -> None:
 
 def reset() -> None:
     """Close every figure and restore matplotlib's settings to those of a fresh kernel."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
     plt.close("all")
     if _SETTINGS:
         with warnings.catch_warnings():

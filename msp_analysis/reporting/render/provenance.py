@@ -1,17 +1,17 @@
 """Where a report came from: package version, git commit, parameters, inputs, policy, time.
 
-The batch runner (``reports.render_task``) appends :func:`provenance_markdown` to every
-report before it is exported, so each rendered page ends with the facts a reader needs to
-reproduce it. Inputs are named by file name only and parameters that are folders by their
-last component: a report shows no local path.
+The batch runner (:func:`~msp_analysis.reporting.render.batch.render_task`) appends
+:func:`provenance_markdown` to every report before it is exported, so each rendered page
+ends with the facts a reader needs to reproduce it. Inputs are named by file name only and
+parameters that are folders by their last component: a report shows no local path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterable
 
 from msp_analysis import __version__
 from msp_analysis.reporting.registry import PROJECT_ROOT
@@ -56,7 +56,7 @@ def git_commit(root: str | Path = PROJECT_ROOT) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _commit_once(root: str) -> str | None:
     return git_commit(root)
 

@@ -1,12 +1,10 @@
 """The locality report's content, without a kernel: sections, sentences that respect suppression,
-funnel limits, the wellbeing/safety grid, the culture profile and the per-worker cache."""
+the funnel plot, the wellbeing/safety grid, the culture profile and the per-worker cache."""
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.reporting.content import locality
@@ -58,18 +56,6 @@ def test_the_notes_state_the_policy_and_no_local_path(report):
     assert "/secret/place" not in report.notes.markdown and "`demo`" in report.notes.markdown
 
 
-def test_funnel_limits_match_the_binomial_and_the_normal_approximation():
-    n = np.array([20, 100, 1000, 10000])
-    low, high = locality.funnel_limits(0.68, n, 0.975)
-    assert np.all(low < 0.68) and np.all(high > 0.68) and np.all(np.diff(high) < 0)
-    for size, lo, hi in zip(n, low, high):
-        assert stats.binom.cdf(math.ceil(hi * size), size, 0.68) >= 0.975 - 0.02
-    normal = 1.96 * math.sqrt(0.68 * 0.32 / 10000)
-    assert math.isclose(high[-1] - 0.68, normal, rel_tol=0.02) and math.isclose(0.68 - low[-1], normal, rel_tol=0.02)
-    wider = locality.funnel_limits(0.68, n, 0.999)
-    assert np.all(wider[1] > high) and np.all(wider[0] < low)
-
-
 def test_a_council_with_few_people_is_described_without_its_hidden_numbers(enquiries, returns):
     s42 = enquiries[(enquiries["enquiry_type"] == "Section 42") & (enquiries["financial_year"] == YEAR)]
     tiny = s42.groupby("ons_code").size().sort_values().index[0]  # the council with fewest enquiries
@@ -118,13 +104,16 @@ def test_grid_places_the_council_in_a_quarter_relative_to_england(report):
 
 
 def test_shared_work_is_done_once_per_frame(enquiries):
-    first = locality.national_context(enquiries)
-    assert locality.national_context(enquiries) is first
     assert locality.funnel_data(enquiries, YEAR, get_policy("sac")) is locality.funnel_data(enquiries, YEAR, get_policy("sac"))
-    copy = enquiries.copy()
-    assert locality.national_context(copy) is not first, "another frame is another key"
+    assert locality.grid_data(enquiries, YEAR, get_policy("sac")) is locality.grid_data(enquiries, YEAR, get_policy("sac"))
 
 
 def test_a_council_without_enquiries_in_the_year_is_an_error(enquiries):
     with pytest.raises(ValueError, match="no enquiries for council E10000006"):
         locality.build_locality_report(enquiries, "E10000006", YEAR, "sac")
+
+
+def test_read_inputs_reads_the_enquiries_and_the_temperature_check_only_when_it_is_there(tmp_path, enquiries):
+    enquiries.head(20).to_parquet(tmp_path / "evaluation.parquet", index=False)
+    frame, tc = locality.read_inputs(tmp_path)
+    assert len(frame) == 20 and tc is None

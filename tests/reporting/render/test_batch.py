@@ -1,4 +1,4 @@
-"""The batch runner: warm kernels without leaks, incremental cache, failures kept apart, executors."""
+"""The batch runner: warm kernels without leaks, incremental cache, failures kept apart, executors, sweeping."""
 
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -8,6 +8,7 @@ import pytest
 
 from msp_analysis.cli import main
 from msp_analysis.reporting.render.batch import (
+    _sweep_leftovers,
     region_parameters,
     render_reports,
     validate_parameters,
@@ -34,11 +35,13 @@ def two_in_one_worker(small_demo, tmp_path_factory):
     return out
 
 
+@pytest.mark.kernel
 def test_a_report_is_identical_alone_and_after_another_in_the_same_kernel(small_demo, two_in_one_worker, tmp_path):
     render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path, jobs=1, quiet=True)
     assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
 
 
+@pytest.mark.kernel
 def test_unchanged_reports_are_skipped_and_force_renders_again(small_demo, two_in_one_worker):
     again = render_reports("locality", [params(small_demo["processed"], c) for c in (DARLINGTON, DURHAM)],
                            two_in_one_worker, jobs=1, quiet=True)
@@ -49,6 +52,7 @@ def test_unchanged_reports_are_skipped_and_force_renders_again(small_demo, two_i
     assert "ok" in (two_in_one_worker / "run.log").read_text()
 
 
+@pytest.mark.kernel
 def test_changed_input_invalidates_the_cache(small_demo, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -60,6 +64,7 @@ def test_changed_input_invalidates_the_cache(small_demo, tmp_path):
     assert render_reports("locality", [params(data, DURHAM)], out, jobs=1, quiet=True)[0].status == "ok"
 
 
+@pytest.mark.kernel
 def test_one_failing_report_does_not_stop_the_others(small_demo, tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
@@ -77,6 +82,7 @@ def test_one_failing_report_does_not_stop_the_others(small_demo, tmp_path, capsy
     assert "FAILED" in capsys.readouterr().err
 
 
+@pytest.mark.kernel
 def test_any_executor_can_run_the_batch(small_demo, two_in_one_worker, tmp_path):
     with ThreadPoolExecutor(max_workers=1) as executor:
         outcomes = render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path,
@@ -85,6 +91,7 @@ def test_any_executor_can_run_the_batch(small_demo, two_in_one_worker, tmp_path)
     assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
 
 
+@pytest.mark.kernel
 def test_dask_local_cluster_gives_the_same_html(small_demo, two_in_one_worker, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
@@ -98,3 +105,16 @@ def test_dask_local_cluster_gives_the_same_html(small_demo, two_in_one_worker, t
 def test_region_parameters_cover_every_council_of_the_region(small_demo):
     found = region_parameters("locality", "North East", {"data_dir": str(small_demo["processed"])})
     assert len(found) == 12 and len({p.locality for p in found}) == 12
+
+
+def test_a_new_batch_sweeps_what_a_killed_run_left_behind(tmp_path):
+    (tmp_path / ".msp-cache").mkdir()
+    leftovers = [tmp_path / ".locality_A.html.tmp", tmp_path / ".msp-cache" / ".locality_A.json.tmp"]
+    kept = [tmp_path / "locality_A.html", tmp_path / ".msp-cache" / "locality_A.json"]
+    for path in leftovers + kept:
+        path.write_text("x")
+    (tmp_path / ".run-abc").mkdir()
+    (tmp_path / ".run-abc" / "locality_A.ipynb").write_text("{}")
+    _sweep_leftovers(tmp_path)
+    assert not any(path.exists() for path in leftovers) and not (tmp_path / ".run-abc").exists()
+    assert all(path.exists() for path in kept)

@@ -1,0 +1,96 @@
+"""The return template's layout and vocabulary, shared by the writer and the reader of returns.
+
+Rows are found by the key in column A (item ID or ``org_name`` …), not by position, so an
+inserted row does not shift answers onto the wrong question; the constants here fix where the
+template puts things and what a reader expects to find.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import pandas as pd
+
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import LIKERT_LABELS, instrument
+from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.errors import ParameterError
+
+TEMPLATE_KIND = "temperature_check"
+TEMPLATE_VERSION = "1"
+
+INSTRUCTIONS_SHEET = "Instructions"
+RETURN_SHEET = "Return"
+COUNCILS_SHEET = "Councils"
+META_SHEET = "_template"
+
+COUNCIL_LABEL, REGION_LABEL, WAVE_LABEL = "Council", "Region", "Wave"
+COUNCIL_ROW, REGION_ROW, WAVE_ROW = 4, 5, 6
+VALUE_COLUMN = 2  # B: the council dropdown, region and wave
+HEADER_ROW = 8
+HEADER_ITEM_ID = "Item ID"
+FIRST_PERSON_COLUMN = 6  # F
+DEFAULT_RESPONDENTS = 10
+IDENTITY_KEYS = ("org_name", "org_type", "respondent_role")
+NOTES_KEY = "notes"
+IDENTITY_LABELS = {
+    "org_name": "Organisation name",
+    "org_type": "Organisation type",
+    "respondent_role": "Role of the person answering (optional)",
+    NOTES_KEY: "Notes (optional; anything you want the region to know)",
+}
+
+DONT_KNOW = "Don't know"
+RAG_LABELS = ("Red", "Red/Amber", "Amber", "Amber/Green", "Green")
+SCALE_OPTIONS = {"likert5": LIKERT_LABELS + (DONT_KNOW,), "rag5": RAG_LABELS + (DONT_KNOW,)}
+SCALE_NAMES = {"likert5": "Likert (agree/disagree)", "rag5": "RAG (red/amber/green)",
+               "percent": "Number, 0 to 100", "number": "Number, 0 to 200"}
+NUMBER_RANGES = {"percent": (0.0, 100.0), "number": (0.0, 200.0)}
+
+STATUS_COMPLETE = "complete"
+STATUS_INCOMPLETE = "incomplete"
+STATUS_WRONG_VERSION = "wrong template version"
+STATUS_UNREADABLE = "unreadable"
+USABLE_STATUSES = (STATUS_COMPLETE, STATUS_INCOMPLETE)
+
+
+def instrument_checksum() -> str:
+    """sha256 of the instrument (``codebook/instrument.csv``) as shipped: a template records it,
+    so a return made from another instrument is recognised."""
+    data = resources.files("msp_analysis.reference.codebook").joinpath("instrument.csv").read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def template_items(scale: str = "likert") -> pd.DataFrame:
+    """Instrument items in template order with the answer scale each is asked on.
+
+    ``scale="rag"`` asks the positively worded Likert items on the RAG scale; reverse-coded
+    (negatively worded) items stay on Likert, because a RAG rating of "this goes wrong" is
+    ambiguous (the cleaner rejects it). Staffing numbers keep their own scale.
+
+    >>> template_items("rag").set_index("item_id").loc[["sup_1", "sup_3"], "template_scale"].tolist()
+    ['rag5', 'likert5']
+    """
+    if scale not in ("likert", "rag"):
+        raise ParameterError(f"scale={scale!r}; expected likert or rag")
+    items = instrument()
+    items["template_scale"] = items["answer_scale"]
+    if scale == "rag":
+        items.loc[(items["answer_scale"] == "likert5") & ~items["reverse_coded"], "template_scale"] = "rag5"
+    ordinal = items["template_scale"].isin(SCALE_OPTIONS)
+    return pd.concat([items[ordinal], items[~ordinal]]).reset_index(drop=True)
+
+
+def checked_region_wave(region: str, wave: str) -> tuple[str, str]:
+    """The canonical region name and financial year of `region` and `wave`, or a ParameterError
+    naming the ``--region`` or ``--wave`` option."""
+    try:
+        region_name = geography.canonical_region(region)
+    except ValueError as error:
+        raise ParameterError(f"--region: {error}") from None
+    year = parse_financial_year(wave)
+    if year not in geography.FINANCIAL_YEARS:
+        raise ParameterError(f"--wave {wave!r} is not a financial year this package covers "
+                             f"({geography.FINANCIAL_YEARS[0]} to {geography.FINANCIAL_YEARS[-1]}), e.g. 2024-25")
+    return region_name, year

@@ -1,0 +1,117 @@
+"""Warm Jupyter kernels: started once per worker thread, reset between reports, stopped at the end.
+
+A naive loop pays a kernel start and the pandas / statsmodels / matplotlib imports for every
+report. A :class:`WarmKernel` pays them once (the warm-up cell runs
+:func:`~msp_analysis.reporting.render.kernel_state.warm_up` inside the kernel) and then runs
+report after report; before each report but the first, :meth:`WarmKernel.notebook_to_run`
+puts a reset cell at the top of the notebook (figures closed, matplotlib settings restored,
+user namespace cleared) so that a report renders the same whether it ran alone or after
+others, in the same round trip as the report itself.
+
+Each thread of a worker keeps its own kernel (:func:`warm_kernel`); :func:`shutdown_kernels`
+stops every kernel this process started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+
+from msp_analysis.reporting.registry import KERNEL_NAME
+from msp_analysis.toolkit.errors import MspError
+
+WARM_UP = "import msp_analysis.reporting.render.kernel_state as _state\n_state.warm_up({notebook!r})\n%reset -f"
+RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset()\n%reset -f"
+RESET_TAG = "msp-reset"  # the reset cell's tag: the exporter leaves it out of the report
+
+
+class KernelNotRegisteredError(MspError, RuntimeError):
+    """The project's Jupyter kernel is not installed; the message says how to install it."""
+
+
+def require_kernel(kernel_name: str = KERNEL_NAME) -> None:
+    """Fail early, with the fix, when the project's kernel is not registered."""
+    if kernel_name not in KernelSpecManager().find_kernel_specs():
+        raise KernelNotRegisteredError(
+            f"Jupyter kernel {kernel_name!r} is not registered; run `make env` "
+            f"(or `python -m ipykernel install --sys-prefix --name {kernel_name}`)"
+        )
+
+
+class WarmKernel:
+    """One long-lived kernel that runs report after report, reset in between."""
+
+    def __init__(self, kernel_name: str, cwd: str, notebook: str | None = None) -> None:
+        self.kernel_name = kernel_name
+        # IPC sockets in a private folder: no TCP port is opened for a report
+        self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")
+        self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
+        self.kc = None
+        self._run_source(WARM_UP.format(notebook=notebook), cwd=cwd)
+        self.used = False  # True once a report ran: the next one starts with the reset cell
+        atexit.register(self.shutdown)
+
+    def _run_source(self, source: str, **start_options) -> None:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        client = NotebookClient(nb, km=self.km, kernel_name=self.kernel_name, allow_errors=False)
+        client.kc = self.kc
+        client.execute(**start_options)
+        self.kc = client.kc
+
+    def notebook_to_run(self, source: Path, scratch: Path) -> Path:
+        """The notebook to execute next: `source` in a fresh kernel, else a copy in `scratch` led by the reset cell."""
+        if self.used:  # put the kernel back to its fresh state in the same round trip as the report
+            notebook_node = nbformat.read(source, as_version=4)
+            notebook_node.cells.insert(0, nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]}))
+            source = scratch / "input.ipynb"
+            nbformat.write(notebook_node, source)
+        self.used = True
+        return source
+
+    def alive(self) -> bool:
+        return bool(self.km.has_kernel and run_sync(self.km.is_alive)())
+
+    def shutdown(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=False)
+        except Exception:  # shutting down at exit: nothing useful to report
+            pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+_local = threading.local()
+_started: list[WarmKernel] = []
+_started_lock = threading.Lock()
+
+
+def warm_kernel(kernel_name: str, cwd: str, notebook: str | None = None) -> WarmKernel:
+    """This thread's warm kernel, started (for `notebook`'s modules) when it has none or it died."""
+    kernel = getattr(_local, "kernel", None)
+    if kernel is None or not kernel.alive():
+        kernel = WarmKernel(kernel_name, cwd, notebook)
+        _local.kernel = kernel
+        with _started_lock:
+            _started.append(kernel)
+    return kernel
+
+
+def shutdown_kernels() -> None:
+    """Stop every warm kernel this process started (end of a local batch)."""
+    with _started_lock:
+        kernels, _started[:] = list(_started), []
+    for kernel in kernels:
+        kernel.shutdown()
+    _local.__dict__.pop("kernel", None)

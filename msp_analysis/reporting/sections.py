@@ -1,0 +1,79 @@
+"""What every report is made of: sections, and the small rules for writing their sentences.
+
+A report's content module (:mod:`msp_analysis.reporting.content`) returns its parts as
+:class:`Section` objects (sentences, then a figure, then tables, then more sentences) that
+display themselves in a notebook. The helpers here are the house style of the sentences:
+a percentage as people write it (:func:`pct`), a category label as it reads inside a
+sentence (:func:`phrase`), a region with or without "the" (:func:`with_article`), and text
+from the data made inert before it is rendered as Markdown (:func:`inert`).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from msp_analysis.disclosure.display import DisclosedTable
+from msp_analysis.reporting.figures import FigureImage
+
+# SAC category labels (location and source of risk) as they read inside a sentence
+PHRASES = {
+    "Own Home": "the person's own home", "In the Community": "the community", "Community Service": "a community service",
+    "Care Home - Nursing": "a nursing care home", "Care Home - Residential": "a residential care home",
+    "Hospital - Acute": "an acute hospital", "Hospital - Mental Health": "a mental health hospital",
+    "Hospital - Community": "a community hospital", "Other": "another place",
+    "Service Provider": "a service provider", "Other - Known to individual": "someone known to the person",
+    "Other - Unknown to individual": "someone the person did not know",
+}
+
+
+def pct(value: float) -> str:
+    """A percentage (0-100) as a sentence writes it: whole numbers, ``68%``."""
+    return f"{value:.0f}%"
+
+
+def phrase(label: str) -> str:
+    """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
+    if label in PHRASES:
+        return PHRASES[label]
+    return label if label[:2].isupper() else label[:1].lower() + label[1:].lower()
+
+
+def with_article(region: str) -> str:
+    """'the North East' but 'London' and 'Yorkshire and the Humber', as people write them."""
+    return region if region in ("London", "Yorkshire and the Humber") else f"the {region}"
+
+
+def inert(markdown: str) -> str:
+    """Markdown whose text came partly from data, made safe to render: any HTML in it shows as
+    text and no link (``[x](javascript:...)``) can form. Report prose uses neither HTML nor links."""
+    return html.escape(markdown, quote=False).replace("[", "\\[").replace("]", "\\]")
+
+
+@dataclass
+class Section:
+    """One part of a report: sentences, then a figure, then tables; displays itself in a notebook."""
+
+    markdown: str = ""
+    figure: FigureImage | None = None
+    tables: list[DisclosedTable] = field(default_factory=list)
+    after: str = ""
+
+    def outputs(self) -> list[object]:
+        """The display objects in order: Markdown (made inert), figure, tables, Markdown after."""
+        # lazy: IPython costs about 70 ms to import and is needed only where a section is displayed
+        from IPython.display import Markdown
+
+        items: list[object] = [Markdown(inert(self.markdown))] if self.markdown else []
+        if self.figure is not None:
+            items.append(self.figure)
+        items += self.tables
+        if self.after:
+            items.append(Markdown(inert(self.after)))
+        return items
+
+    def _ipython_display_(self) -> None:
+        # lazy: see outputs(); inside a kernel IPython is already loaded
+        from IPython.display import display
+
+        display(*self.outputs())

@@ -1,0 +1,165 @@
+"""Fill a return template as a council would, and score the typed answers without the package.
+
+Shared by the tests of :mod:`msp_analysis.io.workbook` and of :mod:`msp_analysis.workflows.pack`
+(their ``conftest.py`` files import the fixtures below). The round trip fills the generated
+template with simulated answers through openpyxl (as a council's spreadsheet would); the pack's
+tests check the headline scores against :func:`independent_scores`, computed here from the
+answers that were typed in.
+"""
+
+import csv
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+import msp_analysis
+from msp_analysis.io.workbook.template import write_template
+from msp_analysis.reference.codebook import respondent_roles
+
+REGION, WAVE = "North East", "2023-24"
+INSTRUMENT_CSV = Path(msp_analysis.__file__).parent / "reference" / "codebook" / "instrument.csv"
+with open(INSTRUMENT_CSV, encoding="utf-8", newline="") as _handle:
+    ITEMS = list(csv.DictReader(_handle))
+LIKERT = [i for i in ITEMS if i["answer_scale"] == "likert5"]
+LABELS = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+NUMBER_ITEMS = {i["item_id"] for i in ITEMS if i["answer_scale"] in ("percent", "number")}
+COUNCILS = ["County Durham", "Gateshead", "Newcastle upon Tyne"]
+
+
+@dataclass
+class Person:
+    org_name: str
+    org_type: str
+    role: str
+    numbers: dict  # item -> 1-5 or None ("Don't know"), staffing item -> float or None
+
+
+def simulated_people(rng: np.random.Generator, council: str, n_orgs: int, most: int) -> list[Person]:
+    """`n_orgs` organisations with one to `most` people each, answers drawn at random."""
+    people = []
+    orgs = [(f"{council} Council", "Local authority"), (f"{council} NHS Trust", "NHS trust"),
+            (f"{council} Care Homes Ltd", "Care provider")][:n_orgs]
+    for org_name, org_type in orgs:
+        for _ in range(int(rng.integers(1, most + 1))):
+            numbers = {i["item_id"]: (None if rng.random() < 0.08 else int(rng.integers(1, 6))) for i in LIKERT}
+            numbers["stf_turnover_pct"] = round(float(rng.uniform(5, 40)), 1)
+            numbers["stf_vacancy_pct"] = None if rng.random() < 0.3 else round(float(rng.uniform(0, 25)), 1)
+            numbers["stf_caseload"] = round(float(rng.uniform(5, 30)), 1)
+            people.append(Person(org_name, org_type, str(rng.choice(respondent_roles())), numbers))
+    return people
+
+
+def row_of(ws) -> dict:
+    return {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value}
+
+
+def fill(template: Path, out: Path, council: str | None, people: list[Person], change=None) -> Path:
+    """Fill `template` for `council` with `people` (one Person column each); `change(wb)` edits it further."""
+    wb = load_workbook(template)
+    ws = wb["Return"]
+    rows = row_of(ws)
+    ws["B4"] = council
+    for offset, person in enumerate(people):
+        column = 6 + offset
+        ws.cell(row=rows["org_name"], column=column).value = person.org_name
+        ws.cell(row=rows["org_type"], column=column).value = person.org_type
+        ws.cell(row=rows["respondent_role"], column=column).value = person.role
+        for item, value in person.numbers.items():
+            if item in NUMBER_ITEMS:
+                ws.cell(row=rows[item], column=column).value = value
+            else:
+                ws.cell(row=rows[item], column=column).value = "Don't know" if value is None else LABELS[value - 1]
+    if change is not None:
+        change(wb)
+    wb.save(out)
+    return out
+
+
+def independent_scores(people: list[Person]) -> dict[str, float]:
+    """Indicator means of one council computed from the typed answers, without the package.
+
+    Respondent: mean of answered items (reverse-coded flipped as 6 - x), at least two answered;
+    organisation: mean of its respondents; council: mean of its organisations.
+    """
+    by_indicator = defaultdict(list)
+    for item in LIKERT:
+        by_indicator[item["indicator"]].append(item)
+    result = {}
+    for indicator, items in by_indicator.items():
+        per_org = defaultdict(list)
+        for person in people:
+            answers = [(6 - person.numbers[i["item_id"]]) if i["reverse_coded"] == "true" else person.numbers[i["item_id"]]
+                       for i in items if person.numbers[i["item_id"]] is not None]
+            if len(answers) >= 2:
+                per_org[person.org_name].append(sum(answers) / len(answers))
+        org_means = [sum(v) / len(v) for v in per_org.values()]
+        result[indicator] = sum(org_means) / len(org_means) if org_means else float("nan")
+    for number in ("stf_turnover_pct", "stf_vacancy_pct", "stf_caseload"):
+        per_org = defaultdict(list)
+        for person in people:
+            if person.numbers[number] is not None:
+                per_org[person.org_name].append(person.numbers[number])
+        org_means = [sum(v) / len(v) for v in per_org.values() if v]
+        result[number] = sum(org_means) / len(org_means) if org_means else float("nan")
+    return result
+
+
+def expected_indicators() -> list[str]:
+    return sorted({i["indicator"] for i in LIKERT})
+
+
+def codes(reading) -> list[str]:
+    return [p.code for p in reading.problems]
+
+
+def only(reading, code: str):
+    hits = [p for p in reading.problems if p.code == code]
+    assert len(hits) == 1, (code, reading.problems)
+    return hits[0]
+
+
+# --- fixtures (imported by the conftest.py of tests/io/workbook and tests/workflows) ----------------
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("template")
+
+
+@pytest.fixture(scope="module")
+def template_path(folder) -> Path:
+    return write_template(REGION, WAVE, folder / "north_east_2023-24.xlsx")
+
+
+@pytest.fixture(scope="module")
+def filled(folder, template_path) -> dict[str, tuple[Path, list[Person]]]:
+    """Three councils' complete returns, each with its simulated people."""
+    rng = np.random.default_rng(20240)
+    out = {}
+    for council, n_orgs, most in zip(COUNCILS, (3, 2, 3), (4, 2, 3), strict=True):  # Durham: 3-12 people; Gateshead: 2-4
+        people = simulated_people(rng, council, n_orgs, most)
+        stem = re.sub(r"\W+", "_", council.lower())
+        out[council] = (fill(template_path, folder / f"{stem}.xlsx", council, people), people)
+    return out
+
+
+@pytest.fixture()
+def good(folder, template_path, filled):
+    """A function making a changed copy of Durham's good return."""
+    def make(name: str, change=None, council: str = "County Durham") -> Path:
+        return fill(template_path, folder / f"{name}.xlsx", council, filled["County Durham"][1], change)
+    return make
+
+
+def libreoffice() -> str:
+    found = shutil.which("libreoffice") or shutil.which("soffice")
+    if not found:
+        pytest.skip("LibreOffice is not installed (Debian: apt-get install libreoffice-calc); "
+                    "the template's PDF check needs it")
+    return found

@@ -1,0 +1,45 @@
+"""Warm kernels: one per thread, reused until shut down; the reset cell leads every report but the first."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from msp_analysis.reporting.registry import KERNEL_NAME, NOTEBOOK_DIR, REPORTS
+from msp_analysis.reporting.render.kernel import (
+    RESET_TAG,
+    KernelNotRegisteredError,
+    require_kernel,
+    shutdown_kernels,
+    warm_kernel,
+)
+from msp_analysis.toolkit.errors import MspError
+
+
+def test_a_missing_kernel_is_an_error_that_says_how_to_install_it():
+    with pytest.raises(KernelNotRegisteredError, match="not registered; run `make env`") as caught:
+        require_kernel("no-such-kernel-msp")
+    assert isinstance(caught.value, MspError) and isinstance(caught.value, RuntimeError)
+    require_kernel(KERNEL_NAME)
+
+
+@pytest.mark.kernel
+def test_each_thread_keeps_one_warm_kernel_until_shutdown(tmp_path):
+    source = NOTEBOOK_DIR / REPORTS["locality"].notebook
+    first = warm_kernel(KERNEL_NAME, os.getcwd(), "locality")
+    try:
+        assert warm_kernel(KERNEL_NAME, os.getcwd(), "locality") is first
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(warm_kernel, KERNEL_NAME, os.getcwd(), "locality").result()
+        assert other is not first and first.alive() and other.alive()
+
+        assert first.notebook_to_run(source, tmp_path) == source, "a fresh kernel runs the notebook as it is"
+        again = first.notebook_to_run(source, tmp_path)
+        assert again.parent == tmp_path
+        cells = nbformat.read(again, as_version=4).cells
+        assert cells[0].metadata["tags"] == [RESET_TAG] and "_state.reset()" in cells[0].source
+        assert len(cells) == len(nbformat.read(source, as_version=4).cells) + 1
+    finally:
+        shutdown_kernels()
+    assert not first.alive() and not other.alive()

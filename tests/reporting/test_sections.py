@@ -1,0 +1,58 @@
+"""Tests for msp_analysis.reporting.sections: sections display in order, sentences follow the house style, data is inert."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from msp_analysis.disclosure.display import disclose
+from msp_analysis.reporting.figures import FigureImage
+from msp_analysis.reporting.sections import PHRASES, Section, inert, pct, phrase, with_article
+
+
+@pytest.mark.parametrize("value,text", [(68.4, "68%"), (68.5, "68%"), (0, "0%"), (100, "100%"), (99.6, "100%")])
+def test_pct_writes_whole_percentages(value, text):
+    assert pct(value) == text
+
+
+@pytest.mark.parametrize("label,text", [
+    ("Own Home", "the person's own home"), ("Care Home - Nursing", "a nursing care home"),
+    ("Other - Unknown to individual", "someone the person did not know"),
+    ("MCA awareness", "MCA awareness"),          # an initialism keeps its capitals
+    ("Complaints learning", "complaints learning"), ("Financial or Material Abuse", "financial or material abuse"),
+])
+def test_phrase_reads_a_label_inside_a_sentence(label, text):
+    assert phrase(label) == text
+
+
+def test_every_phrase_is_lower_case_prose():
+    assert all(text[:1].islower() for text in PHRASES.values())
+
+
+@pytest.mark.parametrize("region,text", [("North East", "the North East"), ("London", "London"),
+                                         ("Yorkshire and the Humber", "Yorkshire and the Humber"),
+                                         ("East of England", "the East of England")])
+def test_with_article(region, text):
+    assert with_article(region) == text
+
+
+def test_inert_escapes_html_and_breaks_links():
+    text = inert('<script>alert(1)</script> [click](javascript:alert(1)) & "quotes"')
+    assert "<" not in text and "&lt;script&gt;" in text
+    assert "\\[click\\](javascript" in text, "a bracket that could open a link is escaped"
+    assert re.search(r"(?<!\\)[\[\]]", text) is None, "no unescaped bracket is left"
+    assert '"quotes"' in text, "quotes need no escaping in Markdown text"
+
+
+def test_section_outputs_markdown_figure_tables_then_markdown_after_all_inert():
+    table = disclose(pd.DataFrame({"area": ["A"], "n": [3]}), "sac", counts=["n"], text=["area"])
+    figure = FigureImage(data=b"<svg/>", alt="A figure", width=10, height=10)
+    section = Section(markdown="Before <b>bold</b>", figure=figure, tables=[table], after="After [x](y)")
+    items = section.outputs()
+    assert [type(item).__name__ for item in items] == ["Markdown", "FigureImage", "DisclosedTable", "Markdown"]
+    assert items[0].data == "Before &lt;b&gt;bold&lt;/b&gt;" and items[3].data == "After \\[x\\](y)"
+
+
+def test_an_empty_section_shows_nothing():
+    assert Section().outputs() == []
+    assert Section(tables=[]).outputs() == []
