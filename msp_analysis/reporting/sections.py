@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import yaml
 
 from msp_analysis.disclosure.display import DisclosedTable
 from msp_analysis.reporting.figures import FigureImage
@@ -25,6 +29,33 @@ PHRASES = {
     "Service Provider": "a service provider", "Other - Known to individual": "someone known to the person",
     "Other - Unknown to individual": "someone the person did not know",
 }
+
+
+@cache
+def _text_file(report: str) -> dict[str, str]:
+    with resources.files("msp_analysis.reporting.text").joinpath(f"{report}.yaml").open(encoding="utf-8") as handle:
+        entries = yaml.safe_load(handle)
+    if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+        raise ValueError(f"reporting/text/{report}.yaml: expected 'key: text' lines")
+    return entries
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """A report's fixed words, kept in one text file (``reporting/text/REPORT.yaml``), not in Python.
+
+    Each entry is a sentence or paragraph with ``{name}`` placeholders filled from the numbers
+    (``str.format``, so a literal brace is written twice); ``text("key", n=3)``. The file is package
+    data, read once per process.
+    """
+
+    report: str
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        entries = _text_file(self.report)
+        if key not in entries:
+            raise KeyError(f"reporting/text/{self.report}.yaml has no entry {key!r}")
+        return entries[key].format(**values)
 
 
 def pct(value: float) -> str:
