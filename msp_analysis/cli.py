@@ -15,6 +15,7 @@ import sys
 import tempfile
 import traceback
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from msp_analysis.analysis.msp_rates import msp_rates_csv
 from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
+from msp_analysis.io.fetch import SOURCES_FILE, fetch
 from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
 from msp_analysis.io.workbook.feedback import validate_returns
@@ -36,6 +38,52 @@ from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
 from msp_analysis.toolkit.files import neutralise_formulas, write_csv, write_text
+
+KEY_PACKAGES = ("pandas", "numpy", "statsmodels", "scikit-learn", "papermill", "nbconvert")
+RENDERING_COMMANDS = ("report", "reports", "reports-demo", "pack")
+MAIN_EXAMPLES = """examples:
+  msp-analysis simulate --out data/raw/demo --seed 1              synthetic data with known true effects
+  msp-analysis clean evaluation export.csv --out data/processed/x  clean a council's enquiry export
+  msp-analysis report locality --param locality="County Durham" --param data_dir=data/processed/x --out reports/x
+
+Run `msp-analysis COMMAND --help` for what a command does and an example."""
+# what each command does for its user (the first line of its --help) and one example
+COMMAND_HELP = {
+    "councils": "List the councils with adult social services responsibilities in a financial year, as CSV.",
+    "simulate": "Write synthetic raw data (enquiries and temperature-check returns) with known true effects.",
+    "clean": "Clean raw files into DIR/KIND.parquet, with every rejected row and its reason in KIND.rejects.csv "
+             "and a manifest of inputs and row counts.",
+    "validate": "Check raw files without writing anything: every problem, with a hint; exit 1 if a row would be rejected.",
+    "template": "Write the Excel return template a region sends its councils for a temperature check.",
+    "pack": "Validate, merge, clean, score and report a region's filled temperature-check returns, in one folder.",
+    "reports-demo": "Render the demo's report set: every council, every region's temperature check, England.",
+    "msp-rates": "Print the published MSP percentages (asked, expressed, achieved) per geography and year of a clean SAC file.",
+    "model outcome": "Fit an outcome model: MSP outcomes achieved against council culture indicators, as JSON.",
+    "model la-panel": "Fit an ASCOF outcome against a council measure across councils and years, as JSON.",
+    "power": "Power of a planned temperature check to detect a culture effect, as JSON.",
+    "data-dictionary": "Write the data dictionary generated from the schemas of every dataset kind.",
+    "report": "Render one report (a notebook with parameters) as self-contained HTML.",
+    "reports": "Render one report per council or region of a scope, in warm kernels, skipping unchanged ones.",
+}
+COMMAND_EXAMPLES = {
+    "councils": "msp-analysis councils --year 2023-24 --region \"North East\"",
+    "simulate": "msp-analysis simulate --out data/raw/demo --seed 20261127",
+    "clean": "msp-analysis clean evaluation data/raw/my_council/*.csv --out data/processed/my_study",
+    "validate": "msp-analysis validate temperature_check returns/*.xlsx --feedback feedback/",
+    "template": "msp-analysis template temperature-check --region \"North East\" --wave 2024-25 --out ne.xlsx",
+    "pack": "msp-analysis pack --region \"North East\" --wave 2024-25 returns/*.xlsx --out pack/",
+    "reports-demo": "msp-analysis reports-demo --year 2023-24 --data-dir data/processed/demo --out reports/demo",
+    "msp-rates": "msp-analysis msp-rates data/processed/sac/sac.parquet --format csv",
+    "model outcome": "msp-analysis model outcome --evaluation data/processed/demo/evaluation.parquet "
+                     "--temperature-check data/processed/demo/temperature_check.parquet --method gee",
+    "model la-panel": "msp-analysis model la-panel --outcome 4A --indicator turnover --real-data DIR",
+    "power": "msp-analysis power --councils 12 --enquiries-per-council 300 --icc 0.02 --odds-ratio 1.3",
+    "data-dictionary": "msp-analysis data-dictionary --out docs/data_dictionary.md",
+    "report": "msp-analysis report locality --param locality=E06000047 --param year=2023-24 "
+              "--param data_dir=data/processed/demo --out reports/durham",
+    "reports": "msp-analysis reports locality --region \"North West\" --param year=2023-24 "
+               "--param data_dir=data/processed/demo --out reports/north-west",
+}
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -68,7 +116,12 @@ def _clean_inputs(args: argparse.Namespace):
     mapping = read_column_mapping(args.columns) if args.columns else {}
     if args.kind == "temperature_check" and all(map(is_template_return, args.inputs)):  # filled return templates
         return clean_and_validate(args.kind, read_returns_frame(args.inputs), source=str(args.inputs[0]))
-    frames = [apply_column_mapping(read_table(path), mapping) for path in args.inputs]
+    frames = []
+    for path in args.inputs:
+        _say(args, f"reading {path}")
+        frames.append(apply_column_mapping(read_table(path), mapping))
+        _say(args, f"{path}: {len(frames[-1]):,} rows")
+    _say(args, f"cleaning {sum(map(len, frames)):,} rows as {args.kind} and checking them against its schema")
     options = {"year": args.year} if getattr(args, "year", None) else {}
     return clean_and_validate(args.kind, pd.concat(frames, ignore_index=True), source=str(args.inputs[0]), **options)
 
@@ -151,6 +204,17 @@ def cmd_data_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    _say(args, f"fetching the published {args.kind} file of {args.year} into {args.out}")
+    done = fetch(args.kind, args.year, args.out, url=args.url, force=args.force)
+    record = done.record
+    what = {"downloaded": "downloaded", "unchanged": "unchanged (same sha256)", "replaced": "replaced"}[done.status]
+    print(f"{args.kind} {record['year']}: {what} {done.path} ({record['size']:,} bytes, sha256 "
+                f"{record['sha256']}) from {record['url']}; recorded in {Path(args.out) / SOURCES_FILE}")
+    _say(args, f"next: msp-analysis clean {args.kind} {done.path} --out DIR (docs/data_sources.md: what it holds)")
+    return 0
+
+
 def _executor(args: argparse.Namespace):
     """A Dask cluster's executor when --scheduler is given, else None (local warm kernels)."""
     if not getattr(args, "scheduler", None):
@@ -166,8 +230,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from msp_analysis.reporting.render.batch import render_reports, validate_parameters
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
-    return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force, quiet=args.quiet),
-                   args.out)
+    return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force, **_noise(args)), args)
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
@@ -177,8 +240,8 @@ def cmd_reports(args: argparse.Namespace) -> int:
     raw = _parse_params(args.param)
     params_list = region_parameters(args.notebook, None if args.all else args.region, raw)
     outcomes = render_reports(args.notebook, params_list, args.out, jobs=args.jobs, executor=_executor(args),
-                              force=args.force, quiet=args.quiet)
-    return _finish(outcomes, args.out)
+                              force=args.force, **_noise(args))
+    return _finish(outcomes, args)
 
 
 def cmd_reports_demo(args: argparse.Namespace) -> int:
@@ -186,22 +249,28 @@ def cmd_reports_demo(args: argparse.Namespace) -> int:
     from msp_analysis.workflows.demo import render_demo
 
     return _finish(render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None,
-                               jobs=args.jobs, force=args.force, quiet=args.quiet), args.out)
+                               jobs=args.jobs, force=args.force, **_noise(args)), args)
 
 
-def _finish(outcomes: list, out: str) -> int:
+def _noise(args: argparse.Namespace) -> dict:
+    """How a rendering command shows its progress: --quiet, --verbose, --progress / --no-progress."""
+    return {"quiet": args.quiet, "verbose": args.verbose, "progress": args.progress}
+
+
+def _finish(outcomes: list, args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"FAILED {outcome.name}: {outcome.error} (executed notebook kept at {outcome.notebook_path})", file=sys.stderr)
     cached = sum(o.status == "cached" for o in outcomes)
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports ready ({cached} unchanged); "
-          f"index: {Path(out) / 'index.html'}")
+                f"index: {Path(args.out) / 'index.html'}")
     return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="msp-analysis", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser = argparse.ArgumentParser(prog="msp-analysis", description=__doc__.splitlines()[0],
+                                     epilog=MAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("councils", help="list councils with adult social services responsibilities in a year")
@@ -247,7 +316,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", required=True)
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--no-report", action="store_true", help="clean and score only")
-    p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("reports-demo", help="render the demo report set: every council, every region, England")
@@ -257,7 +325,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real-data-dir", default="", help="add the real ASCOF x turnover panel to the evaluation")
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--force", action="store_true")
-    p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reports_demo)
 
     p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
@@ -294,6 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/data_dictionary.md")
     p.set_defaults(func=cmd_data_dictionary)
 
+    p = sub.add_parser(
+        "fetch", help="download a published national file and record where it came from",
+        description="Download a published national file (such as a year's Safeguarding Adults Collection tables)\n"
+                    "into a folder, and record its address, when it was fetched, its size and sha256 in\n"
+                    "DIR/SOURCES.json; `clean` copies that record into its manifest and every report built\n"
+                    "from it names the publisher's file. The addresses known are in sources.csv of\n"
+                    "msp_analysis/reference/codebook; where every dataset is published: docs/data_sources.md.",
+        epilog="example:\n  msp-analysis fetch sac --year 2021-22 --out data/raw/sac",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=list(KINDS))
+    p.add_argument("--year", required=True, help="financial year of the publication, e.g. 2021-22")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the file and its SOURCES.json")
+    p.add_argument("--url", help="the file's address when sources.csv does not know it (from its publication page)")
+    p.add_argument("--force", action="store_true", help="replace a file already there whose sha256 differs")
+    p.set_defaults(func=cmd_fetch)
+
     for name, func, help_text in (("report", cmd_report, "render one report"),
                                   ("reports", cmd_reports, "render a report for every council or region of a scope")):
         p = sub.add_parser(name, help=help_text)
@@ -301,7 +384,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
         p.add_argument("--out", required=True)
         p.add_argument("--force", action="store_true", help="render even when nothing changed")
-        p.add_argument("--quiet", action="store_true", help="no progress bar (for CI)")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
             scope.add_argument("--all", action="store_true",
@@ -311,7 +393,51 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: cores)")
             p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster")
         p.set_defaults(func=func)
+    _finish_commands(parser)
     return parser
+
+
+def _version_text() -> str:
+    """``msp-analysis 0.1.0 (pandas 3.1.1, statsmodels 0.15.0, papermill 2.7.0)``: the versions numbers depend on."""
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"msp-analysis {__version__} (" + ", ".join(f"{name} {installed(name)}" for name in KEY_PACKAGES) + ")"
+
+
+def _leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every runnable command (``clean``, ``model outcome`` …) with its parser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _leaf_commands(child, (*path, name))
+            return
+    yield " ".join(path), parser
+
+
+def _finish_commands(parser: argparse.ArgumentParser) -> None:
+    """Give every command the same --verbose / --quiet, a help text that says what it is for, and an example."""
+    for name, command in _leaf_commands(parser):
+        noise = command.add_mutually_exclusive_group()
+        noise.add_argument("-v", "--verbose", action="store_true", help="say each step as it happens (on stderr)")
+        noise.add_argument("-q", "--quiet", action="store_true", help="no progress or step messages: results and errors only")
+        if name in RENDERING_COMMANDS:
+            command.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                                 help="progress bar (default: only when the output is a terminal; else plain lines)")
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        command.description = COMMAND_HELP.get(name, command.description)
+        if name in COMMAND_EXAMPLES:
+            command.epilog = "example:\n  " + COMMAND_EXAMPLES[name]
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A step, on stderr, when --verbose."""
+    if getattr(args, "verbose", False):
+        print(f"msp-analysis: {text}", file=sys.stderr, flush=True)
+
 
 
 def _log_bug(error: BaseException) -> Path | None:

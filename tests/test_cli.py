@@ -135,3 +135,37 @@ def test_bad_user_values_are_one_line_and_exit_2(capsys, argv):
     assert main(argv) == 2
     message = capsys.readouterr().err
     assert message.startswith("msp-analysis: error: ") and len(message.strip().splitlines()) == 1
+
+
+def test_version_names_the_packages_numbers_depend_on(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("msp-analysis ") and all(name in text for name in ("pandas", "statsmodels", "papermill"))
+
+
+def test_every_command_says_what_it_does_gives_an_example_and_takes_verbose_and_quiet():
+    from msp_analysis.cli import _leaf_commands, build_parser
+
+    commands = dict(_leaf_commands(build_parser()))
+    assert {"clean", "validate", "report", "reports", "model outcome", "power"} <= set(commands)
+    for name, command in commands.items():
+        text = command.format_help()
+        assert "--verbose" in text and "--quiet" in text, name
+        assert "example:\n  msp-analysis " + name.split()[0] in text, name
+        assert command.description and command.description[0].isupper(), name
+
+
+def test_verbose_clean_says_which_input_it_is_on(capsys, tmp_path):
+    corpus = Path(__file__).resolve().parent / "bad_inputs" / "ev_extra_columns.csv"
+    assert main(["clean", "evaluation", str(corpus), "--out", str(tmp_path), "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert f"reading {corpus}" in err and "checking them against its schema" in err
+
+
+def test_quiet_clean_says_no_steps_but_still_gives_its_result(capsys, tmp_path):
+    corpus = Path(__file__).resolve().parent / "bad_inputs" / "ev_extra_columns.csv"
+    assert main(["clean", "evaluation", str(corpus), "--out", str(tmp_path), "-q"]) == 0
+    out = capsys.readouterr()
+    assert out.err == "" and out.out.startswith("evaluation: ") and (tmp_path / "evaluation.manifest.json").is_file()

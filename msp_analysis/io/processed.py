@@ -1,7 +1,10 @@
 """Processed outputs: ``KIND.parquet``, ``KIND.rejects.csv`` and ``KIND.manifest.json``, written and read back.
 
 The manifest records the sha256 of every input and the reconciliation of rows (in = clean +
-rejected + folded). :func:`read_clean` keeps the one cache of this layer (see
+rejected + folded). An input fetched from its publisher (its folder has a ``SOURCES.json``,
+:mod:`.fetch`) also carries the publisher's file: address, when it was fetched, size and sha256,
+and whether the input is still that file; :func:`publisher_files` reads that chain back for a
+report's provenance. :func:`read_clean` keeps the one cache of this layer (see
 :mod:`msp_analysis.toolkit.caches`): a warm kernel rendering report after report reads each
 processed file once.
 """
@@ -16,6 +19,7 @@ import pandas as pd
 import yaml
 
 from msp_analysis import __version__
+from msp_analysis.io.fetch import publisher_file
 from msp_analysis.toolkit.caches import BoundedCache
 from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.toolkit.files import atomic_path, sha256_of, write_csv, write_text
@@ -49,7 +53,7 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
     write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
     manifest = {
         "kind": kind,
-        "inputs": [{"path": str(p), "sha256": sha256_of(p)} for p in inputs],
+        "inputs": [_input_entry(p) for p in inputs],
         "rows_in": result.rows_in,
         "rows_clean": result.rows_clean,
         "rows_rejected": result.rows_rejected,
@@ -62,6 +66,40 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
     }
     write_text(out_dir / f"{kind}.manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _input_entry(path: str | Path) -> dict:
+    """An input of the manifest: its path and sha256, and the publisher's file when it was fetched."""
+    sha256 = sha256_of(path)
+    entry: dict = {"path": str(path), "sha256": sha256}
+    source = publisher_file(path, sha256)
+    if source is not None:
+        entry["publisher_file"] = source
+    return entry
+
+
+def publisher_files(path: str | Path, sha256: str | None = None) -> list[dict]:
+    """The publisher's files behind `path`, as ``msp-analysis fetch`` recorded them; empty when none are recorded.
+
+    For a processed ``KIND.parquet``, the ``publisher_file`` of each input in the
+    ``KIND.manifest.json`` beside it; for any other file (a public file read as it was
+    published), its own record in the ``SOURCES.json`` of its folder (`sha256`: its hash, when
+    already known). Each record has ``file``, ``url``, ``fetched``, ``size``, ``sha256`` and
+    ``unchanged_since_fetch``.
+    """
+    path = Path(path)
+    manifest = path.with_suffix(".manifest.json")
+    if path.suffix == ".parquet" and manifest.is_file():
+        try:
+            inputs = json.loads(manifest.read_text(encoding="utf-8"))["inputs"]
+            return [dict(entry["publisher_file"]) for entry in inputs if "publisher_file" in entry]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UnusableInputError(f"{manifest}: cannot be read ({type(error).__name__}: {error}); run "
+                                     f"`msp-analysis clean` again to rewrite it") from None
+    if not path.is_file():
+        return []
+    record = publisher_file(path, sha256)
+    return [record] if record is not None else []
 
 
 def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:

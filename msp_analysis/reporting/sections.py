@@ -18,17 +18,8 @@ from importlib import resources
 import yaml
 
 from msp_analysis.disclosure.display import DisclosedTable
+from msp_analysis.reference.codebook import label_phrases
 from msp_analysis.reporting.figures import FigureImage
-
-# SAC category labels (location and source of risk) as they read inside a sentence
-PHRASES = {
-    "Own Home": "the person's own home", "In the Community": "the community", "Community Service": "a community service",
-    "Care Home - Nursing": "a nursing care home", "Care Home - Residential": "a residential care home",
-    "Hospital - Acute": "an acute hospital", "Hospital - Mental Health": "a mental health hospital",
-    "Hospital - Community": "a community hospital", "Other": "another place",
-    "Service Provider": "a service provider", "Other - Known to individual": "someone known to the person",
-    "Other - Unknown to individual": "someone the person did not know",
-}
 
 
 @cache
@@ -65,8 +56,9 @@ def pct(value: float) -> str:
 
 def phrase(label: str) -> str:
     """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
-    if label in PHRASES:
-        return PHRASES[label]
+    phrases = label_phrases()
+    if label in phrases:
+        return phrases[label]
     return label if label[:2].isupper() else label[:1].lower() + label[1:].lower()
 
 

@@ -29,6 +29,8 @@ def demo_requests(year: str, data_dir: str | Path, real_data_dir: str | Path | N
 
 
 def render_demo(year: str, data_dir: str | Path, out_dir: str | Path, real_data_dir: str | Path | None = None,
-                jobs: int | None = None, force: bool = False, quiet: bool = False) -> list[ReportOutcome]:
+                jobs: int | None = None, force: bool = False, quiet: bool = False, verbose: bool = False,
+                progress: bool | None = None) -> list[ReportOutcome]:
     """Render the demo's report set (:func:`demo_requests`) in one batch of warm kernels, with one index."""
-    return render_batch(demo_requests(year, data_dir, real_data_dir), out_dir, jobs=jobs, force=force, quiet=quiet)
+    return render_batch(demo_requests(year, data_dir, real_data_dir), out_dir, jobs=jobs, force=force, quiet=quiet,
+                        verbose=verbose, progress=progress)

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from msp_analysis.disclosure.display import disclose
+from msp_analysis.reference.codebook import canonical_labels, label_phrases
 from msp_analysis.reporting.figures import FigureImage
-from msp_analysis.reporting.sections import PHRASES, Section, inert, pct, phrase, with_article
+from msp_analysis.reporting.sections import Section, inert, pct, phrase, with_article
 
 
 @pytest.mark.parametrize("value,text", [(68.4, "68%"), (68.5, "68%"), (0, "0%"), (100, "100%"), (99.6, "100%")])
@@ -26,7 +27,11 @@ def test_phrase_reads_a_label_inside_a_sentence(label, text):
 
 
 def test_every_phrase_is_lower_case_prose():
-    assert all(text[:1].islower() for text in PHRASES.values())
+    assert all(text[:1].islower() for text in label_phrases().values())
+
+
+def test_every_location_and_source_of_risk_has_a_phrase():
+    assert set(label_phrases()) == set(canonical_labels("risk_location")) | set(canonical_labels("risk_source"))
 
 
 @pytest.mark.parametrize("region,text", [("North East", "the North East"), ("London", "London"),

@@ -114,6 +114,14 @@ def indicator_phrase(indicator: str) -> str:
     return str(table.at[indicator, "phrase"]) if indicator in table.index else indicator
 
 
+@cache
+def label_phrases() -> dict[str, str]:
+    """Canonical SAC labels of the location and source of risk as they read inside a sentence
+    (``label_phrases.csv``): 'Own Home' → "the person's own home"."""
+    table = _read("label_phrases.csv")
+    return dict(zip(table["label"], table["phrase"], strict=True))
+
+
 def culture_terms() -> tuple[str, ...]:
     """The indicators the outcome models centre on (``in_models`` in ``indicators.csv``): supervision,
     staffing and complaints learning, the three the seed ties most directly to MSP practice."""
@@ -187,3 +195,14 @@ def return_instructions() -> list[tuple[str, str]]:
     """
     table = _read("return_instructions.csv")
     return list(zip(table["style"], table["text"], strict=True))
+
+
+def published_files() -> list[dict[str, str]]:
+    """The published national files whose addresses are known (``sources.csv``), one row per kind and year.
+
+    Keys: ``kind``, ``year`` (``YYYY-YY``), ``url``, ``file_name``, ``publisher``, ``publication``,
+    ``licence`` and ``address_from`` (where the address was found). ``msp-analysis fetch`` reads
+    it; a newly published year is one more line. ``docs/data_sources.md`` lists every dataset,
+    including those with no known address.
+    """
+    return _read("sources.csv").to_dict(orient="records")

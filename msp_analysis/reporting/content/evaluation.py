@@ -11,6 +11,7 @@ adds the real ASCOF 4A (feeling safe) × workforce-turnover panel.
 
 Every table goes through :func:`msp_analysis.disclosure.display.disclose`: counts are controlled;
 model estimates and intervals need no control (NHS Digital's rule), and are shown as numbers.
+The report's fixed words are in ``reporting/text/evaluation.yaml``; this module chooses and fills them.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import Section, with_article
+from msp_analysis.reporting.sections import ReportText, Section, with_article
 
 ENGLAND = "England"
 MODEL_LABELS = {name: spec.label for name, spec in METHODS.items()}  # the labels live on the method registry
-OUTCOME_WORDS = {"fully_achieved": "fully achieved", "fully_or_partially_achieved": "fully or partially achieved"}
+text = ReportText("evaluation")
 
 
 @dataclass
@@ -65,6 +66,12 @@ def in_scope(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFrame, scope: str) 
             clean_tc_long[clean_tc_long["region"].astype(str) == scope])
 
 
+def outcome_words(outcome: str) -> str:
+    """The outcome as a sentence says it: 'fully_achieved' → 'fully achieved'."""
+    return {"fully_achieved": text("outcome_fully_achieved"),
+            "fully_or_partially_achieved": text("outcome_fully_or_partially_achieved")}[outcome]
+
+
 def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
     expressed = expressed_outcomes(clean_eval)
     s42 = clean_eval["enquiry_type"].astype("string").eq("Section 42").fillna(False)
@@ -72,13 +79,15 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     per_year = expressed.groupby(expressed["financial_year"].astype(str)).agg(
         expressed=(outcome, "size"), achieved=(outcome, "sum"), councils=("ons_code", "nunique"))
     per_year = per_year.join(by_year.rename("concluded")).reset_index().rename(columns={"financial_year": "year"})
-    per_year["councils_text"] = per_year["councils"].map(lambda n: f"{n} councils")
-    labels = {"year": "Year", "councils_text": "Councils", "concluded": "Concluded S42 enquiries",
-              "expressed": "Expressed outcomes", "rate": f"{OUTCOME_WORDS[outcome].capitalize()} %"}
+    words = outcome_words(outcome)
+    per_year["councils_text"] = per_year["councils"].map(lambda n: text("councils_count", n=n))
+    labels = {"year": text("column_year"), "councils_text": text("column_councils"),
+              "concluded": text("column_concluded"), "expressed": text("column_expressed"),
+              "rate": text("rate_column", outcome=words.capitalize())}
     national = [scope == ENGLAND] * len(per_year)
     year_table = disclose(per_year, policy, columns=list(labels), labels=labels, text=["year", "councils_text"],
                           counts=["concluded", "expressed"], rates={"rate": (["achieved"], ["expressed"])},
-                          national=national, caption=f"Outcomes by year, {scope}")
+                          national=national, caption=text("year_table_caption", scope=scope))
     if scope == ENGLAND:
         key, names = "region", None
         groups = expressed.groupby(expressed["region"].astype(str))
@@ -93,25 +102,26 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     total = pd.DataFrame({"name": [scope], "sum": [expressed[outcome].sum()], "size": [len(expressed)]})
     total["value"] = 100 * total["sum"] / total["size"]
     chart = pd.concat([per_area.sort_values("value", ascending=False), total], ignore_index=True)
-    chart.loc[chart["name"] == scope, "name"] = ENGLAND if scope == ENGLAND else f"{scope} (all)"
-    area_labels = {"name": "Region" if scope == ENGLAND else "Council", "size": "Expressed outcomes",
-                   "value_pct": f"{OUTCOME_WORDS[outcome].capitalize()} %"}
+    chart.loc[chart["name"] == scope, "name"] = ENGLAND if scope == ENGLAND else text("area_all", scope=scope)
+    area = text("area_word_region") if scope == ENGLAND else text("area_word_council")
+    area_labels = {"name": text("column_region") if scope == ENGLAND else text("column_council"),
+                   "size": text("column_expressed"), "value_pct": text("rate_column", outcome=words.capitalize())}
     area_table = disclose(chart, policy, columns=list(area_labels), labels=area_labels, text=["name"], counts=["size"],
                           rates={"value_pct": (["sum"], ["size"])},
-                          national=chart["name"].eq(ENGLAND), caption=f"Outcomes by {'region' if scope == ENGLAND else 'council'}, all years")
+                          national=chart["name"].eq(ENGLAND), caption=text("area_table_caption", area=area))
     rate = 100 * expressed[outcome].mean() if len(expressed) else float("nan")
     visible = chart.dropna(subset=["value"])
-    alt = (f"Bar chart of the share of expressed outcomes {OUTCOME_WORDS[outcome]} by "
-           f"{'region' if scope == ENGLAND else 'council'}, all years: "
-           + "; ".join(f"{n} {v:.0f}%" for n, v in zip(visible["name"], visible["value"], strict=True)) + ".")
-    figure = plots.as_image(plots.outcome_bars(visible, f"Outcomes {OUTCOME_WORDS[outcome]}, {scope}"), alt) \
+    bars = "; ".join(text("outcome_bars_alt_bar", name=n, value=v)
+                     for n, v in zip(visible["name"], visible["value"], strict=True))
+    alt = text("outcome_bars_alt", outcome=words, area=area, bars=bars)
+    figure = plots.as_image(plots.outcome_bars(visible, text("outcome_bars_title", outcome=words, scope=scope)), alt) \
         if len(visible) else None
-    text = (f"The data hold about {policy.format_count(s42.sum(), scope == ENGLAND)} concluded Section 42 enquiries in "
-            f"{clean_eval['ons_code'].nunique()} councils over {len(per_year)} year{'s' if len(per_year) != 1 else ''}; in "
-            f"about {policy.format_count(len(expressed), scope == ENGLAND)} of them the person expressed the outcomes "
-            f"they wanted, and {rate:.1f}% of those were {OUTCOME_WORDS[outcome]}.")
+    years = text("year_count_one", n=len(per_year)) if len(per_year) == 1 else text("year_count_many", n=len(per_year))
+    markdown = text("descriptives", concluded=policy.format_count(s42.sum(), scope == ENGLAND),
+                    councils=clean_eval["ons_code"].nunique(), years=years,
+                    expressed=policy.format_count(len(expressed), scope == ENGLAND), rate=rate, outcome=words)
     facts = {"rate": rate, "expressed": len(expressed), "councils": clean_eval["ons_code"].nunique()}
-    return Section(markdown=text, figure=figure, tables=[year_table, area_table]), facts
+    return Section(markdown=markdown, figure=figure, tables=[year_table, area_table]), facts
 
 
 def p_text(value: float) -> str:
@@ -139,37 +149,36 @@ def _model_terms(results: dict) -> pd.DataFrame:
 def _models_section(results: dict, main: str, outcome: str, scope: str, linked_summary: dict,
                     policy: DisclosurePolicy) -> tuple[Section, dict]:
     terms = _model_terms(results)
-    labels = {"model": "Model", "label": "Indicator (per 1 SD)", "odds_ratio": "Odds ratio", "or_low": "95% interval from",
-              "or_high": "to", "p_value": "p", "n": "People", "clusters_text": "Councils"}
-    terms["clusters_text"] = terms["clusters"].map(lambda n: f"{n} councils")
+    words = outcome_words(outcome)
+    terms["clusters_text"] = terms["clusters"].map(lambda n: text("councils_count", n=n))
     terms["p_text"] = terms["p_value"].map(p_text)
-    labels["p_text"] = labels.pop("p_value")
-    labels = {k: labels[k] for k in ("model", "label", "odds_ratio", "or_low", "or_high", "p_text", "n", "clusters_text")}
+    labels = {"model": text("column_model"), "label": text("column_indicator"), "odds_ratio": text("column_odds_ratio"),
+              "or_low": text("interval_from"), "or_high": text("interval_to"), "p_text": text("column_p"),
+              "n": text("column_people"), "clusters_text": text("column_councils")}
     table = disclose(terms, policy, columns=list(labels), labels=labels,
                      text=["model", "label", "clusters_text", "p_text"],
                      numbers={"odds_ratio": "{:.2f}", "or_low": "{:.2f}", "or_high": "{:.2f}"},
                      counts=["n"], national=[scope == ENGLAND] * len(terms),
-                     caption=f"Odds of outcomes being {OUTCOME_WORDS[outcome]} per 1 SD higher culture indicator, {scope}")
+                     caption=text("models_table_caption", outcome=words, scope=scope))
     mains = terms[terms["method"] == main]
-    sentences = []
+    findings = []
     for row in mains.itertuples():
-        direction = "higher" if row.odds_ratio >= 1 else "lower"
+        direction = text("models_direction_higher") if row.odds_ratio >= 1 else text("models_direction_lower")
         clear = row.or_low > 1 or row.or_high < 1
-        sentences.append(f"councils rating {indicator_phrase(row.term)} one standard deviation higher had "
-                         f"{row.odds_ratio:.2f} times the odds of {OUTCOME_WORDS[outcome]} outcomes ({direction}; 95% "
-                         f"interval {row.or_low:.2f} to {row.or_high:.2f}{'' if clear else ', which includes no difference'})")
-    text = (f"In the main model ({MODEL_LABELS.get(main, main)}), with the three indicators together, "
-            + "; ".join(sentences) + ".") if sentences else "No model could be fitted."
+        findings.append(text("models_finding", indicator=indicator_phrase(row.term), odds_ratio=row.odds_ratio,
+                             outcome=words, direction=direction, low=row.or_low, high=row.or_high,
+                             includes_one="" if clear else text("models_includes_one")))
+    markdown = text("models", model=MODEL_LABELS.get(main, main), findings="; ".join(findings)) if findings \
+        else text("models_none")
     if linked_summary.get("rows_unmatched"):
-        text += (f" {linked_summary['council_years_unmatched']} council-years without a temperature-check score were "
-                 "left out.")
-    alt = ("Forest plot of odds ratios with 95% intervals, log scale, per model and indicator. "
-           + "; ".join(f"{r.model}, {r.label}: {r.odds_ratio:.2f} ({r.or_low:.2f} to {r.or_high:.2f})"
-                       for r in terms.itertuples()) + ".")
-    figure = plots.as_image(plots.odds_ratio_figure(terms, f"Culture indicators and outcomes {OUTCOME_WORDS[outcome]}, "
-                                                           f"{scope}"), alt) if len(terms) else None
+        markdown += " " + text("models_unmatched", n=linked_summary["council_years_unmatched"])
+    items = "; ".join(text("forest_alt_item", model=r.model, indicator=r.label, odds_ratio=r.odds_ratio, low=r.or_low,
+                           high=r.or_high) for r in terms.itertuples())
+    alt = text("forest_alt", items=items)
+    figure = plots.as_image(plots.odds_ratio_figure(terms, text("forest_title", outcome=words, scope=scope)), alt) \
+        if len(terms) else None
     facts = {f"or_{r.term}": r.odds_ratio for r in mains.itertuples()}
-    return Section(markdown=text, figure=figure, tables=[table]), facts
+    return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
 def _icc_section(results: dict) -> tuple[Section, dict]:
@@ -179,142 +188,118 @@ def _icc_section(results: dict) -> tuple[Section, dict]:
         low_sd, high_sd = mixed.details["council_sd_interval"]
         icc = mixed.details["icc"]
         to_icc = lambda sd: sd**2 / (sd**2 + math.pi**2 / 3)  # noqa: E731
-        rows.append({"measure": "Intra-council correlation, latent (logit) scale, mixed model", "value": icc,
-                     "low": to_icc(low_sd), "high": to_icc(high_sd)})
-        rows.append({"measure": "SD of council effects (log-odds), mixed model", "value": mixed.details["council_sd"],
+        rows.append({"measure": text("icc_measure_latent"), "value": icc, "low": to_icc(low_sd),
+                     "high": to_icc(high_sd)})
+        rows.append({"measure": text("icc_measure_council_sd"), "value": mixed.details["council_sd"],
                      "low": low_sd, "high": high_sd})
         facts["icc"] = icc
     if gee is not None and "working_correlation" in gee.details:
-        rows.append({"measure": "Exchangeable working correlation (0/1 scale), GEE",
+        rows.append({"measure": text("icc_measure_working"),
                      "value": gee.details["working_correlation"], "low": np.nan, "high": np.nan})
         facts["working_correlation"] = gee.details["working_correlation"]
     if not rows:
-        return Section(markdown="The intra-council correlation was not estimated."), facts
-    table = disclose(pd.DataFrame(rows), "sac", columns=["measure", "value", "low", "high"],
-                     labels={"measure": "Measure", "value": "Estimate", "low": "95% interval from", "high": "to"},
+        return Section(markdown=text("icc_none")), facts
+    labels = {"measure": text("column_measure"), "value": text("column_estimate"), "low": text("interval_from"),
+              "high": text("interval_to")}
+    table = disclose(pd.DataFrame(rows), "sac", columns=list(labels), labels=labels,
                      text=["measure"], numbers={"value": "{:.3f}", "low": "{:.3f}", "high": "{:.3f}"},
-                     caption="How alike are outcomes within a council?")
+                     caption=text("icc_table_caption"))
     if "icc" in facts:
-        text = (f"After the culture indicators, the intra-council correlation is {facts['icc']:.3f} on the latent scale: "
-                f"about {100 * facts['icc']:.1f}% of the variation in whether a person's outcomes are fully achieved "
-                "lies between councils rather than between people in the same council. Small as it is, with hundreds "
-                "of people per council it makes each council's people count for far fewer independent observations, "
-                "which is why every model here accounts for clustering.")
+        markdown = text("icc_mixed", icc=facts["icc"], share=100 * facts["icc"])
     else:
-        text = (f"The GEE working correlation between two people's outcomes in the same council is "
-                f"{facts['working_correlation']:.3f}.")
-    return Section(markdown=text, tables=[table]), facts
+        markdown = text("icc_gee", correlation=facts["working_correlation"])
+    return Section(markdown=markdown, tables=[table]), facts
 
 
 def _prediction_section(check: dict | None, outcome: str, error: str = "") -> tuple[Section, dict]:
     if check is None:
-        return Section(markdown=f"The prediction check could not be run: {error}"), {}
+        return Section(markdown=text("prediction_failed", error=error)), {}
     summary = check["summary"].copy()
     summary["model_label"] = summary["model"].str.capitalize()
-    summary["councils_text"] = summary["councils"].map(lambda n: f"{n} councils")
-    labels = {"model_label": "Model", "auc": "AUC, held-out councils", "auc_fold_mean": "AUC, mean of folds",
-              "auc_fold_sd": "SD over folds", "brier": "Brier score", "councils_text": "Councils"}
+    summary["councils_text"] = summary["councils"].map(lambda n: text("councils_count", n=n))
+    labels = {"model_label": text("column_model"), "auc": text("column_auc"),
+              "auc_fold_mean": text("column_auc_fold_mean"), "auc_fold_sd": text("column_auc_fold_sd"),
+              "brier": text("column_brier"), "councils_text": text("column_councils")}
     table = disclose(summary, "sac", columns=list(labels), labels=labels, text=["model_label", "councils_text"],
                      numbers={"auc": "{:.3f}", "auc_fold_mean": "{:.3f}", "auc_fold_sd": "{:.3f}", "brier": "{:.4f}"},
-                     caption=f"Grouped cross-validation by council ({int(summary['n_splits'].iloc[0])} folds)")
+                     caption=text("prediction_table_caption", folds=int(summary["n_splits"].iloc[0])))
     importance = check["permutation_importance"].copy()
-    names = indicator_labels()
-    importance["feature_label"] = importance["feature"].map(
-        lambda f: names.get(f.removeprefix("z_"), f.replace("financial_year_", "year ")))
-    imp_table = disclose(importance, "sac", columns=["feature_label", "importance_mean", "importance_sd"],
-                         labels={"feature_label": "Feature", "importance_mean": "Drop in held-out AUC when shuffled",
-                                 "importance_sd": "SD"}, text=["feature_label"],
+    importance["feature_label"] = importance["feature"].map(_feature_label)
+    imp_labels = {"feature_label": text("column_feature"), "importance_mean": text("column_importance"),
+                  "importance_sd": text("column_sd")}
+    imp_table = disclose(importance, "sac", columns=list(imp_labels), labels=imp_labels, text=["feature_label"],
                          numbers={"importance_mean": "{:+.4f}", "importance_sd": "{:.4f}"},
-                         caption="Permutation importance in held-out councils (model with culture indicators)")
+                         caption=text("importance_table_caption"))
     without = summary.loc[summary["model"] == "without culture indicators"].iloc[0]
     with_ = summary.loc[summary["model"] == "with culture indicators"].iloc[0]
     gain = with_["auc"] - without["auc"]
-    text = (f"Trained on some councils and tested on councils it had not seen, a model of whether outcomes are "
-            f"{OUTCOME_WORDS[outcome]} reaches an AUC of {with_['auc']:.3f} with the culture indicators against "
-            f"{without['auc']:.3f} without them (0.5 is guessing, 1 is perfect). "
-            + ("The indicators add a little to prediction in new councils" if gain > 0.005 else
-               "The indicators add little or nothing to prediction in new councils")
-            + "; most of what decides an individual's outcome is not in a council-level score.")
-    alt = ("Calibration plot of observed against predicted rates in held-out councils, with and without the culture "
-           f"indicators. AUC with {with_['auc']:.3f}, without {without['auc']:.3f}.")
-    figure = plots.as_image(plots.calibration_figure(check["calibration"], "Calibration in held-out councils"), alt)
-    return Section(markdown=text, figure=figure, tables=[table, imp_table]), {"auc_with": with_["auc"],
-                                                                             "auc_without": without["auc"]}
+    verdict = text("prediction_gain") if gain > 0.005 else text("prediction_no_gain")
+    markdown = text("prediction", outcome=outcome_words(outcome), auc_with=with_["auc"], auc_without=without["auc"],
+                    verdict=verdict)
+    alt = text("calibration_alt", auc_with=with_["auc"], auc_without=without["auc"])
+    figure = plots.as_image(plots.calibration_figure(check["calibration"], text("calibration_title")), alt)
+    return Section(markdown=markdown, figure=figure, tables=[table, imp_table]), {"auc_with": with_["auc"],
+                                                                                 "auc_without": without["auc"]}
+
+
+def _feature_label(feature: str) -> str:
+    """A model feature as the importance table names it: an indicator's label, or 'year 2022-23'."""
+    names = indicator_labels()
+    if feature.removeprefix("z_") in names:
+        return names[feature.removeprefix("z_")]
+    if feature.startswith("financial_year_"):
+        return text("feature_year", year=feature.removeprefix("financial_year_"))
+    return feature
 
 
 def _caveats(results: dict, main: str, scope: str) -> Section:
-    items = [
-        "**Associations, not effects.** The culture scores are councils' and partners' ratings of themselves, measured "
-        "per council; the models compare councils (and years). They cannot show that improving supervision in a "
-        "council would change what happens to any one person (the ecological fallacy), and councils that rate "
-        "themselves well may differ in other ways that matter.",
-        "**Self-rating.** A temperature check is a self-assessment; optimism and different readings of the items "
-        "vary between organisations. The reliability section of the regional reports shows how well items hang together.",
-        "**Clustering.** People in the same council share practice, so the models use council-clustered or "
-        "council-level random effects; intervals are wider than a naive model would give.",
-        "**Missing scores.** Council-years without a temperature-check return are left out, which biases results if "
-        "councils that did not return differ.",
-    ]
+    items = [text("caveat_associations"), text("caveat_self_rating"), text("caveat_clustering"), text("caveat_missing")]
     main_result = results.get(main)
     if main_result is not None and main_result.caveat:
-        items.append(f"**From the model itself:** {main_result.caveat}")
+        items.append(text("caveat_from_model", caveat=main_result.caveat))
     return Section(markdown="\n".join(f"- {item}" for item in items))
 
 
 def _panel_section(real_data_dir: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
     if not real_data_dir:
-        return Section(markdown="No real-data folder was given (parameter `real_data_dir`), so the public ASCOF "
-                                "panel is not shown."), {}
+        return Section(markdown=text("panel_no_data")), {}
     measures = load_real_la_measures(real_data_dir)
     result = model_la_panel(measures, "4A", "turnover")
     panel = result.details["panel"]
     row = result.term("workforce_turnover")
-    labels = {"term_label": "Term", "estimate": "Estimate (points of 4A per point of turnover)", "ci_low": "95% interval from",
-              "ci_high": "to", "p_text": "p"}
-    table_rows = pd.DataFrame([{"term_label": "Workforce turnover (%)", "estimate": row["estimate"], "ci_low": row["ci_low"],
-                                "ci_high": row["ci_high"], "p_text": p_text(row["p_value"])}])
+    labels = {"term_label": text("column_term"), "estimate": text("column_panel_estimate"),
+              "ci_low": text("interval_from"), "ci_high": text("interval_to"), "p_text": text("column_p")}
+    table_rows = pd.DataFrame([{"term_label": text("panel_term_turnover"), "estimate": row["estimate"],
+                                "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p_text": p_text(row["p_value"])}])
     table = disclose(table_rows, policy, columns=list(labels), labels=labels, text=["term_label", "p_text"],
                      numbers={"estimate": "{:+.3f}", "ci_low": "{:+.3f}", "ci_high": "{:+.3f}"},
-                     caption=f"ASCOF 4A (feel safe, %) on workforce turnover (%), year fixed effects, "
-                             f"{result.clusters} councils, {result.n} council-years")
+                     caption=text("panel_table_caption", councils=result.clusters, n=result.n))
     years = result.details["years"]
-    direction = "more" if row["estimate"] > 0 else "fewer"
-    text = (f"In the public data ({years[0]} to {years[-1]}, {result.n} council-years from {result.clusters} councils), "
-            f"a council-year with one percentage point higher social-care workforce turnover had {abs(row['estimate']):.2f} "
-            f"points {direction} people saying they feel safe (ASCOF 4A) once each year's national level is allowed for "
-            f"(95% interval {row['ci_low']:+.2f} to {row['ci_high']:+.2f}). {result.caveat}")
-    alt = (f"Scatter plot of ASCOF 4A (people who use services who feel safe, %) against workforce turnover (%) for "
-           f"{len(panel)} council-years, coloured by year, with a pooled straight line. The fixed-effects slope is "
-           f"{row['estimate']:+.3f}.")
-    figure = plots.as_image(plots.panel_figure(panel, "workforce_turnover", "feel_safe",
-                                               "Feeling safe and workforce turnover, councils in England",
-                                               "Social-care workforce turnover (%, Skills for Care via Oflog)",
-                                               "People who use services who feel safe (%, ASCOF 4A)"), alt)
-    after = ("Source: public ASCOF trend data (NHS England) and Oflog's adult social care measures, Open Government "
-             "Licence; published council percentages, so no small-number control is needed.")
-    return Section(markdown=text, figure=figure, tables=[table], after=after), {"panel_slope": float(row["estimate"]),
-                                                                                "panel_n": int(result.n)}
+    direction = text("panel_direction_more") if row["estimate"] > 0 else text("panel_direction_fewer")
+    markdown = text("panel", first_year=years[0], last_year=years[-1], n=result.n, councils=result.clusters,
+                    size=abs(row["estimate"]), direction=direction, low=row["ci_low"], high=row["ci_high"],
+                    caveat=result.caveat)
+    alt = text("panel_alt", n=len(panel), slope=row["estimate"])
+    figure = plots.as_image(plots.panel_figure(panel, "workforce_turnover", "feel_safe", text("panel_title"),
+                                               text("panel_xlabel"), text("panel_ylabel")), alt)
+    return Section(markdown=markdown, figure=figure, tables=[table], after=text("panel_source")), {
+        "panel_slope": float(row["estimate"]), "panel_n": int(result.n)}
 
 
 def _data_notes(params, scope: str, outcome: str, policy: DisclosurePolicy, methods: list[str]) -> Section:
     dataset = Path(str(params.data_dir)).name if params is not None else "data"
-    lines = [
-        f"- **Sources:** cleaned record-level enquiries and temperature-check returns, dataset `{dataset}` "
-        "(`evaluation.parquet`, `temperature_check.parquet`)"
-        + (f"; public data folder `{Path(params.real_data_dir).name}`." if params is not None and params.real_data_dir
-           else "."),
-        f"- **Outcome:** among concluded Section 42 enquiries where the person expressed outcomes, whether they were "
-        f"{OUTCOME_WORDS[outcome]}.",
-        f"- **Culture indicators:** council scores from the temperature check of the same financial year, standardised "
-        f"across every council-wave in {'England' if scope == ENGLAND else 'the region'} (z-scores); a score never "
-        "crosses a boundary change.",
-        "- **Models:** " + ", ".join(MODEL_LABELS.get(m, m) for m in methods) + " from `msp_analysis.analysis.models`; the "
-        f"first is the main model (GEE with bias-reduced errors under {FEW_CLUSTERS} councils).",
-        f"- {policy.statement()} Model estimates and intervals are shown without control.",
+    public_folder = text("notes_public_folder", folder=Path(params.real_data_dir).name) \
+        if params is not None and params.real_data_dir else ""
+    items = [
+        text("notes_sources", dataset=dataset, public_folder=public_folder),
+        text("notes_outcome", outcome=outcome_words(outcome)),
+        text("notes_culture", area=ENGLAND if scope == ENGLAND else text("notes_area_region")),
+        text("notes_models", methods=", ".join(MODEL_LABELS.get(m, m) for m in methods), few_clusters=FEW_CLUSTERS),
+        text("notes_disclosure", statement=policy.statement()),
     ]
     if params is not None:
-        lines.append(f"- **Parameters:** scope {params.scope}, outcome {params.outcome}.")
-    return Section(markdown="\n".join(lines))
+        items.append(text("notes_parameters", scope=params.scope, outcome=params.outcome))
+    return Section(markdown="\n".join(f"- {item}" for item in items))
 
 
 def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFrame, scope: str, outcome: str,
@@ -355,9 +340,9 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     facts.update(more)
     panel, more = _panel_section(real_data_dir, policy)
     facts.update(more)
-    where = "England" if scope == ENGLAND else with_article(scope)
-    headline = (f"## {scope}: culture and outcomes\n\n{descriptives.markdown} Across {where}, "
-                + (models.markdown[0].lower() + models.markdown[1:] if models.markdown else ""))
+    where = ENGLAND if scope == ENGLAND else with_article(scope)
+    headline = text("summary", scope=scope, descriptives=descriptives.markdown, where=where,
+                    models=models.markdown[:1].lower() + models.markdown[1:])
     return EvaluationReport(
         scope=scope, outcome=outcome, policy=policy, summary=Section(markdown=headline),
         descriptives=Section(figure=descriptives.figure, tables=descriptives.tables),

@@ -10,6 +10,9 @@ see :func:`msp_analysis.toolkit.caches.frame_cache`).
 
 Every table goes through :func:`msp_analysis.disclosure.display.disclose`; figures draw only what
 the tables may show; sentences use the same rule (a hidden rate is never written out).
+
+The words (sentences, headings, captions, alt text, notes, column labels) are in
+``reporting/text/locality.yaml``; this module decides which entry is used when and fills in the numbers.
 """
 
 from __future__ import annotations
@@ -37,19 +40,10 @@ from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import Section, pct, phrase, with_article
+from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
-DISPLAY_COLUMNS = {
-    "name": "Area",
-    "concluded_s42": "Concluded S42 enquiries",
-    "asked_pct": "Asked %",
-    "expressed_pct": "Expressed %",
-    "fully_pct": "Fully achieved %",
-    "partially_pct": "Partially achieved %",
-    "not_pct": "Not achieved %",
-    "fully_or_partially_pct": "Fully or partially %",
-}
+text = ReportText("locality")
 CAPACITY_UNKNOWN = ("Don't know", "Not recorded")
 SAFER = ("Risk reduced", "Risk removed")
 
@@ -87,17 +81,32 @@ def _rate_or_none(policy: DisclosurePolicy, top: float, bottom: float, national:
     return 100 * top / bottom
 
 
+def _pathway_columns() -> dict[str, str]:
+    """The pathway table's columns and their display names."""
+    return {
+        "name": text("column_area"),
+        "concluded_s42": text("column_concluded_s42"),
+        "asked_pct": text("column_asked_pct"),
+        "expressed_pct": text("column_expressed_pct"),
+        "fully_pct": text("column_fully_pct"),
+        "partially_pct": text("column_partially_pct"),
+        "not_pct": text("column_not_pct"),
+        "fully_or_partially_pct": text("column_fully_or_partially_pct"),
+    }
+
+
 def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, policy: DisclosurePolicy, council: str,
                      year: str) -> Section:
-    table = disclose(comparison, policy, columns=list(DISPLAY_COLUMNS), labels=DISPLAY_COLUMNS, text=["name"],
+    columns = _pathway_columns()
+    table = disclose(comparison, policy, columns=list(columns), labels=columns, text=["name"],
                      counts=["concluded_s42"], rates=RATE_DEFINITIONS, national=comparison["level"].eq("England"),
-                     caption=f"The MSP pathway in {year}: {council} beside its region and England")
+                     caption=text("pathway_caption", year=year, council=council))
     shown = comparison.assign(**{r: comparison[r].where(~hidden[r]) for r in RATE_DEFINITIONS})
-    bits = [f"{name} {shown.loc[i, 'fully_pct']:.0f}%" for i, name in zip(shown.index, shown["name"], strict=True)
-            if not pd.isna(shown.loc[i, "fully_pct"])]
-    alt = (f"Bar chart of the MSP pathway in {year} for {', '.join(comparison['name'])}. Fully achieved: "
-           + ("; ".join(bits) if bits else "hidden by the disclosure policy") + ".")
-    figure = plots.as_image(plots.pathway_figure(comparison, hidden, title=f"The MSP pathway, {year}"), alt)
+    bits = [text("pathway_alt_value", name=name, rate=shown.loc[i, "fully_pct"])
+            for i, name in zip(shown.index, shown["name"], strict=True) if not pd.isna(shown.loc[i, "fully_pct"])]
+    alt = text("pathway_alt", year=year, areas=", ".join(comparison["name"]),
+               values="; ".join(bits) if bits else text("pathway_alt_hidden"))
+    figure = plots.as_image(plots.pathway_figure(comparison, hidden, title=text("pathway_title", year=year)), alt)
     return Section(figure=figure, tables=[table])
 
 
@@ -115,13 +124,14 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
     rates = {f"{level}_fully_pct": ([f"{level}_fully"], expressed[level]) for level in expressed}
     rates["council_asked_pct"] = (["council_asked_expressed", "council_asked_not_expressed"], ["council_concluded_s42"])
     wide["council_expressed"] = wide[expressed["council"]].sum(axis=1)
-    labels = {"financial_year": "Year", "council_concluded_s42": "Concluded S42 enquiries",
-              "council_expressed": "Expressed outcomes", "council_asked_pct": "Asked %",
-              "council_fully_pct": f"Fully achieved %, {council}",
-              "region_fully_pct": f"Fully achieved %, {region}", "England_fully_pct": "Fully achieved %, England"}
+    labels = {"financial_year": text("column_year"), "council_concluded_s42": text("column_concluded_s42"),
+              "council_expressed": text("column_expressed"), "council_asked_pct": text("column_asked_pct"),
+              "council_fully_pct": text("column_fully_pct_area", area=council),
+              "region_fully_pct": text("column_fully_pct_area", area=region),
+              "England_fully_pct": text("column_fully_pct_area", area="England")}
     table = disclose(wide, policy, columns=list(labels), labels=labels, text=["financial_year"],
                      counts=["council_concluded_s42", "council_expressed"], rates=rates,
-                     caption=f"Fully achieved outcomes by year: {council}, {region} and England")
+                     caption=text("trend_caption", council=council, region=region))
     hidden = policy.hidden_rates(wide, rates)
     long = []
     for level, name in (("council", council), ("region", region), ("England", "England")):
@@ -135,36 +145,38 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
     england_values = trend[trend["level"] == "England"].dropna(subset=["value"])
     facts: dict = {"trend_years": years}
     if len(years) < 2:
-        text = (f"Only {year} is in the data for {council}, so there is no trend to show yet."
-                if years else f"No year up to {year} is in the data for {council}.")
+        markdown = (text("trend_one_year", year=year, council=council) if years
+                    else text("trend_no_year", year=year, council=council))
     elif len(council_values) >= 2:
         first, last = council_values.iloc[0], council_values.iloc[-1]
         change = last["value"] - first["value"]
-        direction = "rose" if change >= 0.5 else "fell" if change <= -0.5 else "stayed about the same"
-        movement = (f"{direction} from {pct(first['value'])} in {first['financial_year']} to {pct(last['value'])} in "
-                    f"{last['financial_year']}") if direction != "stayed about the same" else (
-            f"stayed about the same ({pct(first['value'])} in {first['financial_year']}, {pct(last['value'])} in "
-            f"{last['financial_year']})")
+        a, a_year, b, b_year = pct(first["value"]), first["financial_year"], pct(last["value"]), last["financial_year"]
+        if abs(change) < 0.5:
+            movement = text("trend_same", first=a, first_year=a_year, last=b, last_year=b_year)
+        else:
+            direction = text("trend_rose") if change >= 0.5 else text("trend_fell")
+            movement = text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year)
         england_first = england_values[england_values["financial_year"] == first["financial_year"]]["value"]
         england_last = england_values[england_values["financial_year"] == last["financial_year"]]["value"]
-        text = f"In {council} the share of people whose outcomes were fully achieved {movement}"
+        england = ""
         if len(england_first) and len(england_last):
             a, b = pct(england_first.iloc[0]), pct(england_last.iloc[0])
-            text += f"; in England it stayed at {a}" if a == b else f"; in England it went from {a} to {b}"
-        text += "."
+            england = text("trend_england_same", rate=a) if a == b else text("trend_england_moved", first=a, last=b)
+        markdown = text("trend_sentence", council=council, movement=movement, england=england)
         facts.update(trend_first=float(first["value"]), trend_last=float(last["value"]))
     else:
-        text = f"Too few people in {council} expressed outcomes in these years to show a trend under the disclosure policy."
+        markdown = text("trend_hidden", council=council)
     bits = []
     for level in ("council", "England"):
         rows = trend[(trend["level"] == level)].dropna(subset=["value"])
         if len(rows):
-            bits.append(f"{rows['name'].iloc[0]}: " + ", ".join(f"{y} {v:.0f}%" for y, v in zip(rows["financial_year"],
-                                                                                              rows["value"], strict=True)))
-    alt = f"Line chart of the fully achieved rate by financial year. {'; '.join(bits) or 'No values shown'}."
-    figure = plots.as_image(plots.trend_figure(trend, f"Fully achieved outcomes by year, {council}"), alt) \
+            values = ", ".join(text("trend_alt_value", year=y, rate=v)
+                               for y, v in zip(rows["financial_year"], rows["value"], strict=True))
+            bits.append(text("trend_alt_area", name=rows["name"].iloc[0], values=values))
+    alt = text("trend_alt", values="; ".join(bits) or text("trend_alt_none"))
+    figure = plots.as_image(plots.trend_figure(trend, text("trend_title", council=council)), alt) \
         if len(years) >= 1 else None
-    return Section(markdown=text, figure=figure, tables=[table]), facts
+    return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
 @frame_cache
@@ -191,41 +203,36 @@ def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, yea
     mine = points[points["ons_code"] == ons_code]
     facts: dict = {"england_fully": 100 * centre, "funnel_councils": len(points)}
     if mine.empty:
-        text = (f"{council} is not on the funnel plot: too few people expressed outcomes in {year} to show its "
-                "rate under the disclosure policy.")
-        alt_mine = f"{council} is not shown."
+        markdown = text("funnel_absent", council=council, year=year)
+        alt_mine = text("alt_not_shown", council=council)
     else:
         m = mine.iloc[0]
         low95, high95 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["95"]))
         low998, high998 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["998"]))
         rate = float(m["rate"])
         if low95 <= rate <= high95:
-            position = ("within the 95% limits: the difference from England is about what chance alone would give "
-                        "for a council of this size")
-            band = "within the 95% limits"
+            band = text("funnel_band_within")
+            position = text("funnel_position_within", band=band)
         elif low998 <= rate <= high998:
-            side = "above" if rate > high95 else "below"
-            position = (f"{side} the 95% limits but within the 99.8% limits: worth a look, though about 1 council "
-                        "in 20 lands here by chance")
-            band = f"{side} the 95% limits"
+            side = text("funnel_above") if rate > high95 else text("funnel_below")
+            band = text("funnel_band_95", side=side)
+            position = text("funnel_position_95", band=band)
         else:
-            side = "above" if rate > high998 else "below"
-            position = f"{side} the 99.8% limits: chance alone would rarely put a council there"
-            band = f"{side} the 99.8% limits"
-        text = (f"In {year}, {pct(rate)} of the about {policy.format_count(m['n'])} people in {council} who expressed "
-                f"outcomes had them fully achieved, against {pct(100 * centre)} in England. On the funnel plot this "
-                f"is {position}.")
-        alt_mine = f"{council}: {rate:.1f}% of {policy.format_count(m['n'])} people, {band}."
+            side = text("funnel_above") if rate > high998 else text("funnel_below")
+            band = text("funnel_band_998", side=side)
+            position = text("funnel_position_998", band=band)
+        people = policy.format_count(m["n"])
+        markdown = text("funnel_sentence", year=year, rate=pct(rate), people=people, council=council,
+                        england=pct(100 * centre), position=position)
+        alt_mine = text("funnel_alt_council", council=council, rate=rate, people=people, band=band)
         facts.update(funnel_rate=rate, funnel_band=band)
     if left_out:
-        text += (f" {left_out} council{'s are' if left_out != 1 else ' is'} left out of the plot because the "
-                 "disclosure policy hides their numbers.")
-    alt = (f"Funnel plot of fully achieved rate against number of people who expressed outcomes for "
-           f"{len(points)} councils in {year}, with 95% and 99.8% control limits around England's {100 * centre:.1f}%. "
-           + alt_mine)
+        markdown += " " + (text("funnel_left_out_one", count=left_out) if left_out == 1
+                           else text("funnel_left_out_many", count=left_out))
+    alt = text("funnel_alt", councils=len(points), year=year, england=100 * centre, council_alt=alt_mine)
     figure = plots.as_image(plots.funnel_figure(points, limits, 100 * centre, ons_code,
-                                                f"Fully achieved outcomes by council, {year}", highlight_label=council), alt)
-    return Section(markdown=text, figure=figure), facts
+                                                text("funnel_title", year=year), highlight_label=council), alt)
+    return Section(markdown=markdown, figure=figure), facts
 
 
 def _category_table(frame: pd.DataFrame, labels: list[str], ons_code: str, region: str, year: str) -> pd.DataFrame:
@@ -245,6 +252,13 @@ def _share_rates(levels=("council", "region", "England")) -> dict:
     return {f"{level}_pct": ([f"{level}_count"], [f"{level}_total"]) for level in levels}
 
 
+def _share_columns(heading: str, council: str, region: str) -> dict[str, str]:
+    """Columns of a category table (see :func:`_category_table`) and their display names."""
+    return {"label": heading, "council_count": text("column_enquiries_area", area=council),
+            "council_pct": text("column_pct_area", area=council), "region_pct": text("column_pct_area", area=region),
+            "England_pct": text("column_pct_area", area="England")}
+
+
 def _risk_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
                   policy: DisclosurePolicy) -> tuple[Section, dict]:
     facts: dict = {}
@@ -252,11 +266,9 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
     risks = _category_table(context.categories["risk_types"], risk_labels, ons_code, region, year)
     risks = risks.sort_values("England_count", ascending=False, kind="stable").reset_index(drop=True)
     rates = _share_rates()
-    labels = {"label": "Type of risk", "council_count": f"Enquiries, {council}", "council_pct": f"%, {council}",
-              "region_pct": f"%, {region}", "England_pct": "%, England"}
+    labels = _share_columns(text("column_risk_type"), council, region)
     risk_table = disclose(risks, policy, columns=list(labels), labels=labels, text=["label"], counts=["council_count"],
-                          rates=rates, caption=f"Type of risk in concluded Section 42 enquiries, {year} "
-                          "(% of enquiries; an enquiry can involve several types)")
+                          rates=rates, caption=text("risk_caption", year=year))
     hidden = policy.hidden_rates(risks, rates)
     chart = pd.DataFrame({"label": risks["label"]})
     for level in ("council", "region", "England"):
@@ -268,38 +280,36 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
     sentences = []
     if len(top):
         t = top.iloc[0]
-        sentences.append(f"The most common type of risk in {council}'s enquiries was {phrase(t['label'])} "
-                         f"({pct(t['council'])} of enquiries; England {pct(t['England'])}).")
+        sentences.append(text("risk_top", council=council, risk=phrase(t["label"]), rate=pct(t["council"]),
+                              england=pct(t["England"])))
         facts["top_risk"] = str(t["label"])
     gaps = shown.assign(gap=shown["council"] - shown["England"]).dropna(subset=["gap"])
     if len(gaps):
         g = gaps.loc[gaps["gap"].abs().idxmax()]
         if abs(g["gap"]) >= 3:
-            sentences.append(f"The largest difference from England is in {phrase(g['label'])}: {pct(g['council'])} "
-                             f"against {pct(g['England'])}.")
+            sentences.append(text("risk_gap", risk=phrase(g["label"]), rate=pct(g["council"]),
+                                  england=pct(g["England"])))
     tables = [risk_table]
-    for key, title, heading in (("locations", "Location of risk", "Location"), ("sources", "Source of risk", "Source")):
+    for key, heading, caption in (("locations", text("column_location"), text("location_caption", year=year)),
+                                  ("sources", text("column_source"), text("source_caption", year=year))):
         names = canonical_labels("risk_location" if key == "locations" else "risk_source")
         frame = context.categories[key]
         rows = _category_table(frame, names, ons_code, region, year)
         totals = rows[["council_count", "region_count", "England_count"]].sum()
         for level in ("council", "region", "England"):
             rows[f"{level}_total"] = float(totals[f"{level}_count"])
-        labels = {"label": heading, "council_count": f"Enquiries, {council}", "council_pct": f"%, {council}",
-                  "region_pct": f"%, {region}", "England_pct": "%, England"}
+        labels = _share_columns(heading, council, region)
         tables.append(disclose(rows, policy, columns=list(labels), labels=labels, text=["label"],
-                               counts=["council_count"], rates=_share_rates(),
-                               caption=f"{title}, {year} (% of enquiries where it was recorded)"))
+                               counts=["council_count"], rates=_share_rates(), caption=caption))
         kept = rows[~policy.hidden_rates(rows, _share_rates())["council_pct"]]
         if len(kept) and kept["council_total"].iloc[0] > 0:
             best = kept.loc[kept["council_count"].idxmax()]
             share = 100 * best["council_count"] / best["council_total"]
             facts[f"top_{key}"] = str(best["label"])
             if key == "locations":
-                sentences.append(f"Most often the risk was in {phrase(best['label'])} ({pct(share)} of enquiries "
-                                 "where the location was recorded).")
+                sentences.append(text("location_top", location=phrase(best["label"]), rate=pct(share)))
             else:
-                sentences.append(f"The most common source of risk was {phrase(best['label'])} ({pct(share)}).")
+                sentences.append(text("source_top", source=phrase(best["label"]), rate=pct(share)))
     return Section(markdown=" ".join(sentences), tables=tables), facts
 
 
@@ -312,13 +322,13 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
     totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
     rates = {"lacked_pct": (["lacked"], ["concluded_s42"]), "supported_pct": (["supported"], ["lacked"]),
              "unknown_pct": (["unknown"], ["concluded_s42"])}
-    labels = {"name": "Area", "concluded_s42": "Concluded S42 enquiries", "lacked": "Lacked capacity",
-              "lacked_pct": "Lacked capacity %", "supported": "Supported by advocate, family or friend",
-              "supported_pct": "Supported % (of those lacking capacity)", "unknown_pct": "Capacity not known %"}
+    labels = {"name": text("column_area"), "concluded_s42": text("column_concluded_s42"),
+              "lacked": text("column_lacked"), "lacked_pct": text("column_lacked_pct"),
+              "supported": text("column_supported"), "supported_pct": text("column_supported_pct"),
+              "unknown_pct": text("column_unknown_pct")}
     table = disclose(totals, policy, columns=list(labels), labels=labels, text=["name"],
                      counts=["concluded_s42", "lacked", "supported"], rates=rates,
-                     national=totals["level"].eq("England"),
-                     caption=f"Mental capacity and advocacy in concluded Section 42 enquiries, {year}")
+                     national=totals["level"].eq("England"), caption=text("capacity_caption", year=year))
     row = totals.set_index("level")
     facts: dict = {}
     lacked = _rate_or_none(policy, row.loc["council", "lacked"], row.loc["council", "concluded_s42"])
@@ -326,16 +336,14 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
     england = _rate_or_none(policy, row.loc["England", "supported"], row.loc["England", "lacked"], True)
     sentences = []
     if lacked is not None:
-        sentences.append(f"In {pct(lacked)} of {council}'s concluded Section 42 enquiries the person lacked capacity "
-                         "to make decisions about the enquiry.")
+        sentences.append(text("capacity_lacked", rate=pct(lacked), council=council))
         facts["lacked_pct"] = lacked
     if supported is not None:
-        sentences.append(f"Of them, {pct(supported)} were supported by an advocate, family member or friend"
-                         + (f", compared with {pct(england)} in England." if england is not None else "."))
+        sentences.append(text("capacity_supported", supported=pct(supported)) if england is None
+                         else text("capacity_supported_england", supported=pct(supported), england=pct(england)))
         facts["supported_pct"] = supported
     if not sentences:
-        sentences.append("Too few enquiries involved people who lacked capacity to show these figures under the "
-                         "disclosure policy.")
+        sentences.append(text("capacity_hidden"))
     return Section(markdown=" ".join(sentences), tables=[table]), facts
 
 
@@ -369,55 +377,39 @@ def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year:
     facts: dict = {"grid_england": (england_x, england_y)}
     mine = points[points["ons_code"] == ons_code]
     if mine.empty:
-        text = (f"{council} cannot be placed on the grid for {year}: too few enquiries to show both measures under "
-                "the disclosure policy.")
-        alt_mine = f"{council} is not shown."
+        markdown = text("grid_absent", council=council, year=year)
+        alt_mine = text("alt_not_shown", council=council)
     else:
         m = mine.iloc[0]
-        wellbeing = "higher" if m["wellbeing"] >= england_x else "lower"
-        safety = "safer" if m["safety"] >= england_y else "less safe"
-        quarter = {("higher", "safer"): "safe, higher wellbeing and choice",
-                   ("lower", "safer"): "safe, lower wellbeing and choice",
-                   ("higher", "less safe"): "less safe, higher wellbeing and choice",
-                   ("lower", "less safe"): "less safe, lower wellbeing and choice"}[(wellbeing, safety)]
-        question = {"safe, higher wellbeing and choice": "what keeps both high",
-                    "safe, lower wellbeing and choice": "how to raise wellbeing and choice without losing safety",
-                    "less safe, higher wellbeing and choice": "how to make people safer without losing their "
-                                                               "choice and control",
-                    "less safe, lower wellbeing and choice": "how to move towards both"}[quarter]
-        text = (f"Placed on the wellbeing/safety grid of the resource's Appendix 2, {council} falls in the "
-                f"\"{quarter}\" quarter relative to England: {pct(m['wellbeing'])} of people who expressed outcomes had "
-                f"them fully achieved (England {pct(england_x)}), and risk was reduced or removed in "
-                f"{pct(m['safety'])} of enquiries where it was assessed (England {pct(england_y)}). The grid's "
-                f"question for the board is {question}.")
-        alt_mine = (f"{council} at wellbeing {m['wellbeing']:.1f}% and safety {m['safety']:.1f}%, in the "
-                    f"{quarter} quarter.")
+        higher, safer = bool(m["wellbeing"] >= england_x), bool(m["safety"] >= england_y)
+        if safer:
+            quarter, question = ((text("grid_quarter_safe_higher"), text("grid_question_safe_higher")) if higher
+                                 else (text("grid_quarter_safe_lower"), text("grid_question_safe_lower")))
+        else:
+            quarter, question = ((text("grid_quarter_less_safe_higher"), text("grid_question_less_safe_higher"))
+                                 if higher else
+                                 (text("grid_quarter_less_safe_lower"), text("grid_question_less_safe_lower")))
+        markdown = text("grid_sentence", council=council, quarter=quarter, wellbeing=pct(m["wellbeing"]),
+                        england_wellbeing=pct(england_x), safety=pct(m["safety"]), england_safety=pct(england_y),
+                        question=question)
+        alt_mine = text("grid_alt_council", council=council, wellbeing=m["wellbeing"], safety=m["safety"],
+                        quarter=quarter)
         facts.update(grid_wellbeing=float(m["wellbeing"]), grid_safety=float(m["safety"]), grid_quarter=quarter)
-    alt = (f"Scatter plot placing {len(points)} councils on the wellbeing/safety grid for {year}: wellbeing (outcomes "
-           f"fully achieved) across, safety (risk reduced or removed) up, quartered at England's {england_x:.1f}% and "
-           f"{england_y:.1f}%. " + alt_mine)
+    alt = text("grid_alt", councils=len(points), year=year, england_wellbeing=england_x, england_safety=england_y,
+               council_alt=alt_mine)
     figure = plots.as_image(plots.grid_figure(points, (england_x, england_y), ons_code,
-                                              f"Wellbeing and safety, {year}", highlight_label=council), alt)
-    after = ("*How the grid is read here:* the resource's grid asks how an action moves people from low to high on "
-             "independence, wellbeing and choice (across) and on safety (up). This report places councils with two "
-             "measures from the enquiries: the share of people who expressed outcomes and had them fully achieved "
-             "(wellbeing and choice), and the share of enquiries with an assessed risk where the risk was reduced or "
-             "removed (safety, SAC table SG2e). The lines are England's values; the quarters are relative, not "
-             "standards.")
-    return Section(markdown=text, figure=figure, after=after), facts
+                                              text("grid_title", year=year), highlight_label=council), alt)
+    return Section(markdown=markdown, figure=figure, after=text("grid_after")), facts
 
 
 def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, region: str, year: str,
                      policy: DisclosurePolicy) -> tuple[Section, dict]:
     if scores is None or scores.empty:
-        return Section(markdown="No temperature-check returns are in the data for this report, so the council's "
-                                "culture-indicator profile is not shown. Clean the region's returns with "
-                                "`msp-analysis clean temperature_check` into the same folder to add it."), {}
+        return Section(markdown=text("culture_no_returns")), {}
     waves = sorted(w for w in scores["wave"].unique() if w <= year)
     mine = scores[(scores["ons_code"] == ons_code) & scores["wave"].isin(waves)]
     if mine.empty:
-        return Section(markdown=f"{council} sent no temperature-check return up to {year}, so its culture-indicator "
-                                "profile is not shown."), {}
+        return Section(markdown=text("culture_no_return", council=council, year=year)), {}
     wave = str(mine["wave"].max())
     in_wave = scores[scores["wave"] == wave]
     region_codes = set(geography.councils(wave, region)["ons_code"]) if wave in geography.FINANCIAL_YEARS else set()
@@ -434,35 +426,36 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
         "England": [in_wave[c].mean() for c in indicators],
         "n_England": float(in_wave["n_respondents"].sum()),
     })
-    labels = {"label": "Indicator", "council": council, "region": f"{region} (mean of councils)",
-              "England": "England (mean of councils)"}
+    labels = {"label": text("column_indicator"), "council": council,
+              "region": text("column_mean_of_councils", area=region),
+              "England": text("column_mean_of_councils", area="England")}
     table = disclose(profile, policy, columns=list(labels), labels=labels, text=["label"],
                      means={"council": "n_council", "region": "n_region", "England": "n_England"}, decimals=2,
-                     caption=f"Culture-indicator scores (1-5), temperature check {wave}")
+                     caption=text("culture_caption", wave=wave))
     hidden_council = policy.is_suppressed(row["n_respondents"])
     chart = profile.assign(council=np.nan if hidden_council else profile["council"])
     chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
     facts: dict = {"culture_wave": wave}
     if hidden_council:
-        text = (f"Too few people answered {council}'s {wave} temperature check to show its scores under the "
-                "disclosure policy; the region and England are shown.")
+        markdown = text("culture_hidden", council=council, wave=wave)
     else:
         diff = (profile["council"] - profile["region"]).to_numpy()
         best, worst = int(np.nanargmax(profile["council"])), int(np.nanargmin(profile["council"]))
         above, below = int(np.nanargmax(diff)), int(np.nanargmin(diff))
-        text = (f"In the {wave} temperature check, {council} rated itself highest on "
-                f"{phrase(profile['label'][best])} ({profile['council'][best]:.1f} of 5) and lowest on "
-                f"{phrase(profile['label'][worst])} ({profile['council'][worst]:.1f}). Against the mean of "
-                f"{with_article(region)}'s councils it is furthest above on {phrase(profile['label'][above])} "
-                f"({diff[above]:+.1f}) and furthest below on {phrase(profile['label'][below])} ({diff[below]:+.1f}).")
+        label_of = profile["label"]
+        markdown = text("culture_profile", wave=wave, council=council, best=phrase(label_of[best]),
+                        best_score=profile["council"][best], worst=phrase(label_of[worst]),
+                        worst_score=profile["council"][worst], region=with_article(region),
+                        above=phrase(label_of[above]), above_diff=diff[above], below=phrase(label_of[below]),
+                        below_diff=diff[below])
         facts.update(culture_best=profile["label"][best], culture_worst=profile["label"][worst])
-    alt = (f"Dot plot of culture-indicator scores from 1 to 5 in the {wave} temperature check for {council}, "
-           f"{region} and England. " + "; ".join(
-               f"{r.label}: " + ("hidden" if pd.isna(r.council) else f"{r.council:.1f}") + f" (region {r.region:.1f})"
-               for r in chart.itertuples()) + ".")
-    figure = plots.as_image(plots.profile_figure(chart, f"Culture indicators, {council} ({wave})",
+    values = "; ".join(text("culture_alt_value_hidden", label=r.label, region=r.region) if pd.isna(r.council)
+                       else text("culture_alt_value", label=r.label, council=r.council, region=r.region)
+                       for r in chart.itertuples())
+    alt = text("culture_alt", wave=wave, council=council, region=region, values=values)
+    figure = plots.as_image(plots.profile_figure(chart, text("culture_title", council=council, wave=wave),
                                                  {"council": "council", "region": "region", "England": "England"}), alt)
-    return Section(markdown=text, figure=figure, tables=[table]), facts
+    return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
 def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame, council: str, region: str,
@@ -477,40 +470,34 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
     asked = phrase("council", "asked_pct")
     sentences = []
     if council_rate is None:
-        sentences.append(f"In {year}, too few people in {council} expressed outcomes to show how many were fully "
-                         f"achieved under the {policy.name} disclosure policy.")
+        sentences.append(text("summary_hidden", year=year, council=council, policy=policy.name))
     else:
-        sentences.append(f"In {year}, {council_rate} of people in {council} who expressed the outcomes they wanted "
-                         f"from a Section 42 enquiry said those outcomes were fully achieved, compared with "
-                         f"{region_rate or 'a hidden share'} in {with_article(region)} and {england_rate} in England.")
+        sentences.append(text("summary_rates", year=year, council_rate=council_rate, council=council,
+                              region_rate=region_rate or text("summary_hidden_share"), region=with_article(region),
+                              england_rate=england_rate))
     if asked is not None:
-        sentences.append(f"{asked} of concluded Section 42 enquiries asked the person what outcomes they wanted.")
+        sentences.append(text("summary_asked", rate=asked))
     if "funnel_band" in report_facts:
         band = report_facts["funnel_band"]
-        sentences.append("Given its size, the council's rate is " + (
-            "in line with England's." if band == "within the 95% limits" else f"{band} on the funnel plot."))
+        sentences.append(text("summary_funnel_in_line") if band == text("funnel_band_within")
+                         else text("summary_funnel_band", band=band))
     if "grid_quarter" in report_facts:
-        sentences.append(f"On the wellbeing/safety grid it sits in the \"{report_facts['grid_quarter']}\" quarter.")
-    return Section(markdown=f"## {council}, {year}\n\n" + " ".join(sentences))
+        sentences.append(text("summary_grid", quarter=report_facts["grid_quarter"]))
+    return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences))
 
 
 def _notes(params, policy: DisclosurePolicy, has_culture: bool) -> Section:
     dataset = Path(str(params.data_dir)).name or "data"
     lines = [
-        f"- **Source:** cleaned record-level enquiries, dataset `{dataset}` (`evaluation.parquet`)"
-        + ("; temperature-check returns (`temperature_check.parquet`)." if has_culture else "."),
-        "- **Definitions:** asked % and expressed % are shares of concluded Section 42 enquiries; achieved "
-        "percentages are shares of enquiries where outcomes were expressed (SAC table SG4a). Types of risk "
-        "(SG2a) can be several per enquiry, so their shares add up to more than 100%.",
-        "- **Funnel plot:** exact binomial 95% and 99.8% control limits around England's rate for the number of "
-        "people who expressed outcomes (Spiegelhalter, 2005). Councils the disclosure policy hides are left out.",
-        "- **Culture indicators:** each respondent's mean over an indicator's items (reverse-worded items flipped), "
-        "averaged per organisation and then per council, each organisation counting equally.",
-        f"- {policy.statement()} Figures draw only values the tables may show.",
-        f"- **Parameters:** council {params.locality}, year {params.year}.",
-        f"- **Produced by** msp-analysis {__version__}.",
+        text("notes_source_with_culture", dataset=dataset) if has_culture else text("notes_source", dataset=dataset),
+        text("notes_definitions"),
+        text("notes_funnel"),
+        text("notes_culture"),
+        text("notes_policy", statement=policy.statement()),
+        text("notes_parameters", locality=params.locality, year=params.year),
+        text("notes_produced_by", version=__version__),
     ]
-    return Section(markdown="\n".join(lines))
+    return Section(markdown="\n".join(f"- {line}" for line in lines))
 
 
 def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy | str,

@@ -9,6 +9,8 @@ weakest items across the region, and the respondents' free-text notes, shown as 
 
 Shared work (wide answers, council scores of every wave) is cached per worker through
 ``toolkit.caches.frame_cache``; every table goes through :func:`msp_analysis.disclosure.display.disclose`.
+The report's fixed words (sentences, headings, captions, column names, alt text, notes) are in
+``reporting/text/temperature_check.yaml``; this module chooses which to use and fills in the numbers and names.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import Section, phrase, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 MAX_NOTES = 60
 ALPHA_GOOD = 0.7
+
+text = ReportText("temperature_check")
 
 
 @frame_cache
@@ -58,7 +62,8 @@ def indicator_layout() -> pd.DataFrame:
         question = group["cqc_key_question"].value_counts().index[0]
         steps = sorted({s.split(":")[0].replace("Step ", "") for s in group["msp_step"]}, key=int)
         rows.append({"indicator": indicator, "label": names.get(indicator, indicator),
-                     "key_question": question, "steps": ("Step " if len(steps) == 1 else "Steps ") + ", ".join(steps)})
+                     "key_question": question,
+                     "steps": text("steps_one" if len(steps) == 1 else "steps_many", steps=", ".join(steps))})
     layout = pd.DataFrame(rows)
     layout["_order"] = layout["key_question"].map({q: i for i, q in enumerate(KEY_QUESTIONS)}).fillna(99)
     return layout.sort_values(["_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
@@ -93,28 +98,31 @@ def _coverage(wide: pd.DataFrame, councils: pd.DataFrame, wave: str, policy: Dis
         respondents=("respondent_id", "size"), organisations=("org_id", "nunique"),
         types=("org_type", lambda s: ", ".join(sorted({str(v) for v in s.dropna()}))))
     table = councils[["ons_code", "name"]].merge(returned, left_on="ons_code", right_index=True, how="left")
-    table["returned"] = np.where(table["respondents"].notna(), "Yes", "No")
+    has_returned = table["respondents"].notna()
+    table["returned"] = np.where(has_returned, text("returned_yes"), text("returned_no"))
     table["respondents"] = table["respondents"].fillna(0)
     table["types"] = table["types"].fillna("")
-    labels = {"name": "Council", "returned": "Returned", "types": "Organisations that answered",
-              "respondents": "Respondents"}
+    labels = {"name": text("column_council"), "returned": text("column_returned"), "types": text("column_org_types"),
+              "respondents": text("column_respondents")}
     shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name", "returned", "types"],
-                     counts=["respondents"], caption=f"Returns to the {wave} temperature check by council")
-    n_returned = int((table["returned"] == "Yes").sum())
+                     counts=["respondents"], caption=text("coverage_caption", wave=wave))
+    n_returned = int(has_returned.sum())
     total_respondents = float(table["respondents"].sum())
     n_orgs = int(table["organisations"].fillna(0).sum())
     facts = {"councils": len(table), "councils_returned": n_returned, "respondents": total_respondents}
     if n_returned:
-        who = f"All {len(table)} councils" if n_returned == len(table) else f"{n_returned} of the {len(table)} councils"
-        text = (f"{who} returned the {wave} temperature check, with about "
-                f"{policy.format_count(total_respondents)} respondents from {n_orgs} organisations (the council and its "
-                "partners).")
-        missing = table.loc[table["returned"] == "No", "name"].tolist()
+        if n_returned == len(table):
+            who = text("coverage_who_all", councils=len(table))
+        else:
+            who = text("coverage_who_some", returned=n_returned, councils=len(table))
+        markdown = text("coverage_returned", who=who, wave=wave, respondents=policy.format_count(total_respondents),
+                        organisations=n_orgs)
+        missing = table.loc[~has_returned, "name"].tolist()
         if missing:
-            text += " No return from: " + ", ".join(missing) + "."
+            markdown += " " + text("coverage_missing", councils=", ".join(missing))
     else:
-        text = f"No council in the region returned the {wave} temperature check."
-    return Section(markdown=text, tables=[shown]), facts
+        markdown = text("coverage_none", wave=wave)
+    return Section(markdown=markdown, tables=[shown]), facts
 
 
 def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, region: str, wave: str,
@@ -131,41 +139,38 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     groups = [(q, int((lay["key_question"] == q).sum())) for q in dict.fromkeys(lay["key_question"])]
     facts: dict = {"heatmap_councils": len(table)}
     if table.empty:
-        return Section(markdown="No council of the region has scores for this wave."), facts
+        return Section(markdown=text("heatmap_none")), facts
     alt_rows = []
     for name, row in grid.iterrows():
         if row.isna().all():
-            alt_rows.append(f"{name}: hidden")
+            alt_rows.append(text("heatmap_alt_hidden", council=name))
         else:
-            alt_rows.append(f"{name}: highest {row.idxmax().split(chr(10))[0]} {row.max():.1f}, lowest "
-                            f"{row.idxmin().split(chr(10))[0]} {row.min():.1f}")
-    alt = (f"Heatmap of {len(grid)} councils by {len(indicators)} culture indicators (mean score 1 to 5) in the {wave} "
-           f"temperature check, columns grouped by CQC key question. " + "; ".join(alt_rows) + ".")
-    figure = plots.as_image(plots.heatmap_figure(grid, groups, f"Culture indicators by council, {region}, {wave}",
-                                                 "Mean score (1 poor to 5 good)"), alt)
-    labels = {"name": "Council", **{i: names.get(i, i) for i in indicators}}
+            alt_rows.append(text("heatmap_alt_row", council=name, highest=row.idxmax().split("\n")[0],
+                                 highest_score=f"{row.max():.1f}", lowest=row.idxmin().split("\n")[0],
+                                 lowest_score=f"{row.min():.1f}"))
+    alt = text("heatmap_alt", councils=len(grid), indicators=len(indicators), wave=wave, rows="; ".join(alt_rows))
+    figure = plots.as_image(plots.heatmap_figure(grid, groups, text("heatmap_title", region=region, wave=wave),
+                                                 text("heatmap_scale")), alt)
+    labels = {"name": text("column_council"), **{i: names.get(i, i) for i in indicators}}
     shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name"],
                      means={i: "n_respondents" for i in indicators}, decimals=2,
-                     caption=f"Culture-indicator scores by council (1-5), {wave}")
+                     caption=text("heatmap_caption", wave=wave))
     region_means = table.loc[~np.array(hidden), indicators].mean()
     if region_means.notna().any():
-        text = (f"Across {with_article(region)}'s councils the highest mean score is for "
-                f"{phrase(names[region_means.idxmax()])} ({region_means.max():.1f} of 5) and the lowest for "
-                f"{phrase(names[region_means.idxmin()])} ({region_means.min():.1f}).")
+        markdown = text("heatmap_summary", region=with_article(region),
+                        highest=phrase(names[region_means.idxmax()]), highest_score=f"{region_means.max():.1f}",
+                        lowest=phrase(names[region_means.idxmin()]), lowest_score=f"{region_means.min():.1f}")
         facts.update(best_indicator=region_means.idxmax(), worst_indicator=region_means.idxmin())
     else:
-        text = "Too few people answered in each council to show council scores under the disclosure policy."
-    after = ("Columns follow the CQC key questions (safe, effective, caring, responsive, well-led) the instrument ties "
-             "each indicator to, with the MSP essential step(s) its items come from. Grey cells: too few respondents "
-             "to show under the disclosure policy.")
-    return Section(markdown=text, figure=figure, tables=[shown], after=after), facts
+        markdown = text("heatmap_all_hidden")
+    return Section(markdown=markdown, figure=figure, tables=[shown], after=text("heatmap_after")), facts
 
 
 def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section, dict]:
     result = reliability(wide)
     facts: dict = {}
     if result.empty:
-        return Section(markdown="No answers to assess reliability."), facts
+        return Section(markdown=text("reliability_none")), facts
     weakest = result.sort_values("item_rest_correlation").groupby("indicator", sort=False).first()
     per = result.groupby("indicator", sort=False).agg(n_items=("n_items", "first"), n_respondents=("n_respondents", "first"),
                                                       alpha=("alpha", "first"))
@@ -174,26 +179,23 @@ def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section,
     names = indicator_labels()
     per["label"] = per["indicator"].map(lambda i: names.get(i, i))
     per["weakest"] = per["item_id"].map(wording)
-    labels = {"label": "Indicator", "n_respondents": "Respondents answering every item",
-              "alpha": "Cronbach's alpha", "weakest": "Item that fits least", "item_rest_correlation": "Its item-rest correlation"}
+    labels = {"label": text("column_indicator"), "n_respondents": text("column_complete_respondents"),
+              "alpha": text("column_alpha"), "weakest": text("column_weakest_item"),
+              "item_rest_correlation": text("column_item_rest")}
     shown = disclose(per, policy, columns=list(labels), labels=labels, text=["label", "weakest"],
                      counts=["n_respondents"],
                      means={"alpha": "n_respondents", "item_rest_correlation": "n_respondents"}, decimals=2,
-                     caption="Reliability of each indicator's items (respondents who answered every item)")
+                     caption=text("reliability_caption"))
     ok = per[[not policy.is_suppressed(n) for n in per["n_respondents"]]].dropna(subset=["alpha"])
     if len(ok):
         good = int((ok["alpha"] >= ALPHA_GOOD).sum())
         low = ok.loc[ok["alpha"].idxmin()]
-        text = (f"Cronbach's alpha is {ALPHA_GOOD} or above for {good} of {len(ok)} indicators: their items tend to move "
-                f"together, so an indicator's score summarises them fairly. The lowest is "
-                f"{phrase(low['label'])} ({low['alpha']:.2f}); its item that fits least is \"{low['weakest']}\".")
+        markdown = text("reliability_summary", threshold=ALPHA_GOOD, good=good, indicators=len(ok),
+                        lowest=phrase(low["label"]), lowest_alpha=f"{low['alpha']:.2f}", item=low["weakest"])
         facts.update(alpha_good=good, alpha_lowest=low["indicator"])
     else:
-        text = "Too few respondents answered every item to assess reliability under the disclosure policy."
-    after = ("Alpha compares how much the items vary on their own with how much their total varies; near 0.7 or above "
-             "is usually read as the items measuring one thing. A low or negative item-rest correlation marks an item "
-             "people read differently, or a reverse-worded item answered as if it were not.")
-    return Section(markdown=text, tables=[shown], after=after), facts
+        markdown = text("reliability_all_hidden")
+    return Section(markdown=markdown, tables=[shown], after=text("reliability_after", threshold=ALPHA_GOOD)), facts
 
 
 def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, region: str, wave: str,
@@ -203,8 +205,7 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     mine = scores[scores["ons_code"].isin(councils["ons_code"])]
     now, before = mine[mine["wave"] == wave], mine[mine["wave"] == previous]
     if before.empty or now.empty:
-        return Section(markdown=f"There is no {previous} wave for {with_article(region)} in the data, so change since the "
-                                "previous wave cannot be shown."), {}
+        return Section(markdown=text("change_no_previous", previous=previous, region=with_article(region))), {}
     shown_now = now[[not policy.is_suppressed(n) for n in now["n_respondents"]]]
     shown_before = before[[not policy.is_suppressed(n) for n in before["n_respondents"]]]
     region_change = pd.DataFrame({
@@ -215,11 +216,11 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
         "n_current": float(shown_now["n_respondents"].sum()),
     })
     region_change["change"] = region_change["current"] - region_change["previous"]
-    labels = {"label": "Indicator", "previous": previous, "current": wave, "change": "Change"}
+    labels = {"label": text("column_indicator"), "previous": previous, "current": wave, "change": text("column_change")}
     table = disclose(region_change, policy, columns=list(labels), labels=labels, text=["label"],
                      means={"previous": "n_previous", "current": "n_current", "change": "n_current"}, decimals=2,
                      signed=["change"],
-                     caption=f"Regional mean score by indicator, {previous} and {wave} (councils weighted equally)")
+                     caption=text("change_caption", previous=previous, wave=wave))
     both = shown_now.merge(shown_before, on="ons_code", suffixes=("", "_before"))
     per_council = pd.DataFrame({
         "ons_code": both["ons_code"],
@@ -229,27 +230,29 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     }).merge(councils[["ons_code", "name"]], on="ons_code")
     per_council["change"] = per_council["overall"] - per_council["overall_before"]
     per_council = per_council.sort_values("change", ascending=False).reset_index(drop=True)
-    labels = {"name": "Council", "overall_before": f"Mean of indicators, {previous}", "overall": f"Mean of indicators, {wave}",
-              "change": "Change"}
+    labels = {"name": text("column_council"), "overall_before": text("column_council_mean", wave=previous),
+              "overall": text("column_council_mean", wave=wave), "change": text("column_change")}
     council_table = disclose(per_council, policy, columns=list(labels), labels=labels, text=["name"],
                              means={"overall_before": "n", "overall": "n", "change": "n"}, decimals=2, signed=["change"],
-                             caption=f"Change in each council's mean score across indicators, {previous} to {wave}")
+                             caption=text("change_council_caption", previous=previous, wave=wave))
     valid = region_change.dropna(subset=["change"])
     facts: dict = {"previous_wave": previous}
     sentences = []
     if len(valid):
         up, down = valid.loc[valid["change"].idxmax()], valid.loc[valid["change"].idxmin()]
-        sentences.append(f"Since {previous}, the regional mean rose most for {phrase(up['label'])} ({up['change']:+.2f}) "
-                         f"and fell most (or rose least) for {phrase(down['label'])} ({down['change']:+.2f}).")
+        sentences.append(text("change_region", previous=previous, up=phrase(up["label"]), up_change=f"{up['change']:+.2f}",
+                              down=phrase(down["label"]), down_change=f"{down['change']:+.2f}"))
     if len(per_council) >= 2:
         first, last = per_council.iloc[0], per_council.iloc[-1]
-        sentences.append(f"Among councils that returned both waves, {first['name']} moved up most ({first['change']:+.2f}) "
-                         f"and {last['name']} down most ({last['change']:+.2f}); with a few respondents per council, "
-                         "changes of a few tenths can be chance.")
-    alt = (f"Dumbbell chart of regional mean scores per indicator in {previous} and {wave}. "
-           + "; ".join(f"{r.label}: {r.previous:.2f} to {r.current:.2f}" for r in valid.itertuples()) + ".")
-    figure = plots.as_image(plots.change_figure(region_change, f"Change since {previous}, {region}", previous, wave), alt) \
-        if len(valid) else None
+        sentences.append(text("change_councils", first=first["name"], first_change=f"{first['change']:+.2f}",
+                              last=last["name"], last_change=f"{last['change']:+.2f}"))
+    figure = None
+    if len(valid):
+        rows = "; ".join(text("change_alt_row", indicator=r.label, previous=f"{r.previous:.2f}", current=f"{r.current:.2f}")
+                         for r in valid.itertuples())
+        alt = text("change_alt", previous=previous, wave=wave, rows=rows)
+        title = text("change_title", previous=previous, region=region)
+        figure = plots.as_image(plots.change_figure(region_change, title, previous, wave), alt)
     return Section(markdown=" ".join(sentences), figure=figure, tables=[table, council_table]), facts
 
 
@@ -266,69 +269,62 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
     table["agree"] = (values >= 4).sum().reindex(table["item_id"]).to_numpy().astype(float)
     names = indicator_labels()
     table["label"] = table["indicator"].map(lambda i: names.get(i, i))
-    table["wording_shown"] = [w + (" (reverse-worded: scored so that disagreeing is good)" if r else "")
+    table["wording_shown"] = [text("items_reverse_worded", wording=w) if r else w
                               for w, r in zip(table["wording"], table["reverse_coded"], strict=True)]
     table = table[[not policy.is_suppressed(n) for n in table["n"]]].dropna(subset=["mean"])
     facts: dict = {}
     if table.empty:
-        return Section(markdown="Too few answers to rank the items under the disclosure policy."), facts
+        return Section(markdown=text("items_none")), facts
     ranked = table.sort_values("mean", ascending=False, kind="stable")
-    strongest, weakest = ranked.head(3).assign(group="Strongest"), ranked.tail(3).iloc[::-1].assign(group="Weakest")
+    strongest = ranked.head(3).assign(group=text("items_group_strongest"))
+    weakest = ranked.tail(3).iloc[::-1].assign(group=text("items_group_weakest"))
     both = pd.concat([strongest, weakest], ignore_index=True)
-    labels = {"group": "", "wording_shown": "Item", "label": "Indicator", "cqc_key_question": "CQC key question",
-              "mean": "Mean (1-5)", "agree_pct": "Favourable answers %"}
+    labels = {"group": "", "wording_shown": text("column_item"), "label": text("column_indicator"),
+              "cqc_key_question": text("column_key_question"), "mean": text("column_item_mean"),
+              "agree_pct": text("column_favourable_pct")}
     shown = disclose(both, policy, columns=list(labels), labels=labels,
                      text=["group", "wording_shown", "label", "cqc_key_question"], means={"mean": "n"},
                      rates={"agree_pct": (["agree"], ["n"])}, decimals=1,
-                     caption=f"Strongest and weakest items across the region, {wave}",
-                     note="Favourable: agree or strongly agree, or for a reverse-worded item disagree or strongly disagree.")
+                     caption=text("items_caption", wave=wave), note=text("items_note"))
     top, bottom = strongest.iloc[0], weakest.iloc[0]
 
     def said(row: pd.Series, best: bool) -> str:
+        wording, mean = row["wording"], f"{row['mean']:.1f}"
         if row["reverse_coded"]:  # scored so that disagreeing is good
-            verb = "disagreed most" if best else "disagreed least"
-            return f"{verb} with \"{row['wording']}\" (mean {row['mean']:.1f} once reverse-scored)"
-        return f"{'agreed most' if best else 'agreed least'} with \"{row['wording']}\" (mean {row['mean']:.1f})"
+            return text("items_disagreed_most" if best else "items_disagreed_least", wording=wording, mean=mean)
+        return text("items_agreed_most" if best else "items_agreed_least", wording=wording, mean=mean)
 
-    text = f"Across the region, respondents {said(top, True)} and {said(bottom, False)}."
+    markdown = text("items_summary", strongest=said(top, True), weakest=said(bottom, False))
     facts.update(strongest_item=top["item_id"], weakest_item=bottom["item_id"])
-    return Section(markdown=text, tables=[shown]), facts
+    return Section(markdown=markdown, tables=[shown]), facts
 
 
 def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePolicy) -> Section:
     notes = wide[wide["notes"].notna() & wide["notes"].astype(str).str.strip().ne("")]
     if notes.empty:
-        return Section(markdown="No respondent left a note.")
+        return Section(markdown=text("notes_none"))
     names = councils.set_index("ons_code")["name"]
     frame = pd.DataFrame({"council": notes["ons_code"].map(names).fillna(notes["ons_code"]),
                           "org_type": notes["org_type"].fillna(""), "note": notes["notes"].astype(str).str.strip()})
     frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
     total = len(frame)
     frame = frame.head(MAX_NOTES)
-    labels = {"council": "Council", "org_type": "Organisation type", "note": "Note"}
+    labels = {"council": text("column_council"), "org_type": text("column_org_type"), "note": text("column_note")}
     table = disclose(frame, policy, columns=list(labels), labels=labels, text=list(labels),
-                     caption="Respondents' notes, as written (shown as text)")
-    more = f" The first {MAX_NOTES} of {total} are shown." if total > MAX_NOTES else ""
-    return Section(markdown=f"Notes are shown exactly as respondents wrote them, as plain text; they are not "
-                            f"checked or interpreted.{more}", tables=[table])
+                     caption=text("notes_caption"))
+    markdown = text("notes_intro")
+    if total > MAX_NOTES:
+        markdown += " " + text("notes_more", shown=MAX_NOTES, total=total)
+    return Section(markdown=markdown, tables=[table])
 
 
 def _data_notes(params, policy: DisclosurePolicy) -> Section:
-    dataset = Path(str(params.data_dir)).name if params is not None else "data"
-    lines = [
-        f"- **Source:** cleaned temperature-check returns, dataset `{dataset}` (`temperature_check.parquet`).",
-        "- **Scores:** each respondent's mean over an indicator's Likert items (1 strongly disagree to 5 strongly "
-        "agree; reverse-worded items flipped; at least two items answered), averaged per organisation and then per "
-        "council with each organisation counting equally (`msp_analysis.analysis.indicators`). RAG answers are on the same "
-        "1-5 scale.",
-        "- **Instrument:** items, CQC key questions and MSP essential steps from the LGA/ADASS resource (2017), "
-        "Table 1; see `codebook/instrument.csv`.",
-        "- **Reliability:** Cronbach's alpha on respondents who answered every item of the indicator (listwise).",
-        f"- {policy.statement()}",
-    ]
+    dataset = Path(str(params.data_dir)).name if params is not None else text("data_notes_default_dataset")
+    lines = [text("data_notes_source", dataset=dataset), text("data_notes_scores"), text("data_notes_instrument"),
+             text("data_notes_reliability"), policy.statement()]
     if params is not None:
-        lines.append(f"- **Parameters:** region {params.region}, wave {params.wave}.")
-    return Section(markdown="\n".join(lines))
+        lines.append(text("data_notes_parameters", region=params.region, wave=params.wave))
+    return Section(markdown="\n".join(f"- {line}" for line in lines))
 
 
 def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wave: str, policy: DisclosurePolicy | str,
@@ -350,16 +346,17 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     facts.update(more)
     heatmap, more = _heatmap(scores, councils, layout, region, wave, policy)
     facts.update(more)
-    reliability, more = _reliability(wide, policy) if len(wide) else (Section(markdown="No returns this wave."), {})
+    reliability, more = _reliability(wide, policy) if len(wide) else (Section(markdown=text("no_returns")), {})
     facts.update(more)
     previous_councils = geography.councils(previous, region) if previous in geography.FINANCIAL_YEARS else councils
     change, more = _change(scores, pd.concat([councils, previous_councils]).drop_duplicates("ons_code"), layout, region,
                            wave, previous, policy)
     facts.update(more)
-    items, more = _items(wide, policy, wave) if len(wide) else (Section(markdown="No returns this wave."), {})
+    items, more = _items(wide, policy, wave) if len(wide) else (Section(markdown=text("no_returns")), {})
     facts.update(more)
     notes_text = _notes_text(wide, councils, policy)
-    summary_text = (f"## {region}, {wave}\n\n{coverage.markdown} {heatmap.markdown}").strip()
+    heading = text("summary_heading", region=region, wave=wave)
+    summary_text = f"## {heading}\n\n{coverage.markdown} {heatmap.markdown}".strip()
     return TemperatureCheckReport(
         region=region, wave=wave, previous_wave=facts.get("previous_wave"), policy=policy,
         summary=Section(markdown=summary_text), coverage=Section(tables=coverage.tables), heatmap=heatmap,

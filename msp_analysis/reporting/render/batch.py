@@ -28,7 +28,6 @@ from pathlib import Path
 
 import nbformat
 import papermill
-from tqdm.auto import tqdm
 
 from msp_analysis import __version__
 from msp_analysis.disclosure.policies import get_policy
@@ -42,7 +41,8 @@ from msp_analysis.reporting.render.engine import register_engine
 from msp_analysis.reporting.render.export import export_html
 from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
-from msp_analysis.reporting.render.provenance import provenance_markdown
+from msp_analysis.reporting.render.progress import Progress, progress_mode
+from msp_analysis.reporting.render.provenance import provenance_markdown, source_lines
 from msp_analysis.toolkit.files import ensure_folder, sha256_of, write_text
 
 PROVENANCE_TAG = "msp-provenance"
@@ -77,6 +77,7 @@ class RenderTask:
     inputs: tuple = ()  # (file name, sha256 or "missing") of every input, for the provenance block
     public_parameters: tuple = ()  # (key, value) as the report may print them: no local paths
     policy: str = ""  # the disclosure policy's statement
+    sources: tuple = ()  # the publisher's files behind the inputs (provenance.source_lines), when they were fetched
     cache_key: str = ""  # written next to the HTML, before it, so every report on disk is known to the cache
 
 
@@ -126,7 +127,7 @@ def render_task(task: RenderTask) -> ReportOutcome:
             return ReportOutcome(task.name, task.title, "failed", notebook_path=executed_path,
                                  error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
     executed.cells.append(nbformat.v4.new_markdown_cell(
-        provenance_markdown(task.public_parameters, task.inputs, task.policy), id=PROVENANCE_TAG,
+        provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
         metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
     html_path = out_dir / f"{task.name}.html"
     body = export_html(executed, task.title)
@@ -141,8 +142,10 @@ def render_task(task: RenderTask) -> ReportOutcome:
 
 
 def _cache_key(task: RenderTask, notebook_sha: str, input_shas: dict[str, str]) -> str:
-    payload = json.dumps({"notebook": notebook_sha, "parameters": task.parameters, "inputs": input_shas,
-                          "version": __version__}, sort_keys=True)
+    key = {"notebook": notebook_sha, "parameters": task.parameters, "inputs": input_shas, "version": __version__}
+    if task.sources:  # only then, so that the key of a report without fetched inputs stays what it was
+        key["sources"] = task.sources
+    payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -170,16 +173,19 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
     notebooks = dict.fromkeys(name for name, _ in requests)
     notebook_shas = {name: sha256_of(NOTEBOOK_DIR / REPORTS[name].notebook) for name in notebooks}
     input_shas: dict[str, str] = {}
+    sources: dict[str, tuple] = {}  # the publisher's files behind each input, read from its manifest once
     tasks: list[RenderTask] = []
     outcomes: list[ReportOutcome] = []
     for name, params in requests:
         for path in params.input_files():
             if str(path) not in input_shas:
                 input_shas[str(path)] = sha256_of(path) if Path(path).is_file() else "missing"
+                sources[str(path)] = source_lines(path, input_shas[str(path)])
         task = RenderTask(name, params.as_parameters(), params.report_name(), params.title(), str(out_dir),
                           kernel_name, inputs=tuple((Path(p).name, input_shas[str(p)]) for p in params.input_files()),
                           public_parameters=tuple(params.public_parameters().items()),
-                          policy=get_policy(params.disclosure_policy).statement())
+                          policy=get_policy(params.disclosure_policy).statement(),
+                          sources=tuple(line for p in params.input_files() for line in sources[str(p)]))
         key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
         task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):
@@ -199,15 +205,19 @@ def render_reports(
     force: bool = False,
     quiet: bool = False,
     kernel_name: str = KERNEL_NAME,
+    verbose: bool = False,
+    progress: bool | None = None,
 ) -> list[ReportOutcome]:
     """Render a report per parameter set, skipping unchanged ones; then write the index.
 
     Runs on `jobs` local warm kernels (default: number of cores), or on any
     ``concurrent.futures.Executor`` given (a process pool, a Dask cluster's executor).
-    One failure does not stop the others.
+    One failure does not stop the others. Progress: a bar on a terminal (`progress` True
+    forces it, False stops it), else plain lines (one per report with `verbose`); nothing
+    with `quiet` (:mod:`~msp_analysis.reporting.render.progress`).
     """
     return render_batch([(notebook, params) for params in params_list], out_dir, jobs=jobs, executor=executor,
-                        force=force, quiet=quiet, kernel_name=kernel_name)
+                        force=force, quiet=quiet, kernel_name=kernel_name, verbose=verbose, progress=progress)
 
 
 def render_batch(
@@ -218,6 +228,8 @@ def render_batch(
     force: bool = False,
     quiet: bool = False,
     kernel_name: str = KERNEL_NAME,
+    verbose: bool = False,
+    progress: bool | None = None,
 ) -> list[ReportOutcome]:
     """Render (notebook, parameters) requests of any notebooks in one pool of warm kernels; write the index.
 
@@ -235,9 +247,8 @@ def render_batch(
     executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     failures = 0
     log_path = out_dir / "run.log"
-    with open(log_path, "a", encoding="utf-8") as log, tqdm(
-        total=len(requests), initial=len(outcomes), disable=quiet, unit="report", desc=notebook
-    ) as progress:
+    shown = Progress(len(requests), len(outcomes), notebook, progress_mode(quiet, verbose, progress))
+    with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"{datetime.now(timezone.utc).isoformat()} start {len(tasks)} to render, {len(outcomes)} unchanged\n")
         try:
             futures = {executor.submit(render_task, task): task for task in tasks}
@@ -254,9 +265,9 @@ def render_batch(
                 else:
                     failures += 1
                 log.write(f"{outcome.name} {outcome.status} {outcome.seconds:.2f}s {outcome.error}\n")
-                progress.set_postfix(failed=failures)
-                progress.update(1)
+                shown.update(outcome.name, outcome.status, outcome.seconds, outcome.error)
         finally:
+            shown.close()
             if own_executor:
                 executor.shutdown(wait=True)
                 shutdown_kernels()

@@ -3,18 +3,25 @@
 The batch runner (:func:`~msp_analysis.reporting.render.batch.render_task`) appends
 :func:`provenance_markdown` to every report before it is exported, so each rendered page
 ends with the facts a reader needs to reproduce it. Inputs are named by file name only and
-parameters that are folders by their last component: a report shows no local path.
+parameters that are folders by their last component: a report shows no local path. When an
+input was fetched from its publisher (``msp-analysis fetch``, recorded through the processed
+file's manifest), the block also names the publisher's file: its address, when it was
+fetched and its sha256 (:func:`source_lines`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
 from msp_analysis import __version__
+from msp_analysis.io.processed import publisher_files
 from msp_analysis.reporting.registry import PROJECT_ROOT
+
+# (input file name, publisher's file name, address, when fetched, sha256, unchanged since fetched)
+SourceLine = tuple[str, str, str, str, str, bool]
 
 
 def git_commit(root: str | Path = PROJECT_ROOT) -> str | None:
@@ -61,16 +68,35 @@ def _commit_once(root: str) -> str | None:
     return git_commit(root)
 
 
+def source_lines(path: str | Path, sha256: str | None = None) -> tuple[SourceLine, ...]:
+    """The publisher's files behind input `path` as :func:`provenance_markdown` shows them; empty when none."""
+    return tuple((Path(path).name, str(record.get("file", "")), str(record.get("url", "")),
+                  str(record.get("fetched", "")), str(record.get("sha256", "")),
+                  bool(record.get("unchanged_since_fetch", True)))
+                 for record in publisher_files(path, sha256))
+
+
+def _source_text(line: Sequence) -> str:
+    used_by, name, url, fetched, sha, unchanged = line
+    text = f"`{name}` from <{url}>, fetched {fetched or 'at an unrecorded time'}, sha256 `{sha}`"
+    if name != used_by:
+        text += f" (in `{used_by}`)"
+    return text if unchanged else text + ", changed since it was fetched"
+
+
 def provenance_markdown(parameters: Iterable[tuple[str, str]], inputs: Iterable[tuple[str, str]], policy: str,
-                        when: datetime | None = None, commit: str | None | bool = True) -> str:
+                        when: datetime | None = None, commit: str | None | bool = True,
+                        sources: Iterable[Sequence] = ()) -> str:
     """The block that ends every report.
 
     `parameters`: (key, value) pairs as the report may print them; `inputs`: (file name,
     sha256 or ``"missing"``); `policy`: the disclosure policy's statement. `commit` True reads
     the project's git commit (once per process); a string is used as given; None says it is
-    not available.
+    not available. `sources`: the publisher's files behind the inputs (:func:`source_lines`);
+    their line appears only when there are some.
     """
     when = when or datetime.now(timezone.utc)
+    sources = list(sources)
     if commit is True:
         commit = _commit_once(str(PROJECT_ROOT))
     shown_parameters = ", ".join(f"{k}: `{v}`" for k, v in parameters if v not in ("", None)) or "none"
@@ -83,6 +109,7 @@ def provenance_markdown(parameters: Iterable[tuple[str, str]], inputs: Iterable[
         + (f"git commit `{commit}`" if commit else "git commit not available"),
         f"- **Parameters:** {shown_parameters}",
         f"- **Input files (sha256):** {files}",
+        *([f"- **Publisher's files:** {'; '.join(map(_source_text, sources))}"] if sources else []),
         f"- **{policy}**" if policy else "- **Disclosure control:** not stated",
         f"- **Rendered:** {when.strftime('%Y-%m-%d %H:%M:%S')} UTC",
     ]

@@ -1,8 +1,13 @@
 """The evaluation report's content, without a kernel: descriptives, models, ICC, prediction check, caveats."""
 
+import ast
 import math
+import string
+from importlib import resources
+from pathlib import Path
 
 import pytest
+import yaml
 
 from msp_analysis.clean.temperature_check import clean_temperature_check
 from msp_analysis.reporting.content import evaluation as er
@@ -51,3 +56,39 @@ def test_the_real_ascof_panel(real_data_dir):
     section, facts = er._panel_section(str(real_data_dir), er.get_policy("sac"))
     assert facts["panel_n"] > 500 and section.figure is not None
     assert "ASCOF 4A" in section.markdown
+
+
+def _text_calls() -> list[ast.Call]:
+    """Every ``text(...)`` call in the module's source."""
+    tree = ast.parse(Path(er.__file__).read_text(encoding="utf-8"))
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "text"]
+
+
+def _entries() -> dict[str, str]:
+    source = resources.files("msp_analysis.reporting.text").joinpath("evaluation.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(source)
+
+
+def test_every_text_entry_is_used_and_every_key_used_exists():
+    calls = _text_calls()
+    assert calls and all(isinstance(c.args[0], ast.Constant) and isinstance(c.args[0].value, str) for c in calls)
+    used = {c.args[0].value for c in calls}
+    entries = _entries()
+    assert used - set(entries) == set(), "keys the module uses but evaluation.yaml lacks"
+    assert set(entries) - used == set(), "entries of evaluation.yaml the module never uses"
+
+
+def test_every_entry_formats_with_the_placeholders_the_module_gives():
+    entries = _entries()
+    for call in _text_calls():
+        key, given = call.args[0].value, {k.arg for k in call.keywords}
+        fields = {name: spec for _, name, spec, _ in string.Formatter().parse(entries[key]) if name is not None}
+        assert set(fields) == given, f"{key}: the text has {sorted(fields)}, the module gives {sorted(given)}"
+        values = {name: 1.5 if spec else "x" for name, spec in fields.items()}  # a format spec means a number
+        assert er.text(key, **values) == entries[key].format(**values)
+
+
+def test_entries_survive_yaml_folding():
+    for key, entry in _entries().items():
+        assert entry == entry.strip() and "  " not in entry, key

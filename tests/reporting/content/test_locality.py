@@ -1,10 +1,16 @@
 """The locality report's content, without a kernel: sections, sentences that respect suppression,
-the funnel plot, the wellbeing/safety grid, the culture profile and the per-worker cache."""
+the funnel plot, the wellbeing/safety grid, the culture profile and the per-worker cache; and its
+words, kept in reporting/text/locality.yaml."""
 
+import ast
 import math
+import string
+from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.reporting.content import locality
@@ -117,3 +123,62 @@ def test_read_inputs_reads_the_enquiries_and_the_temperature_check_only_when_it_
     enquiries.head(20).to_parquet(tmp_path / "evaluation.parquet", index=False)
     frame, tc = locality.read_inputs(tmp_path)
     assert len(frame) == 20 and tc is None
+
+
+# --- the report's words: reporting/text/locality.yaml ---------------------------------------------
+
+
+def _entries() -> dict:
+    with resources.files("msp_analysis.reporting.text").joinpath("locality.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _text_calls() -> list[ast.Call]:
+    """Every ``text(...)`` call in the content module's source."""
+    tree = ast.parse(Path(locality.__file__).read_text(encoding="utf-8"))
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "text"]
+
+
+def _fields(entry: str) -> set[str]:
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(entry) if name is not None}
+
+
+class _AnyValue:
+    """Stands in for any placeholder value; its format spec must be one a number accepts."""
+
+    def __format__(self, spec: str) -> str:
+        format(1.5, spec)
+        return "x"
+
+
+def test_the_module_reads_its_own_text_file():
+    assert locality.text.report == "locality"
+
+
+def test_every_text_key_the_module_uses_exists_and_every_entry_is_used():
+    calls = _text_calls()
+    assert calls, "the module takes its words from the text file"
+    for call in calls:
+        assert len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str), (
+            f"line {call.lineno}: the key is written out as a string, so it can be checked")
+    used = {call.args[0].value for call in calls}
+    entries = _entries()
+    assert not used - set(entries), f"keys missing from locality.yaml: {sorted(used - set(entries))}"
+    assert not set(entries) - used, f"entries of locality.yaml the module never uses: {sorted(set(entries) - used)}"
+
+
+def test_every_entry_formats_with_the_placeholders_the_module_gives():
+    entries = _entries()
+    for call in _text_calls():
+        key = call.args[0].value
+        names = [keyword.arg for keyword in call.keywords]
+        assert None not in names, f"line {call.lineno}: placeholders are passed by name, not **mapping"
+        assert _fields(entries[key]) == set(names), (key, call.lineno, sorted(_fields(entries[key])), sorted(names))
+        entries[key].format(**dict.fromkeys(names, _AnyValue()))
+
+
+def test_entries_are_single_lines_of_plain_text():
+    for key, entry in _entries().items():
+        assert isinstance(entry, str) and entry, key
+        assert entry == entry.strip() and "\n" not in entry and "  " not in entry, (key, entry)

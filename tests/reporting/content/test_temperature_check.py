@@ -1,5 +1,9 @@
 """The regional temperature-check report's content, without a kernel."""
 
+import ast
+import string
+from pathlib import Path
+
 import pytest
 
 from msp_analysis.clean.temperature_check import clean_temperature_check
@@ -78,3 +82,57 @@ def test_a_region_without_returns_still_gives_a_report(raw_returns):
     report = tr.build_temperature_check_report(clean_temperature_check(only_other).clean, "London", WAVE, "sac")
     assert "No council in the region returned" in report.summary.markdown
     assert report.coverage.tables[0].display["Returned"].eq("No").all()
+
+
+# The report's fixed words live in reporting/text/temperature_check.yaml; the module only picks and fills them.
+
+def _text_file() -> dict:
+    import yaml
+
+    path = Path(tr.__file__).parents[1] / "text" / "temperature_check.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _text_calls() -> list[tuple[str, set[str]]]:
+    """Every ``text("key", name=...)`` call in the module's source: (key, placeholder names), one per key it can use."""
+    tree = ast.parse(Path(tr.__file__).read_text(encoding="utf-8"))
+    calls = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "text"):
+            continue
+        key = node.args[0]
+        choices = [key.body, key.orelse] if isinstance(key, ast.IfExp) else [key]
+        assert all(isinstance(c, ast.Constant) and isinstance(c.value, str) for c in choices), \
+            f"line {node.lineno}: a text() key must be written out (or a choice between two written-out keys)"
+        assert all(k.arg is not None for k in node.keywords), f"line {node.lineno}: placeholders are named one by one"
+        calls += [(c.value, {k.arg for k in node.keywords}) for c in choices]
+    return calls
+
+
+def _placeholders(entry: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(entry) if name is not None}
+
+
+def test_the_text_file_is_a_flat_mapping_of_trimmed_strings():
+    entries = _text_file()
+    assert entries and all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items())
+    assert all(v == v.strip() and "\n" not in v for v in entries.values()), "a folded entry gained a newline or space"
+
+
+def test_every_text_entry_is_used_and_every_key_used_exists():
+    entries, used = _text_file(), {key for key, _ in _text_calls()}
+    assert sorted(used - set(entries)) == [], "keys the module uses that the text file lacks"
+    assert sorted(set(entries) - used) == [], "entries of the text file the module never uses"
+
+
+def test_every_entry_formats_with_the_placeholders_the_module_gives():
+    entries = _text_file()
+    for key, names in _text_calls():
+        assert _placeholders(entries[key]) == names, f"{key}: the entry's placeholders and the module's differ"
+        assert "{" not in tr.text(key, **{name: "x" for name in names}).replace("{{", ""), key
+
+
+def test_the_module_writes_its_sentences_from_the_text_file(report):
+    assert report.heatmap.after == tr.text("heatmap_after")
+    assert report.summary.markdown.startswith(f"## {tr.text('summary_heading', region=REGION, wave=WAVE)}\n\n")
+    assert report.coverage.tables[0].display.columns[0] == tr.text("column_council")

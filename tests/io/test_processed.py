@@ -1,0 +1,107 @@
+"""Processed outputs: the manifest names the publisher's file of every input fetched with ``msp-analysis fetch``."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from msp_analysis.cli import main
+from msp_analysis.io.fetch import SOURCES_FILE, fetch
+from msp_analysis.io.processed import publisher_files, write_clean_outputs
+from msp_analysis.toolkit.errors import UnusableInputError
+from tests.clean.sac_frames import frame, row
+from tests.io.loopback import Publisher
+
+WHEN = datetime(2025, 11, 30, 9, 15, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Result:
+    """The smallest CleanOutput: two clean rows, nothing rejected."""
+
+    clean: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"value": [1, 2]}))
+    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "row", "column", "value",
+                                                                                "reason"]))
+    rows_in: int = 2
+    rows_rejected: int = 0
+    rows_filtered: int = 0
+    filter_reasons: dict = field(default_factory=dict)
+
+    @property
+    def rows_clean(self) -> int:
+        return len(self.clean)
+
+    def reconciles(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def publisher():
+    with Publisher() as server:
+        yield server
+
+
+def test_an_input_without_sources_json_is_recorded_as_before(tmp_path):
+    raw = tmp_path / "raw" / "evaluation.csv"
+    raw.parent.mkdir()
+    raw.write_text("enquiry_id\n1\n2\n", encoding="utf-8")
+    manifest = write_clean_outputs("evaluation", Result(), [raw], tmp_path / "processed")
+    assert manifest["inputs"] == [{"path": str(raw), "sha256": hashlib.sha256(raw.read_bytes()).hexdigest()}]
+    assert publisher_files(tmp_path / "processed" / "evaluation.parquet") == []
+
+
+def test_a_fetched_input_carries_the_publishers_file_into_the_manifest(publisher, tmp_path):
+    body = b"ons_code,value\nE06000047,12\n"
+    url = publisher.serve("/sac/sac-eng-2023-24.csv", body, content_type="text/csv")
+    fetched = fetch("sac", "2023-24", tmp_path / "raw", url=url, now=WHEN).path
+    other = tmp_path / "raw" / "by-hand.csv"
+    other.write_text("ons_code,value\n", encoding="utf-8")  # same folder, not fetched: no record
+    manifest = write_clean_outputs("sac", Result(), [fetched, other], tmp_path / "processed")
+    first, second = manifest["inputs"]
+    assert first["sha256"] == hashlib.sha256(body).hexdigest()
+    source = first["publisher_file"]
+    assert source["file"] == "sac-eng-2023-24.csv" and source["url"] == url
+    assert source["fetched"] == "2025-11-30T09:15:00Z" and source["size"] == len(body)
+    assert source["sha256"] == first["sha256"] and source["unchanged_since_fetch"] is True
+    assert "publisher_file" not in second
+    on_disk = json.loads((tmp_path / "processed" / "sac.manifest.json").read_text(encoding="utf-8"))
+    assert on_disk == manifest
+    assert publisher_files(tmp_path / "processed" / "sac.parquet") == [source]
+
+
+def test_an_input_edited_after_it_was_fetched_says_so(publisher, tmp_path):
+    url = publisher.serve("/sac-eng-2023-24.csv", b"ons_code,value\nE06000047,12\n", content_type="text/csv")
+    fetched = fetch("sac", "2023-24", tmp_path / "raw", url=url, now=WHEN).path
+    fetched.write_text("ons_code,value\nE06000047,13\n", encoding="utf-8")
+    manifest = write_clean_outputs("sac", Result(), [fetched], tmp_path / "processed")
+    source = manifest["inputs"][0]["publisher_file"]
+    assert source["unchanged_since_fetch"] is False and source["sha256"] != manifest["inputs"][0]["sha256"]
+
+
+def test_clean_of_a_fetched_sac_file_records_the_chain(publisher, tmp_path, capsys):
+    csv = frame(row(FINANCIAL_YEAR="2023-24")).to_csv(index=False).encode()
+    url = publisher.serve("/files/sac-eng-2023-24-csv.csv", csv, content_type="text/csv")
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    assert main(["fetch", "sac", "--year", "2023-24", "--url", url, "--out", str(raw)]) == 0
+    assert main(["clean", "sac", str(raw / "sac-eng-2023-24-csv.csv"), "--out", str(processed)]) == 0
+    [source] = publisher_files(processed / "sac.parquet")
+    assert source["url"] == url and source["sha256"] == hashlib.sha256(csv).hexdigest()
+    assert (raw / SOURCES_FILE).is_file()
+
+
+def test_a_raw_public_file_names_its_own_record(publisher, tmp_path):
+    url = publisher.serve("/trend_data.csv", b"Year,Measure_Value\n2023-24,71.1\n", content_type="text/csv")
+    done = fetch("la_measures", "2023-24", tmp_path / "ascof_trend_2017_2024", url=url, now=WHEN)
+    [source] = publisher_files(done.path)
+    assert source["url"] == url and source["unchanged_since_fetch"] is True
+    assert publisher_files(tmp_path / "nothing-here.csv") == []
+
+
+def test_a_broken_manifest_is_a_clear_error(tmp_path):
+    (tmp_path / "sac.parquet").write_bytes(b"PAR1")
+    (tmp_path / "sac.manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match=r"sac.manifest.json: cannot be read .*msp-analysis clean"):
+        publisher_files(tmp_path / "sac.parquet")
