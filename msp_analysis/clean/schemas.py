@@ -26,7 +26,6 @@ from msp_analysis.reference.codebook import (
 )
 from msp_analysis.reference.geography import FINANCIAL_YEARS, REGIONS
 
-SCHEMA_VERSION = "1"
 YEAR = pa.Check.isin(list(FINANCIAL_YEARS))
 REGION_NAMES = [name for _, name in REGIONS]
 COUNCIL_CODE = pa.Check.str_matches(r"^E(06|08|09|10)\d{6}$")
