@@ -1,0 +1,41 @@
+"""The attacker of issue 12, kept: from the rendered HTML alone, no count of 0 to 4 comes back by arithmetic."""
+
+import pytest
+
+from tests.e2e.attack import Percent, count_values, pathway_leaks, solutions
+
+HEADER = ("<tr><th>Area</th><th>Concluded S42 enquiries</th><th>Asked %</th><th>Expressed %</th>"
+          "<th>Fully achieved %</th><th>Partially achieved %</th><th>Not achieved %</th><th>Fully or partially %</th></tr>")
+
+
+def _page(*cells: str) -> str:
+    row = "<tr><th>Somewhere</th>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    return f"<table><caption>The MSP pathway in 2023-24: Somewhere</caption>{HEADER}{row}</table>"
+
+
+def test_the_attacker_finds_a_hidden_cell_that_one_decimal_percentages_give_back():
+    # 117 concluded, 100 asked, 94 expressed: 75 fully, 15 partially, 4 not achieved (shown as [c])
+    leaks = pathway_leaks("p", _page("117", "85.5%", "80.3%", "79.8%", "16.0%", "[c]", "95.7%"))
+    assert [(leak.quantity, leak.value) for leak in leaks] == [("not_achieved", 4)]
+
+
+def test_whole_percentages_of_rounded_counts_alone_still_give_a_hidden_cell_back():
+    leaks = pathway_leaks("p", _page("115", "85%", "80%", "80%", "16%", "[c]", "96%"))
+    assert [(leak.quantity, leak.value) for leak in leaks] == [("not_achieved", 4)]
+
+
+def test_hiding_the_complementary_cells_closes_it():
+    assert pathway_leaks("p", _page("115", "85%", "80%", "80%", "[c]", "[c]", "[c]")) == []
+
+
+@pytest.mark.parametrize("cell,values", [("115", range(113, 118)), ("117", range(117, 118)), ("[c]", range(0, 5)),
+                                         ("1,825", range(1823, 1828)), ("1,826", range(1826, 1827))])
+def test_a_shown_count_allows_what_rounds_to_it(cell, values):
+    assert count_values(cell) == values
+
+
+def test_percent_numerators_are_exactly_those_that_read_the_same():
+    assert list(Percent.of("50.0%").numerators(10)) == [5]
+    assert list(Percent.of("33%").numerators(100)) == [33]
+    assert list(Percent.of("[c]").numerators(3)) == [0, 1, 2, 3]
+    assert solutions("10", "[c]", "[c]", "[c]", "[c]", "[c]")  # hidden everywhere: many solutions, nothing pinned
