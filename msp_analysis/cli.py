@@ -29,7 +29,7 @@ from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
-from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
+from msp_analysis.io.processed import TRUTH_FILE, mark_simulated, read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
 from msp_analysis.io.workbook.feedback import validate_returns
 from msp_analysis.io.workbook.returns import is_template_return, read_returns_frame
@@ -106,7 +106,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_csv(out / "evaluation.csv", sim.evaluation)
     write_csv(out / "temperature_check.csv", sim.temperature_check)
-    write_text(out / "truth.json", json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
+    write_text(out / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
+    mark_simulated(out, ["evaluation.csv", "temperature_check.csv", TRUTH_FILE], {"seed": args.seed, "scale": args.scale})
     print(f"wrote {len(sim.evaluation):,} enquiries and {len(sim.temperature_check):,} returns to {out}")
     return 0
 

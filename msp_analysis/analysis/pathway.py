@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import ASKED_NOT_EXPRESSED, EXPRESSED, LACKED_CAPACITY, canonical_labels
 from msp_analysis.toolkit.caches import frame_cache
+from msp_analysis.toolkit.errors import ParameterError
 
 COUNT_COLUMNS = [
     "concluded_s42", "asked_expressed", "asked_not_expressed", "not_asked", "asked_unknown",
@@ -110,10 +113,11 @@ def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, ye
 
     Returns rows with ``financial_year``, ``level`` (council / region / England), ``name`` and
     the summed columns, for `year` only when given. `region` defaults to the council's region
-    in the latest year it appears.
+    in the latest year it appears. The council's rows are one series per area: a code that
+    continues a predecessor one-to-one (:func:`series_codes`) carries the predecessor's years.
     """
     rows = per_council if year is None else per_council[per_council["financial_year"] == year]
-    council = rows[rows["ons_code"] == ons_code]
+    council = rows[rows["ons_code"].isin(series_codes(ons_code))]
     if council.empty:
         raise ValueError(f"no enquiries for council {ons_code}" + (f" in {year}" if year else ""))
     region = region or str(council["region"].iloc[-1])
@@ -125,6 +129,76 @@ def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, ye
         out.append(sums.assign(level=level, name=label))
     table = pd.concat(out, ignore_index=True)
     return table[["financial_year", "level", "name", *columns]]
+
+
+# --- one council's series over the years ---------------------------------------------------------------
+
+
+def series_codes(ons_code: str) -> list[str]:
+    """The codes of one area's series: `ons_code` and every code it continues one-to-one, oldest first.
+
+    A council whose code changed without a boundary change (North Yorkshire E10000023 →
+    E06000065, Somerset E10000027 → E06000066, Buckinghamshire E10000002 → E06000060) continues
+    its predecessor's series: the change in :data:`~msp_analysis.reference.geography.BOUNDARY_CHANGES`
+    has one old code with that one successor, and the new code has that one predecessor. A
+    split (Cumbria) or merger (BCP) starts a new series. Codes that are not councils are their
+    own series.
+
+    Parameters
+    ----------
+    ons_code : str
+        The council's ONS code in the latest year of the series.
+
+    >>> series_codes("E06000065")
+    ['E10000023', 'E06000065']
+    >>> series_codes("E06000063")
+    ['E06000063']
+    """
+    codes = [str(ons_code)]
+    while True:
+        try:
+            before = geography.predecessors(codes[0])
+        except ParameterError:
+            return codes
+        if len(before) != 1 or geography.successors(before[0]) != [codes[0]] or before[0] in codes:
+            return codes
+        codes.insert(0, before[0])
+
+
+def change_p_value(k1: float, n1: float, k2: float, n2: float) -> float:
+    """Two-sided p-value for a change between two proportions ``k1/n1`` and ``k2/n2``.
+
+    The pooled two-proportion z-test, ``z = (p2 - p1) / sqrt(p(1-p)(1/n1 + 1/n2))`` with
+    ``p = (k1 + k2) / (n1 + n2)``; when an expected count is below 5 Fisher's exact test on
+    the 2×2 table (counts rounded to whole people) instead. A change is clear at the 95% level
+    when the p-value is below 0.05.
+
+    Parameters
+    ----------
+    k1, n1 : float
+        People with the outcome, and people, in the first year (from disclosed values).
+    k2, n2 : float
+        The same in the second year.
+
+    Returns
+    -------
+    float
+        The p-value; 1.0 when either year has no people or every person is in the same group.
+
+    >>> round(change_p_value(50, 100, 70, 100), 4)
+    0.0039
+    """
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    pooled = (k1 + k2) / (n1 + n2)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    expected = np.array([n1, n2]) * np.array([[pooled], [1 - pooled]])
+    if expected.min() < 5:
+        table = np.round([[k1, n1 - k1], [k2, n2 - k2]]).astype(int)
+        return float(stats.fisher_exact(table)[1])
+    z = (k2 / n2 - k1 / n1) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(2 * stats.norm.sf(abs(z)))
 
 
 # --- per-council counts shared by every council's report --------------------------------------------

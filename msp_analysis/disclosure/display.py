@@ -2,10 +2,12 @@
 
 :func:`disclose` takes a table and a :class:`~msp_analysis.disclosure.policies.DisclosurePolicy`
 and returns a :class:`DisclosedTable`: every shown cell a string the policy allowed (counts
-suppressed or rounded, percentages hidden with the counts they rest on, means of few people
-hidden), rendered as escaped HTML with a note saying what each symbol means. A column the
-caller did not declare as text, count, rate, mean or number is refused, so nothing reaches a
-report uncontrolled.
+suppressed or rounded, percentages computed from the counts as shown and hidden with them, means
+of few people hidden), rendered as escaped HTML with a note saying what each symbol means. A
+column the caller did not declare as text, count, rate, mean or number is refused, so nothing
+reaches a report uncontrolled. Cells hidden by secondary suppression
+(:mod:`msp_analysis.disclosure.secondary`) are passed in as `suppressed`; the table's `values`
+are the disclosed numbers that sentences and figures quote.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ class DisclosedTable:
     caption: str = ""
     numeric: list[str] = field(default_factory=list)
     note: str = ""
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hidden_counts: dict[str, int] = field(default_factory=dict)
+
+    def value(self, row: int, column: str) -> float | None:
+        """The disclosed number of a cell (by position and original column name); None when hidden or blank."""
+        value = self.values.iloc[row][column]
+        return None if is_missing(value) else float(value)
+
+    def text(self, row: int, column: str) -> str:
+        """The cell as shown (by position and original column name), for a sentence that quotes it."""
+        return str(self.display.iloc[row, list(self.values.columns).index(column)])
 
     def to_html(self) -> str:
         """A plain ``<table>`` with caption, header and body; every cell HTML-escaped."""
@@ -49,7 +62,14 @@ class DisclosedTable:
         caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
         used = {v for v in self.display.to_numpy().ravel().tolist()}
         legend = "; ".join(f"{esc(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
-        note = " ".join(filter(None, [esc(self.note), legend and f"{legend}."]))
+        more = []
+        if self.hidden_counts.get("secondary"):
+            more.append(f"{self.policy.symbol} also marks a count hidden so that a hidden count cannot be worked out "
+                        "from a total it adds up to.")
+        if self.hidden_counts.get("percentage"):
+            more.append(f"Percentages of fewer than {self.policy.pct_bands[0][0]:,}, and 0% or 100% of fewer than "
+                        f"{self.policy.pct_extreme_denominator:,}, are hidden.")
+        note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *map(esc, more)]))
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
         wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
         return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
@@ -76,12 +96,15 @@ def disclose(
     note: str = "",
     decimals: int = 1,
     signed: Sequence[str] = (),
+    suppressed: Mapping[str, Sequence[bool]] | pd.DataFrame | None = None,
 ) -> DisclosedTable:
     """The one way a report shows a table: every shown column passes through `policy`.
 
     `counts` are counts of people or enquiries (suppressed or rounded); `rates` maps a
-    percentage column to its (numerator columns, denominator columns), hidden with either
-    (the column is computed from the counts when absent); `means` maps a mean column to the
+    percentage column to its (numerator columns, denominator columns) and is always computed
+    from those counts *as shown* (:meth:`DisclosurePolicy.percentage`; several columns are
+    the sum of their shown values, hidden when any is hidden, so give a total its own column),
+    never from a rate column of the table; `means` maps a mean column to the
     column counting the people it averages; `numbers` maps statistics that need no control
     (model estimates, intervals, alpha) to a format (``"{:.2f}"``); `text` columns are shown
     as text, escaped. `columns` picks and orders what is shown (default: text, counts, rates,
@@ -89,6 +112,8 @@ def disclose(
     a report uncontrolled. `national` (column or booleans) marks national rows for policies
     that exempt them; `not_submitted` marks rows shown as not submitted. `labels` renames
     columns for display; `signed` mean or rate columns are written with a sign (changes).
+    `suppressed` maps count columns to booleans: cells hidden by secondary suppression
+    (:func:`msp_analysis.disclosure.secondary.protect`), hidden wherever they are shown or used.
 
     >>> shown = disclose(pd.DataFrame({"area": ["A"], "n": [3]}), "sac", counts=["n"], text=["area"])
     >>> shown.display["n"].tolist()
@@ -105,38 +130,101 @@ def disclose(
                          "counts, rates, means or numbers")
     national_flags = row_flags(table, national)
     missing_flags = row_flags(table, not_submitted)
-    hidden = policy.hidden_rates(table, rates, national_flags) if rates else pd.DataFrame(index=table.index)
+    extra = {str(c): [bool(v) for v in suppressed[str(c)]] for c in suppressed} if suppressed is not None else {}
+    used_counts = list(dict.fromkeys([c for c in columns if groups[c] == "count"]
+                                     + [c for num, den in rates.values() for c in (*num, *den)]))
+    shown_counts = {c: _shown_counts(table, c, policy, national_flags, extra.get(c)) for c in used_counts}
     out = pd.DataFrame(index=table.index)
+    values = pd.DataFrame(index=table.index)
+    hidden = pd.DataFrame(index=table.index)
+    tally = {"primary": 0, "secondary": 0, "percentage": 0}
     for column in columns:
         kind = groups[column]
         if kind == "text":
             out[column] = ["" if is_missing(v) else str(v) for v in table[column]]
+            values[column] = out[column]
         elif kind == "count":
-            out[column] = [policy.format_count(v, n, not m) for v, n, m in
-                           zip(table[column], national_flags, missing_flags, strict=True)]
+            secondary = extra.get(column, [False] * len(table))
+            out[column] = [policy.not_submitted_symbol if m else policy.symbol if x and not is_missing(v)
+                           else policy.format_count(v, n)
+                           for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
+            values[column] = shown_counts[column]
+            tally["secondary"] += sum(x and not m and not is_missing(v) and not policy.is_suppressed(v, n)
+                                      for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary,
+                                                            strict=True))
+            tally["primary"] += sum(not m and policy.is_suppressed(v, n)
+                                    for v, n, m in zip(table[column], national_flags, missing_flags, strict=True))
         elif kind == "rate":
-            values = table[column] if column in table else _rate_values(table, *rates[column])
-            out[column] = [policy.not_submitted_symbol if m else policy.symbol if h else
-                           ("" if is_missing(v) else f"{v:.{decimals}f}%")
-                           for v, h, m in zip(values, hidden[column], missing_flags, strict=True)]
+            shown, numbers_shown, flags = _rate_cells(table, policy, *rates[column], shown_counts, missing_flags)
+            out[column], values[column], hidden[column] = shown, numbers_shown, flags
+            tally["percentage"] += sum(r in ("denominator", "extreme") for r in _reasons(
+                table, policy, *rates[column], shown_counts))
         elif kind == "mean":
             out[column] = [policy.not_submitted_symbol if m else policy.format_mean(v, k, decimals, n)
                            for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags, strict=True)]
+            values[column] = [np.nan if m or not policy.format_mean(v, k, decimals, n).lstrip("-").replace(".", "").isdigit()
+                              else round(float(v), decimals)
+                              for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags,
+                                                    strict=True)]
         else:
             fmt = numbers[column]
             out[column] = ["" if is_missing(v) else fmt.format(v) for v in table[column]]
+            values[column] = table[column].to_numpy()
         if column in signed:
             out[column] = [f"+{v}" if v[:1].isdigit() and v.strip("0.%") != "" else v for v in out[column]]
+    for column in rates:  # rates used but not shown still say what they hide
+        if column not in hidden:
+            hidden[column] = _rate_cells(table, policy, *rates[column], shown_counts, missing_flags)[2]
     numeric = [c for c in columns if groups[c] != "text"]
     if labels:
         out = out.rename(columns=labels)
         numeric = [labels.get(c, c) for c in numeric]
     return DisclosedTable(display=out.reset_index(drop=True), hidden=hidden.reset_index(drop=True), policy=policy,
-                          caption=caption, numeric=numeric, note=note)
+                          caption=caption, numeric=numeric, note=note, values=values.reset_index(drop=True),
+                          hidden_counts=tally)
 
 
-def _rate_values(table: pd.DataFrame, numerator: Sequence[str], denominator: Sequence[str]) -> np.ndarray:
-    """100 × numerator sum / denominator sum per row; NaN where the denominator is not positive."""
-    top, bottom = row_sums(table, numerator), row_sums(table, denominator)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bottom > 0, 100 * top / np.where(bottom > 0, bottom, 1), np.nan)
+def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, national: list[bool],
+                  secondary: list[bool] | None) -> np.ndarray:
+    """A count column as the policy shows it, as numbers: NaN where hidden (either rule) or missing."""
+    secondary = secondary or [False] * len(table)
+    return np.array([np.nan if x else policy.disclosed_count(v, n)
+                     for v, n, x in zip(table[column], national, secondary, strict=True)], dtype=float)
+
+
+def _group(table: pd.DataFrame, columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(shown sum, True where every part is missing in the table) of a numerator or denominator."""
+    raw_missing = np.isnan(row_sums(table, columns))
+    parts = np.column_stack([shown[c] for c in columns])
+    return parts.sum(axis=1), raw_missing  # NaN when any part is hidden
+
+
+def _reasons(table: pd.DataFrame, policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
+             shown: Mapping[str, np.ndarray]) -> list[str]:
+    """Per row, why the rate is not shown ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
+    top, _ = _group(table, numerator, shown)
+    bottom, bottom_missing = _group(table, denominator, shown)
+    raw_bottom = row_sums(table, denominator)
+    reasons = []
+    for t, b, missing, raw in zip(top, bottom, bottom_missing, raw_bottom, strict=True):
+        if missing or (not is_missing(b) and b <= 0 and raw <= 0):
+            reasons.append("missing")
+        else:
+            reasons.append(policy.percentage(t, b)[1])
+    return reasons
+
+
+def _rate_cells(table: pd.DataFrame, policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
+                shown: Mapping[str, np.ndarray], not_submitted: list[bool]) -> tuple[list[str], list[float], list[bool]]:
+    """(display strings, disclosed values, hidden flags) of one rate column, from the shown counts."""
+    top, _ = _group(table, numerator, shown)
+    bottom, _ = _group(table, denominator, shown)
+    reasons = _reasons(table, policy, numerator, denominator, shown)
+    strings, numbers, flags = [], [], []
+    for t, b, reason, m in zip(top, bottom, reasons, not_submitted, strict=True):
+        value = policy.percentage(t, b)[0] if reason == "" else None
+        strings.append(policy.not_submitted_symbol if m else "" if reason == "missing" else
+                       policy.symbol if value is None else f"{value:.{policy.pct_decimals(b)}f}%")
+        numbers.append(np.nan if value is None or m else value)
+        flags.append(reason not in ("", "missing"))
+    return strings, numbers, flags

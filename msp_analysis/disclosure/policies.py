@@ -18,11 +18,24 @@ The policies in use in English adult social care statistics (docs/data.md, "Disc
 ``ascof``                     ASCOF: a numerator under 5 is suppressed with the score derived from it
 ============================  =====================================================================
 
-plus ``custom:threshold=N,rounding=B,symbol=S,zero=suppress|show|SYMBOL,national=exempt|controlled``
-(:func:`custom_policy`). Under every policy a percentage whose numerator or denominator is
-suppressed is suppressed too, percentages are computed from unrounded counts, and a mean of
-a number of people that would be suppressed as a count is suppressed (the NHS rule for
-means; for the other policies an extension that keeps one person's answer from showing).
+plus ``custom:threshold=N,rounding=B,symbol=S,zero=suppress|show|SYMBOL,national=exempt|controlled,
+pct_min=N,pct_extreme=N,pct_decimals=D`` (:func:`custom_policy`). Under every policy a percentage
+whose numerator or denominator is hidden is hidden too, and a mean of a number of people that
+would be suppressed as a count is suppressed (the NHS rule for means; for the other policies an
+extension that keeps one person's answer from showing).
+
+Percentages (:meth:`DisclosurePolicy.percentage`) are where this package deliberately differs from
+every publisher above. The published national tables (SAC, NHS Digital, ASCS, ASCOF) compute
+percentages from unrounded counts; at council level that gives the counts back (a one-decimal
+percentage of a denominator in the hundreds identifies its numerator, and 100 minus the shown
+shares gives a hidden one). So a percentage here is computed from the counts *as the policy shows
+them* (rounded, or hidden), rounded half up to the precision the policy sets for the size of that
+shown denominator (``pct_bands``: by default whole percentages from a denominator of 20, one
+decimal from 10,000, none below 20), and 0% or 100% of a shown denominator under
+``pct_extreme_denominator`` (default 100) is hidden too, since it says what every person in the
+group had. A count that would let a hidden count be worked out from a total it adds up to is
+hidden as well (secondary suppression, :mod:`msp_analysis.disclosure.secondary`): the published
+SAC tables rely on rounding for that; with exact counts (``ascs``, ``ascof``) subtraction is exact.
 
 >>> get_policy("sac").format_count(3), get_policy("sac").format_count(7.5)
 ('[c]', '10')
@@ -35,6 +48,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -57,8 +71,13 @@ class DisclosurePolicy:
     `zero` says what a count of 0 becomes: ``"suppress"`` (a small count like 1-4; SAC),
     ``"show"`` (0 stays 0; NHS secondary care) or a symbol of its own (``"[w]"``; ASCS).
     With `national_exempt`, rows flagged national are shown exactly. A rate whose numerator
-    or denominator is suppressed is suppressed too. Percentages are computed from unrounded
-    counts before any rounding, as published statistics are.
+    or denominator is suppressed is suppressed too.
+
+    Percentages are computed from the counts as shown, never from the unrounded ones
+    (:meth:`percentage`): `pct_bands` lists (smallest shown denominator, decimals) in rising
+    order, so ``((20, 0), (10_000, 1))`` gives whole percentages from 20 and one decimal from
+    10,000 and no percentage under 20; 0% and 100% are hidden when the shown denominator is
+    under `pct_extreme_denominator`.
     """
 
     name: str
@@ -69,12 +88,20 @@ class DisclosurePolicy:
     zero: str = ZERO_SUPPRESS
     national_exempt: bool = False
     not_submitted_symbol: str = "[x]"
+    pct_bands: tuple[tuple[int, int], ...] = ((20, 0), (10_000, 1))
+    pct_extreme_denominator: int = 100
 
     def __post_init__(self) -> None:
         if self.threshold < 0 or self.rounding_base < 1:
             raise ValueError("threshold must be >= 0 and rounding_base >= 1")
         if not self.symbol or not str(self.zero):
             raise ValueError("a policy needs a suppression symbol and a zero rule")
+        bands = list(self.pct_bands)
+        if (not bands or any(d < 0 or n < 1 for n, d in bands)
+                or any(a[0] >= b[0] for a, b in zip(bands, bands[1:], strict=False))):
+            raise ValueError("pct_bands are (smallest denominator >= 1, decimals >= 0) pairs in rising order")
+        if self.pct_extreme_denominator < 0:
+            raise ValueError("pct_extreme_denominator must be >= 0")
 
     # --- counts -------------------------------------------------------------------------
 
@@ -123,6 +150,69 @@ class DisclosurePolicy:
             return self.symbol
         return f"{value:.{decimals}f}"
 
+    def disclosed_count(self, count: float, national: bool = False) -> float:
+        """The count as this policy shows it, as a number: rounded, exact if exempt, NaN when hidden or missing."""
+        if is_missing(count) or self.is_suppressed(count, national):
+            return math.nan
+        if national and self.national_exempt:
+            return float(math.floor(count + 0.5))
+        return float(self.round_count(count))
+
+    # --- percentages ------------------------------------------------------------------------
+
+    def pct_decimals(self, denominator: float) -> int | None:
+        """Decimals of a percentage of this (shown) denominator; None when it is too small to show one."""
+        decimals = None
+        for smallest, places in self.pct_bands:
+            if denominator >= smallest:
+                decimals = places
+        return decimals
+
+    def percentage(self, numerator: float, denominator: float) -> tuple[float | None, str]:
+        """The percentage shown for two *shown* counts (NaN for a hidden one), and why not when it is not shown.
+
+        Returns ``(value, "")`` with `value` rounded half up to the decimals of :meth:`pct_decimals`,
+        or ``(None, reason)``: ``"missing"`` (a zero or missing denominator: nothing to show),
+        ``"hidden"`` (a count it uses is hidden), ``"denominator"`` (the shown denominator is under
+        the first band) or ``"extreme"`` (0% or 100% of fewer than `pct_extreme_denominator`).
+
+        >>> get_policy("sac").percentage(5, 40), get_policy("sac").percentage(20, 20)
+        ((13.0, ''), (None, 'extreme'))
+        """
+        if is_missing(numerator) or is_missing(denominator):
+            return None, "hidden"
+        if denominator <= 0:
+            return None, "missing"
+        decimals = self.pct_decimals(denominator)
+        if decimals is None:
+            return None, "denominator"
+        exact = Decimal(repr(float(numerator))) * 100 / Decimal(repr(float(denominator)))
+        shown = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if shown in (0, 100) and denominator < self.pct_extreme_denominator:
+            return None, "extreme"
+        return float(shown), ""
+
+    def format_pct(self, numerator: float, denominator: float) -> str:
+        """The percentage of two shown counts as a table shows it: ``"12%"``, the symbol, or "" when missing.
+
+        >>> get_policy("sac").format_pct(5, 40), get_policy("sac").format_pct(5, 15)
+        ('13%', '[c]')
+        """
+        value, reason = self.percentage(numerator, denominator)
+        if value is None:
+            return "" if reason == "missing" else self.symbol
+        return f"{value:.{self.pct_decimals(denominator)}f}%"
+
+    def percentage_rule(self) -> str:
+        """One sentence saying how percentages are computed and when they are hidden."""
+        first, *finer = self.pct_bands
+        precision = "whole percentages" if first[1] == 0 else f"percentages to {first[1]} decimal(s)"
+        finer_text = "".join(f", {d} decimal{'s' if d != 1 else ''} from a denominator of {n:,}" for n, d in finer)
+        return (f"Percentages are computed from the counts as shown here, not from unrounded counts, as {precision}"
+                f"{finer_text}; none is shown for a denominator under {first[0]:,}, and 0% or 100% is hidden for a "
+                f"denominator under {self.pct_extreme_denominator:,}. A count that would let a hidden count be worked "
+                "out by subtraction from a total is hidden too.")
+
     # --- rates --------------------------------------------------------------------------
 
     def hidden_rates(self, table: pd.DataFrame, rates: RateSpec, national: object = None) -> pd.DataFrame:
@@ -149,7 +239,7 @@ class DisclosurePolicy:
 
     def statement(self) -> str:
         """One sentence for the report saying which policy was applied."""
-        return f"Disclosure control: {self.name} policy. {self.description}"
+        return f"Disclosure control: {self.name} policy. {self.description} {self.percentage_rule()}"
 
 
 def row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
@@ -173,17 +263,19 @@ def row_sums(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
 
 
 _SAC_TEXT = ("Counts under 5 are shown as [c]; other counts are rounded to the nearest 5; "
-             "percentages are computed from unrounded counts and hidden when a count they use is hidden.")
+             "percentages are hidden when a count they use is hidden.")
 
+# Each description says the published rule the policy follows; where the package differs (percentages from the
+# counts as shown, secondary suppression) is said by DisclosurePolicy.percentage_rule, in every statement.
 POLICIES: dict[str, DisclosurePolicy] = {
     "sac": DisclosurePolicy(
         name="sac", threshold=5, rounding_base=5, symbol="[c]",
-        description=_SAC_TEXT + " Means of fewer than 5 people are hidden too.",
+        description=_SAC_TEXT + " Means of fewer than 5 people are hidden too (Safeguarding Adults Collection).",
     ),
     "sac_2018": DisclosurePolicy(
         name="sac_2018", threshold=5, rounding_base=5, symbol="*",
         description="Counts of 0 to 4 are shown as *; other counts are rounded to the nearest 5; percentages are "
-        "computed from unrounded counts and hidden when a count they use is hidden. Means of fewer than 5 people "
+        "hidden when a count they use is hidden. Means of fewer than 5 people "
         "are hidden too (SAC files of 2018-19 and earlier).",
     ),
     "nhs_secondary_care": DisclosurePolicy(
@@ -205,12 +297,16 @@ POLICIES: dict[str, DisclosurePolicy] = {
     ),
 }
 
-_CUSTOM_KEYS = {"threshold", "rounding", "symbol", "zero", "national"}
+_CUSTOM_KEYS = {"threshold", "rounding", "symbol", "zero", "national", "pct_min", "pct_extreme", "pct_decimals"}
 
 
 def custom_policy(threshold: int, rounding_base: int = 1, symbol: str = "[c]", zero: str = ZERO_SUPPRESS,
-                  national_exempt: bool = False, name: str | None = None) -> DisclosurePolicy:
+                  national_exempt: bool = False, name: str | None = None, pct_min: int = 20,
+                  pct_extreme: int = 100, pct_decimals: int = 0) -> DisclosurePolicy:
     """A policy of your own: counts under `threshold` → `symbol`, others rounded to `rounding_base`.
+
+    Percentages: `pct_decimals` decimals (one more from a denominator of 10,000), none under a
+    shown denominator of `pct_min`, no 0% or 100% under `pct_extreme`.
 
     >>> custom_policy(10, 5, "~").format_count(9), custom_policy(10, 5, "~").format_count(12)
     ('~', '10')
@@ -223,12 +319,16 @@ def custom_policy(threshold: int, rounding_base: int = 1, symbol: str = "[c]", z
         zero, f"Counts from 1 to {threshold - 1} are shown as {symbol} and zero as {zero}")
     rounding = "other counts are exact" if rounding_base == 1 else f"other counts are rounded to the nearest {rounding_base}"
     national = "; national counts are exempt" if national_exempt else ""
+    pct_min, pct_extreme, pct_decimals = int(pct_min), int(pct_extreme), int(pct_decimals)
+    bands = ((max(pct_min, 1), pct_decimals),) + (((10_000, pct_decimals + 1),) if max(pct_min, 1) < 10_000 else ())
     if name is None:
         name = (f"custom:threshold={threshold},rounding={rounding_base},symbol={symbol},zero={zero},"
                 f"national={'exempt' if national_exempt else 'controlled'}")
+        if (pct_min, pct_extreme, pct_decimals) != (20, 100, 0):
+            name += f",pct_min={pct_min},pct_extreme={pct_extreme},pct_decimals={pct_decimals}"
     return DisclosurePolicy(
         name=name, threshold=threshold, rounding_base=rounding_base, symbol=symbol, zero=zero,
-        national_exempt=national_exempt,
+        national_exempt=national_exempt, pct_bands=bands, pct_extreme_denominator=pct_extreme,
         description=f"{zero_text}; {rounding}{national}; percentages and means are hidden when the counts "
         "they rest on are hidden.",
     )
@@ -248,13 +348,16 @@ def _parse_custom(spec: str) -> DisclosurePolicy:
         raise ValueError("custom disclosure policy needs threshold=N, e.g. custom:threshold=10,rounding=5,symbol=*")
     try:
         threshold, rounding = int(values["threshold"]), int(values.get("rounding", "1"))
+        pct = {key: int(values[key]) for key in ("pct_min", "pct_extreme", "pct_decimals") if key in values}
     except ValueError:
-        raise ValueError("custom disclosure policy: threshold and rounding are whole numbers") from None
+        raise ValueError("custom disclosure policy: threshold, rounding and pct_... are whole numbers") from None
     national = values.get("national", "controlled").lower()
     if national not in ("exempt", "controlled"):
         raise ValueError("custom disclosure policy: national=exempt or national=controlled")
     return custom_policy(threshold, rounding, values.get("symbol", "[c]") or "[c]",
-                         values.get("zero", ZERO_SUPPRESS) or ZERO_SUPPRESS, national == "exempt")
+                         values.get("zero", ZERO_SUPPRESS) or ZERO_SUPPRESS, national == "exempt",
+                         pct_min=pct.get("pct_min", 20), pct_extreme=pct.get("pct_extreme", 100),
+                         pct_decimals=pct.get("pct_decimals", 0))
 
 
 def get_policy(name: str) -> DisclosurePolicy:
@@ -268,5 +371,6 @@ def get_policy(name: str) -> DisclosurePolicy:
         return POLICIES[key]
     except KeyError:
         raise ValueError(f"unknown disclosure policy {name!r}; known: {', '.join(POLICIES)} "
-                         "or custom:threshold=N,rounding=B,symbol=S,zero=suppress|show|S,national=exempt|controlled"
+                         "or custom:threshold=N,rounding=B,symbol=S,zero=suppress|show|S,national=exempt|controlled,"
+                         "pct_min=N,pct_extreme=N,pct_decimals=D"
                          ) from None

@@ -4,7 +4,10 @@ The manifest records the sha256 of every input and the reconciliation of rows (i
 rejected + folded). An input fetched from its publisher (its folder has a ``SOURCES.json``,
 :mod:`.fetch`) also carries the publisher's file: address, when it was fetched, size and sha256,
 and whether the input is still that file; :func:`publisher_files` reads that chain back for a
-report's provenance. :func:`read_clean` keeps the one cache of this layer (see
+report's provenance. Files written by ``msp-analysis simulate`` are marked by a ``SIMULATED.json`` in
+their folder (:func:`mark_simulated`); an input so marked is ``"simulated": true`` in the manifest,
+and :func:`is_simulated` and :func:`simulation_truth` read that back for the reports, which say
+on every page that their data are simulated. :func:`read_clean` keeps the one cache of this layer (see
 :mod:`msp_analysis.toolkit.caches`): a warm kernel rendering report after report reads each
 processed file once.
 """
@@ -25,6 +28,11 @@ from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.toolkit.files import atomic_path, sha256_of, write_csv, write_text
 
 SCHEMA_VERSION = "1"
+SIMULATED_FILE = "SIMULATED.json"  # beside the files `msp-analysis simulate` wrote: they are not real data
+TRUTH_FILE = "truth.json"  # the simulator's true effects, beside the files it wrote
+_SIMULATED_ABOUT = ("Files written by `msp-analysis simulate`: synthetic data, not real figures for any council they "
+                    "name. `msp-analysis clean` marks every processed file made from them as simulated, and every "
+                    "report built from those says so.")
 # processed frames by file identity; a changed file is a new key (cleared by toolkit.caches.clear)
 _PROCESSED = BoundedCache("processed_files", 8)
 
@@ -51,9 +59,10 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
     with atomic_path(out_dir / f"{kind}.parquet") as temp:
         result.clean.to_parquet(temp, index=False)
     write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
+    entries = [_input_entry(p) for p in inputs]
     manifest = {
         "kind": kind,
-        "inputs": [_input_entry(p) for p in inputs],
+        "inputs": entries,
         "rows_in": result.rows_in,
         "rows_clean": result.rows_clean,
         "rows_rejected": result.rows_rejected,
@@ -61,6 +70,7 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
         "folded_reasons": result.filter_reasons,
         "reject_lines": len(result.rejects),
         "reconciles": result.reconciles(),
+        "simulated": any(entry.get("simulated", False) for entry in entries),
         "schema_version": SCHEMA_VERSION,
         "package_version": __version__,
     }
@@ -75,7 +85,84 @@ def _input_entry(path: str | Path) -> dict:
     source = publisher_file(path, sha256)
     if source is not None:
         entry["publisher_file"] = source
+    if _marked_simulated(path):
+        entry["simulated"] = True
     return entry
+
+
+def mark_simulated(folder: str | Path, files: list[str], about: dict) -> Path:
+    """Write ``FOLDER/SIMULATED.json``: `files` (names in `folder`) are synthetic, made as `about` says (seed, scale).
+
+    Cleaning one of those files records it as simulated in the manifest (:func:`write_clean_outputs`).
+    """
+    folder = Path(folder)
+    record = {"about": _SIMULATED_ABOUT, "simulated": True, **about,
+              "files": {name: sha256_of(folder / name) for name in files}}
+    path = folder / SIMULATED_FILE
+    write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _marked_simulated(path: str | Path) -> bool:
+    """True when the ``SIMULATED.json`` beside `path` lists it (by name: an edited simulated file is still simulated)."""
+    path = Path(path)
+    marker = path.parent / SIMULATED_FILE
+    try:
+        return marker.is_file() and path.name in json.loads(marker.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        raise UnusableInputError(f"{marker}: cannot be read; run `msp-analysis simulate` again to rewrite it") from None
+
+
+def _manifests(data_dir: str | Path) -> list[dict]:
+    """Every readable ``KIND.manifest.json`` in `data_dir`, in name order."""
+    manifests = []
+    for path in sorted(Path(data_dir).glob("*.manifest.json")):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise UnusableInputError(f"{path}: cannot be read; run `msp-analysis clean` again to rewrite it") from None
+        if isinstance(manifest, dict):
+            manifests.append(manifest)
+    return manifests
+
+
+def _simulated_inputs(manifest: dict) -> list[Path]:
+    """The inputs of `manifest` that were simulated.
+
+    A manifest written before the mark existed (no ``"simulated"`` key) is judged by its inputs' folders
+    as they are now: a ``SIMULATED.json`` listing the input, or the simulator's ``truth.json`` beside it.
+    """
+    inputs = [entry for entry in manifest.get("inputs", []) if isinstance(entry, dict) and "path" in entry]
+    if "simulated" in manifest:
+        return [Path(entry["path"]) for entry in inputs if entry.get("simulated")]
+    return [Path(entry["path"]) for entry in inputs
+            if _marked_simulated(entry["path"]) or (Path(entry["path"]).parent / TRUTH_FILE).is_file()]
+
+
+def is_simulated(data_dir: str | Path) -> bool:
+    """True when any processed file in `data_dir` was cleaned from simulated data (its manifest says so).
+
+    >>> is_simulated("no/such/folder")
+    False
+    """
+    return any(_simulated_inputs(manifest) for manifest in _manifests(data_dir))
+
+
+def simulation_truth(data_dir: str | Path) -> dict | None:
+    """The simulator's ``truth.json`` behind the simulated processed files of `data_dir`, or None.
+
+    Found beside a simulated input named in a manifest (the path as it was given to ``msp-analysis clean``);
+    None when the data are not simulated or the file is no longer there.
+    """
+    for manifest in _manifests(data_dir):
+        for path in _simulated_inputs(manifest):
+            truth = path.parent / TRUTH_FILE
+            if truth.is_file():
+                try:
+                    return json.loads(truth.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    raise UnusableInputError(f"{truth}: cannot be read; run `msp-analysis simulate` again") from None
+    return None
 
 
 def publisher_files(path: str | Path, sha256: str | None = None) -> list[dict]:

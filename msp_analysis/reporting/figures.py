@@ -15,9 +15,11 @@ nothing needs closing between reports).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +28,8 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from msp_analysis.toolkit.svgchart import LegendEntry, SvgChart
+from msp_analysis.toolkit.svgchart import NOTE_HEIGHT, LegendEntry, SvgChart
+from msp_analysis.toolkit.svgchart import with_note as svg_with_note
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {
@@ -69,6 +72,38 @@ class FigureImage:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+    def with_note(self, note: str) -> FigureImage:
+        """This figure with `note` written in a strip below it (SVG) and before its alt text.
+
+        A PNG cannot take text without redrawing; its note goes into the alt text only, which
+        is why every figure of the package is SVG unless asked otherwise.
+        """
+        alt = f"{note}. {self.alt}"
+        if self.mimetype != "image/svg+xml":
+            return dataclasses.replace(self, alt=alt)
+        svg = svg_with_note(self.data.decode("utf-8"), note, self.width, self.height)
+        return dataclasses.replace(self, data=svg.encode("utf-8"), alt=alt, height=self.height + NOTE_HEIGHT)
+
+
+# exactly what FigureImage.to_html writes (the alt text is escaped, so it holds no double quote)
+_FIGURE_HTML = re.compile(r'<figure class="msp-figure"><img src="data:(?P<mimetype>[^;"]+);base64,(?P<data>[^"]*)" '
+                          r'alt="(?P<alt>[^"]*)" width="(?P<width>\d+)" height="(?P<height>\d+)" '
+                          r'style="max-width:100%;height:auto"></figure>')
+
+
+def note_figures(page_html: str, note: str) -> tuple[str, int]:
+    """Every figure :meth:`FigureImage.to_html` wrote into `page_html`, with `note` on it (:meth:`FigureImage.with_note`).
+
+    Returns the new HTML and how many figures were noted. The batch uses this to mark each figure
+    of a report built from simulated data, whichever section drew it.
+    """
+    def noted(match: re.Match) -> str:
+        image = FigureImage(data=base64.b64decode(match["data"]), alt=html.unescape(match["alt"]),
+                            width=int(match["width"]), height=int(match["height"]), mimetype=match["mimetype"])
+        return image.with_note(note).to_html()
+
+    return _FIGURE_HTML.subn(noted, page_html)
 
 
 def as_image(fig: Figure | SvgChart, alt: str, fmt: str = "svg") -> FigureImage:
@@ -215,20 +250,33 @@ def profile_figure(profile: pd.DataFrame, title: str, areas: dict[str, str]) -> 
 
 
 def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: str | None, title: str,
-                highlight_label: str = "") -> SvgChart:
-    """The seed's wellbeing/safety grid: every council by wellbeing (x) and safety (y), quartered at England.
+                highlight_label: str = "", quarters: dict[str, str] | None = None,
+                band: tuple[tuple[float, float], tuple[float, float]] | None = None, band_label: str = "") -> SvgChart:
+    """Every council by outcome achievement (x) and risk reduced or removed (y), with lines at England's values.
 
-    `points`: ``ons_code, wellbeing, safety`` (%). Quarter labels follow Appendix 2 of the
-    LGA/ADASS resource (independence, wellbeing and choice high/low; safe/unsafe).
+    `points`: ``ons_code, wellbeing, safety`` (%: fully achieved, risk reduced or removed).
+    `quarters`: neutral names of the four quarters relative to England (keys ``top_left,
+    top_right, bottom_left, bottom_right``; none drawn when omitted). `band`: the (low, high)
+    limits in % on each axis within which a council of the highlighted council's size is not
+    distinguishable from England, drawn as a shaded cross labelled `band_label`.
     """
     x0, y0 = centre
     xs = pd.concat([points["wellbeing"], pd.Series([x0])]).astype(float)
     ys = pd.concat([points["safety"], pd.Series([y0])]).astype(float)
     xpad, ypad = max(2.0, float(xs.max() - xs.min()) * 0.06), max(1.0, float(ys.max() - ys.min()) * 0.08)
-    chart = SvgChart(title=title, xlabel="Wellbeing and choice: outcomes fully achieved (% of people who expressed outcomes)",
-                     ylabel="Safety: risk reduced or removed (%)", height=520)
-    chart.set_x(float(xs.min()) - xpad, float(xs.max()) + xpad, fmt=_pct)
-    chart.set_y(float(ys.min()) - ypad * 2.5, float(ys.max()) + ypad * 2.5, fmt=_pct)
+    chart = SvgChart(title=title, xlabel="Outcomes fully achieved (% of people who expressed outcomes)",
+                     ylabel="Risk reduced or removed (% of enquiries where risk was assessed)", height=520)
+    x_low, x_high = float(xs.min()) - xpad, float(xs.max()) + xpad
+    y_low, y_high = float(ys.min()) - ypad * 2.5, float(ys.max()) + ypad * 2.5
+    chart.set_x(x_low, x_high, fmt=_pct)
+    chart.set_y(y_low, y_high, fmt=_pct)
+    if band is not None:
+        shade = "#E4E4E4"
+        bx_low, bx_high = max(band[0][0], x_low), min(band[0][1], x_high)
+        by_low, by_high = max(band[1][0], y_low), min(band[1][1], y_high)
+        chart.hbar((y_low + y_high) / 2, bx_low, bx_high, y_high - y_low, shade)
+        chart.hbar((by_low + by_high) / 2, x_low, x_high, by_high - by_low, shade)
+        chart.legend.append(LegendEntry(band_label, shade, "box"))
     chart.vline(x0, OKABE_ITO["grey"], 1.2)
     chart.hline(y0, OKABE_ITO["grey"], 1.2)
     others = points[points["ons_code"] != highlight]
@@ -241,14 +289,12 @@ def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: st
                      stroke=OKABE_ITO["black"], overlay=True)
         chart.legend.append(LegendEntry(highlight_label or str(highlight), OKABE_ITO["vermillion"], "marker"))
     chart.legend.append(LegendEntry("England", OKABE_ITO["grey"], "line", ""))
-    for (fx, fy, anchor), text in {
-        (0.015, 0.955, "start"): "Safe, lower wellbeing and choice",
-        (0.985, 0.955, "end"): "Safe, higher wellbeing and choice",
-        (0.015, 0.025, "start"): "Less safe, lower wellbeing and choice",
-        (0.985, 0.025, "end"): "Less safe, higher wellbeing and choice",
-    }.items():
-        chart.label(fx, fy, text, anchor=anchor, size=12, box=True, relative=True, dx=5 if anchor == "start" else -5,
-                    dy=-4 if fy < 0.5 else 4)
+    corners = {"top_left": (0.015, 0.955, "start"), "top_right": (0.985, 0.955, "end"),
+               "bottom_left": (0.015, 0.025, "start"), "bottom_right": (0.985, 0.025, "end")}
+    for corner, words in (quarters or {}).items():
+        fx, fy, anchor = corners[corner]
+        chart.label(fx, fy, words[:1].upper() + words[1:], anchor=anchor, size=11, box=True, relative=True,
+                    dx=5 if anchor == "start" else -5, dy=-4 if fy < 0.5 else 4)
     return chart
 
 

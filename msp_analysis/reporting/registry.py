@@ -11,7 +11,8 @@ value is an error that names the key, not a traceback from inside a kernel.
 Every model has the same small interface the batch runner uses: ``validate(raw)``,
 ``batch(region, raw)`` (the parameter sets of ``msp-analysis reports NOTEBOOK --region R``
 or ``--all``), ``as_parameters()``, ``public_parameters()`` (what a report may print: folder
-names, never local paths), ``input_files()``, ``report_name()`` and ``title()``.
+names, never local paths), ``input_files()``, ``report_name()``, ``title()`` and ``simulated()``
+(the processed data are simulated: every page says so).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from msp_analysis.disclosure.policies import get_policy
+from msp_analysis.io.processed import is_simulated
 from msp_analysis.io.real_data import LA_MEASURE_FILES
 from msp_analysis.reference import geography
 from msp_analysis.reference.financial_years import parse_financial_year
@@ -94,6 +96,10 @@ class _ReportParams:
     def public_parameters(self) -> dict[str, str]:
         """Parameters as the provenance block shows them (folders by name only)."""
         return {k: _public(v, k) for k, v in self.as_parameters().items()}
+
+    def simulated(self) -> bool:
+        """True when the processed files in ``data_dir`` were cleaned from simulated data (their manifests say so)."""
+        return is_simulated(self.data_dir)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

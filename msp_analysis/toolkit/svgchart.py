@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -313,6 +314,33 @@ class SvgChart:
             out.append(f'<text x="{x + 32:.1f}" y="{mid + 4.5:.1f}">{html.escape(entry.label)}</text>')
             row += 22
         return out
+
+
+NOTE_HEIGHT = 26  # px of the strip :func:`with_note` adds below a figure
+
+
+def with_note(svg: str, note: str, width: int, height: int) -> str:
+    """Any SVG document (this module's or matplotlib's) `width` × `height` px, with `note` in a strip below it.
+
+    The figure is kept whole as a nested ``<svg>``; the result is ``NOTE_HEIGHT`` px taller, and the
+    note is text, so it is read out and found like the figure's own words.
+
+    >>> marked = with_note(SvgChart(title="Demo").render(), "Simulated data", 900, 400)
+    >>> 'height="426"' in marked and ">Simulated data</text>" in marked
+    True
+    """
+    inner = re.sub(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", "", svg)
+    opening = re.match(r"<svg\b[^>]*>", inner)
+    if opening is None:
+        raise ValueError("not an SVG document: it does not start with <svg")
+    tag = re.sub(r'\s(width|height)="[^"]*"', "", opening.group(0))
+    inner = f'{tag[:4]} x="0" y="0" width="{width}" height="{height}"{tag[4:]}{inner[opening.end():]}'
+    total = height + NOTE_HEIGHT
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" viewBox="0 0 {width} {total}">'
+            f'<rect width="{width}" height="{total}" fill="white"/>{inner}'
+            f'<rect x="0" y="{height}" width="{width}" height="{NOTE_HEIGHT}" fill="#FFF1D6"/>'
+            f'<text x="10" y="{height + NOTE_HEIGHT - 8}" font-family="{FONT}" font-size="13" font-weight="bold" '
+            f'fill="#7A3300">{html.escape(note)}</text></svg>')
 
 
 def _marker(x: float, y: float, size: float, marker: str) -> str:

@@ -4,14 +4,18 @@ per-council counts every locality report shares."""
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from msp_analysis.analysis.pathway import (
     COUNT_COLUMNS,
     RATE_DEFINITIONS,
     add_rates,
+    area_totals,
+    change_p_value,
     locality_comparison,
     national_context,
     pathway_counts,
+    series_codes,
 )
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels
 
@@ -139,6 +143,63 @@ def test_locality_comparison_rates_by_hand(df_enquiries):
 def test_locality_comparison_without_rows_for_the_council_is_an_error(df_enquiries, ons_code, year):
     with pytest.raises(ValueError, match=f"{ons_code}.*{year}"):
         locality_comparison(df_enquiries, ons_code, year)
+
+
+# --- one series per area; changes between two years ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "series"), [
+    ("E06000065", ["E10000023", "E06000065"]),  # North Yorkshire: new code, same area
+    ("E06000066", ["E10000027", "E06000066"]),  # Somerset
+    ("E06000060", ["E10000002", "E06000060"]),  # Buckinghamshire
+    ("E06000063", ["E06000063"]),  # Cumberland: Cumbria split in two, so a new series
+    ("E06000059", ["E06000059"]),  # Dorset: the old county also passed part to BCP
+    ("E06000058", ["E06000058"]),  # BCP: a merger
+    ("E08000025", ["E08000025"]),  # Birmingham: no change
+    ("E10000023", ["E10000023"]),  # the old code is its own series' start
+    ("X", ["X"]),  # not a council
+])
+def test_series_codes_follow_one_to_one_successors_only(code, series):
+    assert series_codes(code) == series
+
+
+def _per_council(rows):
+    columns = ["financial_year", "ons_code", "council_name", "region", "fully"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_area_totals_carry_a_predecessors_years_into_its_successors_series():
+    per_council = _per_council([
+        ("2022-23", "E10000023", "North Yorkshire", "Yorkshire and the Humber", 10),
+        ("2022-23", "E08000019", "Sheffield", "Yorkshire and the Humber", 5),
+        ("2023-24", "E06000065", "North Yorkshire", "Yorkshire and the Humber", 12),
+        ("2023-24", "E08000019", "Sheffield", "Yorkshire and the Humber", 6),
+    ])
+    totals = area_totals(per_council, ["fully"], "E06000065")
+    council = totals[totals["level"] == "council"]
+    assert council["financial_year"].tolist() == ["2022-23", "2023-24"] and council["fully"].tolist() == [10, 12]
+    region = totals[totals["level"] == "region"]
+    assert region["fully"].tolist() == [15, 18]
+    cumbria = _per_council([("2022-23", "E10000006", "Cumbria", "North West", 9),
+                            ("2023-24", "E06000063", "Cumberland", "North West", 4)])
+    council = area_totals(cumbria, ["fully"], "E06000063").query("level == 'council'")
+    assert council["financial_year"].tolist() == ["2023-24"], "a split starts a new series"
+
+
+def test_change_p_value_by_hand():
+    # 50/100 against 70/100: pooled p = 0.6, se = sqrt(0.6 * 0.4 * (1/100 + 1/100)) = 0.069282, z = 2.8868
+    assert change_p_value(50, 100, 70, 100) == pytest.approx(2 * stats.norm.sf(0.2 / 0.069282), rel=1e-4)
+    assert change_p_value(50, 100, 70, 100) == pytest.approx(0.003892, abs=1e-5)
+    assert change_p_value(70, 100, 50, 100) == change_p_value(50, 100, 70, 100), "two-sided"
+    # 90% to 88% on about 70 people is no clear change
+    assert change_p_value(63, 70, 62, 70) > 0.05
+    assert change_p_value(5, 10, 5, 10) == pytest.approx(1.0)
+
+
+def test_change_p_value_uses_fishers_exact_test_for_small_expected_counts():
+    # pooled p = 3/20: expected 'yes' count 1.5 per year, below 5
+    assert change_p_value(0, 10, 3, 10) == pytest.approx(stats.fisher_exact([[0, 10], [3, 7]])[1])
+    assert change_p_value(0, 0, 3, 10) == 1.0 and change_p_value(0, 10, 0, 10) == 1.0 and change_p_value(10, 10, 10, 10) == 1.0
 
 
 # --- per-council counts shared by every council's report --------------------------------------------

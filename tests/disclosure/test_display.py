@@ -42,28 +42,105 @@ def test_disclose_hides_a_rate_when_its_denominator_sum_is_suppressed(sac):
     assert shown.loc[0, "ratio_pct"] == "[c]"
 
 
-def test_disclose_keeps_a_rate_whose_counts_are_shown_and_uses_unrounded_counts(sac):
-    table = _table([7], [6], [1])  # 7 / 14 = 50.0%; rounded counts (5, 5, [c]) would say otherwise
-    shown = disclose(table, sac, counts=["fully", "partially", "not_achieved"], rates=RATES).display
-    assert shown.loc[0, "fully_pct"] == "50.0%"
-    assert shown.loc[0, ["fully", "partially", "not_achieved"]].tolist() == ["5", "5", "[c]"]
-    assert not sac.hidden_rates(table, RATES).loc[0, "fully_pct"]
+def test_disclose_computes_a_rate_from_the_counts_as_shown_not_the_unrounded_ones(sac):
+    # unrounded 28 / 53 = 52.8%; shown 30 of 55 gives 55% (30 / 55 = 54.5, half up)
+    table = pd.DataFrame({"fully": [28.0], "expressed": [53.0]})
+    shown = disclose(table, sac, counts=["fully", "expressed"], rates={"fully_pct": (["fully"], ["expressed"])})
+    assert shown.display.loc[0, ["fully", "expressed", "fully_pct"]].tolist() == ["30", "55", "55%"]
+    assert shown.value(0, "fully_pct") == 55.0 and shown.text(0, "fully_pct") == "55%"
+
+
+def test_disclose_ignores_a_rate_column_computed_from_unrounded_counts(sac):
+    table = _table([7], [6], [1])  # fully_pct 50.0 in the table, from unrounded counts
+    table["expressed"] = 14.0
+    shown = disclose(table, sac, counts=["fully", "expressed"], rates={"fully_pct": (["fully"], ["expressed"])})
+    assert shown.display.loc[0, "fully_pct"] == "[c]", "shown denominator 15 is under 20: no percentage"
+
+
+def test_a_denominator_of_several_columns_is_hidden_when_a_part_is(sac):
+    table = _table([30], [20], [1])  # not achieved is [c], so the sum of the shown parts is unknown
+    shown = disclose(table, sac, counts=["fully"], rates=RATES)
+    assert shown.display.loc[0, "fully_pct"] == "[c]" and bool(shown.hidden.loc[0, "fully_pct"])
 
 
 def test_disclose_leaves_a_missing_rate_blank_and_does_not_touch_the_input(sac):
-    table = pd.DataFrame({"fully": [10.0, 30.0], "partially": [5.0, 0.0], "not_achieved": [5.0, 0.0],
-                          "fully_pct": [np.nan, 100.0]})
+    table = pd.DataFrame({"fully": [np.nan, 30.0], "expressed": [np.nan, 40.0], "fully_pct": [np.nan, 12.0]})
     before = table.copy()
-    shown = disclose(table, sac, counts=["fully"], rates=RATES).display
-    assert shown["fully_pct"].tolist() == ["", "100.0%"]
+    shown = disclose(table, sac, counts=["fully"], rates={"fully_pct": (["fully"], ["expressed"])}).display
+    assert shown["fully_pct"].tolist() == ["", "75%"]
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_a_zero_denominator_is_hidden_not_blank_when_the_policy_hides_zero(sac):
+    # a blank would say the denominator is 0, which [c] hides
+    table = pd.DataFrame({"fully": [0.0], "expressed": [0.0]})
+    shown = disclose(table, sac, counts=["fully"], rates={"fully_pct": (["fully"], ["expressed"])}).display
+    assert shown.loc[0, "fully_pct"] == "[c]"
+    nhs = disclose(table, "nhs_secondary_care", counts=["fully"], rates={"fully_pct": (["fully"], ["expressed"])})
+    assert nhs.display.loc[0, "fully_pct"] == "", "a zero the policy shows is no percentage"
 
 
 def test_disclose_per_row_hides_only_the_small_rows(sac):
     table = _table([50, 2], [20, 1], [10, 0])
-    shown = disclose(table, sac, counts=["fully"], rates=RATES).display
-    assert shown["fully_pct"].tolist() == ["62.5%", "[c]"]
+    shown = disclose(table, sac, counts=["fully", "partially", "not_achieved"], rates=RATES).display
+    assert shown["fully_pct"].tolist() == ["63%", "[c]"]  # 50 / (50 + 20 + 10) = 62.5, half up
     assert shown["fully"].tolist() == ["50", "[c]"]
+
+
+# --- percentages at the boundaries of the policy's rule -----------------------------------------
+
+@pytest.mark.parametrize(
+    "numerator,denominator,expected",
+    [
+        (5, 15, "[c]"),          # shown denominator under 20: no percentage
+        (5, 19, "[c]"),
+        (5, 20, "25%"),          # at 20: whole percentages
+        (5, 21, "24%"),
+        (1, 8, "[c]"),
+        (10, 80, "13%"),         # 12.5 ties round half up
+        (15, 40, "38%"),         # 37.5 → 38
+        (0, 95, "[c]"),          # 0% of fewer than 100 says what everyone had
+        (0, 100, "0%"),
+        (95, 95, "[c]"),         # 100% of fewer than 100
+        (99, 99.0, "[c]"),
+        (100, 100, "100%"),
+        (9995, 9995, "100%"),
+        (1, 9999, "0%"),         # rounds to 0% but 9,999 people: shown
+        (2500, 9995, "25%"),
+        (2500, 10_000, "25.0%"),  # one decimal from 10,000
+        (1234, 10_000, "12.3%"),
+        (1235, 10_000, "12.4%"),  # 12.35 half up
+        (np.nan, 50, "[c]"),     # a hidden numerator
+        (5, np.nan, "[c]"),
+        (5, 0, ""),              # nothing to show
+    ],
+)
+def test_sac_percentage_boundaries(sac, numerator, denominator, expected):
+    assert sac.format_pct(numerator, denominator) == expected
+
+
+@pytest.mark.parametrize("name,numerator,denominator,expected", [
+    ("ascs", 3, 19, "[c]"), ("ascs", 3, 20, "15%"), ("ascof", 20, 20, "[c]"), ("nhs_secondary_care", 0, 150, "0%"),
+    ("custom:threshold=10,rounding=5,pct_min=50,pct_extreme=10", 10, 45, "[c]"),
+    ("custom:threshold=10,rounding=5,pct_min=50,pct_extreme=10", 50, 50, "100%"),
+    ("custom:threshold=10,rounding=5,pct_decimals=1", 10, 30, "33.3%"),
+])
+def test_every_policy_sets_its_percentage_rule(name, numerator, denominator, expected):
+    assert get_policy(name).format_pct(numerator, denominator) == expected
+
+
+def test_secondary_suppression_hides_a_shown_count_and_the_rates_that_use_it(sac):
+    table = pd.DataFrame({"fully": [60.0], "expressed": [80.0]})
+    shown = disclose(table, sac, counts=["fully", "expressed"], rates={"fully_pct": (["fully"], ["expressed"])},
+                     suppressed={"fully": [True]})
+    assert shown.display.loc[0, ["fully", "fully_pct"]].tolist() == ["[c]", "[c]"]
+    assert shown.hidden_counts == {"primary": 0, "secondary": 1, "percentage": 0}
+    assert "worked out from a total" in shown.to_html()
+
+
+def test_the_note_says_when_a_percentage_is_hidden_for_its_denominator(sac):
+    shown = disclose(pd.DataFrame({"a": [10.0], "n": [15.0]}), sac, counts=["n"], rates={"a_pct": (["a"], ["n"])})
+    assert shown.hidden_counts["percentage"] == 1 and "Percentages of fewer than 20" in shown.to_html()
 
 
 # --- the table helper ------------------------------------------------------------------------
@@ -81,7 +158,7 @@ def test_disclose_controls_every_shown_column_and_escapes_text():
                      labels={"fully_pct": "Fully %"}, caption="A <caption>")
     assert shown.display.to_dict("list") == {
         "name": ["<b>Town</b>", "Region", "England"], "fully": ["[c]", "40", "700"],
-        "Fully %": ["[c]", "61.5%", "70.0%"], "score": ["[c]", "3.1", "3.2"], "estimate": ["0.12", "0.20", "0.30"]}
+        "Fully %": ["[c]", "62%", "70%"], "score": ["[c]", "3.1", "3.2"], "estimate": ["0.12", "0.20", "0.30"]}
     html = shown.to_html()
     assert "&lt;b&gt;Town&lt;/b&gt;" in html and "<b>" not in html and "A &lt;caption&gt;" in html
     assert "[c] under 5, hidden." in html, "the symbols used are explained under the table"
@@ -95,7 +172,7 @@ def test_disclose_refuses_a_column_it_was_not_told_how_to_control():
 def test_disclose_computes_a_missing_rate_from_its_counts_and_hides_it_with_them():
     shown = disclose(_areas(), "sac", columns=["name", "share"], text=["name"],
                      rates={"share": (["not_achieved"], ["fully", "partially", "not_achieved"])})
-    assert shown.display["share"].tolist() == ["[c]", "7.7%", "5.0%"]
+    assert shown.display["share"].tolist() == ["[c]", "8%", "5%"]  # 5 / 65 and 50 / 1,000 of the shown counts
 
 
 def test_disclose_national_exemption_and_not_submitted_rows():
@@ -103,7 +180,7 @@ def test_disclose_national_exemption_and_not_submitted_rows():
     shown = disclose(table, "nhs_secondary_care", columns=["fully", "fully_pct"], counts=["fully"], rates=RATES,
                      national=table["level"].eq("England"), not_submitted=[False, True, False])
     assert shown.display["fully"].tolist() == ["*", "[x]", "700"]
-    assert shown.display["fully_pct"].tolist() == ["*", "[x]", "70.0%"]
+    assert shown.display["fully_pct"].tolist() == ["*", "[x]", "70%"]
 
 
 def test_disclose_signed_changes():

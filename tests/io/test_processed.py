@@ -105,3 +105,67 @@ def test_a_broken_manifest_is_a_clear_error(tmp_path):
     (tmp_path / "sac.manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(UnusableInputError, match=r"sac.manifest.json: cannot be read .*msp-analysis clean"):
         publisher_files(tmp_path / "sac.parquet")
+
+
+# --- simulated data: the mark the simulator leaves, carried into the manifest ---------------------------
+
+
+def test_files_the_simulator_wrote_are_simulated_in_the_manifest_and_others_are_not(small_demo, tmp_path):
+    from msp_analysis.io.processed import SIMULATED_FILE, is_simulated, simulation_truth
+
+    raw, processed = small_demo["raw"], small_demo["processed"]
+    marker = json.loads((raw / SIMULATED_FILE).read_text(encoding="utf-8"))
+    assert marker["simulated"] is True and marker["seed"] == 7
+    assert sorted(marker["files"]) == ["evaluation.csv", "temperature_check.csv", "truth.json"]
+    for kind in ("evaluation", "temperature_check"):
+        manifest = json.loads((processed / f"{kind}.manifest.json").read_text(encoding="utf-8"))
+        assert manifest["simulated"] is True and [entry["simulated"] for entry in manifest["inputs"]] == [True]
+    assert is_simulated(processed)
+    assert simulation_truth(processed) == json.loads((raw / "truth.json").read_text(encoding="utf-8"))
+    # a file of the user's own in the same folder is not listed by the marker: not simulated
+    own = raw / "own_extract.csv"
+    own.write_text("enquiry_id\n1\n2\n", encoding="utf-8")
+    manifest = write_clean_outputs("evaluation", Result(), [own], tmp_path / "own")
+    assert manifest["simulated"] is False and "simulated" not in manifest["inputs"][0]
+    assert not is_simulated(tmp_path / "own") and simulation_truth(tmp_path / "own") is None
+    own.unlink()
+
+
+def test_a_folder_cleaned_from_a_file_without_the_mark_is_not_simulated(tmp_path, capsys):
+    from msp_analysis.io.processed import is_simulated, simulation_truth
+
+    source = "tests/bad_inputs/ev_extra_columns.csv"
+    assert main(["clean", "evaluation", source, "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "evaluation.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["simulated"] is False and manifest["inputs"][0] == {"path": source, "sha256": manifest["inputs"][0]["sha256"]}
+    assert not is_simulated(tmp_path) and simulation_truth(tmp_path) is None
+    assert not is_simulated(tmp_path / "no-such-folder")
+
+
+def test_a_manifest_from_before_the_mark_is_judged_by_the_folder_of_its_inputs(tmp_path):
+    from msp_analysis.io.processed import is_simulated, simulation_truth
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "evaluation.csv").write_text("enquiry_id\n1\n", encoding="utf-8")
+    old = {"kind": "evaluation", "inputs": [{"path": str(raw / "evaluation.csv"), "sha256": "x"}]}  # no "simulated"
+    (tmp_path / "evaluation.manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    assert not is_simulated(tmp_path)
+    (raw / "truth.json").write_text(json.dumps({"effects": {"staffing": 0.2}}), encoding="utf-8")  # the simulator's
+    assert is_simulated(tmp_path) and simulation_truth(tmp_path) == {"effects": {"staffing": 0.2}}
+    (tmp_path / "evaluation.manifest.json").write_text(json.dumps({**old, "simulated": False}), encoding="utf-8")
+    assert not is_simulated(tmp_path), "a manifest that says it is not simulated is believed"
+
+
+def test_an_unreadable_marker_or_manifest_is_an_error_that_says_what_to_do(tmp_path):
+    from msp_analysis.io.processed import SIMULATED_FILE, is_simulated
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "evaluation.csv").write_text("enquiry_id\n1\n", encoding="utf-8")
+    (raw / SIMULATED_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match="SIMULATED.json: cannot be read; run `msp-analysis simulate`"):
+        write_clean_outputs("evaluation", Result(), [raw / "evaluation.csv"], tmp_path / "processed")
+    (tmp_path / "broken.manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(UnusableInputError, match="broken.manifest.json: cannot be read"):
+        is_simulated(tmp_path)

@@ -84,6 +84,21 @@ def test_locality_figures_have_a_title_labelled_axes_and_render(build):
     assert 'alt="' in html and "data:image/svg+xml;base64," in html
 
 
+def test_the_grid_draws_its_quarter_names_and_the_band_of_councils_like_england():
+    points = pd.DataFrame({"ons_code": ["A", "B"], "wellbeing": [60.0, 70], "safety": [90.0, 92]})
+    quarters = {"top_left": "lower on outcomes, higher on risk reduced", "top_right": "higher on both",
+                "bottom_left": "lower on both", "bottom_right": "higher on outcomes, lower on risk reduced"}
+    chart = plots.grid_figure(points, (68.0, 91.0), "A", "Grid", "Town", quarters=quarters,
+                              band=((55.0, 80.0), (85.0, 95.0)), band_label="Within England's limits")
+    texts = _svg_texts(chart)
+    assert {"Higher on both", "Lower on both", "Within England's limits"} <= set(texts)
+    assert not any("safe" in t.lower() for t in texts), "no quarter is called safe or less safe"
+    shaded = [r for r in ET.fromstring(chart.render()).iter(f"{SVG}rect") if r.get("fill") == "#E4E4E4"]
+    assert len(shaded) == 2 + 1, "a band on each axis and the legend swatch"
+    plain = _svg_texts(plots.grid_figure(points, (68.0, 91.0), "A", "Grid", "Town"))
+    assert "Higher on both" not in plain and "Within England's limits" not in plain
+
+
 def test_colours_are_the_okabe_ito_palette():
     svg = plots.pathway_figure(_comparison()).render()
     for colour in (plots.OKABE_ITO["blue"], plots.OKABE_ITO["orange"], plots.OKABE_ITO["grey"]):
@@ -126,3 +141,43 @@ def test_matplotlib_figures_have_a_title_labelled_axes_and_render(build):
 def test_a_figure_without_alt_text_is_refused():
     with pytest.raises(ValueError, match="alt text"):
         plots.as_image(SvgChart(title="x"), "  ")
+
+
+# --- simulated data: the note on every figure ----------------------------------------------------------
+
+NOTE = "Simulated data: not real figures for any council named"
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.pathway_figure(_comparison()),
+    lambda: plots.outcome_bars(pd.DataFrame({"name": ["North East", "England"], "value": [64.0, 68.0]}), "Outcomes"),
+], ids=["svgchart", "matplotlib"])
+def test_a_noted_figure_is_valid_svg_with_the_figure_whole_and_the_note_below_it(draw):
+    image = plots.as_image(draw(), "Bars of the pathway")
+    noted = image.with_note(NOTE)
+    root = ET.fromstring(noted.data)  # one well-formed document, prolog and doctype of matplotlib's gone
+    assert noted.height == image.height + 26 and root.get("height") == str(noted.height) and noted.width == image.width
+    nested = root.find(f"{SVG}svg")
+    assert nested is not None and nested.get("width") == str(image.width) and nested.get("height") == str(image.height)
+    assert [t.text for t in root.findall(f"{SVG}text")] == [NOTE], "the note is text, below the figure"
+    assert float(root.find(f"{SVG}text").get("y")) > image.height
+    assert noted.alt == f"{NOTE}. Bars of the pathway"
+    words = lambda element: [t.text for t in element.iter(f"{SVG}text")]  # noqa: E731
+    assert words(nested) == words(ET.fromstring(image.data)) != [], "the figure itself is kept, word for word"
+
+
+def test_note_figures_marks_every_figure_of_a_page_and_nothing_else():
+    first = plots.as_image(plots.pathway_figure(_comparison()), 'Pathway "bars" & more')
+    second = plots.as_image(plots.outcome_bars(pd.DataFrame({"name": ["England"], "value": [68.0]}), "Outcomes"), "Bars")
+    page = f"<p>Before</p>{first.to_html()}<table><td>1</td></table>{second.to_html()}"
+    noted, count = plots.note_figures(page, NOTE)
+    assert count == 2 and noted.startswith("<p>Before</p>") and "<table><td>1</td></table>" in noted
+    assert first.with_note(NOTE).to_html() in noted and second.with_note(NOTE).to_html() in noted
+    assert f'alt="{NOTE}. Pathway &quot;bars&quot; &amp; more"' in noted, "alt text unescaped once, escaped once"
+    assert plots.note_figures("<p>No figure</p>", NOTE) == ("<p>No figure</p>", 0)
+
+
+def test_a_png_figure_gets_the_note_in_its_alt_text():
+    png = plots.as_image(plots.outcome_bars(pd.DataFrame({"name": ["England"], "value": [68.0]}), "O"), "Bars", fmt="png")
+    noted = png.with_note(NOTE)
+    assert noted.data == png.data and noted.alt == f"{NOTE}. Bars"

@@ -27,8 +27,10 @@ from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
 from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import default_method, fit_outcome_model, model_frame_outcome, model_la_panel
 from msp_analysis.analysis.models.prediction import prediction_check
+from msp_analysis.analysis.pathway import series_codes
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
+from msp_analysis.io.processed import simulation_truth
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
 from msp_analysis.reporting import figures as plots
@@ -117,10 +119,14 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     figure = plots.as_image(plots.outcome_bars(visible, text("outcome_bars_title", outcome=words, scope=scope)), alt) \
         if len(visible) else None
     years = text("year_count_one", n=len(per_year)) if len(per_year) == 1 else text("year_count_many", n=len(per_year))
-    markdown = text("descriptives", concluded=policy.format_count(s42.sum(), scope == ENGLAND),
-                    councils=clean_eval["ons_code"].nunique(), years=years,
+    codes, year_of = clean_eval["ons_code"].astype(str), clean_eval["financial_year"].astype(str)
+    latest = str(year_of.max()) if len(clean_eval) else ""
+    councils = codes[year_of == latest].nunique()  # councils that exist: those of one year, not codes over years
+    areas = len({series_codes(code)[0] for code in codes.unique()})  # a one-to-one code change is one area
+    markdown = text("descriptives", concluded=policy.format_count(s42.sum(), scope == ENGLAND), councils=councils,
+                    latest_year=latest, areas=areas, years=years,
                     expressed=policy.format_count(len(expressed), scope == ENGLAND), rate=rate, outcome=words)
-    facts = {"rate": rate, "expressed": len(expressed), "councils": clean_eval["ons_code"].nunique()}
+    facts = {"rate": rate, "expressed": len(expressed), "councils": councils, "council_areas": areas}
     return Section(markdown=markdown, figure=figure, tables=[year_table, area_table]), facts
 
 
@@ -179,6 +185,34 @@ def _models_section(results: dict, main: str, outcome: str, scope: str, linked_s
         if len(terms) else None
     facts = {f"or_{r.term}": r.odds_ratio for r in mains.itertuples()}
     return Section(markdown=markdown, figure=figure, tables=[table]), facts
+
+
+def _truth_section(results: dict, outcome: str, truth: dict | None) -> tuple[Section, dict]:
+    """Simulated data only: the simulator's true odds ratios beside each model's estimate and interval.
+
+    The true effects are log-odds of full achievement per 1 SD, conditional on the council (the
+    mixed model's scale); an outcome they were not set on gets a sentence saying so, not a table.
+    """
+    if not truth or not isinstance(truth.get("effects"), dict):
+        return Section(), {}
+    if outcome != "fully_achieved":
+        return Section(markdown=text("truth_other_outcome", outcome=outcome_words(outcome))), {}
+    terms = _model_terms(results)
+    terms = terms[terms["term"].isin(truth["effects"])].copy()
+    if terms.empty:
+        return Section(), {}
+    terms["true_odds_ratio"] = terms["term"].map(lambda term: math.exp(float(truth["effects"][term])))
+    holds = (terms["or_low"] <= terms["true_odds_ratio"]) & (terms["true_odds_ratio"] <= terms["or_high"])
+    terms["holds_text"] = np.where(holds, text("truth_holds_yes"), text("truth_holds_no"))
+    labels = {"model": text("column_model"), "label": text("column_indicator"),
+              "true_odds_ratio": text("column_true_odds_ratio"), "odds_ratio": text("column_odds_ratio"),
+              "or_low": text("interval_from"), "or_high": text("interval_to"), "holds_text": text("column_holds_truth")}
+    table = disclose(terms, "sac", columns=list(labels), labels=labels, text=["model", "label", "holds_text"],
+                     numbers={"true_odds_ratio": "{:.2f}", "odds_ratio": "{:.2f}", "or_low": "{:.2f}",
+                              "or_high": "{:.2f}"}, caption=text("truth_table_caption"))
+    markdown = text("truth", held=int(holds.sum()), intervals=len(terms))
+    facts = {f"true_or_{term}": math.exp(float(value)) for term, value in truth["effects"].items()}
+    return Section(markdown=markdown, tables=[table]), facts
 
 
 def _icc_section(results: dict) -> tuple[Section, dict]:
@@ -330,6 +364,8 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
                                             year="financial_year")
     models, more = _models_section(results, methods[0], outcome, scope, linked.summary(), policy)
     facts.update(more)
+    truth, more = _truth_section(results, outcome, simulation_truth(params.data_dir) if params is not None else None)
+    facts.update(more)
     icc, more = _icc_section(results)
     facts.update(more)
     try:
@@ -346,6 +382,7 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     return EvaluationReport(
         scope=scope, outcome=outcome, policy=policy, summary=Section(markdown=headline),
         descriptives=Section(figure=descriptives.figure, tables=descriptives.tables),
-        models=Section(figure=models.figure, tables=models.tables, after=models.after), icc=icc, prediction=prediction,
+        models=Section(figure=models.figure, tables=models.tables + truth.tables,
+                       after=" ".join(filter(None, [models.after, truth.markdown]))), icc=icc, prediction=prediction,
         caveats=_caveats(results, methods[0], scope), panel=panel,
         notes=_data_notes(params, scope, outcome, policy, methods), results=results, facts=facts)

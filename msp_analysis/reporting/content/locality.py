@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis import __version__
-from msp_analysis.analysis.funnel import CONTROL_LIMITS, funnel_limits, limit_curves
+from msp_analysis.analysis.funnel import (
+    OverDispersion,
+    compare_to_centre,
+    estimate_overdispersion,
+    funnel_band,
+    limit_curves,
+)
 from msp_analysis.analysis.indicators import culture_scores
 from msp_analysis.analysis.pathway import (
     COUNT_COLUMNS,
@@ -32,8 +38,10 @@ from msp_analysis.analysis.pathway import (
     NationalContext,
     add_rates,
     area_totals,
+    change_p_value,
     national_context,
 )
+from msp_analysis.disclosure.areas import PATHWAY_RATES, AreaProtection, LocalityProtection, locality_protection
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
@@ -74,13 +82,6 @@ class LocalityReport:
     facts: dict = field(default_factory=dict)
 
 
-def _rate_or_none(policy: DisclosurePolicy, top: float, bottom: float, national: bool = False) -> float | None:
-    """A percentage the policy lets us say, else None."""
-    if bottom <= 0 or policy.is_suppressed(top, national) or policy.is_suppressed(bottom, national):
-        return None
-    return 100 * top / bottom
-
-
 def _pathway_columns() -> dict[str, str]:
     """The pathway table's columns and their display names."""
     return {
@@ -96,11 +97,16 @@ def _pathway_columns() -> dict[str, str]:
 
 
 def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, policy: DisclosurePolicy, council: str,
-                     year: str) -> Section:
+                     year: str, protection: AreaProtection) -> Section:
+    """The pathway table, figure and alt text; `comparison` and `hidden` get the rates as shown (in place)."""
     columns = _pathway_columns()
+    areas = list(zip(comparison["level"], comparison["area"], strict=True))
     table = disclose(comparison, policy, columns=list(columns), labels=columns, text=["name"],
-                     counts=["concluded_s42"], rates=RATE_DEFINITIONS, national=comparison["level"].eq("England"),
-                     caption=text("pathway_caption", year=year, council=council))
+                     counts=["concluded_s42"], rates=PATHWAY_RATES, national=comparison["level"].eq("England"),
+                     caption=text("pathway_caption", year=year, council=council),
+                     suppressed=protection.mask(year, areas, protection.columns))
+    for rate in RATE_DEFINITIONS:  # from here on, every sentence and figure uses the rates as shown
+        comparison[rate], hidden[rate] = table.values[rate].to_numpy(), table.hidden[rate].to_numpy()
     shown = comparison.assign(**{r: comparison[r].where(~hidden[r]) for r in RATE_DEFINITIONS})
     bits = [text("pathway_alt_value", name=name, rate=shown.loc[i, "fully_pct"])
             for i, name in zip(shown.index, shown["name"], strict=True) if not pd.isna(shown.loc[i, "fully_pct"])]
@@ -149,19 +155,21 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
                     else text("trend_no_year", year=year, council=council))
     elif len(council_values) >= 2:
         first, last = council_values.iloc[0], council_values.iloc[-1]
-        change = last["value"] - first["value"]
+        ends = [first["financial_year"], last["financial_year"]]
         a, a_year, b, b_year = pct(first["value"]), first["financial_year"], pct(last["value"]), last["financial_year"]
-        if abs(change) < 0.5:
-            movement = text("trend_same", first=a, first_year=a_year, last=b, last_year=b_year)
-        else:
-            direction = text("trend_rose") if change >= 0.5 else text("trend_fell")
-            movement = text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year)
-        england_first = england_values[england_values["financial_year"] == first["financial_year"]]["value"]
-        england_last = england_values[england_values["financial_year"] == last["financial_year"]]["value"]
+        direction = _clear_change(wide, "council", ends, [first["value"], last["value"]], policy)
+        movement = (text("trend_no_clear_change", first=a, first_year=a_year, last=b, last_year=b_year)
+                    if direction is None else
+                    text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year))
+        england_ends = [england_values.loc[england_values["financial_year"] == y, "value"] for y in ends]
         england = ""
-        if len(england_first) and len(england_last):
-            a, b = pct(england_first.iloc[0]), pct(england_last.iloc[0])
-            england = text("trend_england_same", rate=a) if a == b else text("trend_england_moved", first=a, last=b)
+        if all(len(v) for v in england_ends):
+            values = [float(v.iloc[0]) for v in england_ends]
+            a, b = pct(values[0]), pct(values[1])
+            direction = _clear_change(wide, "England", ends, values, policy, national=True)
+            england = (text("trend_england_same", rate=a) if a == b else
+                       text("trend_england_no_clear_change", first=a, last=b) if direction is None else
+                       text("trend_england_moved", direction=direction, first=a, last=b))
         markdown = text("trend_sentence", council=council, movement=movement, england=england)
         facts.update(trend_first=float(first["value"]), trend_last=float(last["value"]))
     else:
@@ -179,11 +187,33 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
     return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
+def _clear_change(wide: pd.DataFrame, level: str, years: list[str], values: list[float], policy: DisclosurePolicy,
+                  national: bool = False) -> str | None:
+    """'rose' or 'fell' when the rounded rates differ and a 95% test on disclosed values says so, else None.
+
+    The test (:func:`~msp_analysis.analysis.pathway.change_p_value`) uses the people who expressed
+    outcomes as the policy shows them and the shown rate: never the exact counts behind them.
+    """
+    if pct(values[0]) == pct(values[1]):
+        return None
+    rows = wide.set_index("financial_year")
+    columns = [f"{level}_fully", f"{level}_partially", f"{level}_not_achieved"]
+    n = [policy.round_count(rows.loc[y, columns].sum()) if not (national and policy.national_exempt)
+         else float(rows.loc[y, columns].sum()) for y in years]
+    k = [value / 100 * size for value, size in zip(values, n, strict=True)]
+    if change_p_value(k[0], n[0], k[1], n[1]) >= 0.05:
+        return None
+    return text("trend_rose") if values[1] > values[0] else text("trend_fell")
+
+
 @frame_cache
 def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> tuple:
     """Every council's (volume, rate) in `year` that `policy` lets us show, the control limits and England's rate.
 
-    Shared by every council's report of the year, so computed once per worker.
+    Returns ``(points, limits, centre, left_out, dispersion)``: the limits allow for the
+    over-dispersion (:class:`~msp_analysis.analysis.funnel.OverDispersion`, additive random
+    effects) estimated from the points shown. Shared by every council's report of the year,
+    so computed once per worker.
     """
     context = national_context(df_enquiries)
     rows = context.pathway[context.pathway["financial_year"] == year]
@@ -193,39 +223,38 @@ def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) and b > 0 for a, b in zip(k, n, strict=True)]
     points = pd.DataFrame({"ons_code": rows["ons_code"], "name": rows["council_name"], "n": n, "k": k,
                            "rate": 100 * k / n.where(n > 0)})[shown].reset_index(drop=True)
-    limits = limit_curves(centre, float(n.max()))
-    return points, limits, centre, len(rows) - len(points)
+    dispersion = estimate_overdispersion(points["k"], points["n"], centre)
+    limits = limit_curves(centre, float(n.max()), dispersion=dispersion)
+    return points, limits, centre, len(rows) - len(points), dispersion
 
 
 def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year: str,
                     policy: DisclosurePolicy) -> tuple[Section, dict]:
-    points, limits, centre, left_out = funnel_data(df_enquiries, year, policy)
+    points, limits, centre, left_out, dispersion = funnel_data(df_enquiries, year, policy)
     mine = points[points["ons_code"] == ons_code]
-    facts: dict = {"england_fully": 100 * centre, "funnel_councils": len(points)}
+    facts: dict = {"england_fully": 100 * centre, "funnel_councils": len(points), "funnel_dispersion": dispersion}
     if mine.empty:
         markdown = text("funnel_absent", council=council, year=year)
         alt_mine = text("alt_not_shown", council=council)
     else:
         m = mine.iloc[0]
-        low95, high95 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["95"]))
-        low998, high998 = (100 * v[0] for v in funnel_limits(centre, [m["n"]], CONTROL_LIMITS["998"]))
         rate = float(m["rate"])
-        if low95 <= rate <= high95:
+        where = funnel_band(rate, float(m["n"]), dispersion)
+        side = text("funnel_above") if where.startswith("above") else text("funnel_below")
+        if where == "within":
             band = text("funnel_band_within")
             position = text("funnel_position_within", band=band)
-        elif low998 <= rate <= high998:
-            side = text("funnel_above") if rate > high95 else text("funnel_below")
+        elif where.endswith("_95"):
             band = text("funnel_band_95", side=side)
             position = text("funnel_position_95", band=band)
         else:
-            side = text("funnel_above") if rate > high998 else text("funnel_below")
             band = text("funnel_band_998", side=side)
             position = text("funnel_position_998", band=band)
         people = policy.format_count(m["n"])
         markdown = text("funnel_sentence", year=year, rate=pct(rate), people=people, council=council,
                         england=pct(100 * centre), position=position)
         alt_mine = text("funnel_alt_council", council=council, rate=rate, people=people, band=band)
-        facts.update(funnel_rate=rate, funnel_band=band)
+        facts.update(funnel_rate=rate, funnel_band=band, funnel_where=where)
     if left_out:
         markdown += " " + (text("funnel_left_out_one", count=left_out) if left_out == 1
                            else text("funnel_left_out_many", count=left_out))
@@ -260,7 +289,8 @@ def _share_columns(heading: str, council: str, region: str) -> dict[str, str]:
 
 
 def _risk_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                  policy: DisclosurePolicy) -> tuple[Section, dict]:
+                  policy: DisclosurePolicy, protection: LocalityProtection) -> tuple[Section, dict]:
+    areas = {"council": ons_code, "region": region, "England": "England"}
     facts: dict = {}
     risk_labels = canonical_labels("risk_types")
     risks = _category_table(context.categories["risk_types"], risk_labels, ons_code, region, year)
@@ -268,12 +298,11 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
     rates = _share_rates()
     labels = _share_columns(text("column_risk_type"), council, region)
     risk_table = disclose(risks, policy, columns=list(labels), labels=labels, text=["label"], counts=["council_count"],
-                          rates=rates, caption=text("risk_caption", year=year))
-    hidden = policy.hidden_rates(risks, rates)
+                          rates=rates, caption=text("risk_caption", year=year),
+                          suppressed=protection.risk_types.category_mask(year, risks["label"], areas, "concluded_s42"))
     chart = pd.DataFrame({"label": risks["label"]})
     for level in ("council", "region", "England"):
-        chart[level] = (100 * risks[f"{level}_count"] / risks[f"{level}_total"].where(risks[f"{level}_total"] > 0)
-                        ).where(~hidden[f"{level}_pct"])
+        chart[level] = risk_table.values[f"{level}_pct"].to_numpy()  # the shares as shown
     chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
     shown = chart.dropna(subset=["council"])
     top = shown.sort_values("council", ascending=False).head(1)
@@ -299,22 +328,24 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
         for level in ("council", "region", "England"):
             rows[f"{level}_total"] = float(totals[f"{level}_count"])
         labels = _share_columns(heading, council, region)
-        tables.append(disclose(rows, policy, columns=list(labels), labels=labels, text=["label"],
-                               counts=["council_count"], rates=_share_rates(), caption=caption))
-        kept = rows[~policy.hidden_rates(rows, _share_rates())["council_pct"]]
-        if len(kept) and kept["council_total"].iloc[0] > 0:
-            best = kept.loc[kept["council_count"].idxmax()]
-            share = 100 * best["council_count"] / best["council_total"]
-            facts[f"top_{key}"] = str(best["label"])
+        shown = disclose(rows, policy, columns=list(labels), labels=labels, text=["label"],
+                         counts=["council_count"], rates=_share_rates(), caption=caption,
+                         suppressed=getattr(protection, key).category_mask(year, rows["label"], areas, "total"))
+        tables.append(shown)
+        shares = shown.values["council_pct"]
+        if shares.notna().any():  # the largest share as shown (ties: the first listed)
+            best = int(shares.fillna(-1).to_numpy().argmax())
+            facts[f"top_{key}"] = str(rows.loc[best, "label"])
+            share = shown.text(best, "council_pct")
             if key == "locations":
-                sentences.append(text("location_top", location=phrase(best["label"]), rate=pct(share)))
+                sentences.append(text("location_top", location=phrase(rows.loc[best, "label"]), rate=share))
             else:
-                sentences.append(text("source_top", source=phrase(best["label"]), rate=pct(share)))
+                sentences.append(text("source_top", source=phrase(rows.loc[best, "label"]), rate=share))
     return Section(markdown=" ".join(sentences), tables=tables), facts
 
 
 def _capacity_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                      policy: DisclosurePolicy) -> tuple[Section, dict]:
+                      policy: DisclosurePolicy, protection: LocalityProtection) -> tuple[Section, dict]:
     frame = context.categories["capacity"].copy()
     frame["unknown"] = frame[[c for c in CAPACITY_UNKNOWN if c in frame]].sum(axis=1)
     columns = ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"]
@@ -326,22 +357,18 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
               "lacked": text("column_lacked"), "lacked_pct": text("column_lacked_pct"),
               "supported": text("column_supported"), "supported_pct": text("column_supported_pct"),
               "unknown_pct": text("column_unknown_pct")}
+    areas = [(level, {"council": ons_code, "region": region}.get(level, "England")) for level in totals["level"]]
     table = disclose(totals, policy, columns=list(labels), labels=labels, text=["name"],
                      counts=["concluded_s42", "lacked", "supported"], rates=rates,
-                     national=totals["level"].eq("England"), caption=text("capacity_caption", year=year))
-    row = totals.set_index("level")
-    facts: dict = {}
-    lacked = _rate_or_none(policy, row.loc["council", "lacked"], row.loc["council", "concluded_s42"])
-    supported = _rate_or_none(policy, row.loc["council", "supported"], row.loc["council", "lacked"])
-    england = _rate_or_none(policy, row.loc["England", "supported"], row.loc["England", "lacked"], True)
-    sentences = []
-    if lacked is not None:
-        sentences.append(text("capacity_lacked", rate=pct(lacked), council=council))
-        facts["lacked_pct"] = lacked
-    if supported is not None:
-        sentences.append(text("capacity_supported", supported=pct(supported)) if england is None
-                         else text("capacity_supported_england", supported=pct(supported), england=pct(england)))
-        facts["supported_pct"] = supported
+                     national=totals["level"].eq("England"), caption=text("capacity_caption", year=year),
+                     suppressed=protection.capacity.mask(year, areas, ["concluded_s42", "lacked", "supported", "unknown"]))
+    mine, england = list(totals["level"]).index("council"), list(totals["level"]).index("England")
+    facts: dict = {k: v for k in ("lacked_pct", "supported_pct") if (v := table.value(mine, k)) is not None}
+    sentences = [text("capacity_lacked", rate=table.text(mine, "lacked_pct"), council=council)] if "lacked_pct" in facts else []
+    if "supported_pct" in facts:  # the percentages as the table shows them
+        shown, england_shown = table.text(mine, "supported_pct"), table.text(england, "supported_pct")
+        sentences.append(text("capacity_supported", supported=shown) if table.value(england, "supported_pct") is None
+                         else text("capacity_supported_england", supported=shown, england=england_shown))
     if not sentences:
         sentences.append(text("capacity_hidden"))
     return Section(markdown=" ".join(sentences), tables=[table]), facts
@@ -368,7 +395,22 @@ def grid_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -
              for values in frame[["fully", "expressed", "safer", "assessed"]].itertuples(index=False)]
     points = frame[shown].assign(wellbeing=lambda f: 100 * f["fully"] / f["expressed"],
                                  safety=lambda f: 100 * f["safer"] / f["assessed"]).reset_index()
+    for column, rate, size, centre in (("outcomes_vs_england", "wellbeing", "expressed", england_x),
+                                       ("risk_vs_england", "safety", "assessed", england_y)):
+        points[column] = [compare_to_centre(r, n, centre / 100)[0]  # beyond 95% binomial limits, or "similar"
+                          for r, n in zip(points[rate], points[size], strict=True)]
     return points, england_x, england_y
+
+
+def _grid_place(outcomes: str, risk: str) -> str:
+    """Neutral name of a council's place on the grid relative to England ('higher on both', ...)."""
+    if outcomes == risk:
+        return {"higher": text("grid_place_higher_both"), "lower": text("grid_place_lower_both"),
+                "similar": text("grid_place_similar_both")}[outcomes]
+    words = {"higher": (text("grid_outcomes_higher"), text("grid_risk_higher")),
+             "lower": (text("grid_outcomes_lower"), text("grid_risk_lower")),
+             "similar": (text("grid_outcomes_similar"), text("grid_risk_similar"))}
+    return text("grid_place_mixed", outcomes=words[outcomes][0], risk=words[risk][1])
 
 
 def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year: str,
@@ -379,26 +421,25 @@ def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year:
     if mine.empty:
         markdown = text("grid_absent", council=council, year=year)
         alt_mine = text("alt_not_shown", council=council)
+        band = None
     else:
         m = mine.iloc[0]
-        higher, safer = bool(m["wellbeing"] >= england_x), bool(m["safety"] >= england_y)
-        if safer:
-            quarter, question = ((text("grid_quarter_safe_higher"), text("grid_question_safe_higher")) if higher
-                                 else (text("grid_quarter_safe_lower"), text("grid_question_safe_lower")))
-        else:
-            quarter, question = ((text("grid_quarter_less_safe_higher"), text("grid_question_less_safe_higher"))
-                                 if higher else
-                                 (text("grid_quarter_less_safe_lower"), text("grid_question_less_safe_lower")))
-        markdown = text("grid_sentence", council=council, quarter=quarter, wellbeing=pct(m["wellbeing"]),
-                        england_wellbeing=pct(england_x), safety=pct(m["safety"]), england_safety=pct(england_y),
-                        question=question)
+        place = _grid_place(m["outcomes_vs_england"], m["risk_vs_england"])
+        markdown = text("grid_sentence", council=council, place=place, wellbeing=pct(m["wellbeing"]),
+                        england_wellbeing=pct(england_x), safety=pct(m["safety"]), england_safety=pct(england_y))
         alt_mine = text("grid_alt_council", council=council, wellbeing=m["wellbeing"], safety=m["safety"],
-                        quarter=quarter)
-        facts.update(grid_wellbeing=float(m["wellbeing"]), grid_safety=float(m["safety"]), grid_quarter=quarter)
+                        place=place)
+        band = tuple(compare_to_centre(centre, m[size], centre / 100)[1:]
+                     for centre, size in ((england_x, "expressed"), (england_y, "assessed")))
+        facts.update(grid_wellbeing=float(m["wellbeing"]), grid_safety=float(m["safety"]), grid_place=place)
     alt = text("grid_alt", councils=len(points), year=year, england_wellbeing=england_x, england_safety=england_y,
                council_alt=alt_mine)
-    figure = plots.as_image(plots.grid_figure(points, (england_x, england_y), ons_code,
-                                              text("grid_title", year=year), highlight_label=council), alt)
+    quarters = {"top_left": _grid_place("lower", "higher"), "top_right": _grid_place("higher", "higher"),
+                "bottom_left": _grid_place("lower", "lower"), "bottom_right": _grid_place("higher", "lower")}
+    figure = plots.as_image(plots.grid_figure(points, (england_x, england_y), ons_code, text("grid_title", year=year),
+                                              highlight_label=council, quarters=quarters,
+                                              band=band,
+                                              band_label=text("grid_band_label", council=council)), alt)
     return Section(markdown=markdown, figure=figure, after=text("grid_after")), facts
 
 
@@ -477,23 +518,23 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
                               england_rate=england_rate))
     if asked is not None:
         sentences.append(text("summary_asked", rate=asked))
-    if "funnel_band" in report_facts:
-        band = report_facts["funnel_band"]
-        sentences.append(text("summary_funnel_in_line") if band == text("funnel_band_within")
-                         else text("summary_funnel_band", band=band))
-    if "grid_quarter" in report_facts:
-        sentences.append(text("summary_grid", quarter=report_facts["grid_quarter"]))
+    if report_facts.get("funnel_where", "within") != "within":  # only limits that allow for over-dispersion
+        sentences.append(text("summary_funnel_band", band=report_facts["funnel_band"]))
     return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences))
 
 
-def _notes(params, policy: DisclosurePolicy, has_culture: bool) -> Section:
+def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: OverDispersion | None = None,
+           hidden_note: str = "") -> Section:
     dataset = Path(str(params.data_dir)).name or "data"
     lines = [
         text("notes_source_with_culture", dataset=dataset) if has_culture else text("notes_source", dataset=dataset),
         text("notes_definitions"),
-        text("notes_funnel"),
+        text("notes_funnel") if dispersion is None or not dispersion.adjusts else
+        text("notes_funnel_adjusted", phi=dispersion.phi, tau=100 * dispersion.tau, councils=dispersion.units),
+        text("notes_trend"),
         text("notes_culture"),
         text("notes_policy", statement=policy.statement()),
+        *([hidden_note] if hidden_note else []),
         text("notes_parameters", locality=params.locality, year=params.year),
         text("notes_produced_by", version=__version__),
     ]
@@ -515,17 +556,21 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     council, region = str(rows["council_name"].iloc[0]), str(rows["region"].iloc[0])
     totals = area_totals(context.pathway, COUNT_COLUMNS, ons_code, year, region)
     comparison = add_rates(totals.drop(columns="financial_year"))[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
+    comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
+                                   fully_or_partially=comparison["fully"] + comparison["partially"],
+                                   area=[ons_code, region, "England"])
     national = comparison["level"].eq("England")
     hidden = policy.hidden_rates(comparison, RATE_DEFINITIONS, national)
+    protection = locality_protection(df_enquiries, policy)  # one decision for every council's report
     facts: dict = {}
-    pathway = _pathway_section(comparison, hidden, policy, council, year)
+    pathway = _pathway_section(comparison, hidden, policy, council, year, protection.pathway)
     trend, more = _trend_section(context, ons_code, council, region, year, policy)
     facts.update(more)
     funnel, more = _funnel_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
-    risks, more = _risk_section(context, ons_code, council, region, year, policy)
+    risks, more = _risk_section(context, ons_code, council, region, year, policy, protection)
     facts.update(more)
-    capacity, more = _capacity_section(context, ons_code, council, region, year, policy)
+    capacity, more = _capacity_section(context, ons_code, council, region, year, policy, protection)
     facts.update(more)
     scores = culture_scores(clean_tc_long) if clean_tc_long is not None else None
     culture, more = _culture_section(scores, ons_code, council, region, year, policy)
@@ -533,7 +578,11 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     grid, more = _grid_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
     summary = _summary(facts, comparison, hidden, council, region, year, policy)
-    notes = _notes(params, policy, scores is not None) if params is not None else Section()
+    primary, secondary = protection.counts(year, [("council", ons_code), ("region", region), ("England", "England")])
+    hidden_note = text("notes_hidden", primary=primary, secondary=secondary, percentages=sum(
+        t.hidden_counts.get("percentage", 0) for section in (pathway, trend, risks, capacity) for t in section.tables))
+    notes = (_notes(params, policy, scores is not None, facts.get("funnel_dispersion"), hidden_note)
+             if params is not None else Section())
     return LocalityReport(ons_code=ons_code, council=council, region=region, year=year, policy=policy,
                           comparison=comparison, hidden=hidden, summary=summary, pathway=pathway, trend=trend,
                           funnel=funnel, risks=risks, capacity=capacity, culture=culture, grid=grid, notes=notes,

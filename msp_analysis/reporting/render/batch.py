@@ -61,6 +61,7 @@ class ReportOutcome:
     error: str = ""
     seconds: float = 0.0
     notebook: str = ""
+    simulated: bool = False  # built from simulated data: the page and the index say so
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class RenderTask:
     policy: str = ""  # the disclosure policy's statement
     sources: tuple = ()  # the publisher's files behind the inputs (provenance.source_lines), when they were fetched
     cache_key: str = ""  # written next to the HTML, before it, so every report on disk is known to the cache
+    simulated: bool = False  # the processed data are simulated: title, banner and every figure say so
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -130,12 +132,13 @@ def render_task(task: RenderTask) -> ReportOutcome:
         provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
         metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
     html_path = out_dir / f"{task.name}.html"
-    body = export_html(executed, task.title)
+    body = export_html(executed, task.title, simulated=task.simulated)
     if task.cache_key:  # before the HTML: a run killed in between re-renders this report rather than miss its entry
         write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": task.cache_key}))
     write_text(html_path, body)
     executed_path.unlink(missing_ok=True)
-    return ReportOutcome(task.name, task.title, "ok", html_path=html_path, seconds=time.perf_counter() - started)
+    return ReportOutcome(task.name, task.title, "ok", html_path=html_path, seconds=time.perf_counter() - started,
+                         simulated=task.simulated)
 
 
 # --- batch (parent side) --------------------------------------------------------------------
@@ -145,6 +148,8 @@ def _cache_key(task: RenderTask, notebook_sha: str, input_shas: dict[str, str]) 
     key = {"notebook": notebook_sha, "parameters": task.parameters, "inputs": input_shas, "version": __version__}
     if task.sources:  # only then, so that the key of a report without fetched inputs stays what it was
         key["sources"] = task.sources
+    if task.simulated:  # likewise: a folder found to be simulated renders again, with its banner
+        key["simulated"] = True
     payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -174,6 +179,7 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
     notebook_shas = {name: sha256_of(NOTEBOOK_DIR / REPORTS[name].notebook) for name in notebooks}
     input_shas: dict[str, str] = {}
     sources: dict[str, tuple] = {}  # the publisher's files behind each input, read from its manifest once
+    simulated: dict[str, bool] = {}  # per data folder, read from its manifests once
     tasks: list[RenderTask] = []
     outcomes: list[ReportOutcome] = []
     for name, params in requests:
@@ -185,12 +191,13 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
                           kernel_name, inputs=tuple((Path(p).name, input_shas[str(p)]) for p in params.input_files()),
                           public_parameters=tuple(params.public_parameters().items()),
                           policy=get_policy(params.disclosure_policy).statement(),
-                          sources=tuple(line for p in params.input_files() for line in sources[str(p)]))
+                          sources=tuple(line for p in params.input_files() for line in sources[str(p)]),
+                          simulated=simulated.setdefault(str(params.data_dir), params.simulated()))
         key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
         task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):
             outcomes.append(ReportOutcome(task.name, task.title, "cached", html_path=out_dir / f"{task.name}.html",
-                                          notebook=name))
+                                          notebook=name, simulated=task.simulated))
         else:
             tasks.append(task)
     return tasks, outcomes

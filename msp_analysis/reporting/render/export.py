@@ -4,6 +4,9 @@ The nbconvert template ``templates/msp_report`` (based on JupyterLab's) lays the
 the exporter drops every input cell and prompt, the parameters, injected-parameters and
 reset cells, and every stderr stream (warnings can carry local paths). Each worker thread
 keeps one exporter: building it parses the templates.
+
+A report built from simulated data says so three times: its title starts "Simulated data —",
+a banner opens the page, and every figure carries the note in the image and its alt text.
 """
 
 from __future__ import annotations
@@ -15,11 +18,17 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from msp_analysis.reporting.figures import note_figures
 from msp_analysis.reporting.render.kernel import RESET_TAG
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 REPORT_TEMPLATE = "msp_report"
 REMOVED_TAGS = ("parameters", "injected-parameters", RESET_TAG)  # cells left out of every report
+SIMULATED_TITLE = "Simulated data"  # the title of a page of simulated data starts with this and " — "
+SIMULATED_BANNER = ("Every number, table and figure comes from data made up by the package's simulator "
+                    "(msp-analysis simulate) to show what the reports look like. They are not real figures for the "
+                    "councils, regions or England named, and must not be quoted as such.")
+SIMULATED_FIGURE_NOTE = "Simulated data: not real figures for any council named"
 
 _local = threading.local()
 
@@ -46,8 +55,29 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def export_html(executed: nbformat.NotebookNode, title: str) -> str:
-    """Self-contained HTML: figures embedded, no input code, no parameters, nothing from a CDN."""
+def simulated_title(title: str) -> str:
+    """The title of a page built from simulated data: ``"Simulated data — County Durham, 2023-24"``."""
+    return f"{SIMULATED_TITLE} — {title}"
+
+
+def _note_figures(executed: nbformat.NotebookNode) -> None:
+    """Write the simulated-data note on every figure of every output (the image and its alt text)."""
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html")
+            if page is not None:
+                output["data"]["text/html"] = note_figures("".join(page), SIMULATED_FIGURE_NOTE)[0]
+
+
+def export_html(executed: nbformat.NotebookNode, title: str, simulated: bool = False) -> str:
+    """Self-contained HTML: figures embedded, no input code, no parameters, nothing from a CDN.
+
+    `simulated`: the report's data are simulated; the title, a banner at the top and every figure say so.
+    """
+    if simulated:
+        title = simulated_title(title)
+        executed.metadata["msp_simulated"] = {"heading": SIMULATED_TITLE, "text": SIMULATED_BANNER}
+        _note_figures(executed)
     executed.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(executed)
     return body

@@ -1,9 +1,10 @@
 """The index page of a report folder: every report rendered into it, grouped by notebook.
 
-``index.json`` keeps one record per report (name, title, status, error, notebook, HTML file),
-so separate runs into one folder (localities, then regions, then England) share one index;
-``index.html`` is laid out by the Jinja2 template ``templates/index.html.j2``, with every
-value escaped.
+``index.json`` keeps one record per report (name, title, status, error, notebook, HTML file,
+and whether it was built from simulated data), so separate runs into one folder (localities,
+then regions, then England) share one index; ``index.html`` is laid out by the Jinja2 template
+``templates/index.html.j2``, with every value escaped. When any report is built from simulated
+data, the index says so in its title, in a banner at the top and beside each such report.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from markupsafe import Markup
 
 from msp_analysis import __version__
 from msp_analysis.reporting.registry import REPORTS
+from msp_analysis.reporting.render.export import SIMULATED_BANNER, SIMULATED_TITLE, simulated_title
 from msp_analysis.toolkit.files import write_text
 
 INDEX_RECORDS = "index.json"
 INDEX_PAGE = "index.html"
 INDEX_TEMPLATE = "index.html.j2"
+INDEX_TITLE = "Making Safeguarding Personal reports"
 
 
 class Outcome(Protocol):
@@ -58,6 +61,8 @@ def _index_records(outcomes: Iterable[Outcome], out_dir: Path) -> list[dict]:
         records[o.name] = {"name": o.name, "title": o.title, "status": o.status, "error": o.error,
                            "notebook": o.notebook or o.name.split("_")[0],
                            "html": o.html_path.name if o.html_path is not None and o.status != "failed" else ""}
+        if getattr(o, "simulated", False):  # only then: the records of real data stay as they were
+            records[o.name]["simulated"] = True
     kept = [r for r in records.values() if r["status"] == "failed" or (out_dir / r["html"]).is_file()]
     write_text(path, json.dumps(kept, indent=1, sort_keys=True))
     return kept
@@ -84,7 +89,10 @@ def write_index(outcomes: Iterable[Outcome], out_dir: str | Path) -> Path:
     """
     out_dir = Path(out_dir)
     records = _index_records(outcomes, out_dir)
+    simulated = sum(bool(r.get("simulated")) for r in records)
     page = _templates.get_template(INDEX_TEMPLATE).render(
+        title=simulated_title(INDEX_TITLE) if simulated else INDEX_TITLE, simulated=simulated,
+        simulated_heading=SIMULATED_TITLE, simulated_text=SIMULATED_BANNER,
         reports=len(records), failed=sum(r["status"] == "failed" for r in records),
         when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         sections=_sections(records))

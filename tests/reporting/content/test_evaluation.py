@@ -28,6 +28,17 @@ def test_descriptives_match_the_data(report, cleaned_simulation):
     assert f"{100 * expressed['fully_achieved'].mean():.1f}%" in report.summary.markdown
 
 
+def test_the_council_count_is_of_councils_that_exist_in_one_year(report, cleaned_simulation):
+    clean = cleaned_simulation.clean
+    year = clean["financial_year"].astype(str)
+    latest = year.max()
+    in_latest = clean.loc[year == latest, "ons_code"].nunique()
+    assert report.facts["councils"] == in_latest < clean["ons_code"].nunique(), "codes over the years overcount"
+    assert f"from {in_latest} councils in {latest}" in report.summary.markdown
+    # North Yorkshire and Somerset changed code without a boundary change: one area each
+    assert report.facts["council_areas"] == clean["ons_code"].nunique() - 2
+
+
 def test_models_give_odds_ratios_for_the_three_indicators(report):
     table = report.models.tables[0].display
     assert set(table["Indicator (per 1 SD)"]) == {"Supervision", "Staffing", "Complaints learning"}
@@ -92,3 +103,27 @@ def test_every_entry_formats_with_the_placeholders_the_module_gives():
 def test_entries_survive_yaml_folding():
     for key, entry in _entries().items():
         assert entry == entry.strip() and "  " not in entry, key
+
+
+def test_simulated_data_show_the_true_odds_ratios_beside_every_estimate(report):
+    truth = {"effects": {"supervision": 0.3, "staffing": 0.2, "complaints_learning": 0.15}}
+    section, facts = er._truth_section(report.results, "fully_achieved", truth)
+    [table] = section.tables
+    terms = er._model_terms(report.results)
+    assert len(table.display) == len(terms) == 3 * len(report.results)
+    assert facts == {f"true_or_{term}": pytest.approx(math.exp(value)) for term, value in truth["effects"].items()}
+    shown = table.display.set_index([er.text("column_model"), er.text("column_indicator")])
+    for row in terms.itertuples():
+        line = shown.loc[(row.model, row.label)]
+        assert line[er.text("column_true_odds_ratio")] == f"{math.exp(truth['effects'][row.term]):.2f}"
+        holds = row.or_low <= math.exp(truth["effects"][row.term]) <= row.or_high
+        assert line[er.text("column_holds_truth")] == er.text("truth_holds_yes" if holds else "truth_holds_no")
+    held = sum(row.or_low <= math.exp(truth["effects"][row.term]) <= row.or_high for row in terms.itertuples())
+    assert f"in {held} of the {len(terms)} rows" in section.markdown
+
+
+def test_no_truth_no_table_and_an_outcome_the_truth_was_not_set_on_says_so(report):
+    assert er._truth_section(report.results, "fully_achieved", None) == (er.Section(), {})
+    section, facts = er._truth_section(report.results, "fully_or_partially_achieved", {"effects": {"staffing": 0.2}})
+    assert section.tables == [] and facts == {} and "sets its true effects on full achievement only" in section.markdown
+    assert report.models.tables[-1].caption != er.text("truth_table_caption"), "a report without params shows no truth"

@@ -4,15 +4,21 @@ words, kept in reporting/text/locality.yaml."""
 
 import ast
 import math
+import re
 import string
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
+from scipy.stats import mstats
 
 from msp_analysis.disclosure.policies import get_policy
+from msp_analysis.reference import geography
+from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.reporting.content import locality
 from msp_analysis.reporting.registry import LocalityReportParams
 
@@ -46,15 +52,22 @@ def test_every_section_is_there_and_every_figure_is_described(report):
     assert report.summary.markdown.startswith(f"## County Durham, {YEAR}")
 
 
-def test_headline_numbers_are_the_pathway_rates(report, enquiries):
+def test_headline_numbers_are_the_pathway_rates_as_shown(enquiries, returns):
     s42 = enquiries[(enquiries["enquiry_type"] == "Section 42") & (enquiries["financial_year"] == YEAR)]
-    achieved = s42["msp_outcome_achieved"].dropna()
-    council = achieved[s42["ons_code"] == DURHAM]
-    expected_council = 100 * (council == "Fully Achieved").mean()
-    expected_england = 100 * (achieved == "Fully Achieved").mean()
-    assert f"{expected_council:.0f}% of people in County Durham" in report.summary.markdown
-    assert f"{expected_england:.0f}% in England" in report.summary.markdown
-    assert math.isclose(report.facts["england_fully"], expected_england)
+    biggest = s42.groupby("ons_code").size().idxmax()
+    report = locality.build_locality_report(enquiries, biggest, YEAR, "sac", returns)
+    table = report.pathway.tables[0]
+    council_rate, england_rate = table.text(0, "fully_pct"), table.text(2, "fully_pct")
+    assert council_rate.endswith("%") and england_rate.endswith("%"), "the fixture's largest council is shown"
+    assert f"{council_rate} of people in {report.council}" in report.summary.markdown
+    assert f"{england_rate} in England" in report.summary.markdown
+    # the rate is of the shown (rounded) counts, not the unrounded ones
+    policy = get_policy("sac")
+    row = report.comparison.iloc[0]
+    achieved = s42[s42["ons_code"] == biggest]["msp_outcome_achieved"]
+    fully, expressed = (achieved == "Fully Achieved").sum(), achieved.notna().sum()
+    assert council_rate == policy.format_pct(policy.round_count(fully), policy.round_count(expressed))
+    assert row["fully_pct"] == table.value(0, "fully_pct")
 
 
 def test_the_notes_state_the_policy_and_no_local_path(report):
@@ -101,12 +114,13 @@ def test_without_a_temperature_check_the_culture_section_says_so(enquiries):
     assert report.culture.figure is None and "temperature-check" in report.culture.markdown
 
 
-def test_grid_places_the_council_in_a_quarter_relative_to_england(report):
-    quarter = report.facts["grid_quarter"]
-    x, y = report.facts["grid_wellbeing"], report.facts["grid_safety"]
-    ex, ey = report.facts["grid_england"]
-    assert ("higher" in quarter) == (x >= ex) and quarter.startswith("safe") == (y >= ey)
-    assert quarter in report.grid.markdown
+def test_grid_places_the_council_by_neutral_names_relative_to_england(report):
+    place = report.facts["grid_place"]
+    assert place in report.grid.markdown and "quarter" not in report.summary.markdown
+    words = " ".join([report.grid.markdown, report.grid.after, report.grid.figure.alt,
+                      report.grid.figure.data.decode("utf-8"), report.summary.markdown])
+    assert "less safe" not in words.lower() and "wellbeing and choice" not in report.grid.figure.data.decode("utf-8")
+    assert "risk reduced or removed" in report.grid.figure.data.decode("utf-8").lower()
 
 
 def test_shared_work_is_done_once_per_frame(enquiries):
@@ -182,3 +196,147 @@ def test_entries_are_single_lines_of_plain_text():
     for key, entry in _entries().items():
         assert isinstance(entry, str) and entry, key
         assert entry == entry.strip() and "\n" not in entry and "  " not in entry, (key, entry)
+
+
+# --- claims no stronger than the evidence: an over-dispersed England ------------------------------------
+
+# 60 councils with 60 to 2,000 people each, whose true fully-achieved rates differ far more than
+# chance (logit-normal, sd 0.5), plus two real outliers; two years, so every council has a trend.
+OD_YEARS = ("2022-23", "2023-24")
+
+
+def _council_rows(code, name, region, year, n, fully, safer):
+    """Record-level Section 42 enquiries of one council and year: `fully` of `n` fully achieved, `safer` of `n`
+    with risk reduced; the other categories spread over their labels so that few cells are zero."""
+    achieved = ["Fully Achieved"] * fully + ["Not Achieved"] * (n - fully)
+    outcome = ["Risk reduced"] * safer + ["Risk remained"] * (n - safer)
+
+    def spread(column):
+        labels = canonical_labels(column)
+        return [labels[i % len(labels)] for i in range(n)]
+    return pd.DataFrame({
+        "ons_code": code, "council_name": name, "region": region, "financial_year": year,
+        "enquiry_type": "Section 42", "msp_asked": "Yes they were asked and outcomes were expressed",
+        "msp_outcome_achieved": achieved, "risk_outcome": outcome, "risk_types": spread("risk_types"),
+        "risk_location": spread("risk_location"), "risk_source": spread("risk_source"),
+        "lacked_capacity": spread("lacked_capacity"), "capacity_support": "Yes",
+    })
+
+
+OD_COUNCILS = geography.councils(OD_YEARS[1]).iloc[:60]  # North East to part of Yorkshire and the Humber
+OUTLIERS = list(OD_COUNCILS["ons_code"].iloc[:2])
+
+
+@pytest.fixture(scope="module")
+def overdispersed():
+    rng = np.random.default_rng(12)
+    frames = []
+    for i, council in enumerate(OD_COUNCILS.itertuples()):
+        size = int(np.exp(rng.uniform(np.log(60), np.log(2000))))
+        rate = {0: 0.2, 1: 0.98}.get(i, 1 / (1 + np.exp(-(0.75 + rng.normal(0, 0.5)))))  # two real outliers
+        for year in OD_YEARS:
+            n = int(size * rng.uniform(0.9, 1.1))
+            frames.append(_council_rows(council.ons_code, council.name, council.region, year, n,
+                                        int(rng.binomial(n, rate)), int(rng.binomial(n, 0.9))))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _independent_beyond_998(points, centre):
+    """Councils beyond additive random-effects 99.8% limits, computed here from Spiegelhalter (2005) directly."""
+    k, n = points["k"].to_numpy(float), points["n"].to_numpy(float)
+    s2 = centre * (1 - centre) / n
+    z = (k / n - centre) / np.sqrt(s2)
+    z_w = np.asarray(mstats.winsorize(z, limits=(0.1, 0.1)))
+    phi = float(np.mean(z_w ** 2))
+    w = 1 / s2
+    tau2 = max(0.0, (len(z) * phi - (len(z) - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
+    half = stats.norm.ppf(0.999) * np.sqrt(s2 + tau2)
+    beyond = np.abs(k / n - centre) > half
+    plain = np.array([not (stats.binom.ppf(0.001, m, centre) <= x <= stats.binom.ppf(0.999, m, centre))
+                      for x, m in zip(k, n, strict=True)])
+    return set(points.loc[beyond, "ons_code"]), int(plain.sum()), phi, tau2
+
+
+def test_funnel_limits_allow_for_over_dispersion_as_an_independent_computation_does(overdispersed):
+    policy = get_policy("sac")
+    points, _, centre, _, dispersion = locality.funnel_data(overdispersed, OD_YEARS[1], policy)
+    expected, plain_beyond, phi, tau2 = _independent_beyond_998(points, centre)
+    assert math.isclose(dispersion.phi, phi) and math.isclose(dispersion.tau2, tau2) and phi > 3
+    reported = {code for code, name in zip(points["ons_code"], points["name"], strict=True)
+                if locality._funnel_section(overdispersed, code, name, OD_YEARS[1], policy)[1]["funnel_where"]
+                .endswith("_998")}
+    assert reported == expected and set(OUTLIERS) <= reported
+    assert plain_beyond > 3 * len(reported), "plain binomial limits would flag many more"
+
+
+def test_the_headline_mentions_the_limits_only_when_the_adjusted_ones_are_crossed(overdispersed):
+    policy = get_policy("sac")
+    params = LocalityReportParams.validate({"locality": OUTLIERS[0], "year": OD_YEARS[1], "data_dir": "x/demo"})
+    outlier = locality.build_locality_report(overdispersed, OUTLIERS[0], OD_YEARS[1], policy, params=params)
+    assert "below the 99.8% limits on the funnel plot" in outlier.summary.markdown
+    assert "usual variation between councils would rarely" in outlier.funnel.markdown
+    dispersion = outlier.facts["funnel_dispersion"]
+    assert f"phi = {dispersion.phi:.1f}" in outlier.notes.markdown
+    assert f"tau = {100 * dispersion.tau:.1f} percentage points" in outlier.notes.markdown
+    points = locality.funnel_data(overdispersed, OD_YEARS[1], policy)[0]
+    for code in points["ons_code"][2:12]:
+        report = locality.build_locality_report(overdispersed, code, OD_YEARS[1], policy)
+        assert ("funnel plot" in report.summary.markdown) == (report.facts["funnel_where"] != "within"), code
+
+
+def _trend_words(frame, code):
+    report = locality.build_locality_report(frame, code, OD_YEARS[1], "sac")
+    return report.trend.markdown
+
+
+def test_a_trend_says_rose_or_fell_only_when_a_test_says_so():
+    rows = []
+    for year, (big_fully, small_fully, same_fully) in zip(OD_YEARS, ((600, 63, 450), (700, 62, 452)), strict=True):
+        rows += [_council_rows("E09900001", "Big", "R", year, 1000, big_fully, 900),  # 60% to 70% on 1,000: clear
+                 _council_rows("E09900002", "Small", "R", year, 70, small_fully, 60),  # 90% to 89% on 70: not
+                 _council_rows("E09900003", "Same", "R", year, 500, same_fully, 450)]  # 90.0% to 90.4%: equal rounded
+    frame = pd.concat(rows, ignore_index=True)
+    assert "rose from 60% in 2022-23 to 70% in 2023-24" in _trend_words(frame, "E09900001")
+    small = _trend_words(frame, "E09900002").split(";")[0]  # England's part follows the semicolon
+    assert "no clear change" in small and " fell " not in small and " rose " not in small
+    same = _trend_words(frame, "E09900003")
+    assert "no clear change (90% in 2022-23, 90% in 2023-24" in same
+
+
+def test_no_trend_sentence_reports_a_change_between_equal_rounded_figures(overdispersed):
+    for code in sorted(set(overdispersed["ons_code"]))[:30]:
+        words = _trend_words(overdispersed, code)
+        for first, last in re.findall(r"(?:rose|fell) from (\d+)% in \S+ to (\d+)%", words):
+            assert first != last, words
+        for first, last in re.findall(r"England it (?:rose|fell) from (\d+)% to (\d+)%", words):
+            assert first != last, words
+
+
+def test_a_council_whose_code_changed_without_a_boundary_change_keeps_its_series():
+    region = "Yorkshire and the Humber"
+    frame = pd.concat([
+        _council_rows("E10000023", "North Yorkshire", region, "2022-23", 400, 200, 300),
+        _council_rows("E06000065", "North Yorkshire", region, "2023-24", 400, 300, 300),
+        _council_rows("E10000006", "Cumbria", "North West", "2022-23", 400, 200, 300),
+        _council_rows("E06000063", "Cumberland", "North West", "2023-24", 200, 100, 150),
+    ], ignore_index=True)
+    north_yorkshire = locality.build_locality_report(frame, "E06000065", "2023-24", "sac")
+    assert north_yorkshire.facts["trend_years"] == ["2022-23", "2023-24"]
+    assert "rose from 50% in 2022-23 to 75% in 2023-24" in north_yorkshire.trend.markdown
+    cumberland = locality.build_locality_report(frame, "E06000063", "2023-24", "sac")
+    assert cumberland.facts["trend_years"] == ["2023-24"], "Cumbria split: Cumberland starts a new series"
+
+
+def test_the_grid_calls_a_council_higher_or_lower_only_beyond_binomial_limits(overdispersed):
+    points, england_x, _ = locality.grid_data(overdispersed, OD_YEARS[1], get_policy("sac"))
+    for row in points.itertuples():
+        low = stats.binom.ppf(0.025, row.expressed, england_x / 100) / row.expressed * 100
+        high = stats.binom.ppf(0.975, row.expressed, england_x / 100) / row.expressed * 100
+        if low - 0.5 <= row.wellbeing <= high + 0.5 and not (low + 0.5 <= row.wellbeing <= high - 0.5):
+            continue  # too near a limit for the interpolated and the plain quantile to agree
+        expected = "similar" if low <= row.wellbeing <= high else "higher" if row.wellbeing > high else "lower"
+        assert row.outcomes_vs_england == expected, row
+    assert set(points["outcomes_vs_england"]) == {"higher", "lower", "similar"}
+    report = locality.build_locality_report(overdispersed, OUTLIERS[1], OD_YEARS[1], "sac")
+    assert report.facts["grid_place"].startswith("higher on outcomes")
+    assert "quarter" not in report.summary.markdown and "grid" not in report.summary.markdown

@@ -70,3 +70,24 @@ Small numbers are suppressed in every report; each report ends with its provenan
 </body></html>
 """
     assert (tmp_path / "index.json").read_text() == "[]"
+
+
+def test_an_index_of_simulated_reports_says_so_in_its_title_a_banner_and_beside_each_report(tmp_path):
+    for name in ("locality_A_2023-24", "locality_B_2023-24"):
+        (tmp_path / f"{name}.html").write_text("<html></html>")
+    write_index([ReportOutcome("locality_A_2023-24", "A, 2023-24", "ok", html_path=tmp_path / "locality_A_2023-24.html",
+                               notebook="locality", simulated=True),
+                 ReportOutcome("locality_B_2023-24", "B, 2023-24", "ok", html_path=tmp_path / "locality_B_2023-24.html",
+                               notebook="locality")], tmp_path)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "<title>Simulated data — Making Safeguarding Personal reports</title>" in page
+    assert "<h1>Simulated data — Making Safeguarding Personal reports</h1>" in page
+    banner = page.split('<div role="note"', 1)[1].split("</div>", 1)[0]
+    assert "1 of the 2 reports here (marked below) are built from simulated data" in banner
+    assert "not real figures for the councils, regions or England named" in banner
+    assert page.index("</h1>") < page.index('<div role="note"') < page.index("<h2")
+    assert '<a href="locality_A_2023-24.html">A, 2023-24</a> (simulated data)</td>' in page
+    assert '<a href="locality_B_2023-24.html">B, 2023-24</a></td>' in page
+    write_index([ReportOutcome("locality_A_2023-24", "A, 2023-24", "ok", html_path=tmp_path / "locality_A_2023-24.html",
+                               notebook="locality")], tmp_path)  # rendered again from real data: the mark goes
+    assert "imulated" not in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,207 @@
+"""Secondary suppression across councils, regions and England: one decision for every report of a run.
+
+Each locality report shows its council beside its region and England, and all of them are
+published together, so a region row minus its other councils (each shown in its own report)
+could give back a council's hidden count. :func:`protect_areas` builds every cell of every
+council, region and England in every year from a per-council table, the sets inside each area
+(SG4a asked categories to concluded enquiries, ...) and down the hierarchy (each region the sum
+of its councils, England the sum of the regions, for every column), and protects them together
+(:func:`msp_analysis.disclosure.secondary.protect`). :func:`locality_protection` does this once
+per input frame and policy for the tables of the locality report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from msp_analysis.analysis.pathway import national_context
+from msp_analysis.disclosure.policies import DisclosurePolicy
+from msp_analysis.disclosure.secondary import CellSet, Protection, protect
+from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels
+from msp_analysis.toolkit.caches import frame_cache
+
+ENGLAND = "England"
+Within = Sequence[tuple[str, Sequence[str], str]]  # (total column, part columns, what the set is)
+
+# The locality report's sets inside one area. asked = asked and expressed + asked, none expressed;
+# asked and expressed is the total of fully + partially + not achieved (the same enquiries).
+PATHWAY_SETS: Within = (
+    ("concluded_s42", ("asked", "not_asked", "asked_unknown"), "asked or not"),
+    ("asked", ("asked_expressed", "asked_not_expressed"), "outcomes expressed or not"),
+    ("asked_expressed", ("fully", "partially", "not_achieved"), "outcomes achieved"),
+    ("asked_expressed", ("fully_or_partially", "not_achieved"), "outcomes achieved"),
+    ("fully_or_partially", ("fully", "partially"), "outcomes achieved"),
+)
+PATHWAY_COUNTS = ("concluded_s42", "asked", "not_asked", "asked_unknown", "asked_expressed", "asked_not_expressed",
+                  "fully", "partially", "not_achieved", "fully_or_partially")
+# The published MSP percentages over the cells above: each denominator one protected total, so a
+# percentage is of a shown count (fully % of the shown number who expressed outcomes).
+PATHWAY_RATES = {
+    "asked_pct": (["asked"], ["concluded_s42"]),
+    "expressed_pct": (["asked_expressed"], ["concluded_s42"]),
+    "fully_pct": (["fully"], ["asked_expressed"]),
+    "partially_pct": (["partially"], ["asked_expressed"]),
+    "not_pct": (["not_achieved"], ["asked_expressed"]),
+    "fully_or_partially_pct": (["fully_or_partially"], ["asked_expressed"]),
+}
+CAPACITY_UNKNOWN = ("Don't know", "Not recorded")
+
+
+@dataclass(frozen=True)
+class AreaProtection:
+    """Which cells of councils, regions and England are hidden; keys ``(year, level, area, column)``.
+
+    `area` is the ONS code of a council, the region's name, or ``"England"``.
+    """
+
+    protection: Protection
+    columns: tuple[str, ...]
+
+    def hidden(self, year: str, level: str, area: str, column: str) -> bool:
+        """True when the cell is hidden (by either rule); False for a cell that was not protected."""
+        return self.protection.hidden((str(year), level, str(area), column))
+
+    def secondary(self, year: str, level: str, area: str, column: str) -> bool:
+        """True when the cell is hidden only so that another cannot be worked out."""
+        return self.protection.status.get((str(year), level, str(area), column)) == 2
+
+    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
+        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in `year`."""
+        wanted = {(str(year), level, str(area)) for level, area in areas}
+        return self.protection.counts([k for k in self.protection.status
+                                       if isinstance(k, tuple) and k[:3] in wanted])
+
+    def category_mask(self, year: str, labels: Sequence[str], areas: dict[str, str], total: str) -> dict[str, list[bool]]:
+        """Secondary booleans of a long category table: ``LEVEL_count`` per label and ``LEVEL_total`` per area."""
+        mask = {f"{level}_count": [self.secondary(year, level, area, label) for label in labels]
+                for level, area in areas.items()}
+        mask.update({f"{level}_total": [self.secondary(year, level, area, total)] * len(labels)
+                     for level, area in areas.items()})
+        return mask
+
+    def mask(self, year: str, areas: Sequence[tuple[str, str]], columns: Sequence[str]) -> dict[str, list[bool]]:
+        """Secondary-suppression booleans per column for rows of ``(level, area)``: the `suppressed` of disclose()."""
+        return {c: [self.secondary(year, level, area, c) for level, area in areas] for c in columns}
+
+
+def area_key(level: str, ons_code: str, region: str) -> str:
+    """The `area` of a key: the council's code, the region's name, or England."""
+    return {"council": ons_code, "region": region}.get(level, ENGLAND)
+
+
+def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Within,
+                  policy: DisclosurePolicy) -> AreaProtection:
+    """Protect every council, region and England cell of `columns` in every year, inside areas and down the hierarchy.
+
+    Parameters
+    ----------
+    per_council : pandas.DataFrame
+        One row per council and year: ``financial_year``, ``ons_code``, ``region`` and `columns`.
+    columns : sequence of str
+        The counts; every column named in `within` must be one of them.
+    within : sequence of (total, parts, name)
+        Sets inside each area: ``total == sum(parts)`` for every council, so for every region and England.
+    policy : DisclosurePolicy
+        The policy; England's cells are national (exact under policies that exempt them).
+    """
+    columns = list(columns)
+    values: dict = {}
+    sets: list[CellSet] = []
+    national: list = []
+    for year, rows in per_council.groupby(per_council["financial_year"].astype(str), sort=True):
+        regions = rows.groupby(rows["region"].astype(str), sort=True)
+        for region, councils in regions:
+            for _, row in councils.iterrows():
+                for c in columns:
+                    values[(year, "council", str(row["ons_code"]), c)] = float(row[c])
+            sums = councils[columns].sum()
+            for c in columns:
+                values[(year, "region", region, c)] = float(sums[c])
+                sets.append(CellSet((year, "region", region, c),
+                                    tuple((year, "council", str(code), c) for code in councils["ons_code"]),
+                                    f"councils of {region}"))
+        sums = rows[columns].sum()
+        for c in columns:
+            key = (year, "England", ENGLAND, c)
+            values[key] = float(sums[c])
+            national.append(key)
+            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions.groups), "regions of England"))
+        areas: list[tuple[str, str, str]] = [(year, "council", str(code)) for code in rows["ons_code"]]
+        areas += [(year, "region", str(r)) for r in regions.groups] + [(year, "England", ENGLAND)]
+        for area in areas:
+            for total, parts, name in within:
+                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), name))
+    return AreaProtection(protection=protect(values, sets, policy, national), columns=tuple(columns))
+
+
+# --- the locality report's tables ----------------------------------------------------------------
+
+
+def _pathway(context) -> pd.DataFrame:
+    frame = context.pathway.copy()
+    frame["asked"] = frame["asked_expressed"] + frame["asked_not_expressed"]
+    frame["fully_or_partially"] = frame["fully"] + frame["partially"]
+    return frame
+
+
+def _capacity(context) -> pd.DataFrame:
+    frame = context.categories["capacity"].copy()
+    frame["unknown"] = frame[[c for c in CAPACITY_UNKNOWN if c in frame]].sum(axis=1)
+    frame["not_supported"] = frame[LACKED_CAPACITY] - frame["supported"]
+    return frame.rename(columns={LACKED_CAPACITY: "lacked"})
+
+
+@dataclass(frozen=True)
+class LocalityProtection:
+    """The protected cells of each family of the locality report's tables."""
+
+    pathway: AreaProtection
+    capacity: AreaProtection
+    locations: AreaProtection
+    sources: AreaProtection
+    risk_types: AreaProtection
+
+    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
+        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
+        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "capacity", "locations", "sources",
+                                                               "risk_types")]
+        return sum(b[0] for b in both), sum(b[1] for b in both)
+
+
+@frame_cache
+def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> LocalityProtection:
+    """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
+
+    Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
+    lacked capacity = supported + not supported, and concluded = lacked + did not lack + not
+    known; every location and every source list to its total; and each of them down the
+    hierarchy council → region → England. Risk types are several per enquiry, so they add up to
+    no total inside an area; they are protected down the hierarchy only.
+    """
+    context = national_context(df_enquiries)
+    pathway = _pathway(context)
+    capacity = _capacity(context)
+    capacity_labels = [c for c in canonical_labels("lacked_capacity") if c in capacity.columns and c != "lacked"]
+    capacity_sets: Within = (
+        ("concluded_s42", ("lacked", *[c for c in capacity_labels if c not in CAPACITY_UNKNOWN], "unknown"),
+         "capacity"),
+        ("unknown", tuple(c for c in CAPACITY_UNKNOWN if c in capacity.columns), "capacity not known"),
+        ("lacked", ("supported", "not_supported"), "supported or not"),
+    )
+    families = {}
+    for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
+        frame = context.categories[key].copy()
+        labels = canonical_labels(column)
+        frame["total"] = frame[labels].sum(axis=1)
+        families[key] = protect_areas(frame, ["total", *labels], (("total", tuple(labels), key),), policy)
+    risk_labels = canonical_labels("risk_types")
+    return LocalityProtection(
+        pathway=protect_areas(pathway, PATHWAY_COUNTS, PATHWAY_SETS, policy),
+        capacity=protect_areas(capacity, ["concluded_s42", "lacked", *capacity_labels, "unknown", "supported",
+                                          "not_supported"], capacity_sets, policy),
+        locations=families["locations"], sources=families["sources"],
+        risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
+    )
