@@ -115,9 +115,9 @@ def test_a_set_naming_an_unknown_cell_is_an_error():
 
 def _candidates(policy, value, status, cap):
     """True values a reader cannot tell apart from the shown one (the same rule protect() assumes)."""
-    if status == SECONDARY:
-        return range(max(policy.threshold, 1), cap + 1)
     low, high = shown_range(policy, value)
+    if status == SECONDARY:  # a shown zero hidden to protect another may still be zero, as protect() assumes
+        return range(min(max(policy.threshold, 1), low), cap + 1)
     return range(low, min(high, cap) + 1)
 
 
