@@ -12,14 +12,17 @@ per input frame and policy for the tables of the locality report.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from msp_analysis.analysis.pathway import national_context
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import CellSet, Protection, protect
+from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels
 from msp_analysis.toolkit.caches import frame_cache
 
@@ -59,6 +62,11 @@ class AreaProtection:
 
     protection: Protection
     columns: tuple[str, ...]
+    shown: dict = field(default_factory=dict)
+
+    def disclosed(self, year: str, level: str, area: str, column: str) -> float:
+        """The cell as the reports show it, as a number: rounded (exact where exempt), NaN when hidden or unknown."""
+        return self.shown.get((str(year), level, str(area), column), math.nan)
 
     def hidden(self, year: str, level: str, area: str, column: str) -> bool:
         """True when the cell is hidden (by either rule); False for a cell that was not protected."""
@@ -134,7 +142,11 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         for area in areas:
             for total, parts, name in within:
                 sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), name))
-    return AreaProtection(protection=protect(values, sets, policy, national), columns=tuple(columns))
+    protection = protect(values, sets, policy, national)
+    national_keys = set(national)
+    shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
+             for k, v in values.items()}
+    return AreaProtection(protection=protection, columns=tuple(columns), shown=shown)
 
 
 # --- the locality report's tables ----------------------------------------------------------------
@@ -205,3 +217,56 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
         locations=families["locations"], sources=families["sources"],
         risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
     )
+
+
+# --- culture scores: regional and England means ----------------------------------------------------
+
+
+def shown_scores(scores: pd.DataFrame, policy: DisclosurePolicy, indicators: Sequence[str],
+                 decimals: int = 2) -> pd.DataFrame:
+    """Council culture scores as the reports show them: rounded to `decimals`, NaN for a hidden council.
+
+    A council's scores are hidden when its number of respondents would be hidden as a count
+    (the mean rule of :meth:`DisclosurePolicy.format_mean`); ``n_respondents_shown`` is the
+    count as shown (NaN when hidden) and ``shown`` says which councils are shown.
+    """
+    out = scores.copy()
+    hidden = np.array([policy.is_suppressed(n) for n in scores["n_respondents"]], dtype=bool)
+    for column in indicators:
+        out[column] = scores[column].astype(float).round(decimals).mask(hidden)
+    out["n_respondents_shown"] = [policy.disclosed_count(n) for n in scores["n_respondents"]]
+    out["shown"] = ~hidden
+    return out
+
+
+@frame_cache
+def culture_means(scores: pd.DataFrame, policy: DisclosurePolicy, indicators: tuple[str, ...],
+                  decimals: int = 2) -> pd.DataFrame:
+    """Region and England means of the council scores as shown, for every wave: the one place they are computed.
+
+    Each mean is the plain mean over councils of the *shown* council scores (:func:`shown_scores`),
+    so a council whose scores are hidden adds nothing to its region's or England's mean, the mean
+    is a function of what every report shows, and the locality and regional reports print the
+    same figure. Regions are the councils' regions in that wave (``reference.geography``).
+
+    Returns one row per wave and area: ``wave``, ``level`` (``"region"`` or ``"England"``),
+    ``area`` (the region's name or ``"England"``), the indicator means, ``n_councils``,
+    ``n_organisations`` and ``n_respondents`` (the sum of the shown counts of the councils used).
+    Cached per scores frame (`indicators` a tuple).
+    """
+    shown = shown_scores(scores, policy, indicators, decimals)
+    shown = shown[shown["shown"]]
+    rows = []
+    for wave, in_wave in shown.groupby(shown["wave"].astype(str), sort=True):
+        regions = (geography.councils(wave).set_index("ons_code")["region"] if wave in geography.FINANCIAL_YEARS
+                   else pd.Series(dtype=str))
+        in_wave = in_wave.assign(region=in_wave["ons_code"].map(regions))
+        groups = [("England", ENGLAND, in_wave)] + [("region", str(r), part) for r, part in
+                                                  in_wave.dropna(subset=["region"]).groupby("region", sort=True)]
+        for level, area, part in groups:
+            row = {"wave": wave, "level": level, "area": area, **part[list(indicators)].mean().to_dict(),
+                   "n_councils": len(part), "n_organisations": int(part["n_organisations"].sum())
+                   if "n_organisations" in part else 0, "n_respondents": float(part["n_respondents_shown"].sum())}
+            rows.append(row)
+    columns = ["wave", "level", "area", *indicators, "n_councils", "n_organisations", "n_respondents"]
+    return pd.DataFrame(rows, columns=columns)

@@ -19,7 +19,8 @@ same cells hidden):
 3. a hidden cell whose range has narrowed to one value is *derivable*; for each, the smallest
    other shown part (by its shown value; ties by the order the cells were given) of the set
    with fewest hidden cells that holds it is hidden too, or that set's total when no part is
-   left; then back to 1 until no hidden cell is derivable.
+   left (national counts a policy publishes exactly are never chosen); then back to 1 until no
+   hidden cell is derivable.
 
 Rounding to 5 leaves wide ranges, so under the SAC rule a secondary suppression is rare; with
 exact counts (``ascs``, ``ascof``) a lone hidden cell in a set always comes back and always gets
@@ -171,6 +172,7 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for p in parts:
             member_of[p].append(j)
     secondary_low = max(policy.threshold, 1)
+    keep = [n and policy.national_exempt for n in flags]  # national counts a policy exempts stay shown
     rounds = 0
     while True:
         rounds += 1
@@ -185,7 +187,7 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for i in derivable:
             if touched & set(member_of[i]):
                 continue  # a set holding it got a new hidden cell this round: check again first
-            choice = _partner(i, member_of[i], plain, status, shown_values)
+            choice = _partner(i, member_of[i], plain, status, shown_values, keep)
             if choice is None:
                 continue
             cell, chosen_set = choice
@@ -199,8 +201,11 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
 
 
 def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int]]], status: list[int],
-             shown_values: list[float]) -> tuple[int, int] | None:
-    """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3."""
+             shown_values: list[float], keep: list[bool]) -> tuple[int, int] | None:
+    """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3.
+
+    Cells in `keep` (national counts the policy publishes exactly) are never chosen.
+    """
     def hidden_in(j: int) -> int:
         total, parts = plain[j]
         return sum(status[p] != SHOWN for p in [total, *parts])
@@ -209,10 +214,10 @@ def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int
     for allow_zero in (False, True):  # an exact zero hides nothing, so only when nothing else is left
         for j in ordered:
             total, parts = plain[j]
-            candidates = [p for p in parts if p != cell and status[p] == SHOWN
+            candidates = [p for p in parts if p != cell and status[p] == SHOWN and not keep[p]
                           and (shown_values[p] > 0 or (allow_zero and shown_values[p] == 0))]
             if candidates:
                 return min(candidates, key=lambda p: (shown_values[p], p)), j
-            if total != cell and status[total] == SHOWN and (shown_values[total] > 0 or allow_zero):
+            if total != cell and status[total] == SHOWN and not keep[total] and (shown_values[total] > 0 or allow_zero):
                 return total, j
     return None

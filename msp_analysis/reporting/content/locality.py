@@ -40,8 +40,16 @@ from msp_analysis.analysis.pathway import (
     area_totals,
     change_p_value,
     national_context,
+    series_codes,
 )
-from msp_analysis.disclosure.areas import PATHWAY_RATES, AreaProtection, LocalityProtection, locality_protection
+from msp_analysis.disclosure.areas import (
+    PATHWAY_RATES,
+    AreaProtection,
+    LocalityProtection,
+    culture_means,
+    locality_protection,
+    shown_scores,
+)
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
@@ -117,38 +125,47 @@ def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, policy: Dis
 
 
 def _trend_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                   policy: DisclosurePolicy) -> tuple[Section, dict]:
+                   policy: DisclosurePolicy, protection: AreaProtection) -> tuple[Section, dict]:
+    """The fully-achieved rate by year for the council, its region and England: table, sentence and chart.
+
+    Every number (table, sentence, test of change, chart) is a count or percentage as the
+    policy shows it; secondary suppression is the pathway table's (one decision for all years).
+    """
     per_year = area_totals(context.pathway, COUNT_COLUMNS, ons_code, region=region)
-    years = sorted(per_year.loc[per_year["level"] == "council", "financial_year"])
-    years = [y for y in years if y <= year]
+    years = sorted(y for y in per_year.loc[per_year["level"] == "council", "financial_year"] if y <= year)
     per_year = per_year[per_year["financial_year"].isin(years)]
     wide = per_year.pivot(index="financial_year", columns="level", values=COUNT_COLUMNS)
     wide.columns = [f"{level}_{column}" for column, level in wide.columns]
     wide = wide.reset_index()
-    expressed = {level: [f"{level}_fully", f"{level}_partially", f"{level}_not_achieved"]
-                 for level in ("council", "region", "England")}
-    rates = {f"{level}_fully_pct": ([f"{level}_fully"], expressed[level]) for level in expressed}
+    code_in = context.pathway[context.pathway["ons_code"].isin(series_codes(ons_code))]
+    code_in = code_in.set_index("financial_year")["ons_code"].astype(str)
+    area_of = {"council": lambda y: code_in.get(y, ons_code), "region": lambda y: region, "England": lambda y: "England"}
+    columns = ("concluded_s42", "asked_expressed", "asked_not_expressed", "fully")
+    suppressed = {f"{level}_{c}": [protection.secondary(y, level, area(y), c) for y in wide["financial_year"]]
+                  for level, area in area_of.items() for c in columns}
+    rates = {f"{level}_fully_pct": ([f"{level}_fully"], [f"{level}_asked_expressed"]) for level in area_of}
     rates["council_asked_pct"] = (["council_asked_expressed", "council_asked_not_expressed"], ["council_concluded_s42"])
-    wide["council_expressed"] = wide[expressed["council"]].sum(axis=1)
     labels = {"financial_year": text("column_year"), "council_concluded_s42": text("column_concluded_s42"),
-              "council_expressed": text("column_expressed"), "council_asked_pct": text("column_asked_pct"),
+              "council_asked_expressed": text("column_expressed"), "council_asked_pct": text("column_asked_pct"),
               "council_fully_pct": text("column_fully_pct_area", area=council),
               "region_fully_pct": text("column_fully_pct_area", area=region),
               "England_fully_pct": text("column_fully_pct_area", area="England")}
     table = disclose(wide, policy, columns=list(labels), labels=labels, text=["financial_year"],
-                     counts=["council_concluded_s42", "council_expressed"], rates=rates,
+                     counts=["council_concluded_s42", "council_asked_expressed"], rates=rates,
+                     national=[False] * len(wide), suppressed=suppressed,
                      caption=text("trend_caption", council=council, region=region))
-    hidden = policy.hidden_rates(wide, rates)
-    long = []
-    for level, name in (("council", council), ("region", region), ("England", "England")):
-        column = f"{level}_fully_pct"
-        top, bottom = wide[f"{level}_fully"], wide[expressed[level]].sum(axis=1)
-        value = (100 * top / bottom.where(bottom > 0)).where(~hidden[column])
-        long.append(pd.DataFrame({"financial_year": wide["financial_year"], "level": level, "name": name,
-                                  "value": value}))
-    trend = pd.concat(long, ignore_index=True)
-    council_values = trend[trend["level"] == "council"].dropna(subset=["value"])
-    england_values = trend[trend["level"] == "England"].dropna(subset=["value"])
+    national_table = disclose(wide, policy, columns=["England_fully_pct"], rates=rates, national=[True] * len(wide),
+                              suppressed=suppressed)  # England's rate is national: exact under exempting policies
+    table.values["England_fully_pct"] = national_table.values["England_fully_pct"]
+    shown_n = {level: [protection.disclosed(y, level, area(y), "asked_expressed") for y in wide["financial_year"]]
+               for level, area in area_of.items()}
+    long = pd.concat([pd.DataFrame({"financial_year": wide["financial_year"], "level": level, "name": name,
+                                    "value": table.values[f"{level}_fully_pct"].to_numpy(),
+                                    "n": shown_n[level]})
+                      for level, name in (("council", council), ("region", region), ("England", "England"))],
+                     ignore_index=True)
+    council_values = long[long["level"] == "council"].dropna(subset=["value"])
+    england_values = long[long["level"] == "England"].dropna(subset=["value"]).set_index("financial_year")
     facts: dict = {"trend_years": years}
     if len(years) < 2:
         markdown = (text("trend_one_year", year=year, council=council) if years
@@ -157,16 +174,15 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
         first, last = council_values.iloc[0], council_values.iloc[-1]
         ends = [first["financial_year"], last["financial_year"]]
         a, a_year, b, b_year = pct(first["value"]), first["financial_year"], pct(last["value"]), last["financial_year"]
-        direction = _clear_change(wide, "council", ends, [first["value"], last["value"]], policy)
+        direction = _clear_change(first, last)
         movement = (text("trend_no_clear_change", first=a, first_year=a_year, last=b, last_year=b_year)
                     if direction is None else
                     text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year))
-        england_ends = [england_values.loc[england_values["financial_year"] == y, "value"] for y in ends]
         england = ""
-        if all(len(v) for v in england_ends):
-            values = [float(v.iloc[0]) for v in england_ends]
-            a, b = pct(values[0]), pct(values[1])
-            direction = _clear_change(wide, "England", ends, values, policy, national=True)
+        if all(y in england_values.index for y in ends):
+            one, two = england_values.loc[ends[0]], england_values.loc[ends[1]]
+            a, b = pct(one["value"]), pct(two["value"])
+            direction = _clear_change(one, two)
             england = (text("trend_england_same", rate=a) if a == b else
                        text("trend_england_no_clear_change", first=a, last=b) if direction is None else
                        text("trend_england_moved", direction=direction, first=a, last=b))
@@ -176,55 +192,63 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
         markdown = text("trend_hidden", council=council)
     bits = []
     for level in ("council", "England"):
-        rows = trend[(trend["level"] == level)].dropna(subset=["value"])
+        rows = long[(long["level"] == level)].dropna(subset=["value"])
         if len(rows):
             values = ", ".join(text("trend_alt_value", year=y, rate=v)
                                for y, v in zip(rows["financial_year"], rows["value"], strict=True))
             bits.append(text("trend_alt_area", name=rows["name"].iloc[0], values=values))
     alt = text("trend_alt", values="; ".join(bits) or text("trend_alt_none"))
-    figure = plots.as_image(plots.trend_figure(trend, text("trend_title", council=council)), alt) \
+    figure = plots.as_image(plots.trend_figure(long, text("trend_title", council=council)), alt) \
         if len(years) >= 1 else None
     return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
-def _clear_change(wide: pd.DataFrame, level: str, years: list[str], values: list[float], policy: DisclosurePolicy,
-                  national: bool = False) -> str | None:
+def _clear_change(first: pd.Series, last: pd.Series) -> str | None:
     """'rose' or 'fell' when the rounded rates differ and a 95% test on disclosed values says so, else None.
 
-    The test (:func:`~msp_analysis.analysis.pathway.change_p_value`) uses the people who expressed
-    outcomes as the policy shows them and the shown rate: never the exact counts behind them.
+    `first` and `last` hold a shown rate (``value``, %) and the shown number who expressed
+    outcomes (``n``); the test is :func:`~msp_analysis.analysis.pathway.change_p_value` on
+    those, never on the exact counts behind them.
     """
-    if pct(values[0]) == pct(values[1]):
+    if pct(first["value"]) == pct(last["value"]) or pd.isna(first["n"]) or pd.isna(last["n"]):
         return None
-    rows = wide.set_index("financial_year")
-    columns = [f"{level}_fully", f"{level}_partially", f"{level}_not_achieved"]
-    n = [policy.round_count(rows.loc[y, columns].sum()) if not (national and policy.national_exempt)
-         else float(rows.loc[y, columns].sum()) for y in years]
-    k = [value / 100 * size for value, size in zip(values, n, strict=True)]
-    if change_p_value(k[0], n[0], k[1], n[1]) >= 0.05:
+    k = [row["value"] / 100 * row["n"] for row in (first, last)]
+    if change_p_value(k[0], first["n"], k[1], last["n"]) >= 0.05:
         return None
-    return text("trend_rose") if values[1] > values[0] else text("trend_fell")
+    return text("trend_rose") if last["value"] > first["value"] else text("trend_fell")
+
+
+def _shown_rates(policy: DisclosurePolicy, k: pd.Series, n: pd.Series) -> pd.Series:
+    """Percentages of shown counts (NaN where hidden), as the tables show them."""
+    return pd.Series([np.nan if value is None else value
+                      for value, _ in (policy.percentage(a, b) for a, b in zip(k, n, strict=True))], index=k.index)
 
 
 @frame_cache
 def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> tuple:
-    """Every council's (volume, rate) in `year` that `policy` lets us show, the control limits and England's rate.
+    """Every council's (volume, rate) in `year` as the reports show them, the control limits and England's rate.
 
-    Returns ``(points, limits, centre, left_out, dispersion)``: the limits allow for the
-    over-dispersion (:class:`~msp_analysis.analysis.funnel.OverDispersion`, additive random
-    effects) estimated from the points shown. Shared by every council's report of the year,
-    so computed once per worker.
+    Returns ``(points, limits, centre, left_out, dispersion)``. A point is the council's number
+    who expressed outcomes and its fully-achieved percentage *as disclosed* (rounded count,
+    percentage of the shown counts; councils with either hidden are left out), so the figure
+    gives back nothing the pathway tables do not; the centre is England's shown rate and the
+    limits allow for the over-dispersion (:class:`~msp_analysis.analysis.funnel.OverDispersion`,
+    additive random effects) estimated from the points shown. Shared by every council's report
+    of the year, so computed once per worker.
     """
     context = national_context(df_enquiries)
+    shown = locality_protection(df_enquiries, policy).pathway
     rows = context.pathway[context.pathway["financial_year"] == year]
-    n = rows[["fully", "partially", "not_achieved"]].sum(axis=1)
-    k = rows["fully"]
-    centre = float(k.sum() / n.sum())
-    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) and b > 0 for a, b in zip(k, n, strict=True)]
-    points = pd.DataFrame({"ons_code": rows["ons_code"], "name": rows["council_name"], "n": n, "k": k,
-                           "rate": 100 * k / n.where(n > 0)})[shown].reset_index(drop=True)
+    n = pd.Series([shown.disclosed(year, "council", c, "asked_expressed") for c in rows["ons_code"]], index=rows.index)
+    k = pd.Series([shown.disclosed(year, "council", c, "fully") for c in rows["ons_code"]], index=rows.index)
+    rate = _shown_rates(policy, k, n)
+    points = pd.DataFrame({"ons_code": rows["ons_code"], "name": rows["council_name"], "n": n, "rate": rate})
+    points = points.dropna(subset=["n", "rate"]).reset_index(drop=True)
+    points["k"] = points["rate"] / 100 * points["n"]
+    england = [shown.disclosed(year, "England", "England", c) for c in ("fully", "asked_expressed")]
+    centre = float(_shown_rates(policy, pd.Series(england[:1]), pd.Series(england[1:])).iloc[0]) / 100
     dispersion = estimate_overdispersion(points["k"], points["n"], centre)
-    limits = limit_curves(centre, float(n.max()), dispersion=dispersion)
+    limits = limit_curves(centre, float(points["n"].max()) if len(points) else 1.0, dispersion=dispersion)
     return points, limits, centre, len(rows) - len(points), dispersion
 
 
@@ -376,25 +400,34 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
 
 @frame_cache
 def grid_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> tuple:
-    """Every council's wellbeing and safety measures in `year` that `policy` lets us show, and England's."""
+    """Every council's outcome and risk measures in `year` as the reports show them, and England's.
+
+    Outcomes: the fully-achieved percentage of the pathway table (shown counts); risk: the
+    share of enquiries with a risk assessed whose risk was reduced or removed, from the two
+    counts as the policy shows them. A council with either hidden is left out.
+    """
     context = national_context(df_enquiries)
+    shown = locality_protection(df_enquiries, policy).pathway
     pathway = context.pathway[context.pathway["financial_year"] == year].set_index("ons_code")
     outcomes = context.categories["risk_outcomes"]
-    outcomes = outcomes[outcomes["financial_year"] == year].set_index("ons_code")
+    outcomes = outcomes[outcomes["financial_year"] == year].set_index("ons_code").reindex(pathway.index)
     outcome_labels = canonical_labels("risk_outcome")
+    codes = pathway.index
     frame = pd.DataFrame({
         "name": pathway["council_name"],
-        "fully": pathway["fully"],
-        "expressed": pathway[["fully", "partially", "not_achieved"]].sum(axis=1),
-        "safer": outcomes.reindex(pathway.index)[list(SAFER)].sum(axis=1),
-        "assessed": outcomes.reindex(pathway.index)[outcome_labels].sum(axis=1),
-    }).fillna(0)
-    england_x = 100 * frame["fully"].sum() / frame["expressed"].sum()
-    england_y = 100 * frame["safer"].sum() / max(frame["assessed"].sum(), 1)
-    shown = [not any(policy.is_suppressed(v) for v in values) and values[1] > 0 and values[3] > 0
-             for values in frame[["fully", "expressed", "safer", "assessed"]].itertuples(index=False)]
-    points = frame[shown].assign(wellbeing=lambda f: 100 * f["fully"] / f["expressed"],
-                                 safety=lambda f: 100 * f["safer"] / f["assessed"]).reset_index()
+        "expressed": [shown.disclosed(year, "council", c, "asked_expressed") for c in codes],
+        "fully": [shown.disclosed(year, "council", c, "fully") for c in codes],
+        "safer": [policy.disclosed_count(v) for v in outcomes[list(SAFER)].fillna(0).sum(axis=1)],
+        "assessed": [policy.disclosed_count(v) for v in outcomes[outcome_labels].fillna(0).sum(axis=1)],
+    }, index=codes)
+    frame["wellbeing"] = _shown_rates(policy, frame["fully"], frame["expressed"])
+    frame["safety"] = _shown_rates(policy, frame["safer"], frame["assessed"])
+    england = [shown.disclosed(year, "England", "England", c) for c in ("fully", "asked_expressed")]
+    england_x = float(_shown_rates(policy, pd.Series(england[:1]), pd.Series(england[1:])).iloc[0])
+    safer = [policy.disclosed_count(outcomes[list(SAFER)].fillna(0).to_numpy().sum(), True),
+             policy.disclosed_count(outcomes[outcome_labels].fillna(0).to_numpy().sum(), True)]
+    england_y = float(_shown_rates(policy, pd.Series(safer[:1]), pd.Series(safer[1:])).iloc[0])
+    points = frame.dropna(subset=["wellbeing", "safety"]).reset_index()
     for column, rate, size, centre in (("outcomes_vs_england", "wellbeing", "expressed", england_x),
                                        ("risk_vs_england", "safety", "assessed", england_y)):
         points[column] = [compare_to_centre(r, n, centre / 100)[0]  # beyond 95% binomial limits, or "similar"
@@ -452,28 +485,35 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
     if mine.empty:
         return Section(markdown=text("culture_no_return", council=council, year=year)), {}
     wave = str(mine["wave"].max())
-    in_wave = scores[scores["wave"] == wave]
-    region_codes = set(geography.councils(wave, region)["ons_code"]) if wave in geography.FINANCIAL_YEARS else set()
-    regional = in_wave[in_wave["ons_code"].isin(region_codes)]
     names = indicator_labels()
     indicators = [c for c in names if c in scores.columns]
-    row = mine[mine["wave"] == wave].iloc[0]
+    row = shown_scores(mine[mine["wave"] == wave], policy, indicators).iloc[0]
+    means = culture_means(scores, policy, tuple(indicators)).set_index(["wave", "area"])
+    empty = pd.Series({c: np.nan for c in indicators} | {"n_councils": 0, "n_organisations": 0, "n_respondents": 0.0})
+    regional, england = (means.loc[(wave, area)] if (wave, area) in means.index else empty
+                         for area in (region, "England"))
     profile = pd.DataFrame({
         "label": [names[c] for c in indicators],
         "council": [row[c] for c in indicators],
-        "n_council": float(row["n_respondents"]),
-        "region": [regional[c].mean() for c in indicators],
-        "n_region": float(regional["n_respondents"].sum()),
-        "England": [in_wave[c].mean() for c in indicators],
-        "n_England": float(in_wave["n_respondents"].sum()),
+        "n_council": float(mine.loc[mine["wave"] == wave, "n_respondents"].iloc[0]),
+        "region": [regional[c] for c in indicators],
+        "n_region": float(regional["n_respondents"]),
+        "England": [england[c] for c in indicators],
+        "n_England": float(england["n_respondents"]),
     })
+    based_on = text("culture_means_note", region=region, region_councils=int(regional["n_councils"]),
+                    region_organisations=int(regional["n_organisations"]),
+                    region_respondents=policy.format_count(regional["n_respondents"]),
+                    england_councils=int(england["n_councils"]),
+                    england_organisations=int(england["n_organisations"]),
+                    england_respondents=policy.format_count(england["n_respondents"]))
     labels = {"label": text("column_indicator"), "council": council,
               "region": text("column_mean_of_councils", area=region),
               "England": text("column_mean_of_councils", area="England")}
     table = disclose(profile, policy, columns=list(labels), labels=labels, text=["label"],
                      means={"council": "n_council", "region": "n_region", "England": "n_England"}, decimals=2,
-                     caption=text("culture_caption", wave=wave))
-    hidden_council = policy.is_suppressed(row["n_respondents"])
+                     caption=text("culture_caption", wave=wave), note=based_on)
+    hidden_council = not row["shown"]
     chart = profile.assign(council=np.nan if hidden_council else profile["council"])
     chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
     facts: dict = {"culture_wave": wave}
@@ -564,7 +604,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     protection = locality_protection(df_enquiries, policy)  # one decision for every council's report
     facts: dict = {}
     pathway = _pathway_section(comparison, hidden, policy, council, year, protection.pathway)
-    trend, more = _trend_section(context, ons_code, council, region, year, policy)
+    trend, more = _trend_section(context, ons_code, council, region, year, policy, protection.pathway)
     facts.update(more)
     funnel, more = _funnel_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from msp_analysis.analysis.indicators import culture_scores, reliability
 from msp_analysis.clean.temperature_check import wide_answers
+from msp_analysis.disclosure.areas import culture_means, shown_scores
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
@@ -107,16 +108,19 @@ def _coverage(wide: pd.DataFrame, councils: pd.DataFrame, wave: str, policy: Dis
     shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name", "returned", "types"],
                      counts=["respondents"], caption=text("coverage_caption", wave=wave))
     n_returned = int(has_returned.sum())
-    total_respondents = float(table["respondents"].sum())
-    n_orgs = int(table["organisations"].fillna(0).sum())
+    counted = has_returned & table["respondents"].map(lambda n: not policy.is_suppressed(n))
+    total_respondents = float(sum(policy.disclosed_count(n) for n in table.loc[counted, "respondents"]))
+    n_orgs = int(table.loc[counted, "organisations"].sum())
     facts = {"councils": len(table), "councils_returned": n_returned, "respondents": total_respondents}
     if n_returned:
         if n_returned == len(table):
             who = text("coverage_who_all", councils=len(table))
         else:
             who = text("coverage_who_some", returned=n_returned, councils=len(table))
-        markdown = text("coverage_returned", who=who, wave=wave, respondents=policy.format_count(total_respondents),
+        markdown = text("coverage_returned", who=who, wave=wave, respondents=f"{total_respondents:,.0f}",
                         organisations=n_orgs)
+        if n_returned > int(counted.sum()):
+            markdown += " " + text("coverage_hidden", hidden=n_returned - int(counted.sum()))
         missing = table.loc[~has_returned, "name"].tolist()
         if missing:
             markdown += " " + text("coverage_missing", councils=", ".join(missing))
@@ -129,6 +133,7 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
              policy: DisclosurePolicy) -> tuple[Section, dict]:
     names = indicator_labels()
     in_wave = scores[(scores["wave"] == wave) & scores["ons_code"].isin(councils["ons_code"])]
+    in_wave = shown_scores(in_wave, policy, [i for i in layout["indicator"] if i in scores.columns])
     table = councils[["ons_code", "name"]].merge(in_wave, on="ons_code", how="inner")
     indicators = [i for i in layout["indicator"] if i in table.columns]
     lay = layout[layout["indicator"].isin(indicators)]
@@ -155,7 +160,7 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name"],
                      means={i: "n_respondents" for i in indicators}, decimals=2,
                      caption=text("heatmap_caption", wave=wave))
-    region_means = table.loc[~np.array(hidden), indicators].mean()
+    region_means = _region_means(scores, policy, wave, region, indicators)[0]
     if region_means.notna().any():
         markdown = text("heatmap_summary", region=with_article(region),
                         highest=phrase(names[region_means.idxmax()]), highest_score=f"{region_means.max():.1f}",
@@ -164,6 +169,16 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     else:
         markdown = text("heatmap_all_hidden")
     return Section(markdown=markdown, figure=figure, tables=[shown], after=text("heatmap_after")), facts
+
+
+def _region_means(scores: pd.DataFrame, policy: DisclosurePolicy, wave: str, region: str,
+                  indicators: list[str]) -> tuple[pd.Series, float]:
+    """The region's means of its shown council scores in `wave` (:func:`culture_means`) and their respondents."""
+    means = culture_means(scores, policy, tuple(indicators))
+    row = means[(means["wave"] == wave) & (means["level"] == "region") & (means["area"] == region)]
+    if row.empty:
+        return pd.Series(np.nan, index=indicators, dtype=float), 0.0
+    return row.iloc[0][indicators].astype(float), float(row.iloc[0]["n_respondents"])
 
 
 def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section, dict]:
@@ -206,14 +221,16 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     now, before = mine[mine["wave"] == wave], mine[mine["wave"] == previous]
     if before.empty or now.empty:
         return Section(markdown=text("change_no_previous", previous=previous, region=with_article(region))), {}
-    shown_now = now[[not policy.is_suppressed(n) for n in now["n_respondents"]]]
-    shown_before = before[[not policy.is_suppressed(n) for n in before["n_respondents"]]]
+    shown_now, shown_before = (part[part["shown"]] for part in (shown_scores(frame, policy, indicators)
+                                                                  for frame in (now, before)))
+    (means_before, n_before), (means_now, n_now) = (_region_means(scores, policy, w, region, indicators)
+                                                    for w in (previous, wave))
     region_change = pd.DataFrame({
         "label": [names.get(i, i) for i in indicators],
-        "previous": [shown_before[i].mean() for i in indicators],
-        "current": [shown_now[i].mean() for i in indicators],
-        "n_previous": float(shown_before["n_respondents"].sum()),
-        "n_current": float(shown_now["n_respondents"].sum()),
+        "previous": means_before.to_numpy(),
+        "current": means_now.to_numpy(),
+        "n_previous": n_before,
+        "n_current": n_now,
     })
     region_change["change"] = region_change["current"] - region_change["previous"]
     labels = {"label": text("column_indicator"), "previous": previous, "current": wave, "change": text("column_change")}
@@ -337,12 +354,15 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     region = geography.canonical_region(region)
     councils = geography.councils(wave, region)
     wide_all = wide_returns(clean_tc_long)
-    wide = wide_all[(wide_all["wave"] == wave) & wide_all["ons_code"].isin(councils["ons_code"])]
     scores = culture_scores(clean_tc_long)
+    wide_region = wide_all[(wide_all["wave"] == wave) & wide_all["ons_code"].isin(councils["ons_code"])]
+    shown = shown_scores(scores[scores["wave"] == wave], policy, [])
+    counted = set(shown.loc[shown["shown"], "ons_code"])
+    wide = wide_region[wide_region["ons_code"].isin(counted)]  # a council whose count is hidden adds nothing
     layout = indicator_layout()
     previous = _previous(wave)
     facts: dict = {}
-    coverage, more = _coverage(wide, councils, wave, policy)
+    coverage, more = _coverage(wide_region, councils, wave, policy)
     facts.update(more)
     heatmap, more = _heatmap(scores, councils, layout, region, wave, policy)
     facts.update(more)

@@ -114,7 +114,10 @@ def test_without_a_temperature_check_the_culture_section_says_so(enquiries):
     assert report.culture.figure is None and "temperature-check" in report.culture.markdown
 
 
-def test_grid_places_the_council_by_neutral_names_relative_to_england(report):
+def test_grid_places_the_council_by_neutral_names_relative_to_england(enquiries, returns):
+    points = locality.grid_data(enquiries, YEAR, get_policy("sac"))[0]
+    on_grid = points.loc[points["expressed"].idxmax(), "ons_code"]  # small councils' shares are hidden
+    report = locality.build_locality_report(enquiries, on_grid, YEAR, "sac", returns)
     place = report.facts["grid_place"]
     assert place in report.grid.markdown and "quarter" not in report.summary.markdown
     words = " ".join([report.grid.markdown, report.grid.after, report.grid.figure.alt,
