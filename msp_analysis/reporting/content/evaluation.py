@@ -28,8 +28,9 @@ from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import default_method, fit_outcome_model, model_frame_outcome, model_la_panel
 from msp_analysis.analysis.models.prediction import prediction_check
 from msp_analysis.analysis.pathway import series_codes
-from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
+from msp_analysis.disclosure.secondary import SECONDARY, CellSet, protect
 from msp_analysis.io.processed import simulation_truth
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
@@ -75,21 +76,19 @@ def outcome_words(outcome: str) -> str:
 
 
 def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
+    """Enquiries and outcomes by year and by area: tables, bars and sentence from the disclosed counts only.
+
+    Every count shown adds up to a total the sentence gives (years to all years, areas to the
+    scope), so the cells are protected together (:func:`~msp_analysis.disclosure.secondary.protect`)
+    and the bars and the sentence use the counts and percentages as shown.
+    """
     expressed = expressed_outcomes(clean_eval)
     s42 = clean_eval["enquiry_type"].astype("string").eq("Section 42").fillna(False)
     by_year = clean_eval[s42.to_numpy()].groupby(clean_eval.loc[s42.to_numpy(), "financial_year"].astype(str)).size()
     per_year = expressed.groupby(expressed["financial_year"].astype(str)).agg(
         expressed=(outcome, "size"), achieved=(outcome, "sum"), councils=("ons_code", "nunique"))
-    per_year = per_year.join(by_year.rename("concluded")).reset_index().rename(columns={"financial_year": "year"})
-    words = outcome_words(outcome)
-    per_year["councils_text"] = per_year["councils"].map(lambda n: text("councils_count", n=n))
-    labels = {"year": text("column_year"), "councils_text": text("column_councils"),
-              "concluded": text("column_concluded"), "expressed": text("column_expressed"),
-              "rate": text("rate_column", outcome=words.capitalize())}
-    national = [scope == ENGLAND] * len(per_year)
-    year_table = disclose(per_year, policy, columns=list(labels), labels=labels, text=["year", "councils_text"],
-                          counts=["concluded", "expressed"], rates={"rate": (["achieved"], ["expressed"])},
-                          national=national, caption=text("year_table_caption", scope=scope))
+    per_year = per_year.join(by_year.rename("concluded"), how="outer").fillna(0).reset_index()
+    per_year = per_year.rename(columns={"financial_year": "year", "index": "year"})
     if scope == ENGLAND:
         key, names = "region", None
         groups = expressed.groupby(expressed["region"].astype(str))
@@ -99,19 +98,50 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
         names = expressed.drop_duplicates("ons_code").set_index("ons_code")["council_name"].astype(str)
     per_area = groups[outcome].agg(["sum", "size"]).reset_index().rename(columns={key: "area"})
     per_area["name"] = per_area["area"] if names is None else per_area["area"].map(names)
-    shown = [not (policy.is_suppressed(a) or policy.is_suppressed(b)) for a, b in zip(per_area["sum"], per_area["size"], strict=True)]
-    per_area["value"] = np.where(shown, 100 * per_area["sum"] / per_area["size"], np.nan)
-    total = pd.DataFrame({"name": [scope], "sum": [expressed[outcome].sum()], "size": [len(expressed)]})
-    total["value"] = 100 * total["sum"] / total["size"]
-    chart = pd.concat([per_area.sort_values("value", ascending=False), total], ignore_index=True)
-    chart.loc[chart["name"] == scope, "name"] = ENGLAND if scope == ENGLAND else text("area_all", scope=scope)
-    area = text("area_word_region") if scope == ENGLAND else text("area_word_council")
-    area_labels = {"name": text("column_region") if scope == ENGLAND else text("column_council"),
+    national = scope == ENGLAND
+    values = {("all", c): float(v) for c, v in (("concluded", s42.sum()), ("expressed", len(expressed)),
+                                                 ("achieved", expressed[outcome].sum()))}
+    values |= {(("year", y), c): float(v) for y, row in per_year.set_index("year").iterrows()
+               for c, v in row[["concluded", "expressed", "achieved"]].items()}
+    values |= {(("area", a), c): float(v) for a, row in per_area.set_index("area").iterrows()
+               for c, v in (("expressed", row["size"]), ("achieved", row["sum"]))}
+    sets = [CellSet(("all", c), tuple((("year", y), c) for y in per_year["year"]), "years")
+            for c in ("concluded", "expressed", "achieved")]
+    sets += [CellSet(("all", c), tuple((("area", a), c) for a in per_area["area"]), "areas")
+             for c in ("expressed", "achieved")]
+    national_keys = [k for k in values if k[0] == "all" or (national and k[0][0] == "year")]
+    protection = protect(values, sets, policy, national_keys)
+    words = outcome_words(outcome)
+    per_year["councils_text"] = per_year["councils"].map(lambda n: text("councils_count", n=int(n)))
+    labels = {"year": text("column_year"), "councils_text": text("column_councils"),
+              "concluded": text("column_concluded"), "expressed": text("column_expressed"),
+              "rate": text("rate_column", outcome=words.capitalize())}
+    year_table = disclose(per_year, policy, columns=list(labels), labels=labels, text=["year", "councils_text"],
+                          counts=["concluded", "expressed"], rates={"rate": (["achieved"], ["expressed"])},
+                          national=[national] * len(per_year), caption=text("year_table_caption", scope=scope),
+                          suppressed={c: [protection.status[(("year", y), c)] == SECONDARY for y in per_year["year"]]
+                                      for c in ("concluded", "expressed", "achieved")})
+    total = pd.DataFrame({"area": ["all"], "name": [ENGLAND if national else text("area_all", scope=scope)],
+                          "sum": [values[("all", "achieved")]], "size": [values[("all", "expressed")]]})
+    chart = pd.concat([per_area, total], ignore_index=True)
+    keys = [("all" if a == "all" else ("area", a)) for a in chart["area"]]
+    area_labels = {"name": text("column_region") if national else text("column_council"),
                    "size": text("column_expressed"), "value_pct": text("rate_column", outcome=words.capitalize())}
-    area_table = disclose(chart, policy, columns=list(area_labels), labels=area_labels, text=["name"], counts=["size"],
-                          rates={"value_pct": (["sum"], ["size"])},
-                          national=chart["name"].eq(ENGLAND), caption=text("area_table_caption", area=area))
-    rate = 100 * expressed[outcome].mean() if len(expressed) else float("nan")
+
+    def area_table(rows: pd.DataFrame) -> DisclosedTable:
+        keys = [("all" if a == "all" else ("area", a)) for a in rows["area"]]
+        return disclose(rows, policy, columns=list(area_labels), labels=area_labels, text=["name"], counts=["size"],
+                        rates={"value_pct": (["sum"], ["size"])}, national=[k == "all" for k in keys],
+                        caption=text("area_table_caption", area=text("area_word_region") if national
+                                     else text("area_word_council")),
+                        suppressed={"size": [protection.status[(k, "expressed")] == SECONDARY for k in keys],
+                                    "sum": [protection.status[(k, "achieved")] == SECONDARY for k in keys]})
+
+    chart["value"] = area_table(chart).values["value_pct"].to_numpy()  # the bars are the shares as shown
+    chart = pd.concat([chart.iloc[:-1].sort_values("value", ascending=False, kind="stable"), chart.iloc[-1:]],
+                      ignore_index=True)
+    shown_areas = area_table(chart)
+    area = text("area_word_region") if national else text("area_word_council")
     visible = chart.dropna(subset=["value"])
     bars = "; ".join(text("outcome_bars_alt_bar", name=n, value=v)
                      for n, v in zip(visible["name"], visible["value"], strict=True))
@@ -123,11 +153,18 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     latest = str(year_of.max()) if len(clean_eval) else ""
     councils = codes[year_of == latest].nunique()  # councils that exist: those of one year, not codes over years
     areas = len({series_codes(code)[0] for code in codes.unique()})  # a one-to-one code change is one area
-    markdown = text("descriptives", concluded=policy.format_count(s42.sum(), scope == ENGLAND), councils=councils,
-                    latest_year=latest, areas=areas, years=years,
-                    expressed=policy.format_count(len(expressed), scope == ENGLAND), rate=rate, outcome=words)
+    rate = shown_areas.value(len(chart) - 1, "value_pct")
+
+    def shown_total(column: str) -> str:
+        key = ("all", column)
+        return policy.symbol if protection.hidden(key) else policy.format_count(values[key], national)
+
+    markdown = text("descriptives", concluded=shown_total("concluded"), councils=councils, latest_year=latest,
+                    areas=areas, years=years, expressed=shown_total("expressed"),
+                    rate=shown_areas.text(len(chart) - 1, "value_pct") if rate is not None else text("rate_hidden"),
+                    outcome=words)
     facts = {"rate": rate, "expressed": len(expressed), "councils": councils, "council_areas": areas}
-    return Section(markdown=markdown, figure=figure, tables=[year_table, area_table]), facts
+    return Section(markdown=markdown, figure=figure, tables=[year_table, shown_areas]), facts
 
 
 def p_text(value: float) -> str:

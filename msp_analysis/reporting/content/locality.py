@@ -53,7 +53,6 @@ from msp_analysis.disclosure.areas import (
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
-from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, with_article
