@@ -124,7 +124,6 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     total = pd.DataFrame({"area": ["all"], "name": [ENGLAND if national else text("area_all", scope=scope)],
                           "sum": [values[("all", "achieved")]], "size": [values[("all", "expressed")]]})
     chart = pd.concat([per_area, total], ignore_index=True)
-    keys = [("all" if a == "all" else ("area", a)) for a in chart["area"]]
     area_labels = {"name": text("column_region") if national else text("column_council"),
                    "size": text("column_expressed"), "value_pct": text("rate_column", outcome=words.capitalize())}
 
