@@ -120,25 +120,26 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
     sets: list[CellSet] = []
     national: list = []
     for year, rows in per_council.groupby(per_council["financial_year"].astype(str), sort=True):
-        regions = rows.groupby(rows["region"].astype(str), sort=True)
-        for region, councils in regions:
-            for _, row in councils.iterrows():
-                for c in columns:
-                    values[(year, "council", str(row["ons_code"]), c)] = float(row[c])
-            sums = councils[columns].sum()
-            for c in columns:
-                values[(year, "region", region, c)] = float(sums[c])
-                sets.append(CellSet((year, "region", region, c),
-                                    tuple((year, "council", str(code), c) for code in councils["ons_code"]),
+        codes = rows["ons_code"].astype(str).to_numpy()
+        region_of = rows["region"].astype(str).to_numpy()
+        counts = rows[columns].to_numpy(dtype=float)
+        for code, row in zip(codes, counts, strict=True):
+            values.update({(year, "council", code, c): float(v) for c, v in zip(columns, row, strict=True)})
+        regions = sorted(set(region_of))
+        for region in regions:
+            members = codes[region_of == region]
+            sums = counts[region_of == region].sum(axis=0)
+            for c, v in zip(columns, sums, strict=True):
+                values[(year, "region", region, c)] = float(v)
+                sets.append(CellSet((year, "region", region, c), tuple((year, "council", code, c) for code in members),
                                     f"councils of {region}"))
-        sums = rows[columns].sum()
-        for c in columns:
+        for c, v in zip(columns, counts.sum(axis=0), strict=True):
             key = (year, "England", ENGLAND, c)
-            values[key] = float(sums[c])
+            values[key] = float(v)
             national.append(key)
-            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions.groups), "regions of England"))
-        areas: list[tuple[str, str, str]] = [(year, "council", str(code)) for code in rows["ons_code"]]
-        areas += [(year, "region", str(r)) for r in regions.groups] + [(year, "England", ENGLAND)]
+            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions), "regions of England"))
+        areas: list[tuple[str, str, str]] = [(year, "council", code) for code in codes]
+        areas += [(year, "region", r) for r in regions] + [(year, "England", ENGLAND)]
         for area in areas:
             for total, parts, name in within:
                 sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), name))
