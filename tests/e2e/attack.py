@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 PATHWAY_CAPTION = "The MSP pathway in"
@@ -41,13 +42,27 @@ def tables(page: str) -> list[tuple[str, list[list[str]]]]:
     return found
 
 
-def count_values(cell: str) -> range:
-    """The whole counts a shown count cell allows."""
+def count_values(cell: str, base: int = 5) -> range:
+    """The whole counts a shown count cell allows (a multiple of `base` may be anything that rounds to it)."""
     text = cell.replace(",", "").strip()
     if text in HIDDEN:
         return range(0, 5)
     value = int(float(text))
-    return range(max(value - 2, 0), value + 3) if value % 5 == 0 else range(value, value + 1)
+    return true_range(value, base) if value % base == 0 else range(value, value + 1)
+
+
+def true_range(shown: int, base: int) -> range:
+    """The true counts a count shown as `shown` (rounded to `base`) may be; a shown 0 may hide 0 to 4."""
+    if shown == 0:
+        return range(0, 5)
+    half = base // 2
+    return range(max(shown - half, 0), shown + half + 1)
+
+
+def read_as(numerator: int, denominator: int, decimals: int) -> str:
+    """A percentage as the reports write it: half up, to `decimals` places."""
+    value = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return f"{value:.{decimals}f}"
 
 
 @dataclass(frozen=True)
@@ -64,25 +79,63 @@ class Percent:
             return cls(None)
         return cls(text, len(text.split(".")[1]) if "." in text else 0)
 
-    def numerators(self, denominator: int) -> Iterable[int]:
-        """Numerators 0 … denominator whose percentage reads as shown."""
+    def numerators(self, denominator: int, base: int = 1, half_up: bool = False) -> Iterable[int]:
+        """Numerators (multiples of `base`, as a count is shown) 0 … denominator whose percentage reads as shown.
+
+        `half_up`: written half up from exact decimals (this package's rule), else as Python's
+        float formatting writes it (the reports before issue 12).
+        """
+        candidates = range(0, denominator + 1, base)
         if self.text is None or denominator == 0:
-            return range(0, denominator + 1)
-        target = float(self.text)
-        centre = round(target * denominator / 100)
-        slack = denominator * (0.5 * 10 ** -self.decimals) / 100 + 1
-        low, high = max(0, int(centre - slack)), min(denominator, int(centre + slack) + 1)
-        return [n for n in range(low, high + 1) if f"{100 * n / denominator:.{self.decimals}f}" == self.text]
+            return candidates
+        if half_up:
+            return [n for n in candidates if read_as(n, denominator, self.decimals) == self.text]
+        return [n for n in candidates if f"{100 * n / denominator:.{self.decimals}f}" == self.text]
 
 
 @cache
 def solutions(concluded: str, asked: str, expressed: str, fully: str, partially: str, not_achieved: str,
-              fully_or_partially: str = "") -> frozenset[tuple[int, ...]]:
-    """Every (concluded, asked, not asked, expressed, fully, partially, not achieved) the row allows."""
-    found = set()
+              fully_or_partially: str = "", base: int = 5, of_shown: bool = False) -> frozenset[tuple[int, ...]]:
+    """Every true (concluded, asked, not asked, expressed, fully, partially, not achieved) the row allows.
+
+    `base` is how the policy rounds counts. With `of_shown` each percentage is of the counts *as
+    shown* (its numerator a multiple of `base` the attacker does not see, its denominator the
+    shown count, written half up) and each true count is anything that rounds to its shown
+    value: the rule this package's reports state. Without it, percentages are of the exact
+    counts (the reports before issue 12, and the published national tables).
+    """
     p_asked, p_expr, p_full, p_part, p_not, p_either = map(
         Percent.of, (asked, expressed, fully, partially, not_achieved, fully_or_partially))
-    for total in count_values(concluded):
+    if not of_shown:
+        return _exact_solutions(count_values(concluded, base), p_asked, p_expr, p_full, p_part, p_not, p_either)
+    found: set[tuple[int, ...]] = set()
+    text = concluded.replace(",", "").strip()
+    totals = count_values(concluded, base)
+    for total_shown in ([int(text)] if text.isdigit() else [t for t in range(0, 5)]):
+        for expr_shown in p_expr.numerators(total_shown, base, True):
+            asked_shown = list(p_asked.numerators(total_shown, base, True))
+            parts = [{v for shown in p.numerators(expr_shown, base, True) for v in true_range(shown, base)}
+                     for p in (p_full, p_part, p_not, p_either)]
+            for total in totals:
+                for expr in true_range(expr_shown, base):
+                    asked_options = {a for shown in asked_shown for a in true_range(shown, base) if expr <= a <= total}
+                    for full in parts[0]:
+                        for part in parts[1]:
+                            rest = expr - full - part
+                            if rest < 0 or rest not in parts[2] or full + part not in parts[3]:
+                                continue
+                            for a in asked_options:
+                                found.add((total, a, total - a, expr, full, part, rest))
+                                if len(found) > 20_000:  # so loose that nothing is pinned: stop counting
+                                    return frozenset(found)
+    return frozenset(found)
+
+
+def _exact_solutions(totals: range, p_asked: Percent, p_expr: Percent, p_full: Percent, p_part: Percent,
+                     p_not: Percent, p_either: Percent) -> frozenset[tuple[int, ...]]:
+    """:func:`solutions` when percentages are of the exact counts."""
+    found = set()
+    for total in totals:
         for expr in p_expr.numerators(total):
             asked_options = [a for a in p_asked.numerators(total) if a >= expr]
             if not asked_options:
@@ -95,7 +148,7 @@ def solutions(concluded: str, asked: str, expressed: str, fully: str, partially:
                         continue
                     for a in asked_options:
                         found.add((total, a, total - a, expr, full, part, rest))
-                        if len(found) > 20_000:  # so loose that nothing is pinned: stop counting
+                        if len(found) > 20_000:
                             return frozenset(found)
     return frozenset(found)
 
@@ -108,8 +161,15 @@ class Leak:
     value: int
 
 
-def pathway_leaks(name: str, page: str) -> list[Leak]:
-    """Counts of 0 to 4 the pathway table of `page` gives back, one :class:`Leak` each."""
+def pathway_leaks(name: str, page: str, base: int = 5, of_shown: bool | None = None) -> list[Leak]:
+    """Counts of 0 to 4 the pathway table of `page` gives back, one :class:`Leak` each.
+
+    `base`: how the page's policy rounds counts (5 under the SAC rule). `of_shown`: whether
+    percentages are of the counts as shown; by default read from the page's own policy
+    statement, as an attacker would.
+    """
+    if of_shown is None:
+        of_shown = "computed from the counts as shown" in page
     leaks = []
     for caption, rows in tables(page):
         if not caption.startswith(PATHWAY_CAPTION) or not rows:
@@ -122,7 +182,8 @@ def pathway_leaks(name: str, page: str) -> list[Leak]:
             continue
         either = column.get("Fully or partially %")
         for row in rows[1:]:
-            found = solutions(*(row[column[label]] for label in wanted), row[either] if either is not None else "")
+            found = solutions(*(row[column[label]] for label in wanted), row[either] if either is not None else "",
+                              base, of_shown)
             if not found:
                 continue
             for position, quantity in enumerate(QUANTITIES):

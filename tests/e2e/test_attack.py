@@ -24,6 +24,23 @@ def test_whole_percentages_of_rounded_counts_alone_still_give_a_hidden_cell_back
     assert [(leak.quantity, leak.value) for leak in leaks] == [("not_achieved", 4)]
 
 
+def test_percentages_of_rounded_counts_leave_the_hidden_cell_open():
+    # South West: 130 concluded; 100% fully or partially of about 100 expressed; not achieved 2, hidden
+    page = _page("130", "85%", "77%", "70%", "30%", "[c]", "100%")
+    wrong = pathway_leaks("p", page, of_shown=False)
+    assert [(leak.quantity, leak.value) for leak in wrong] == [("not_achieved", 0)], (
+        "read as percentages of exact counts the row pins a value, and a wrong one (the truth was 2)")
+    assert pathway_leaks("p", page, of_shown=True) == []
+    values = {s[6] for s in solutions("130", "85%", "77%", "70%", "30%", "[c]", "100%", 5, True)}
+    assert values == set(range(0, 5)), "not achieved is anything from 0 to 4"
+
+
+def test_the_attacker_of_shown_percentages_still_finds_an_exact_complement():
+    # exact counts (a policy that does not round) and a [c] beside 100 - the other shares
+    leaks = pathway_leaks("p", _page("117", "85%", "80%", "80%", "16%", "[c]", "96%"), base=1, of_shown=True)
+    assert [(leak.quantity, leak.value) for leak in leaks] == [("not_achieved", 4)]
+
+
 def test_hiding_the_complementary_cells_closes_it():
     assert pathway_leaks("p", _page("115", "85%", "80%", "80%", "[c]", "[c]", "[c]")) == []
 
@@ -39,3 +56,20 @@ def test_percent_numerators_are_exactly_those_that_read_the_same():
     assert list(Percent.of("33%").numerators(100)) == [33]
     assert list(Percent.of("[c]").numerators(3)) == [0, 1, 2, 3]
     assert solutions("10", "[c]", "[c]", "[c]", "[c]", "[c]")  # hidden everywhere: many solutions, nothing pinned
+
+
+@pytest.mark.long
+def test_no_councils_pathway_table_gives_a_count_of_0_to_4_back(cleaned_simulation):
+    """Every council's pathway table (council, region, England rows) under the SAC policy, attacked."""
+    from msp_analysis.reporting.content.locality import build_locality_report
+
+    frame = cleaned_simulation.clean
+    year = "2023-24"
+    codes = sorted(frame.loc[(frame["financial_year"] == year) & (frame["enquiry_type"] == "Section 42"), "ons_code"]
+                   .dropna().unique())
+    leaks, attacked = [], 0
+    for code in codes:
+        table = build_locality_report(frame, code, year, "sac").pathway.tables[0]
+        attacked += 1
+        leaks += pathway_leaks(code, table.to_html(), of_shown=True)  # the rule the report's notes state
+    assert attacked > 100 and leaks == [], leaks[:10]

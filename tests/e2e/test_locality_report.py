@@ -34,8 +34,11 @@ def _visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def _fully_achieved_pct_from_raw(raw_csv: Path, rejects_csv: Path) -> float:
-    """Fully-achieved % recomputed from the raw file with deliberately simple, separate rules."""
+def _fully_achieved_pct_from_raw(raw_csv: Path, rejects_csv: Path) -> str:
+    """Fully-achieved % recomputed from the raw file with deliberately simple, separate rules.
+
+    As the SAC policy shows it: whole per cent, half up, of the two counts each rounded to 5.
+    """
     rejected = {int(r["row"]) for r in csv.DictReader(rejects_csv.open())}
     cassr = "116"
     counts = {"fully": 0, "partially": 0, "not": 0}
@@ -59,14 +62,15 @@ def _fully_achieved_pct_from_raw(raw_csv: Path, rejects_csv: Path) -> float:
                 counts["partially"] += 1
             elif achieved.startswith("not"):
                 counts["not"] += 1
-    return 100 * counts["fully"] / sum(counts.values())
+    top, bottom = (int(n / 5 + 0.5) * 5 for n in (counts["fully"], sum(counts.values())))
+    return f"{int(100 * top / bottom + 0.5)}%"
 
 
 def test_report_names_the_council_and_shows_the_independently_computed_rate(rendered):
     text = _visible_text(rendered["html"])
     assert COUNCIL_NAME in text
     expected = _fully_achieved_pct_from_raw(rendered["raw"] / "evaluation.csv", rendered["processed"] / "evaluation.rejects.csv")
-    assert f"{expected:.1f}%" in text, f"fully achieved {expected:.1f}% not shown"
+    assert expected in text, f"fully achieved {expected} not shown"
     assert "Disclosure control: sac policy" in text
 
 

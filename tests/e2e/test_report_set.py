@@ -104,6 +104,12 @@ def rounded(count: int) -> str:
     return f"{int(count / 5 + 0.5) * 5:,}"
 
 
+def shown_pct(numerator: int, denominator: int) -> str:
+    """The SAC policy's percentage: whole per cent, half up, of the two counts as shown (each rounded to 5)."""
+    top, bottom = (int(n / 5 + 0.5) * 5 for n in (numerator, denominator))
+    return f"{int(100 * top / bottom + 0.5)}%"
+
+
 # --- independent computations from the raw files (deliberately simple, separate rules) -----------
 
 
@@ -162,11 +168,11 @@ def test_locality_headline_numbers_equal_independent_computation(report_set):
 
     def fully(group):
         levels = [r["level"] for r in group if r["level"]]
-        return 100 * levels.count("fully") / len(levels)
+        return shown_pct(levels.count("fully"), len(levels))
 
-    assert f"{fully(durham):.1f}%" in text, "council fully achieved % (pathway table)"
-    assert f"{fully(in_year):.1f}%" in text, "England fully achieved % (pathway table)"
-    assert f"{fully(durham):.0f}% of people in County Durham" in text, "the headline sentence"
+    assert fully(durham) in text, "council fully achieved % (pathway table)"
+    assert fully(in_year) in text, "England fully achieved % (pathway table)"
+    assert f"{fully(durham)} of people in County Durham" in text, "the headline sentence"
     assert rounded(len(durham)) in text and rounded(len(in_year)) in text, "concluded S42 counts rounded to 5"
 
 
@@ -192,8 +198,15 @@ def test_evaluation_numbers_equal_independent_computation(report_set):
     cassr = dict(zip(geography.councils(YEAR, REGION)["cassr_code"], geography.councils(YEAR, REGION)["ons_code"], strict=True))
     mine = [r for r in rows if r["year"] == YEAR and (r["ons"] in region_codes or (r["ons"] == "" and r["cassr"] in cassr))]
     text = visible_text(page(report_set, "evaluation"))
-    share = 100 * sum(r["level"] == "fully" for r in mine) / len(mine)
-    assert f"{YEAR}" in text and rounded(len(mine)) in text and f"{share:.1f}%" in text
+    share = shown_pct(sum(r["level"] == "fully" for r in mine), len(mine))
+    assert f"{YEAR}" in text and rounded(len(mine)) in text and share in text
+
+
+@pytest.mark.kernel
+def test_the_attacker_gets_no_count_of_0_to_4_from_the_rendered_pages(report_set):
+    from tests.e2e.attack import pathway_leaks
+
+    assert [leak for name, html in report_set["pages"].items() for leak in pathway_leaks(name, html)] == []
 
 
 @pytest.mark.kernel
