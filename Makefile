@@ -31,13 +31,13 @@ demo: env $(DEMO_DATA)
 		$(if $(MSP_REAL_DATA),--real-data-dir $(MSP_REAL_DATA))
 	@echo "Open $(DEMO_REPORTS)/index.html"
 
-$(DEMO_RAW)/truth.json: | env
+$(DEMO_RAW)/SIMULATED.json: | env
 	$(BIN)/msp-analysis simulate --out $(DEMO_RAW) --seed $(DEMO_SEED)
 
-$(DEMO_PROCESSED)/evaluation.parquet: $(DEMO_RAW)/truth.json
+$(DEMO_PROCESSED)/evaluation.parquet: $(DEMO_RAW)/SIMULATED.json
 	$(BIN)/msp-analysis clean evaluation $(DEMO_RAW)/evaluation.csv --out $(DEMO_PROCESSED)
 
-$(DEMO_PROCESSED)/temperature_check.parquet: $(DEMO_RAW)/truth.json
+$(DEMO_PROCESSED)/temperature_check.parquet: $(DEMO_RAW)/SIMULATED.json
 	$(BIN)/msp-analysis clean temperature_check $(DEMO_RAW)/temperature_check.csv --out $(DEMO_PROCESSED)
 
 # The layer order (import-linter) is part of the tests; ruff and mypy are `make lint` (run by CI too).

@@ -308,3 +308,19 @@ def test_index_and_reports_open_cleanly_in_headless_chromium(report_set, tmp_pat
             if path.name != "index.html":
                 assert report.images >= 2, path.name
     print(f"screenshots: {tmp_path}/*.png")
+
+
+@pytest.mark.kernel
+def test_the_regional_mean_in_a_locality_report_is_the_mean_of_the_councils_the_regional_report_shows(report_set):
+    """Issue 12's culture attack: n x regional mean - the shown councils gives a hidden council back unless it is left out."""
+    councils = parsed(page(report_set, "temperature_check")).table("Culture-indicator scores by council")
+    culture = parsed(page(report_set, f"locality_{DURHAM}")).table("Culture-indicator scores")
+    column = f"{REGION} (mean of councils)"
+    checked = 0
+    for row in culture:
+        shown = [float(c[row["Indicator"]]) for c in councils if c[row["Indicator"]] not in ("[c]", "")]
+        if row[column] in ("[c]", "") or not shown:
+            continue
+        assert abs(float(row[column]) - sum(shown) / len(shown)) <= 0.005 + 1e-9, (row, shown)
+        checked += 1
+    assert checked >= 5
