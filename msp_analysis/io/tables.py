@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.paths import project_relative, resolve_path
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 HEADER_SEARCH_ROWS = 50
@@ -27,9 +28,10 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
     The header row is located automatically (published workbooks open with title rows and
     notes); ``_source_file`` and ``_source_row`` record where each row came from, as a person
     would find it in a spreadsheet. Text keeps leading zeros and lets cleaners decide what is
-    a number. Fully blank rows are not data and are skipped.
+    a number. Fully blank rows are not data and are skipped. A relative `path` is read from the
+    project root (:func:`~msp_analysis.toolkit.paths.resolve_path`).
     """
-    path = Path(path)
+    path = resolve_path(path)
     if not path.is_file():
         raise UnusableInputError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -89,7 +91,7 @@ def _finish(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
     empty_unnamed = [c for c in frame.columns if str(c).startswith("unnamed_") and frame[c].str.strip().eq("").all()]
     frame = frame.drop(columns=empty_unnamed)
     frame.insert(len(frame.columns), "_source_row", range(first_row, first_row + len(frame)))
-    frame.insert(len(frame.columns), "_source_file", str(path))
+    frame.insert(len(frame.columns), "_source_file", project_relative(path))
     data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
     candidates = frame.index[frame[data_columns[0]].eq("")] if data_columns else frame.index
     blank = candidates[frame.loc[candidates, data_columns].apply(lambda c: c.str.strip().eq("")).all(axis=1)]
