@@ -25,11 +25,10 @@ from msp_analysis.analysis.link import load_real_la_measures
 from msp_analysis.analysis.models import BINARY_OUTCOMES, FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import model_la_panel, model_outcome
 from msp_analysis.analysis.msp_rates import msp_rates_csv
-from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
-from msp_analysis.io.processed import TRUTH_FILE, mark_simulated, read_column_mapping, write_clean_outputs
+from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
 from msp_analysis.io.workbook.feedback import validate_returns
 from msp_analysis.io.workbook.returns import is_template_return, read_returns_frame
@@ -37,8 +36,9 @@ from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
-from msp_analysis.toolkit.files import neutralise_formulas, write_csv, write_text
+from msp_analysis.toolkit.files import neutralise_formulas, write_text
 from msp_analysis.toolkit.paths import resolve_path
+from msp_analysis.workflows.simulated import write_simulation
 
 KEY_PACKAGES = ("pandas", "numpy", "statsmodels", "scikit-learn", "papermill", "nbconvert")
 RENDERING_COMMANDS = ("report", "reports", "reports-demo", "pack")
@@ -110,13 +110,9 @@ def cmd_councils(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    sim = simulate(seed=args.seed, scale=args.scale)
-    out = Path(args.out)
-    write_csv(out / "evaluation.csv", sim.evaluation)
-    write_csv(out / "temperature_check.csv", sim.temperature_check)
-    write_text(out / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
-    mark_simulated(out, ["evaluation.csv", "temperature_check.csv", TRUTH_FILE], {"seed": args.seed, "scale": args.scale})
-    print(f"wrote {len(sim.evaluation):,} enquiries and {len(sim.temperature_check):,} returns to {out}")
+    written = write_simulation(args.out, seed=args.seed, scale=args.scale)
+    enquiries, returns = written.rows
+    print(f"wrote {enquiries:,} enquiries and {returns:,} returns to {written.folder}")
     return 0
 
 
