@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from msp_analysis.toolkit.errors import UnusableInputError
-from msp_analysis.toolkit.paths import project_relative, resolve_path
+from msp_analysis.toolkit.paths import resolve_path
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 HEADER_SEARCH_ROWS = 50
@@ -31,7 +31,7 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
     a number. Fully blank rows are not data and are skipped. A relative `path` is read from the
     project root (:func:`~msp_analysis.toolkit.paths.resolve_path`).
     """
-    path = resolve_path(path)
+    given, path = str(path), resolve_path(path)
     if not path.is_file():
         raise UnusableInputError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -41,12 +41,15 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm", ".ods"):
             grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, keep_default_na=False,
                                  engine="odf" if suffix == ".ods" else "openpyxl")
-            return _frame_from_grid(grid.fillna("").astype(str).values.tolist(), path)
-        return _read_csv(path)
+            frame = _frame_from_grid(grid.fillna("").astype(str).values.tolist(), path)
+        else:
+            frame = _read_csv(path)
     except UnusableInputError:
         raise
     except Exception as error:  # pandas/openpyxl/odf errors become one message naming the file
         raise UnusableInputError(f"{path}: cannot be read as a table ({type(error).__name__}: {error})") from None
+    frame["_source_file"] = given  # rejects name the file as the caller gave it
+    return frame
 
 
 def _detect_encoding(path: Path) -> str:
@@ -91,7 +94,7 @@ def _finish(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
     empty_unnamed = [c for c in frame.columns if str(c).startswith("unnamed_") and frame[c].str.strip().eq("").all()]
     frame = frame.drop(columns=empty_unnamed)
     frame.insert(len(frame.columns), "_source_row", range(first_row, first_row + len(frame)))
-    frame.insert(len(frame.columns), "_source_file", project_relative(path))
+    frame.insert(len(frame.columns), "_source_file", str(path))
     data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
     candidates = frame.index[frame[data_columns[0]].eq("")] if data_columns else frame.index
     blank = candidates[frame.loc[candidates, data_columns].apply(lambda c: c.str.strip().eq("")).all(axis=1)]

@@ -37,16 +37,17 @@ class WrittenSimulation:
         return int(self.truth["rows"]), int(self.truth["temperature_check_rows"])
 
 
-def write_simulation(out_dir: str | Path, seed: int, scale: float = 1.0) -> WrittenSimulation:
+def write_simulation(out_dir: str | Path, seed: int, scale: float = 1.0, **options: object) -> WrittenSimulation:
     """Simulate every council (:func:`~msp_analysis.analysis.simulate.simulate`) and write the raw files to `out_dir`.
 
     `out_dir`, when relative, is read from the project root. Files already there are replaced.
+    `options` are passed to the simulator as they are (and recorded in ``SIMULATED.json``).
     """
     folder = resolve_path(out_dir)
-    sim = simulate(seed=seed, scale=scale)
+    sim = simulate(seed=seed, scale=scale, **options)  # type: ignore[arg-type]
     write_csv(folder / EVALUATION_FILE, sim.evaluation)
     write_csv(folder / TEMPERATURE_CHECK_FILE, sim.temperature_check)
     write_text(folder / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
-    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, TRUTH_FILE], {"seed": seed, "scale": scale})
+    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, TRUTH_FILE], {"seed": seed, "scale": scale, **options})
     return WrittenSimulation(folder=folder, evaluation=folder / EVALUATION_FILE,
                              temperature_check=folder / TEMPERATURE_CHECK_FILE, truth=sim.truth)

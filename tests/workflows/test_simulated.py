@@ -20,3 +20,9 @@ def test_a_written_simulation_is_marked_and_cleans_to_its_expected_rejects(tmp_p
     cleaned = clean_and_validate("evaluation", raw, source=str(written.evaluation))
     assert cleaned.rows_rejected == truth["expected_rejects"] and cleaned.reconciles()
     assert len(read_table(written.temperature_check)) == written.rows[1]
+
+
+def test_options_reach_the_simulator_and_its_mark(tmp_path):
+    written = write_simulation(tmp_path, seed=4, scale=0.01, years=("2023-24",))
+    assert written.truth["years"] == ["2023-24"]
+    assert json.loads((tmp_path / SIMULATED_FILE).read_text(encoding="utf-8"))["years"] == ["2023-24"]
