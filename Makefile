@@ -54,8 +54,12 @@ lint: env
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# JupyterLab in notebooks/, the project's kernel the default for a new notebook. Each kernel starts in its
+# notebook's folder; relative paths in the notebooks are read from the project root (.msp-project) all the same.
+# LAB_ARGS adds options, e.g. `make lab LAB_ARGS="--no-browser --ServerApp.port=8890"`.
+LAB_ARGS ?=
 lab: env
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) $(LAB_ARGS)
 
 # Refresh the lock from the newest releases that satisfy pyproject.toml (needs the network).
 lock:

@@ -25,11 +25,10 @@ from msp_analysis.analysis.link import load_real_la_measures
 from msp_analysis.analysis.models import BINARY_OUTCOMES, FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import model_la_panel, model_outcome
 from msp_analysis.analysis.msp_rates import msp_rates_csv
-from msp_analysis.analysis.simulate import simulate
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
-from msp_analysis.io.processed import TRUTH_FILE, mark_simulated, read_column_mapping, write_clean_outputs
+from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
 from msp_analysis.io.workbook.feedback import validate_returns
 from msp_analysis.io.workbook.returns import is_template_return, read_returns_frame
@@ -37,7 +36,9 @@ from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
-from msp_analysis.toolkit.files import neutralise_formulas, write_csv, write_text
+from msp_analysis.toolkit.files import neutralise_formulas, write_text
+from msp_analysis.toolkit.paths import resolve_path
+from msp_analysis.workflows.simulated import write_simulation
 
 KEY_PACKAGES = ("pandas", "numpy", "statsmodels", "scikit-learn", "papermill", "nbconvert")
 RENDERING_COMMANDS = ("report", "reports", "reports-demo", "pack")
@@ -46,6 +47,8 @@ MAIN_EXAMPLES = """examples:
   msp-analysis clean evaluation export.csv --out data/processed/x  clean a council's enquiry export
   msp-analysis report locality --param locality="County Durham" --param data_dir=data/processed/x --out reports/x
 
+Relative paths are read from the project root (the folder holding .msp-project), wherever the
+command runs; absolute paths are used as given.
 Run `msp-analysis COMMAND --help` for what a command does and an example."""
 # what each command does for its user (the first line of its --help) and one example
 COMMAND_HELP = {
@@ -86,6 +89,11 @@ COMMAND_EXAMPLES = {
 }
 
 
+def _path(value: str) -> str:
+    """A path argument as the commands use it: absolute, a relative one read from the project root (empty kept)."""
+    return str(resolve_path(value)) if value else value
+
+
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs or []:
@@ -102,13 +110,9 @@ def cmd_councils(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    sim = simulate(seed=args.seed, scale=args.scale)
-    out = Path(args.out)
-    write_csv(out / "evaluation.csv", sim.evaluation)
-    write_csv(out / "temperature_check.csv", sim.temperature_check)
-    write_text(out / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
-    mark_simulated(out, ["evaluation.csv", "temperature_check.csv", TRUTH_FILE], {"seed": args.seed, "scale": args.scale})
-    print(f"wrote {len(sim.evaluation):,} enquiries and {len(sim.temperature_check):,} returns to {out}")
+    written = write_simulation(args.out, seed=args.seed, scale=args.scale)
+    enquiries, returns = written.rows
+    print(f"wrote {enquiries:,} enquiries and {returns:,} returns to {written.folder}")
     return 0
 
 
@@ -281,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_councils)
 
     p = sub.add_parser("simulate", help="write synthetic raw data with known true effects")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, type=_path)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 100,000 enquiries")
     p.set_defaults(func=cmd_simulate)
@@ -292,13 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("kind", choices=list(KINDS))
-        p.add_argument("inputs", nargs="+")
-        p.add_argument("--columns", metavar="MAPPING.yaml", help="rename your export's columns: 'theirs: ours'")
+        p.add_argument("inputs", nargs="+", type=_path)
+        p.add_argument("--columns", metavar="MAPPING.yaml", type=_path, help="rename your export's columns: 'theirs: ours'")
         p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
         if name == "clean":
-            p.add_argument("--out", required=True)
+            p.add_argument("--out", required=True, type=_path)
         else:
-            p.add_argument("--feedback", metavar="DIR",
+            p.add_argument("--feedback", metavar="DIR", type=_path,
                            help="temperature_check returns: write a feedback workbook per return here")
         p.set_defaults(func=func)
 
@@ -306,37 +310,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["temperature-check"])
     p.add_argument("--region", required=True, help="ADASS region name or E12 code")
     p.add_argument("--wave", required=True, help="financial year of the check, e.g. 2024-25")
-    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", type=_path)
     p.add_argument("--respondents", type=int, default=10, help="person columns in the return (default 10)")
     p.add_argument("--scale", choices=["likert", "rag"], default="likert")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("pack", help="validate, merge, clean, score and report a region's temperature-check returns")
-    p.add_argument("returns", nargs="+", metavar="RETURN.xlsx")
+    p.add_argument("returns", nargs="+", metavar="RETURN.xlsx", type=_path)
     p.add_argument("--region", required=True)
     p.add_argument("--wave", required=True)
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", type=_path)
     p.add_argument("--no-report", action="store_true", help="clean and score only")
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("reports-demo", help="render the demo report set: every council, every region, England")
     p.add_argument("--year", default="2023-24")
-    p.add_argument("--data-dir", default="data/processed/demo")
-    p.add_argument("--out", default="reports/demo")
-    p.add_argument("--real-data-dir", default="", help="add the real ASCOF x turnover panel to the evaluation")
+    p.add_argument("--data-dir", default="data/processed/demo", type=_path)
+    p.add_argument("--out", default="reports/demo", type=_path)
+    p.add_argument("--real-data-dir", default="", type=_path, help="add the real ASCOF x turnover panel to the evaluation")
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_reports_demo)
 
     p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
-    p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET")
+    p.add_argument("clean_sac", metavar="CLEAN_SAC_PARQUET", type=_path)
     p.add_argument("--format", choices=["csv"], default="csv")
     p.set_defaults(func=cmd_msp_rates)
 
     model = sub.add_parser("model", help="fit outcome models").add_subparsers(dest="model", required=True)
     p = model.add_parser("outcome", help="outcome achievement against council culture indicators")
-    p.add_argument("--evaluation", required=True, metavar="CLEAN_EVAL_PARQUET")
-    p.add_argument("--temperature-check", required=True, metavar="CLEAN_TC_PARQUET")
+    p.add_argument("--evaluation", required=True, metavar="CLEAN_EVAL_PARQUET", type=_path)
+    p.add_argument("--temperature-check", required=True, metavar="CLEAN_TC_PARQUET", type=_path)
     p.add_argument("--method", choices=[name for name, spec in METHODS.items() if spec.outcome in ("binary", "ordinal")],
                    default=None, help=f"default: gee with fewer than {FEW_CLUSTERS} councils, else glm_cluster")
     p.add_argument("--outcome", default="fully_achieved", choices=list(BINARY_OUTCOMES))
@@ -345,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = model.add_parser("la-panel", help="ASCOF outcome on a council measure, year fixed effects")
     p.add_argument("--outcome", default="4A")
     p.add_argument("--indicator", default="turnover")
-    p.add_argument("--real-data", required=True, metavar="DIR", help="folder of the public files listed in docs/data.md")
+    p.add_argument("--real-data", required=True, metavar="DIR", type=_path, help="folder of the public files listed in docs/data.md")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_la_panel)
 
@@ -359,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_power)
 
     p = sub.add_parser("data-dictionary", help="write the data dictionary generated from the schemas")
-    p.add_argument("--out", default="docs/data_dictionary.md")
+    p.add_argument("--out", default="docs/data_dictionary.md", type=_path)
     p.set_defaults(func=cmd_data_dictionary)
 
     p = sub.add_parser(
@@ -373,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("kind", choices=list(KINDS))
     p.add_argument("--year", required=True, help="financial year of the publication, e.g. 2021-22")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the file and its SOURCES.json")
+    p.add_argument("--out", required=True, metavar="DIR", type=_path, help="folder for the file and its SOURCES.json")
     p.add_argument("--url", help="the file's address when sources.csv does not know it (from its publication page)")
     p.add_argument("--force", action="store_true", help="replace a file already there whose sha256 differs")
     p.set_defaults(func=cmd_fetch)
@@ -383,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("notebook", choices=list(REPORTS), help="notebook name, e.g. locality")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
-        p.add_argument("--out", required=True)
+        p.add_argument("--out", required=True, type=_path)
         p.add_argument("--force", action="store_true", help="render even when nothing changed")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)

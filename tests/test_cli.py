@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from msp_analysis.cli import main
+from msp_analysis.toolkit.paths import resolve_path
 
 COUNTS = {"2015-16": 152, "2018-19": 152, "2019-20": 151, "2020-21": 151, "2021-22": 152,
           "2022-23": 152, "2023-24": 153, "2025-26": 153}
@@ -54,7 +55,8 @@ def test_bad_input_exits_2_with_one_clear_message(capsys, tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
-    assert not (tmp_path / "x").exists(), "nothing is rendered when parameters are invalid"
+    assert not (tmp_path / "x").exists() and not resolve_path("x").exists(), \
+        "nothing is rendered when parameters are invalid (a relative --out is read from the project root)"
 
 
 def test_clean_of_an_empty_file_is_unusable(capsys, tmp_path):
@@ -169,3 +171,17 @@ def test_quiet_clean_says_no_steps_but_still_gives_its_result(capsys, tmp_path):
     assert main(["clean", "evaluation", str(corpus), "--out", str(tmp_path), "-q"]) == 0
     out = capsys.readouterr()
     assert out.err == "" and out.out.startswith("evaluation: ") and (tmp_path / "evaluation.manifest.json").is_file()
+
+
+def test_relative_paths_mean_the_same_from_a_subfolder_of_the_project(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / ".msp-project").write_text("marker\n")
+    monkeypatch.chdir(root / "notebooks")
+    assert main(["simulate", "--out", "data/raw/demo", "--seed", "5", "--scale", "0.01"]) == 0
+    assert (root / "data" / "raw" / "demo" / "truth.json").is_file() and not (root / "notebooks" / "data").exists()
+    assert main(["clean", "evaluation", "data/raw/demo/evaluation.csv", "--out", "data/processed/demo"]) == 0
+    assert (root / "data" / "processed" / "demo" / "evaluation.parquet").is_file()
+    assert f"to {root / 'data' / 'raw' / 'demo'}" in capsys.readouterr().out, "the message names the resolved folder"
+    assert main(["clean", "evaluation", "data/raw/elsewhere.csv", "--out", "x"]) == 2
+    assert f"{root / 'data' / 'raw' / 'elsewhere.csv'}: no such file" in capsys.readouterr().err

@@ -30,6 +30,7 @@ from msp_analysis.reference.codebook import published_files
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import OutputError, ParameterError, UnusableInputError
 from msp_analysis.toolkit.files import atomic_path, sha256_of, write_text
+from msp_analysis.toolkit.paths import resolve_path
 
 SOURCES_FILE = "SOURCES.json"
 SOURCES_PAGE = "docs/data_sources.md"
@@ -101,7 +102,7 @@ def given_source(kind: str, year: object, url: str) -> dict[str, str]:
 
 def read_sources(folder: str | Path) -> dict[str, dict]:
     """The records of ``folder/SOURCES.json`` by file name; empty when the folder has none."""
-    path = Path(folder) / SOURCES_FILE
+    path = resolve_path(folder) / SOURCES_FILE
     if not path.is_file():
         return {}
     try:
@@ -120,7 +121,7 @@ def publisher_file(path: str | Path, sha256: str | None = None) -> dict | None:
     The record gains ``file`` (its name) and ``unchanged_since_fetch``: whether `path` still has
     the sha256 it had when fetched (`sha256`, when the caller has already computed it).
     """
-    path = Path(path)
+    path = resolve_path(path)
     record = read_sources(path.parent).get(path.name)
     if record is None:
         return None
@@ -140,7 +141,7 @@ def fetch(kind: str, year: object, out_dir: str | Path, *, url: str | None = Non
     :class:`~msp_analysis.toolkit.errors.UnusableInputError` in one line.
     """
     source = given_source(kind, year, url) if url else known_source(kind, year)
-    out_dir = Path(out_dir)
+    out_dir = resolve_path(out_dir)
     target = out_dir / source["file_name"]
     records = read_sources(out_dir)  # a broken SOURCES.json stops us before anything is downloaded
     previous = sha256_of(target) if target.is_file() else None

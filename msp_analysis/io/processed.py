@@ -26,6 +26,7 @@ from msp_analysis.io.fetch import publisher_file
 from msp_analysis.toolkit.caches import BoundedCache
 from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.toolkit.files import atomic_path, sha256_of, write_csv, write_text
+from msp_analysis.toolkit.paths import project_relative, project_root, resolve_path
 
 SCHEMA_VERSION = "1"
 SIMULATED_FILE = "SIMULATED.json"  # beside the files `msp-analysis simulate` wrote: they are not real data
@@ -54,8 +55,12 @@ class CleanOutput(Protocol):
 
 
 def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path], out_dir: str | Path) -> dict:
-    """Write KIND.parquet, KIND.rejects.csv and KIND.manifest.json; return the manifest."""
-    out_dir = Path(out_dir)
+    """Write KIND.parquet, KIND.rejects.csv and KIND.manifest.json; return the manifest.
+
+    A relative `out_dir` or input is read from the project root (:func:`~msp_analysis.toolkit.paths.resolve_path`);
+    the manifest records inputs relative to that root when they lie inside it.
+    """
+    out_dir = resolve_path(out_dir)
     with atomic_path(out_dir / f"{kind}.parquet") as temp:
         result.clean.to_parquet(temp, index=False)
     write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
@@ -80,8 +85,9 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
 
 def _input_entry(path: str | Path) -> dict:
     """An input of the manifest: its path and sha256, and the publisher's file when it was fetched."""
+    path = resolve_path(path)
     sha256 = sha256_of(path)
-    entry: dict = {"path": str(path), "sha256": sha256}
+    entry: dict = {"path": project_relative(path), "sha256": sha256}
     source = publisher_file(path, sha256)
     if source is not None:
         entry["publisher_file"] = source
@@ -95,7 +101,7 @@ def mark_simulated(folder: str | Path, files: list[str], about: dict) -> Path:
 
     Cleaning one of those files records it as simulated in the manifest (:func:`write_clean_outputs`).
     """
-    folder = Path(folder)
+    folder = resolve_path(folder)
     record = {"about": _SIMULATED_ABOUT, "simulated": True, **about,
               "files": {name: sha256_of(folder / name) for name in files}}
     path = folder / SIMULATED_FILE
@@ -105,7 +111,7 @@ def mark_simulated(folder: str | Path, files: list[str], about: dict) -> Path:
 
 def _marked_simulated(path: str | Path) -> bool:
     """True when the ``SIMULATED.json`` beside `path` lists it (by name: an edited simulated file is still simulated)."""
-    path = Path(path)
+    path = resolve_path(path)
     marker = path.parent / SIMULATED_FILE
     try:
         return marker.is_file() and path.name in json.loads(marker.read_text(encoding="utf-8")).get("files", {})
@@ -116,7 +122,7 @@ def _marked_simulated(path: str | Path) -> bool:
 def _manifests(data_dir: str | Path) -> list[dict]:
     """Every readable ``KIND.manifest.json`` in `data_dir`, in name order."""
     manifests = []
-    for path in sorted(Path(data_dir).glob("*.manifest.json")):
+    for path in sorted(resolve_path(data_dir).glob("*.manifest.json")):
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -131,12 +137,15 @@ def _simulated_inputs(manifest: dict) -> list[Path]:
 
     A manifest written before the mark existed (no ``"simulated"`` key) is judged by its inputs' folders
     as they are now: a ``SIMULATED.json`` listing the input, or the simulator's ``truth.json`` beside it.
+    A relative input path (as the manifest records one inside the project) is read from the project root.
     """
-    inputs = [entry for entry in manifest.get("inputs", []) if isinstance(entry, dict) and "path" in entry]
+    inputs = [resolve_path(entry["path"]) for entry in manifest.get("inputs", [])
+              if isinstance(entry, dict) and "path" in entry]
     if "simulated" in manifest:
-        return [Path(entry["path"]) for entry in inputs if entry.get("simulated")]
-    return [Path(entry["path"]) for entry in inputs
-            if _marked_simulated(entry["path"]) or (Path(entry["path"]).parent / TRUTH_FILE).is_file()]
+        flags = [bool(entry.get("simulated")) for entry in manifest.get("inputs", [])
+                 if isinstance(entry, dict) and "path" in entry]
+        return [path for path, flag in zip(inputs, flags, strict=True) if flag]
+    return [path for path in inputs if _marked_simulated(path) or (path.parent / TRUTH_FILE).is_file()]
 
 
 def is_simulated(data_dir: str | Path) -> bool:
@@ -174,7 +183,7 @@ def publisher_files(path: str | Path, sha256: str | None = None) -> list[dict]:
     already known). Each record has ``file``, ``url``, ``fetched``, ``size``, ``sha256`` and
     ``unchanged_since_fetch``.
     """
-    path = Path(path)
+    path = resolve_path(path)
     manifest = path.with_suffix(".manifest.json")
     if path.suffix == ".parquet" and manifest.is_file():
         try:
@@ -192,13 +201,21 @@ def publisher_files(path: str | Path, sha256: str | None = None) -> list[dict]:
 def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
     """Read DIR/KIND.parquet written by ``msp-analysis clean``; a missing file is a clear error.
 
-    Frames are cached by file identity (path, size, modification time) so that a warm kernel
-    rendering report after report reads each file once; pandas' copy-on-write keeps the
-    cached frame safe from a caller that modifies what it got.
+    A relative `data_dir` is read from the project root, wherever the kernel started
+    (:func:`~msp_analysis.toolkit.paths.resolve_path`); the error for a missing folder or file
+    names the path as resolved. Frames are cached by file identity (path, size, modification
+    time) so that a warm kernel rendering report after report reads each file once; pandas'
+    copy-on-write keeps the cached frame safe from a caller that modifies what it got.
     """
-    path = Path(data_dir) / f"{kind}.parquet"
+    folder = resolve_path(data_dir)
+    path = folder / f"{kind}.parquet"
+    if not folder.is_dir():
+        read_from = "" if Path(data_dir).expanduser().is_absolute() else \
+            f" (the relative path {str(data_dir)!r} is read from the project root {project_root()})"
+        raise UnusableInputError(f"{folder}: no such folder{read_from}; make it with `make demo` (simulated data) "
+                                 f"or `msp-analysis clean {kind} ... --out {folder}`")
     if not path.is_file():
-        raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {data_dir}` first")
+        raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {folder}` first")
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     return _PROCESSED.get(key, lambda: pd.read_parquet(path))
@@ -206,13 +223,13 @@ def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
 
 def clean_exists(kind: str, data_dir: str | Path) -> bool:
     """True when DIR/KIND.parquet exists, for inputs a report uses only when they are there."""
-    return (Path(data_dir) / f"{kind}.parquet").is_file()
+    return (resolve_path(data_dir) / f"{kind}.parquet").is_file()
 
 
 def read_column_mapping(path: str | Path) -> dict[str, str]:
     """Read a council's ``their column: our column`` YAML mapping (safe_load only)."""
     try:
-        mapping = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        mapping = yaml.safe_load(resolve_path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise UnusableInputError(f"{path}: cannot read the column mapping ({error})") from None
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from msp_analysis.io.tables import read_table
 from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.paths import resolve_path
 
 # ASCOF trend table (4A, 2017-18 to 2023-24) and Oflog's council measures (ASC7 workforce turnover)
 LA_MEASURE_FILES = (
@@ -22,8 +23,9 @@ LA_MEASURE_FILES = (
 
 
 def read_real_tables(real_dir: str | Path, files: tuple[str, ...] = LA_MEASURE_FILES) -> list[tuple[Path, pd.DataFrame]]:
-    """Each named file of `real_dir` as a raw table (every cell text); a missing file is an error naming it."""
-    real_dir = Path(real_dir)
+    """Each named file of `real_dir` (relative: from the project root) as a raw table (every cell text); a missing
+    file is an error naming it."""
+    real_dir = resolve_path(real_dir)
     tables = []
     for name in files:
         path = real_dir / name

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.paths import resolve_path
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 HEADER_SEARCH_ROWS = 50
@@ -27,9 +28,10 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
     The header row is located automatically (published workbooks open with title rows and
     notes); ``_source_file`` and ``_source_row`` record where each row came from, as a person
     would find it in a spreadsheet. Text keeps leading zeros and lets cleaners decide what is
-    a number. Fully blank rows are not data and are skipped.
+    a number. Fully blank rows are not data and are skipped. A relative `path` is read from the
+    project root (:func:`~msp_analysis.toolkit.paths.resolve_path`).
     """
-    path = Path(path)
+    given, path = str(path), resolve_path(path)
     if not path.is_file():
         raise UnusableInputError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -39,12 +41,15 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm", ".ods"):
             grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, keep_default_na=False,
                                  engine="odf" if suffix == ".ods" else "openpyxl")
-            return _frame_from_grid(grid.fillna("").astype(str).values.tolist(), path)
-        return _read_csv(path)
+            frame = _frame_from_grid(grid.fillna("").astype(str).values.tolist(), path)
+        else:
+            frame = _read_csv(path)
     except UnusableInputError:
         raise
     except Exception as error:  # pandas/openpyxl/odf errors become one message naming the file
         raise UnusableInputError(f"{path}: cannot be read as a table ({type(error).__name__}: {error})") from None
+    frame["_source_file"] = given  # rejects name the file as the caller gave it
+    return frame
 
 
 def _detect_encoding(path: Path) -> str:

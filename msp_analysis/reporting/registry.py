@@ -13,6 +13,13 @@ Every model has the same small interface the batch runner uses: ``validate(raw)`
 or ``--all``), ``as_parameters()``, ``public_parameters()`` (what a report may print: folder
 names, never local paths), ``input_files()``, ``report_name()``, ``title()`` and ``simulated()``
 (the processed data are simulated: every page says so).
+
+Path parameters (``data_dir``, ``real_data_dir``) mean the same wherever the kernel or the
+command starts: a relative path is read from the project root (the folder holding
+``.msp-project``: :func:`msp_analysis.toolkit.paths.resolve_path`), so the notebooks' default
+``data_dir = "data/processed/demo"`` names the demo data whether JupyterLab starts the kernel in
+``notebooks/`` or the CLI runs from the project root; an absolute path is used as given.
+``validate`` stores the resolved, absolute path.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from msp_analysis.io.real_data import LA_MEASURE_FILES
 from msp_analysis.reference import geography
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import ParameterError
+from msp_analysis.toolkit.paths import project_root, resolve_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -74,6 +82,11 @@ def _region(key: str, value: str) -> str:
         raise ParameterError(f"{key}={value!r}: {error}") from None
 
 
+def _folder(value: str) -> str:
+    """A path parameter as the models keep it: absolute, a relative one read from the project root."""
+    return str(resolve_path(value))
+
+
 def _public(value: str, key: str) -> str:
     """A parameter as a report may print it: a folder's name, never its local path."""
     if key.endswith("_dir"):
@@ -104,7 +117,11 @@ class _ReportParams:
 
 @dataclass(frozen=True)
 class LocalityReportParams(_ReportParams):
-    """Parameters of ``notebooks/locality_report.ipynb``: one council in one financial year."""
+    """Parameters of ``notebooks/locality_report.ipynb``: one council in one financial year.
+
+    `data_dir`: the folder of processed files (``msp-analysis clean ... --out DIR``); relative
+    to the project root unless absolute (stored resolved).
+    """
 
     locality: str = "E06000047"
     year: str = "2023-24"
@@ -126,7 +143,7 @@ class LocalityReportParams(_ReportParams):
                 f"locality={values['locality']!r} is not a council in {year}; "
                 f"see `msp-analysis councils --year {year}`"
             )
-        return cls(locality=ons_code, year=year, data_dir=values["data_dir"],
+        return cls(locality=ons_code, year=year, data_dir=_folder(values["data_dir"]),
                    disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod
@@ -155,7 +172,11 @@ class LocalityReportParams(_ReportParams):
 
 @dataclass(frozen=True)
 class TemperatureCheckParams(_ReportParams):
-    """Parameters of ``notebooks/temperature_check.ipynb``: one ADASS region in one wave."""
+    """Parameters of ``notebooks/temperature_check.ipynb``: one ADASS region in one wave.
+
+    `data_dir`: the folder holding ``temperature_check.parquet``; relative to the project root
+    unless absolute (stored resolved).
+    """
 
     region: str = "North East"
     wave: str = "2023-24"
@@ -171,7 +192,7 @@ class TemperatureCheckParams(_ReportParams):
         """
         values = _values(cls, raw)
         return cls(region=_region("region", values["region"]), wave=_year("wave", values["wave"]),
-                   data_dir=values["data_dir"], disclosure_policy=_policy(values["disclosure_policy"]))
+                   data_dir=_folder(values["data_dir"]), disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod
     def batch(cls, region: str | None, raw: Mapping[str, object]) -> list[TemperatureCheckParams]:
@@ -194,8 +215,10 @@ class TemperatureCheckParams(_ReportParams):
 class EvaluationParams(_ReportParams):
     """Parameters of ``notebooks/evaluation.ipynb``: England or one region, one outcome.
 
-    `real_data_dir` (optional) is the folder of public files described in ``docs/data.md``; when
-    given, the report adds the real ASCOF 4A × workforce-turnover panel.
+    `data_dir`: the folder of processed files; `real_data_dir` (optional) is the folder of public
+    files described in ``docs/data.md``; when given, the report adds the real ASCOF 4A ×
+    workforce-turnover panel. Both are relative to the project root unless absolute (stored
+    resolved); a `real_data_dir` that is not a folder is an error naming the resolved path.
     """
 
     scope: str = ENGLAND
@@ -216,10 +239,13 @@ class EvaluationParams(_ReportParams):
         outcome = values["outcome"].replace("-", "_").casefold()
         if outcome not in EVALUATION_OUTCOMES:
             raise ParameterError(f"outcome={values['outcome']!r} is unknown; expected one of {', '.join(EVALUATION_OUTCOMES)}")
-        real = values["real_data_dir"]
+        real = _folder(values["real_data_dir"]) if values["real_data_dir"] else ""
         if real and not Path(real).is_dir():
-            raise ParameterError(f"real_data_dir={real!r} is not a folder; point it at the folder of public files described in docs/data.md")
-        return cls(scope=scope, outcome=outcome, data_dir=values["data_dir"], real_data_dir=real,
+            read_from = "" if Path(values["real_data_dir"]).expanduser().is_absolute() else \
+                f", read from the project root {project_root()}"
+            raise ParameterError(f"real_data_dir={values['real_data_dir']!r} is not a folder ({real}{read_from}); "
+                                 "point it at the folder of public files described in docs/data.md")
+        return cls(scope=scope, outcome=outcome, data_dir=_folder(values["data_dir"]), real_data_dir=real,
                    disclosure_policy=_policy(values["disclosure_policy"]))
 
     @classmethod

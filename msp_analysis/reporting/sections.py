@@ -2,7 +2,9 @@
 
 A report's content module (:mod:`msp_analysis.reporting.content`) returns its parts as
 :class:`Section` objects (sentences, then a figure, then tables, then more sentences) that
-display themselves in a notebook. The helpers here are the house style of the sentences:
+display themselves in a notebook; every table of a section is a :class:`SectionTable`, whose
+``frame`` is the table's disclosed values as a DataFrame (``report.pathway.tables[0].frame``), for
+a researcher who wants to take a table further. The helpers here are the house style of the sentences:
 a percentage as people write it (:func:`pct`), a category label as it reads inside a
 sentence (:func:`phrase`), a region with or without "the" (:func:`with_article`), and text
 from the data made inert before it is rendered as Markdown (:func:`inert`).
@@ -11,10 +13,11 @@ from the data made inert before it is rendered as Markdown (:func:`inert`).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 
+import pandas as pd
 import yaml
 
 from msp_analysis.disclosure.display import DisclosedTable
@@ -74,13 +77,44 @@ def inert(markdown: str) -> str:
 
 
 @dataclass
+class SectionTable(DisclosedTable):
+    """A disclosed table as a section holds it: shown as before, and its data as a DataFrame (:attr:`frame`)."""
+
+    @classmethod
+    def of(cls, table: DisclosedTable) -> SectionTable:
+        """`table` as a SectionTable (the same cells, policy and notes; nothing is disclosed again)."""
+        if isinstance(table, cls):
+            return table
+        return cls(**{f.name: getattr(table, f.name) for f in fields(DisclosedTable)})
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The table's disclosed values, one column per shown column, headed as shown.
+
+        Numbers as the table shows them (counts rounded, percentages computed from the shown
+        counts, model estimates unrounded), NaN where a cell is hidden or blank; text columns as
+        text. Nothing the table hides is in it. A copy: changing it changes nothing in the report.
+        """
+        frame = self.values.copy()
+        if frame.shape[1] == self.display.shape[1]:
+            frame.columns = list(self.display.columns)
+        return frame
+
+
+@dataclass
 class Section:
-    """One part of a report: sentences, then a figure, then tables; displays itself in a notebook."""
+    """One part of a report: sentences, then a figure, then tables; displays itself in a notebook.
+
+    Each table becomes a :class:`SectionTable` (``section.tables[0].frame`` is its data as a DataFrame).
+    """
 
     markdown: str = ""
     figure: FigureImage | None = None
     tables: list[DisclosedTable] = field(default_factory=list)
     after: str = ""
+
+    def __post_init__(self) -> None:
+        self.tables = [SectionTable.of(table) for table in self.tables]
 
     def outputs(self) -> list[object]:
         """The display objects in order: Markdown (made inert), figure, tables, Markdown after."""

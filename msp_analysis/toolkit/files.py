@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from msp_analysis.toolkit.errors import OutputError
+from msp_analysis.toolkit.paths import resolve_path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -33,8 +34,11 @@ def sha256_of(path: str | Path) -> str:
 
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it into place only if the block succeeds."""
-    target = Path(target)
+    """Yield a temporary path beside `target`; rename it into place only if the block succeeds.
+
+    A relative `target` is read from the project root (:func:`~msp_analysis.toolkit.paths.resolve_path`).
+    """
+    target = resolve_path(target)
     temp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +56,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
 def ensure_folder(folder: str | Path) -> Path:
     """Create an output folder, or say plainly why it cannot be one."""
-    folder = Path(folder)
+    folder = resolve_path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):

@@ -26,6 +26,7 @@ from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import likert_items
 from msp_analysis.reporting.render import batch as reports
 from msp_analysis.toolkit.files import write_csv
+from msp_analysis.toolkit.paths import resolve_path
 
 COVERAGE_COLUMNS = ["ons_code", "cassr_code", "council", "returned", "status", "in_scores", "returns",
                     "organisations", "respondents", "files", "note"]
@@ -190,7 +191,7 @@ def pack(region: str, wave: str, returns: Sequence[str | Path], out_dir: str | P
     >>> print(result.text())                                                            # doctest: +SKIP
     """
     region, wave = checked_region_wave(region, wave)
-    out_dir = Path(out_dir)
+    out_dir, returns = resolve_path(out_dir), [resolve_path(path) for path in returns]  # relative: from the root
     summary = validate_returns(returns, feedback_dir=out_dir / "feedback")
     files: dict[str, Path] = {}
 

@@ -169,3 +169,46 @@ def test_an_unreadable_marker_or_manifest_is_an_error_that_says_what_to_do(tmp_p
     (tmp_path / "broken.manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(UnusableInputError, match="broken.manifest.json: cannot be read"):
         is_simulated(tmp_path)
+
+
+# --- relative paths: read from the project root wherever the kernel starts --------------------------------
+
+
+def test_processed_files_are_found_from_notebooks_as_from_the_project_root(small_demo, tmp_path, monkeypatch):
+    import shutil
+
+    from msp_analysis.io.processed import is_simulated, read_clean, simulation_truth
+
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / ".msp-project").write_text("marker\n")
+    shutil.copytree(small_demo["raw"], root / "data" / "raw" / "demo")
+    monkeypatch.chdir(root)
+    assert main(["clean", "evaluation", "data/raw/demo/evaluation.csv", "--out", "data/processed/demo"]) == 0
+    manifest = json.loads((root / "data/processed/demo/evaluation.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"][0]["path"] == "data/raw/demo/evaluation.csv", "recorded relative to the root"
+    rows = len(read_clean("evaluation", "data/processed/demo"))
+    monkeypatch.chdir(root / "notebooks")  # where JupyterLab starts the kernel
+    assert len(read_clean("evaluation", "data/processed/demo")) == rows > 0
+    assert is_simulated("data/processed/demo")
+    assert simulation_truth("data/processed/demo") == json.loads(
+        (root / "data/raw/demo/truth.json").read_text(encoding="utf-8")), "the truth is found from notebooks/ too"
+
+
+def test_a_missing_data_folder_is_named_as_resolved(tmp_path, monkeypatch):
+    from msp_analysis.io.processed import read_clean
+
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / ".msp-project").write_text("marker\n")
+    monkeypatch.chdir(root / "notebooks")
+    with pytest.raises(UnusableInputError) as caught:
+        read_clean("evaluation", "data/processed/demo")
+    message = str(caught.value)
+    assert message.startswith(f"{root / 'data' / 'processed' / 'demo'}: no such folder")
+    assert f"read from the project root {root}" in message and "make demo" in message
+    (root / "data" / "processed" / "demo").mkdir(parents=True)
+    with pytest.raises(UnusableInputError, match=f"^{root}/data/processed/demo/evaluation.parquet: not found"):
+        read_clean("evaluation", "data/processed/demo")
+    with pytest.raises(UnusableInputError, match=f"^{tmp_path}/absent: no such folder; make it"):
+        read_clean("evaluation", tmp_path / "absent")

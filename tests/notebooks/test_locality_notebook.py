@@ -13,10 +13,12 @@ from papermill.parameterize import parameterize_notebook
 from msp_analysis.reporting.registry import KERNEL_NAME, REPORTS
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-ALL_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+REPORT_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# the reports' notebooks and the worked analyses of notebooks/analysis/ (not JupyterLab's checkpoint copies)
+ALL_NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_committed_notebook_is_thin_and_has_no_outputs(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -29,7 +31,7 @@ def test_committed_notebook_is_thin_and_has_no_outputs(path):
 
 
 def test_every_notebook_is_registered():
-    assert sorted(spec.notebook for spec in REPORTS.values()) == sorted(p.name for p in ALL_NOTEBOOKS)
+    assert sorted(spec.notebook for spec in REPORTS.values()) == sorted(p.name for p in REPORT_NOTEBOOKS)
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

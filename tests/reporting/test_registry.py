@@ -95,3 +95,30 @@ def test_provenance_names_files_not_paths():
     assert "`evaluation.parquet` `" + "f" * 64 + "`" in text and "/home" not in text
     assert "`temperature_check.parquet` not present" in text and "git commit not available" in text
     assert "real_data_dir" not in text and "data_dir: `demo`" in text
+
+
+@pytest.mark.parametrize("model", [LocalityReportParams, TemperatureCheckParams, EvaluationParams])
+def test_a_relative_data_dir_is_read_from_the_project_root_wherever_the_kernel_starts(model, tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / ".msp-project").write_text("marker\n")
+    monkeypatch.chdir(root / "notebooks")  # where JupyterLab starts a kernel
+    params = model.validate({"data_dir": "data/processed/demo"})
+    assert params.data_dir == str(root / "data" / "processed" / "demo")
+    assert all(path.is_relative_to(root / "data" / "processed" / "demo") for path in params.input_files())
+    assert params.public_parameters()["data_dir"] == "demo"
+    assert model.validate({"data_dir": "/srv/processed"}).data_dir == "/srv/processed", "absolute: as given"
+    assert model.validate(params.as_parameters()) == params, "the notebook rebuilds the same model"
+
+
+def test_a_missing_real_data_dir_names_the_resolved_folder(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / ".msp-project").write_text("marker\n")
+    monkeypatch.chdir(root / "notebooks")
+    with pytest.raises(ParameterError, match="real_data_dir='real'") as caught:
+        EvaluationParams.validate({"real_data_dir": "real"})
+    assert str(root / "real") in str(caught.value) and "project root" in str(caught.value)
+    (root / "real").mkdir()
+    assert EvaluationParams.validate({"real_data_dir": "real"}).real_data_dir == str(root / "real")
+    assert EvaluationParams.validate({}).real_data_dir == "", "empty stays empty: no panel"

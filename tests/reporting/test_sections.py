@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import pytest
 
-from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.reference.codebook import canonical_labels, label_phrases
 from msp_analysis.reporting.figures import FigureImage
 from msp_analysis.reporting.sections import Section, inert, pct, phrase, with_article
@@ -54,10 +54,26 @@ def test_section_outputs_markdown_figure_tables_then_markdown_after_all_inert():
     figure = FigureImage(data=b"<svg/>", alt="A figure", width=10, height=10)
     section = Section(markdown="Before <b>bold</b>", figure=figure, tables=[table], after="After [x](y)")
     items = section.outputs()
-    assert [type(item).__name__ for item in items] == ["Markdown", "FigureImage", "DisclosedTable", "Markdown"]
+    assert [type(item).__name__ for item in items] == ["Markdown", "FigureImage", "SectionTable", "Markdown"]
     assert items[0].data == "Before &lt;b&gt;bold&lt;/b&gt;" and items[3].data == "After \\[x\\](y)"
 
 
 def test_an_empty_section_shows_nothing():
     assert Section().outputs() == []
     assert Section(tables=[]).outputs() == []
+
+
+def test_a_section_table_gives_its_disclosed_values_as_a_frame_headed_as_shown():
+    table = disclose(pd.DataFrame({"area": ["A", "B"], "n": [3, 47], "k": [1, 30]}), "sac", counts=["n", "k"],
+                     rates={"pct": (["k"], ["n"])}, text=["area"], labels={"n": "Enquiries", "pct": "Share"})
+    section = Section(tables=[table])
+    frame = section.tables[0].frame
+    assert isinstance(section.tables[0], DisclosedTable)
+    assert list(frame.columns) == list(table.display.columns) == ["area", "Enquiries", "k", "Share"]
+    assert frame["area"].tolist() == ["A", "B"]
+    assert pd.isna(frame.loc[0, "Enquiries"]) and pd.isna(frame.loc[0, "k"]), "a suppressed count is NaN, not 3"
+    assert frame.loc[1, "Enquiries"] == table.value(1, "n") and frame.loc[1, "Enquiries"] % 5 == 0, "rounded as shown"
+    assert frame.loc[1, "Share"] == pytest.approx(table.value(1, "pct"))
+    assert pd.isna(frame.loc[0, "Share"]), "a percentage hidden with its counts is NaN"
+    frame.loc[1, "Enquiries"] = -1
+    assert section.tables[0].frame.loc[1, "Enquiries"] != -1, "the frame is a copy"
