@@ -191,3 +191,22 @@ def pathway_leaks(name: str, page: str, base: int = 5, of_shown: bool | None = N
                 if len(values) == 1 and (value := next(iter(values))) <= 4:
                     leaks.append(Leak(name, row[0], quantity, value))
     return leaks
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.e2e.attack FOLDER``: attack every locality report of a rendered folder; exit 1 on a leak."""
+    import sys
+    from pathlib import Path
+
+    folder = Path((argv if argv is not None else sys.argv[1:])[0])
+    pages = sorted(folder.glob("locality_*.html"))
+    leaks = [leak for path in pages for leak in pathway_leaks(path.stem, path.read_text(encoding="utf-8"))]
+    reports = len({leak.page for leak in leaks})
+    print(f"{len(pages)} locality reports attacked: {reports} give back a count of 0 to 4 ({len(leaks)} counts)")
+    for leak in leaks[:20]:
+        print(f"  {leak.page}: {leak.area} {leak.quantity} = {leak.value}")
+    return 1 if leaks else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
