@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msp_analysis.disclosure.policies import DisclosurePolicy, RateSpec, get_policy, is_missing, row_flags, row_sums
+from msp_analysis.disclosure.policies import (
+    DisclosurePolicy,
+    RateSpec,
+    get_policy,
+    is_missing,
+    numeric_column,
+    row_flags,
+    row_sums,
+)
 
 
 @dataclass
@@ -134,6 +142,7 @@ def disclose(
     used_counts = list(dict.fromkeys([c for c in columns if groups[c] == "count"]
                                      + [c for num, den in rates.values() for c in (*num, *den)]))
     shown_counts = {c: _shown_counts(table, c, policy, national_flags, extra.get(c)) for c in used_counts}
+    arrays = {c: numeric_column(table[c]) for c in used_counts}  # the counts as floats, converted once
     out = pd.DataFrame(index=table.index)
     values = pd.DataFrame(index=table.index)
     hidden = pd.DataFrame(index=table.index)
@@ -155,10 +164,10 @@ def disclose(
             tally["primary"] += sum(not m and policy.is_suppressed(v, n)
                                     for v, n, m in zip(table[column], national_flags, missing_flags, strict=True))
         elif kind == "rate":
-            shown, numbers_shown, flags = _rate_cells(table, policy, *rates[column], shown_counts, missing_flags)
+            shown, numbers_shown, flags = _rate_cells(arrays, policy, *rates[column], shown_counts, missing_flags)
             out[column], values[column], hidden[column] = shown, numbers_shown, flags
             tally["percentage"] += sum(r in ("denominator", "extreme") for r in _reasons(
-                table, policy, *rates[column], shown_counts))
+                arrays, policy, *rates[column], shown_counts))
         elif kind == "mean":
             out[column] = [policy.not_submitted_symbol if m else policy.format_mean(v, k, decimals, n)
                            for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags, strict=True)]
@@ -174,7 +183,7 @@ def disclose(
             out[column] = [f"+{v}" if v[:1].isdigit() and v.strip("0.%") != "" else v for v in out[column]]
     for column in rates:  # rates used but not shown still say what they hide
         if column not in hidden:
-            hidden[column] = _rate_cells(table, policy, *rates[column], shown_counts, missing_flags)[2]
+            hidden[column] = _rate_cells(arrays, policy, *rates[column], shown_counts, missing_flags)[2]
     numeric = [c for c in columns if groups[c] != "text"]
     if labels:
         out = out.rename(columns=labels)
@@ -192,14 +201,14 @@ def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, na
                      for v, n, x in zip(table[column], national, secondary, strict=True)], dtype=float)
 
 
-def _group(table: pd.DataFrame, columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(shown sum, True where every part is missing in the table) of a numerator or denominator."""
     raw_missing = np.isnan(row_sums(table, columns))
     parts = np.column_stack([shown[c] for c in columns])
     return parts.sum(axis=1), raw_missing  # NaN when any part is hidden
 
 
-def _reasons(table: pd.DataFrame, policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
+def _reasons(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
              shown: Mapping[str, np.ndarray]) -> list[str]:
     """Per row, why the rate is not shown ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
     top, _ = _group(table, numerator, shown)
@@ -214,7 +223,7 @@ def _reasons(table: pd.DataFrame, policy: DisclosurePolicy, numerator: Sequence[
     return reasons
 
 
-def _rate_cells(table: pd.DataFrame, policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
+def _rate_cells(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
                 shown: Mapping[str, np.ndarray], not_submitted: list[bool]) -> tuple[list[str], list[float], list[bool]]:
     """(display strings, disclosed values, hidden flags) of one rate column, from the shown counts."""
     top, _ = _group(table, numerator, shown)

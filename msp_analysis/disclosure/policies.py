@@ -254,10 +254,17 @@ def row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
     return [bool(v) for v in values]
 
 
-def row_sums(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Row sums of `columns` as floats; NaN only where every part is missing."""
-    values = np.column_stack([pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                              for c in columns]) if len(columns) else np.full((len(table), 1), np.nan)
+def numeric_column(values: object) -> np.ndarray:
+    """A column as floats (NaN for missing or non-numbers); a float array is used as it is."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def row_sums(table: pd.DataFrame | Mapping[str, np.ndarray], columns: Sequence[str]) -> np.ndarray:
+    """Row sums of `columns` as floats; NaN only where every part is missing (a table or a mapping of columns)."""
+    values = np.column_stack([numeric_column(table[c]) for c in columns]) if len(columns) \
+        else np.full((len(table), 1), np.nan)
     all_missing = np.isnan(values).all(axis=1)
     return np.where(all_missing, np.nan, np.nansum(values, axis=1))
 
