@@ -107,6 +107,14 @@ def council_pathways(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
 
 
+@frame_cache
+def _level_sums(per_council: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Region and England sums of `columns` per financial year: once per frame, for every council's report."""
+    regions = per_council.groupby(["financial_year", "region"], sort=True)[list(columns)].sum().reset_index()
+    england = per_council.groupby("financial_year", sort=True)[list(columns)].sum().reset_index()
+    return regions, england
+
+
 def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, year: str | None = None,
                 region: str | None = None) -> pd.DataFrame:
     """Council, region and England sums of `columns` per financial year from a per-council table.
@@ -116,18 +124,20 @@ def area_totals(per_council: pd.DataFrame, columns: list[str], ons_code: str, ye
     in the latest year it appears. The council's rows are one series per area: a code that
     continues a predecessor one-to-one (:func:`series_codes`) carries the predecessor's years.
     """
-    rows = per_council if year is None else per_council[per_council["financial_year"] == year]
-    council = rows[rows["ons_code"].isin(series_codes(ons_code))]
+    council = per_council[per_council["ons_code"].isin(series_codes(ons_code))]
+    if year is not None:
+        council = council[council["financial_year"] == year]
     if council.empty:
         raise ValueError(f"no enquiries for council {ons_code}" + (f" in {year}" if year else ""))
     region = region or str(council["region"].iloc[-1])
     name = str(council["council_name"].iloc[-1])
-    parts = [("council", name, council), ("region", region, rows[rows["region"] == region]), ("England", "England", rows)]
-    out = []
-    for level, label, frame in parts:
-        sums = frame.groupby("financial_year", sort=True)[columns].sum().reset_index()
-        out.append(sums.assign(level=level, name=label))
-    table = pd.concat(out, ignore_index=True)
+    regions, england = _level_sums(per_council, tuple(columns))
+    regional = regions[regions["region"] == region].drop(columns="region")
+    sums = [council.groupby("financial_year", sort=True)[columns].sum().reset_index().assign(level="council", name=name),
+            regional.assign(level="region", name=region), england.assign(level="England", name="England")]
+    if year is not None:
+        sums = [part[part["financial_year"] == year] for part in sums]
+    table = pd.concat(sums, ignore_index=True)
     return table[["financial_year", "level", "name", *columns]]
 
 

@@ -367,10 +367,15 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
     return Section(markdown=" ".join(sentences), tables=tables), facts
 
 
+@frame_cache
+def _with_unknown(capacity: pd.DataFrame) -> pd.DataFrame:
+    """The capacity counts with capacity not known (don't know + not recorded) as one column; once per frame."""
+    return capacity.assign(unknown=capacity[[c for c in CAPACITY_UNKNOWN if c in capacity]].sum(axis=1))
+
+
 def _capacity_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
                       policy: DisclosurePolicy, protection: LocalityProtection) -> tuple[Section, dict]:
-    frame = context.categories["capacity"].copy()
-    frame["unknown"] = frame[[c for c in CAPACITY_UNKNOWN if c in frame]].sum(axis=1)
+    frame = _with_unknown(context.categories["capacity"])
     columns = ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"]
     totals = area_totals(frame, columns, ons_code, year, region)
     totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
