@@ -21,7 +21,7 @@ from msp_analysis.reference.codebook import (
     unknown_markers,
 )
 from msp_analysis.reference.financial_years import parse_financial_year
-from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 MAX_REJECT_VALUE = 200
@@ -139,11 +139,24 @@ def match_columns(frame: pd.DataFrame, expected: list[str], source: str) -> pd.D
     return frame
 
 
-def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """Rename a council's own export columns to ours; names match case/space/punctuation-insensitively."""
+def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "the input") -> pd.DataFrame:
+    """Rename a council's own export columns to ours; names match case/space/punctuation-insensitively.
+
+    Two columns may not end up with one name (two mapped onto ``age``, or one mapped onto a name
+    another column already has): that is a ParameterError naming both, not a frame with a
+    duplicated column.
+    """
     wanted = {normalise_column_name(theirs): ours for theirs, ours in mapping.items()}
-    return frame.rename(columns={c: wanted[normalise_column_name(c)] for c in frame.columns
-                                 if normalise_column_name(c) in wanted})
+    renames = {c: wanted[normalise_column_name(c)] for c in frame.columns if normalise_column_name(c) in wanted}
+    final: dict[str, str] = {}
+    for column in frame.columns:
+        name = renames.get(column, column)
+        key = normalise_column_name(name) if not str(name).startswith("_source") else str(name)
+        if key in final:
+            raise ParameterError(f"--columns: {source}: columns {final[key]!r} and {column!r} would both be "
+                                 f"{name!r}; map only one of them onto it")
+        final[key] = str(column)
+    return frame.rename(columns=renames)
 
 
 def reject_lines(frame: pd.DataFrame, mask, column: str, reason: str | pd.Series) -> pd.DataFrame:

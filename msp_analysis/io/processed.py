@@ -56,9 +56,9 @@ class CleanOutput(Protocol):
 def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path], out_dir: str | Path) -> dict:
     """Write KIND.parquet, KIND.rejects.csv and KIND.manifest.json; return the manifest."""
     out_dir = Path(out_dir)
-    with atomic_path(out_dir / f"{kind}.parquet") as temp:
+    with atomic_path(out_dir / f"{kind}.parquet", private=True) as temp:  # record-level: owner only
         result.clean.to_parquet(temp, index=False)
-    write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
+    write_csv(out_dir / f"{kind}.rejects.csv", result.rejects, private=True)
     entries = [_input_entry(p) for p in inputs]
     manifest = {
         "kind": kind,
