@@ -368,15 +368,14 @@ def _fast_csv(path: Path, encoding: str, scan: _Scan, limits: Limits) -> pd.Data
                             encoding=encoding, on_bad_lines="error", engine="c")
     except pd.errors.ParserError:
         return None
-    frame = frame.fillna("")
     newline = "\r" if scan.terminator == "\r" else "\n"
     physical = (scan.cr if newline == "\r" else scan.lf) + (0 if _ends_with_newline(path) else 1)
-    data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
-    embedded = frame[data_columns].apply(lambda c: c.str.count(newline)) if len(frame) else None
-    inside = int(embedded.to_numpy().sum()) if embedded is not None else 0
-    if physical != header_index + 1 + len(frame) + inside:
-        return None
-    if inside:
+    one_line_each = header_index + 1 + len(frame)
+    if physical != one_line_each:  # some records span lines: each line break must be inside a value
+        data_columns = [c for c in frame.columns if not str(c).startswith("_source")]
+        embedded = frame[data_columns].apply(lambda c: c.str.count(newline))
+        if physical != one_line_each + int(embedded.to_numpy().sum()):
+            return None
         multi = embedded.sum(axis=1) > 0
         threshold = max(2, len(header) // 2)
         for _, row in frame.loc[multi, data_columns].iterrows():
@@ -461,7 +460,7 @@ def _careful_csv(path: Path, lines: list[tuple[str, str]], limits: Limits) -> pd
     delimiter, header_index, header = _sniff(texts, path, limits)
     width = len(header)
     threshold = max(2, width // 2)
-    reader = csv.reader(iter(texts), delimiter=delimiter)
+    reader = csv.reader((text + "\n" for text in texts), delimiter=delimiter)  # a quoted line break stays one
     records: list[tuple[int, int, list[str]]] = []  # first line, last line (0-based), fields
     previous = 0
     for fields in reader:
@@ -514,14 +513,17 @@ def _restore(fields: list[str], sentinel: str, width: int) -> list[str]:
 
 
 def _finish(frame: pd.DataFrame, path: Path, numbers) -> pd.DataFrame:
-    frame = frame.fillna("")
+    short = frame.columns[frame.isna().any().to_numpy()] if frame.shape[1] else []  # cells of short rows
+    if len(short):
+        frame[short] = frame[short].fillna("")
     empty_unnamed = [c for c in frame.columns if str(c).startswith("unnamed_") and frame[c].str.strip().eq("").all()]
     frame = frame.drop(columns=empty_unnamed)
     frame.insert(len(frame.columns), "_source_row", list(numbers) if not isinstance(numbers, range) else numbers)
     frame.insert(len(frame.columns), "_source_file", str(path))
     data_columns = [c for c in frame.columns if not str(c).startswith("_")]
     candidates = frame.index[frame[data_columns[0]].eq("")] if data_columns else frame.index
-    blank = candidates[frame.loc[candidates, data_columns].apply(lambda c: c.str.strip().eq("")).all(axis=1)]
+    blank = candidates[frame.loc[candidates, data_columns].apply(lambda c: c.str.strip().eq("")).all(axis=1)] \
+        if len(candidates) else candidates
     if READ_PROBLEM in frame:
         blank = blank[frame.loc[blank, READ_PROBLEM].eq("")]
     return frame.drop(index=blank).reset_index(drop=True) if len(blank) else frame
