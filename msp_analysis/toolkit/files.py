@@ -112,9 +112,9 @@ def neutralise_text(value: str) -> str:
     >>> neutralise_text("\\t=1+1"), neutralise_text("\\uff1d1+1"), neutralise_text("plain")
     ("'\\t=1+1", "'＝1+1", 'plain')
     """
-    if "\x00" in value:
-        value = value.replace("\x00", "\\x00")
-    return "'" + value if value.startswith(RISKY_PREFIXES) else value
+    risky = value.startswith(RISKY_PREFIXES)
+    value = value.replace("\x00", "\\x00")
+    return "'" + value if risky else value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
