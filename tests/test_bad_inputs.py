@@ -96,10 +96,10 @@ def _ods_row(values: list[str], repeat: int = 1) -> str:
 
 
 def _return(folder: Path, name: str, change) -> Path:
-    from tests.io.workbook.filling import REGION, WAVE, fill, simulated_people
-
     import numpy as np
+
     from msp_analysis.io.workbook.template import write_template
+    from tests.io.workbook.filling import REGION, WAVE, fill, simulated_people
 
     template = folder / "template.xlsx"
     if not template.exists():

@@ -134,9 +134,9 @@ _ODS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
 }
-_T = "{%s}" % _ODS["table"]
-_O = "{%s}" % _ODS["office"]
-_X = "{%s}" % _ODS["text"]
+_T = "{" + _ODS["table"] + "}"
+_O = "{" + _ODS["office"] + "}"
+_X = "{" + _ODS["text"] + "}"
 
 
 def _ods_text(element: ElementTree.Element) -> str:

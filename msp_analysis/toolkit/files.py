@@ -7,6 +7,7 @@ says why in words (disk full, no permission, a file where a folder should be).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -174,10 +175,8 @@ class OutputLock:
                 if self.say is not None:
                     self.say(f"{self.folder}: taking over the lock of msp-analysis process "
                              f"{(holder or {}).get('pid', '?')}, which is no longer running")
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path)
-                except FileNotFoundError:
-                    pass
                 continue
             except OSError as error:
                 raise OutputError(_explain_write_error(self.path, error)) from None
@@ -189,16 +188,12 @@ class OutputLock:
         if self.held:
             holder = _read_lock(self.path)
             if holder is not None and holder.get("pid") == os.getpid():
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(self.path)
-                except OSError:
-                    pass
             self.held = False
             if self.created:
-                try:
+                with contextlib.suppress(OSError):
                     self.folder.rmdir()  # only when empty
-                except OSError:
-                    pass
 
 
 def _create_whole(path: Path, text: str) -> None:

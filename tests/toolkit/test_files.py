@@ -69,9 +69,9 @@ def test_a_second_writer_is_refused_while_the_first_runs(tmp_path):
     try:
         (tmp_path / LOCK_FILE).write_text(json.dumps({"pid": sleeper.pid, "started": _process_start(sleeper.pid),
                                                       "command": "clean", "since": "then"}))
-        with pytest.raises(OutputError, match=f"in use by another msp-analysis clean \\(process {sleeper.pid}"):
-            with OutputLock(tmp_path, "reports"):
-                pass
+        with pytest.raises(OutputError, match=f"in use by another msp-analysis clean \\(process {sleeper.pid}"), \
+                OutputLock(tmp_path, "reports"):
+            pass
         assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == sleeper.pid, "the holder's lock is kept"
     finally:
         sleeper.kill()

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from msp_analysis.io.limits import Limits, check_input_file, check_zip_parts
 from msp_analysis.io.workbook.layout import (
     COUNCIL_LABEL,
     COUNCIL_ROW,
@@ -50,10 +51,9 @@ from msp_analysis.io.workbook.layout import (
     instrument_checksum,
     template_items,
 )
-from msp_analysis.io.limits import Limits, check_input_file, check_zip_parts
 from msp_analysis.reference import geography
-from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.reference.codebook import instrument, normalise_label, organisation_types, respondent_roles
+from msp_analysis.toolkit.errors import UnusableInputError
 
 _SPACES = re.compile(r"\s+")
 # A return is a 15 KB workbook; these bound what a damaged or hostile one may cost before it is opened.
