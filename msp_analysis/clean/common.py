@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from msp_analysis.io.tables import READ_PROBLEM, READ_VALUE  # rows io.tables.read_table could not vouch for
 from msp_analysis.reference.codebook import (
     field_info,
     label_lookup,
@@ -60,8 +61,6 @@ class CleanResult:
         return self.rows_in == self.rows_clean + self.rows_rejected + self.rows_filtered
 
 
-READ_PROBLEM = "_read_problem"  # set by io.tables.read_table on rows it could not read faithfully
-READ_VALUE = "_read_value"
 
 
 def split_read_problems(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
