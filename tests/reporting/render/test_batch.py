@@ -2,7 +2,6 @@
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-
 from pathlib import Path
 
 import pandas as pd

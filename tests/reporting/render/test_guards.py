@@ -30,7 +30,7 @@ def locality(data_dir, **extra):
                                             ("../../", "holds no evaluation.parquet"),
                                             ("/no/such/folder", "is not a folder")])
 def test_a_data_dir_without_the_reports_inputs_is_refused_before_any_kernel(folder, message, tmp_path):
-    with pytest.raises(ParameterError, match=message) as error:
+    with pytest.raises(ParameterError, match=message):
         render_reports("locality", [locality(folder)], tmp_path / "out", kernel_name="no-such-kernel")
     assert not (tmp_path / "out").exists(), "nothing is made, no kernel is asked for"
 
