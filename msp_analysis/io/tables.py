@@ -307,7 +307,7 @@ def _read_csv(path: Path, limits: Limits) -> pd.DataFrame:
             raise UnusableInputError(f"{path}: looks like UTF-16 text but is not valid UTF-16; save it as CSV "
                                      "UTF-8") from None
         return _careful_csv(path, _text_lines(text.lstrip("\ufeff")), limits)
-    if b"\x00" in scan.head:
+    if _binary(scan.head):
         raise UnusableInputError(f"{path}: not a text table (binary content); export it as CSV, XLSX or ODS")
     encoding = "utf-8-sig" if scan.utf8 else "cp1252"
     clean_bytes = not scan.nul and (scan.utf8 or not _has_undefined_cp1252(path))
@@ -316,6 +316,15 @@ def _read_csv(path: Path, limits: Limits) -> pd.DataFrame:
         if frame is not None:
             return frame
     return _careful_csv(path, _byte_lines(path, scan), limits)
+
+
+def _binary(head: bytes) -> bool:
+    """True when the first 4 KiB look like a binary file: several NUL bytes, or more than 1% control bytes.
+
+    A lone NUL in a text file is not that: its line is rejected with the reason (:func:`_byte_lines`).
+    """
+    control = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return head.count(0) > 2 or control > max(2, len(head) // 100)
 
 
 def _has_undefined_cp1252(path: Path) -> bool:
