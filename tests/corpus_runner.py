@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -100,9 +101,29 @@ def run(request: dict) -> dict:
             "stdout": stdout[-20000:], "stderr": stderr[-20000:]}
 
 
+def _empty_export():
+    import pandas as pd
+
+    from msp_analysis.clean.evaluation import REQUIRED_COLUMNS
+
+    return pd.DataFrame({name: pd.Series([], dtype=str) for name in REQUIRED_COLUMNS})
+
+
 def serve() -> None:
     import msp_analysis.cli  # noqa: F401  (warm: every child starts with the package imported)
     import msp_analysis.reporting.render.batch  # noqa: F401  (and the Jupyter stack the report commands import)
+    from msp_analysis.clean import KINDS
+    from msp_analysis.clean.schemas import check_output
+
+    check_output(KINDS["evaluation"].schema, KINDS["evaluation"].cleaner(_empty_export()).clean, "warm-up")  # pandera
+    from msp_analysis.clean import clean_and_validate
+    from msp_analysis.io.tables import read_table
+
+    corpus = Path(__file__).resolve().parent / "bad_inputs"
+    for kind, sample in (("evaluation", "ev_extra_columns.csv"), ("sac", "sac_2023-24_markers.csv"),
+                         ("temperature_check", "tc_out_of_range_answers.csv"), ("la_measures", "la_bad_values.csv")):
+        clean_and_validate(kind, read_table(corpus / sample), source=sample)  # codebook and geography caches, no writes
+    import pyarrow.parquet  # noqa: F401  (imported, not used: no thread pool is started before the fork)
 
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -245,8 +245,18 @@ def _argv(case: dict, inputs: list[Path], out: Path, folder: Path) -> list[str]:
     return [*command, *extra]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"].replace("GENERATED:", "") + ("-" + c["command"] if c.get(
-    "command") else "") for c in CASES])
+# cases that take 5-15 s each (a million empty XML rows, 50,000 columns read): `make test` runs them, test-fast not
+LONG_CASES = {("GENERATED:ev_xlsx_declares_a_million_rows.xlsx", ""),
+              ("GENERATED:ev_fifty_thousand_columns.csv", "--limit columns=60000")}
+
+
+def _param(case: dict):
+    marks = [pytest.mark.long] if (case["file"], case.get("extra") or "") in LONG_CASES else []
+    name = case["file"].replace("GENERATED:", "") + ("-" + case["command"] if case.get("command") else "")
+    return pytest.param(case, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_bad_input_gives_a_clear_message_or_a_reconciled_clean_within_bounds(case, tmp_path, runner):
     name = case["file"]
     inputs = _generated(name.split(":", 1)[1], tmp_path) if name.startswith("GENERATED:") else [CORPUS / name]
