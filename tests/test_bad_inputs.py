@@ -273,6 +273,9 @@ def test_bad_input_gives_a_clear_message_or_a_reconciled_clean_within_bounds(cas
     assert result["peak_mb"] < MEMORY_MB, f"{result['peak_mb']} MB"
     assert "Traceback" not in shown and "internal error" not in shown, shown[-2000:]
     assert result["code"] == int(case["exit_code"]), shown[-2000:]
+    for folder in (out, tmp_path / "pack", tmp_path / "feedback", tmp_path / "sim"):  # what the command wrote
+        for written in folder.rglob("*") if folder.exists() else []:
+            assert stat.S_IMODE(written.stat().st_mode) & 0o077 == 0, f"{written} is open to others under umask 077"
     if case.get("command") not in (None, "", "clean"):
         for part in case["expect"].split("|"):
             assert part in shown, shown[-2000:]
@@ -289,8 +292,6 @@ def test_bad_input_gives_a_clear_message_or_a_reconciled_clean_within_bounds(cas
     manifest = json.loads((out / f"{case['kind']}.manifest.json").read_text())
     assert manifest["reconciles"] and manifest["rows_in"] == (
         manifest["rows_clean"] + manifest["rows_rejected"] + manifest.get("rows_folded", 0))
-    for written in out.iterdir():
-        assert stat.S_IMODE(written.stat().st_mode) & 0o077 == 0, f"{written.name} is readable by others (umask 077)"
     rejects = pd.read_csv(out / f"{case['kind']}.rejects.csv", dtype=str, keep_default_na=False)
     assert rejects["reason"].str.len().gt(0).all()
     assert rejects["value"].str.len().le(1000).all(), "huge cells are named, not copied"
