@@ -209,6 +209,8 @@ def _generated(name: str, folder: Path) -> list[Path]:
         (folder / "out").mkdir()
         (folder / "out" / LOCK_FILE).write_text(json.dumps({"pid": pid, "started": _process_start(pid),
                                                             "command": "clean", "since": "earlier"}))
+        (folder / "out").chmod(0o700)  # as the first writer would have made them under the corpus's umask 077
+        (folder / "out" / LOCK_FILE).chmod(0o600)
     elif name == "-":
         return []
     else:
