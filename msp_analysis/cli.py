@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -28,6 +30,7 @@ from msp_analysis.analysis.msp_rates import msp_rates_csv
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
+from msp_analysis.io.limits import DEFAULT_LIMITS, check_input_file, parse_limits
 from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
 from msp_analysis.io.workbook.feedback import validate_returns
@@ -36,12 +39,16 @@ from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
-from msp_analysis.toolkit.files import neutralise_formulas, write_text
+from msp_analysis.toolkit.files import OutputLock, neutralise_formulas, write_text
 from msp_analysis.toolkit.paths import resolve_path
 from msp_analysis.workflows.simulated import write_simulation
 
 KEY_PACKAGES = ("pandas", "numpy", "statsmodels", "scikit-learn", "papermill", "nbconvert")
 RENDERING_COMMANDS = ("report", "reports", "reports-demo", "pack")
+LOCKED_COMMANDS = ("clean", "simulate", "pack", "report", "reports", "reports-demo")  # one writer per --out folder
+SIMULATE_SCALE = (0.001, 10.0)  # 10 gives about 1,000,000 enquiries; more does not fit a laptop's memory
+POWER_RANGES = {"councils": (2, 10_000), "enquiries_per_council": (1, 1_000_000)}
+POWER_SIMULATED_ENQUIRIES = 1_000_000  # councils x enquiries per council that --simulate may draw per replication
 MAIN_EXAMPLES = """examples:
   msp-analysis simulate --out data/raw/demo --seed 1              synthetic data with known true effects
   msp-analysis clean evaluation export.csv --out data/processed/x  clean a council's enquiry export
@@ -109,7 +116,14 @@ def cmd_councils(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_range(option: str, value: float, low: float, high: float) -> None:
+    """A number option inside its allowed range, or a ParameterError that states the range."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ParameterError(f"{option} {value:g} is outside the allowed range {low:g} to {high:,g}")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    _in_range("--scale", args.scale, *SIMULATE_SCALE)
     written = write_simulation(args.out, seed=args.seed, scale=args.scale)
     enquiries, returns = written.rows
     print(f"wrote {enquiries:,} enquiries and {returns:,} returns to {written.folder}")
@@ -119,12 +133,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _clean_inputs(args: argparse.Namespace):
     """Read every input, apply a column mapping, clean as the kind and check the result against its schema."""
     mapping = read_column_mapping(args.columns) if args.columns else {}
+    limits = parse_limits(getattr(args, "limit", None))
+    out = Path(args.out).resolve() if getattr(args, "out", None) else None
+    for path in args.inputs:
+        check_input_file(path, limits)  # a folder, pipe, device or missing file is named before any is read
+        written = {out / f"{args.kind}.{suffix}" for suffix in ("parquet", "rejects.csv", "manifest.json")} if out else ()
+        if Path(path).resolve() in written:
+            raise UnusableInputError(f"{path}: is an output of this command in the --out folder {args.out}; "
+                                     "give the raw files, not the processed ones")
     if args.kind == "temperature_check" and all(map(is_template_return, args.inputs)):  # filled return templates
         return clean_and_validate(args.kind, read_returns_frame(args.inputs), source=str(args.inputs[0]))
     frames = []
     for path in args.inputs:
         _say(args, f"reading {path}")
-        frames.append(apply_column_mapping(read_table(path), mapping))
+        frames.append(apply_column_mapping(read_table(path, limits=limits), mapping, source=str(path)))
         _say(args, f"{path}: {len(frames[-1]):,} rows")
     _say(args, f"cleaning {sum(map(len, frames)):,} rows as {args.kind} and checking them against its schema")
     options = {"year": args.year} if getattr(args, "year", None) else {}
@@ -154,11 +176,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if result.rows_rejected else 0
 
 
-def cmd_msp_rates(args: argparse.Namespace) -> int:
-    path = Path(args.clean_sac)
+def _read_clean_file(path: str | Path, kind: str) -> pd.DataFrame:
+    """A processed KIND.parquet, or one line saying what the file is instead (another kind, not parquet)."""
+    path = Path(path)
+    make = f"make it with `msp-analysis clean {kind} FILE --out DIR`"
     if not path.is_file():
-        raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean sac FILE --out DIR`")
-    sys.stdout.write(msp_rates_csv(pd.read_parquet(path)))
+        check_input_file(path)  # names a folder, pipe or device
+        raise UnusableInputError(f"{path}: no such file; {make}")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow's errors for a file that is not parquet
+        raise UnusableInputError(f"{path}: not a parquet file ({type(error).__name__}); {make}") from None
+    wanted = set(KINDS[kind].schema.columns)
+    if not wanted <= set(frame.columns):
+        other = next((name for name, spec in KINDS.items() if set(spec.schema.columns) <= set(frame.columns)), None)
+        what = f"a clean {other} file" if other else "not a clean file of any kind this package writes"
+        raise UnusableInputError(f"{path}: this is {what}, not a clean {kind} file; {make}")
+    return frame
+
+
+def cmd_msp_rates(args: argparse.Namespace) -> int:
+    sys.stdout.write(msp_rates_csv(_read_clean_file(args.clean_sac, "sac")))
     return 0
 
 
@@ -166,17 +204,22 @@ def cmd_power(args: argparse.Namespace) -> int:
     # lazy: scipy.optimize and scipy.special cost about 0.7 s to import, and only this command needs them
     from msp_analysis.analysis.power import power_json
 
+    for option, value in (("councils", args.councils), ("enquiries_per_council", args.enquiries_per_council)):
+        _in_range("--" + option.replace("_", "-"), value, *POWER_RANGES[option])
+    _in_range("--icc", args.icc, 0.0, 0.99)
+    _in_range("--odds-ratio", args.odds_ratio, 0.01, 100.0)
+    if args.simulate and args.councils * args.enquiries_per_council > POWER_SIMULATED_ENQUIRIES:
+        raise ParameterError(f"--simulate draws --councils x --enquiries-per-council enquiries per replication; "
+                             f"{args.councils * args.enquiries_per_council:,} is more than the allowed "
+                             f"{POWER_SIMULATED_ENQUIRIES:,} (the design-effect answer needs no simulation)")
     result = power_json(args.councils, args.enquiries_per_council, args.icc, args.odds_ratio, simulate=args.simulate)
     print(json.dumps(result, indent=2))
     return 0
 
 
 def cmd_model_outcome(args: argparse.Namespace) -> int:
-    frames = []
-    for path in (args.evaluation, args.temperature_check):
-        if not Path(path).is_file():
-            raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean KIND ... --out DIR`")
-        frames.append(pd.read_parquet(path))
+    frames = [_read_clean_file(args.evaluation, "evaluation"),
+              _read_clean_file(args.temperature_check, "temperature_check")]
     result = model_outcome(*frames, method=args.method, outcome=args.outcome)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
@@ -235,7 +278,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from msp_analysis.reporting.render.batch import render_reports, validate_parameters
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
-    return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force, **_noise(args)), args)
+    return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force,
+                                  allow_weak_policy=args.allow_weak_policy, **_noise(args)), args)
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
@@ -245,7 +289,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
     raw = _parse_params(args.param)
     params_list = region_parameters(args.notebook, None if args.all else args.region, raw)
     outcomes = render_reports(args.notebook, params_list, args.out, jobs=args.jobs, executor=_executor(args),
-                              force=args.force, **_noise(args))
+                              force=args.force, allow_weak_policy=args.allow_weak_policy, **_noise(args))
     return _finish(outcomes, args)
 
 
@@ -265,7 +309,8 @@ def _noise(args: argparse.Namespace) -> dict:
 def _finish(outcomes: list, args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
-        print(f"FAILED {outcome.name}: {outcome.error} (executed notebook kept at {outcome.notebook_path})", file=sys.stderr)
+        kept = f" (executed notebook kept at {outcome.notebook_path})" if outcome.notebook_path else ""
+        print(f"FAILED {outcome.name}: {_one_line(outcome.error)}{kept}", file=sys.stderr)
     cached = sum(o.status == "cached" for o in outcomes)
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports ready ({cached} unchanged); "
                 f"index: {Path(args.out) / 'index.html'}")
@@ -287,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="write synthetic raw data with known true effects")
     p.add_argument("--out", required=True, type=_path)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 100,000 enquiries")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help=f"1.0 gives about 100,000 enquiries (from {SIMULATE_SCALE[0]:g} to {SIMULATE_SCALE[1]:g})")
     p.set_defaults(func=cmd_simulate)
 
     for name, func, help_text in (
@@ -299,6 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("inputs", nargs="+", type=_path)
         p.add_argument("--columns", metavar="MAPPING.yaml", type=_path, help="rename your export's columns: 'theirs: ours'")
         p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
+        p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                       help="raise a bound on the work one input may cost (repeatable); names and defaults: "
+                            + ", ".join(f"{k}={v:g}" for k, v in vars(DEFAULT_LIMITS).items())
+                            + " (sizes in MB; docs/data.md)")
         if name == "clean":
             p.add_argument("--out", required=True, type=_path)
         else:
@@ -389,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="notebook parameter (repeatable)")
         p.add_argument("--out", required=True, type=_path)
         p.add_argument("--force", action="store_true", help="render even when nothing changed")
+        p.add_argument("--allow-weak-policy", action="store_true",
+                       help="render under a disclosure policy weaker than the publisher's (threshold under 5); "
+                            "every page then says so at the top")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
             scope.add_argument("--all", action="store_true",
@@ -457,12 +510,25 @@ def _log_bug(error: BaseException) -> Path | None:
     return path
 
 
+def _one_line(text: object) -> str:
+    """A message on one line: line breaks inside it become spaces."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command, holding its --out folder's lock when it writes one (one writer per folder)."""
+    if args.command in LOCKED_COMMANDS and getattr(args, "out", None):
+        with OutputLock(args.out, args.command, say=lambda text: print(f"msp-analysis: {text}", file=sys.stderr)):
+            return args.func(args)
+    return args.func(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        return _run(args)
     except MspError as error:  # the user can put it right: one line, no traceback
-        print(f"msp-analysis: error: {error}", file=sys.stderr)
+        print(f"msp-analysis: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("msp-analysis: interrupted", file=sys.stderr)
@@ -470,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # anything else is a bug in the package, not the user's input
         log = _log_bug(error)
         where = f"the traceback is in {log}" if log else "".join(traceback.format_exception(error))
-        print(f"msp-analysis: internal error ({type(error).__name__}: {error}). This is a bug in msp-analysis, "
+        print(f"msp-analysis: internal error ({type(error).__name__}: {_one_line(error)}). This is a bug in msp-analysis, "
               f"not a problem with your input; please report it with the command you ran; {where}", file=sys.stderr)
         return 1
 

@@ -47,6 +47,16 @@ def test_console_script_is_installed():
         (["reports", "locality", "--region", "Narnia", "--out", "x"], "Narnia"),
         (["clean", "evaluation", "does-not-exist.csv", "--out", "x"], "does-not-exist.csv: no such file"),
         (["councils", "--year", "1999-00"], "1999-00"),
+        (["clean", "evaluation", "a.csv", "--out", "x", "--limit", "rows=5"], "NAME one of file_mb"),
+        (["clean", "evaluation", "a.csv", "--out", "x", "--limit", "file_mb=-1"], "expected a positive number"),
+        (["simulate", "--out", "x", "--seed", "1", "--scale", "0"], "--scale 0 is outside the allowed range"),
+        (["simulate", "--out", "x", "--seed", "1", "--scale", "nan"], "outside the allowed range"),
+        (["power", "--councils", "1", "--enquiries-per-council", "10", "--icc", "0.1", "--odds-ratio", "1.2"],
+         "--councils 1 is outside"),
+        (["power", "--councils", "10", "--enquiries-per-council", "10", "--icc", "1.5", "--odds-ratio", "1.2"],
+         "--icc 1.5 is outside"),
+        (["report", "locality", "--param", "locality=E06000047", "--param", "data_dir=/etc", "--out", "x"],
+         "holds no evaluation.parquet"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_message(capsys, tmp_path, monkeypatch, argv, expected):
@@ -185,3 +195,26 @@ def test_relative_paths_mean_the_same_from_a_subfolder_of_the_project(tmp_path, 
     assert f"to {root / 'data' / 'raw' / 'demo'}" in capsys.readouterr().out, "the message names the resolved folder"
     assert main(["clean", "evaluation", "data/raw/elsewhere.csv", "--out", "x"]) == 2
     assert f"{root / 'data' / 'raw' / 'elsewhere.csv'}: no such file" in capsys.readouterr().err
+
+
+def test_clean_refuses_its_own_output_as_input_and_a_folder(capsys, tmp_path):
+    source = tmp_path / "export.csv"
+    source.write_text("enquiry_id\nEQ1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "evaluation.rejects.csv").write_text("file,row\n")
+    assert main(["clean", "evaluation", str(out / "evaluation.rejects.csv"), "--out", str(out)]) == 2
+    assert "is an output of this command" in capsys.readouterr().err
+    assert main(["clean", "evaluation", str(out), "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder, not a file" in err and err.count("\n") == 1
+
+
+def test_two_columns_mapped_onto_one_name_is_a_parameter_error(capsys, tmp_path):
+    source = tmp_path / "export.csv"
+    source.write_text("Age in years,Years old\n80,81\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("Age in years: age\nYears old: age\n")
+    assert main(["clean", "evaluation", str(source), "--out", str(tmp_path / "o"), "--columns", str(mapping)]) == 2
+    err = capsys.readouterr().err
+    assert "'Age in years' and 'Years old' would both be 'age'" in err and "Traceback" not in err

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from msp_analysis.clean import evaluation, la_measures, sac, temperature_check
-from msp_analysis.clean.common import CleanResult
+from msp_analysis.clean.common import CleanResult, add_read_rejects, split_read_problems
 from msp_analysis.clean.schemas import DatasetKind, SchemaViolation, check_output
 from msp_analysis.io.processed import SCHEMA_VERSION
 
@@ -29,9 +29,10 @@ def clean_and_validate(kind: str, frame: pd.DataFrame, source: str, **options: o
     >>> result = clean_and_validate("sac", read_table("sac_2023-24.csv"), source="sac_2023-24.csv")  # doctest: +SKIP
     """
     spec = KINDS[kind]
+    frame, unread = split_read_problems(frame)
     result = spec.cleaner(frame, source=source, **options)
     check_output(spec.schema, result.clean, source)
-    return result
+    return add_read_rejects(result, unread)
 
 
 def data_dictionary() -> str:

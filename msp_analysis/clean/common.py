@@ -8,11 +8,13 @@ column, value and a reason a person can act on.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from msp_analysis.io.tables import READ_PROBLEM, READ_VALUE  # rows io.tables.read_table could not vouch for
 from msp_analysis.reference.codebook import (
     field_info,
     label_lookup,
@@ -20,7 +22,7 @@ from msp_analysis.reference.codebook import (
     unknown_markers,
 )
 from msp_analysis.reference.financial_years import parse_financial_year
-from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
 MAX_REJECT_VALUE = 200
@@ -59,6 +61,41 @@ class CleanResult:
         return self.rows_in == self.rows_clean + self.rows_rejected + self.rows_filtered
 
 
+
+
+def split_read_problems(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows the reader flagged (``_read_problem``) as reject lines, and the other rows to clean.
+
+    The reader keeps such rows rather than drop them (a quote left open, a NUL byte, a line in
+    another encoding); they are rejected here, once, with the reader's reason, before any
+    cleaner could mistake them for data.
+    """
+    if READ_PROBLEM not in frame:
+        return frame, pd.DataFrame(columns=REJECT_COLUMNS)
+    bad = frame[READ_PROBLEM].astype("string").fillna("").ne("").to_numpy()
+    hit = frame.loc[bad]
+    rejects = pd.DataFrame({
+        "file": hit[SOURCE_FILE].astype(str) if SOURCE_FILE in hit else "",
+        "row": hit[SOURCE_ROW].astype("int64") if SOURCE_ROW in hit else 0,
+        "column": "(whole row)",
+        "value": hit[READ_VALUE].astype(str).str.slice(0, MAX_REJECT_VALUE) if READ_VALUE in hit else "",
+        "reason": hit[READ_PROBLEM].astype(str) + "; the whole row is left out",
+    }).reset_index(drop=True)
+    return frame.loc[~bad].drop(columns=[c for c in (READ_PROBLEM, READ_VALUE) if c in frame]), rejects
+
+
+def add_read_rejects(result: CleanResult, rejects: pd.DataFrame) -> CleanResult:
+    """`result` with the reader's rejected rows counted in and listed (see :func:`split_read_problems`)."""
+    if not len(rejects):
+        return result
+    result.rows_in += len(rejects)
+    result.rows_rejected += len(rejects)
+    combined = pd.concat([result.rejects, rejects], ignore_index=True) if len(result.rejects) else rejects
+    combined["row"] = combined["row"].astype("int64")
+    result.rejects = combined.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
+    return result
+
+
 def with_source(frame: pd.DataFrame, source: str, first_row: int = 2) -> pd.DataFrame:
     """Tag rows with the file and the row number a person sees there (header on row 1)."""
     frame = frame.copy()
@@ -67,6 +104,21 @@ def with_source(frame: pd.DataFrame, source: str, first_row: int = 2) -> pd.Data
     if SOURCE_ROW not in frame:
         frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame))
     return frame
+
+
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
+
+
+def normalise_identifier(value: object) -> str:
+    """An ID as compared for duplicates: Unicode NFKC (full-width ``ＥＱ７`` is ``EQ7``), invisible characters
+    (zero-width spaces, joiners, BOMs, direction marks) removed, spaces trimmed and runs of spaces made one.
+
+    >>> normalise_identifier("\ufeffE\u200bQ7\u00a0")
+    'EQ7'
+    """
+    text = unicodedata.normalize("NFKC", str(value))
+    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 def normalise_column_name(name: object) -> str:
@@ -86,11 +138,24 @@ def match_columns(frame: pd.DataFrame, expected: list[str], source: str) -> pd.D
     return frame
 
 
-def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """Rename a council's own export columns to ours; names match case/space/punctuation-insensitively."""
+def apply_column_mapping(frame: pd.DataFrame, mapping: dict[str, str], source: str = "the input") -> pd.DataFrame:
+    """Rename a council's own export columns to ours; names match case/space/punctuation-insensitively.
+
+    Two columns may not end up with one name (two mapped onto ``age``, or one mapped onto a name
+    another column already has): that is a ParameterError naming both, not a frame with a
+    duplicated column.
+    """
     wanted = {normalise_column_name(theirs): ours for theirs, ours in mapping.items()}
-    return frame.rename(columns={c: wanted[normalise_column_name(c)] for c in frame.columns
-                                 if normalise_column_name(c) in wanted})
+    renames = {c: wanted[normalise_column_name(c)] for c in frame.columns if normalise_column_name(c) in wanted}
+    final: dict[str, str] = {}
+    for column in frame.columns:
+        name = renames.get(column, column)
+        key = normalise_column_name(name) if not str(name).startswith("_source") else str(name)
+        if key in final:
+            raise ParameterError(f"--columns: {source}: columns {final[key]!r} and {column!r} would both be "
+                                 f"{name!r}; map only one of them onto it")
+        final[key] = str(column)
+    return frame.rename(columns=renames)
 
 
 def reject_lines(frame: pd.DataFrame, mask, column: str, reason: str | pd.Series) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from msp_analysis.clean.common import (
+    SOURCE_FILE,
     SOURCE_ROW,
     CleanResult,
     canonicalise,
@@ -20,6 +21,7 @@ from msp_analysis.clean.common import (
     financial_years_of,
     map_unique,
     match_columns,
+    normalise_identifier,
     parse_dates,
     parse_financial_years,
     reject_lines,
@@ -136,13 +138,11 @@ def clean_evaluation(
             rejected[mask] = True
 
     out = pd.DataFrame(index=df.index)
-    ids = df["enquiry_id"].astype("string").str.strip()
+    ids = map_unique(df["enquiry_id"], lambda u: u.map(normalise_identifier, na_action="ignore"))
     reject(ids.isna() | ids.eq(""), "enquiry_id", "enquiry_id is blank; every enquiry needs its own ID")
     duplicate = ids.duplicated(keep="first") & ids.notna() & ids.ne("")
     if duplicate.any():
-        firsts = df.loc[~duplicate & ids.isin(ids[duplicate]), SOURCE_ROW].set_axis(ids[~duplicate & ids.isin(ids[duplicate])])
-        reason = "duplicate enquiry_id; first seen at row " + ids.map(firsts).astype("string")
-        reject(duplicate, "enquiry_id", reason)
+        reject(duplicate, "enquiry_id", _duplicate_reasons(df, ids, duplicate))
     out["enquiry_id"] = ids
     out["person_id"] = df["person_id"].astype("string").str.strip()
     out["locality"] = df["locality"].astype("string").str.strip()
@@ -186,7 +186,9 @@ def clean_evaluation(
     reject(age.isna() & df["age"].notna() & df["age"].astype("string").str.strip().ne(""), "age", "age is not a number")
     reject(age < 18, "age", "age under 18; adult safeguarding covers people aged 18 and over")
     reject(age > 120, "age", "age over 120; check the date of birth")
-    out["age"] = age.astype("Int64")
+    reject(age.notna() & (age % 1 != 0), "age", "age is not a whole number of years; give the age in completed "
+           "years (e.g. 64.5 is 64)")
+    out["age"] = age.where(age % 1 == 0).astype("Int64")  # fractional ages are rejected above, never truncated
     out["age_band"] = age_band(age)
 
     expressed = out["msp_asked"].isin([EXPRESSED])
@@ -208,6 +210,22 @@ def clean_evaluation(
     rejects = rejects.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
     clean = out.loc[~rejected, OUTPUT_COLUMNS].reset_index(drop=True).astype(OUTPUT_DTYPES)
     return CleanResult(clean=clean, rejects=rejects, rows_in=len(df), rows_rejected=int(rejected.sum()))
+
+
+def _duplicate_reasons(df: pd.DataFrame, ids: pd.Series, duplicate: pd.Series) -> pd.Series:
+    """Why each repeated ID is rejected: where it was first seen, naming that file when it is another one."""
+    first = ~duplicate & ids.isin(ids[duplicate])
+    first_row = df.loc[first, SOURCE_ROW].astype("int64").set_axis(ids[first])
+    first_file = df.loc[first, SOURCE_FILE].astype(str).set_axis(ids[first])
+    rows, files = ids.map(first_row).astype("Int64"), ids.map(first_file)
+    reasons = [
+        "duplicate enquiry_id" + ("" if str(raw).strip() == shown else
+                                  f" ({shown!r} once invisible characters and full-width forms are ignored)")
+        + f"; first seen at row {row}" + (f" of {file}" if file != here else "")
+        for shown, raw, row, file, here in zip(ids, df["enquiry_id"], rows, files, df[SOURCE_FILE].astype(str),
+                                              strict=True)
+    ]
+    return pd.Series(reasons, index=df.index, dtype=object)
 
 
 def _pair_codes(code: pd.Series, year: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:

@@ -227,7 +227,8 @@ def parse_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             return np.nan, kind
         number = cell[:-1].strip() if cell.endswith("%") else cell
         if _NUMBER.fullmatch(number):
-            return float(number.replace(",", "")), None
+            value = float(number.replace(",", ""))
+            return (value, None) if np.isfinite(value) else (np.nan, "invalid")  # 1e999 or 400 nines: infinity
         return np.nan, "invalid"
 
     parsed = dict(zip(uniques, map(read, uniques), strict=True))

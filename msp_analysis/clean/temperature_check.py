@@ -220,6 +220,7 @@ ROW_REASONS = {
 }
 
 
+MAX_CASELOAD = 10_000  # open enquiries per worker; more is a typing error, and 10**400 would be infinity
 # Why an answer is rejected, in the order of the conditions in `_answers` (0: no problem).
 ANSWER_REASONS = (
     "",
@@ -230,7 +231,7 @@ ANSWER_REASONS = (
     "not a recognised answer; " + EXPECTED_ORDINAL,
     "percentage outside 0-100",
     "not a percentage; expected a number from 0 to 100, e.g. 12.5",
-    "negative caseload; expected the average number of open enquiries per worker (0 or more)",
+    f"caseload outside 0 to {MAX_CASELOAD:,}; expected the average number of open enquiries per worker, e.g. 14.5",
     "not a number; expected the average number of open enquiries per worker, e.g. 14.5",
 )
 
@@ -483,7 +484,7 @@ def _answers(df: pd.DataFrame, files: np.ndarray, rows: np.ndarray, item_columns
         ordinal & ~ordinal_number & ~ordinal_by_label,
         percent & percent_number & ((number < 0) | (number > 100)),
         percent & ~percent_number,
-        count & has_number & (number < 0),
+        count & has_number & ((number < 0) | ~(number <= MAX_CASELOAD)),  # inf (400 nines) is out of range too
         count & ~has_number,
     ]
     problem = np.select(conditions, np.arange(len(conditions)), default=0)  # index into ANSWER_REASONS

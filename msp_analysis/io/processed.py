@@ -61,9 +61,9 @@ def write_clean_outputs(kind: str, result: CleanOutput, inputs: list[str | Path]
     the manifest records inputs relative to that root when they lie inside it.
     """
     out_dir = resolve_path(out_dir)
-    with atomic_path(out_dir / f"{kind}.parquet") as temp:
+    with atomic_path(out_dir / f"{kind}.parquet", private=True) as temp:  # record-level: owner only
         result.clean.to_parquet(temp, index=False)
-    write_csv(out_dir / f"{kind}.rejects.csv", result.rejects)
+    write_csv(out_dir / f"{kind}.rejects.csv", result.rejects, private=True)
     entries = [_input_entry(p) for p in inputs]
     manifest = {
         "kind": kind,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from msp_analysis.io.tables import read_table
+from msp_analysis.io.tables import READ_PROBLEM, READ_VALUE, read_table
 from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.toolkit.paths import resolve_path
 
@@ -31,5 +31,9 @@ def read_real_tables(real_dir: str | Path, files: tuple[str, ...] = LA_MEASURE_F
         path = real_dir / name
         if not path.is_file():
             raise UnusableInputError(f"{path}: not found; expected the public files listed in docs/data.md in {real_dir}")
-        tables.append((path, read_table(path)))
+        table = read_table(path)
+        if READ_PROBLEM in table and table[READ_PROBLEM].ne("").any():  # a damaged download: say so, drop nothing
+            bad = table[table[READ_PROBLEM].ne("")].iloc[0]
+            raise UnusableInputError(f"{path}: row {bad['_source_row']} {bad[READ_PROBLEM]}; download the file again")
+        tables.append((path, table.drop(columns=[c for c in (READ_PROBLEM, READ_VALUE) if c in table])))
     return tables

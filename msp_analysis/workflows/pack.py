@@ -28,6 +28,8 @@ from msp_analysis.reporting.render import batch as reports
 from msp_analysis.toolkit.files import write_csv
 from msp_analysis.toolkit.paths import resolve_path
 
+# respondent-level rows and the values typed in returns: for the pack's owner only (toolkit.files.PRIVATE)
+PRIVATE_FILES = ("temperature_check.returns.csv", "problems.csv")
 COVERAGE_COLUMNS = ["ons_code", "cassr_code", "council", "returned", "status", "in_scores", "returns",
                     "organisations", "respondents", "files", "note"]
 
@@ -197,7 +199,7 @@ def pack(region: str, wave: str, returns: Sequence[str | Path], out_dir: str | P
 
     def save(name: str, frame: pd.DataFrame) -> None:
         files[name] = out_dir / name
-        write_csv(files[name], frame)
+        write_csv(files[name], frame, private=name in PRIVATE_FILES)
 
     save("validation.csv", summary.returns)
     save("problems.csv", summary.problems)

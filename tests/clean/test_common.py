@@ -216,3 +216,22 @@ def test_match_columns_missing_column_names_the_file_and_the_column():
 
 def test_unusable_input_error_is_a_value_error():
     assert issubclass(UnusableInputError, ValueError)
+
+
+def test_identifiers_compare_without_invisible_characters_or_full_width_forms():
+    from msp_analysis.clean.common import normalise_identifier
+
+    same = ["EQ7", "EQ\u200b7", "\ufeffEQ7", "EQ7\u00a0", "\uff25\uff31\uff17", "E\u2060Q7", " EQ7 "]
+    assert {normalise_identifier(v) for v in same} == {"EQ7"}
+    assert normalise_identifier("EQ 7") != normalise_identifier("EQ7"), "a visible space is part of the ID"
+
+
+def test_mapping_two_columns_onto_one_name_is_refused():
+    from msp_analysis.clean.common import apply_column_mapping
+    from msp_analysis.toolkit.errors import ParameterError
+
+    frame = pd.DataFrame(columns=["Age in years", "Years old", "sex"])
+    with pytest.raises(ParameterError, match="would both be 'age'"):
+        apply_column_mapping(frame, {"Age in years": "age", "Years old": "age"})
+    with pytest.raises(ParameterError, match="would both be 'sex'"):
+        apply_column_mapping(frame, {"Years old": "sex"})

@@ -304,7 +304,7 @@ def test_a_row_with_several_problems_counts_once():
         ("stf_turnover_pct", "150", "percentage outside 0-100"),
         ("stf_vacancy_pct", "-1", "percentage outside 0-100"),
         ("stf_vacancy_pct", "high", "not a percentage"),
-        ("stf_caseload", "-2", "negative caseload"),
+        ("stf_caseload", "-2", "caseload outside 0 to"),
         ("stf_caseload", "lots", "not a number"),
         ("stf_caseload", "Agree", "not a number"),
     ],

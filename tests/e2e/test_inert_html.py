@@ -40,3 +40,36 @@ def test_hostile_names_in_the_data_are_inert_in_chromium(small_demo, tmp_path):
         assert "<script>document.title" not in dom, "the payload is text, not an element"
     text = (out / "locality_E06000047_2023-24.html").read_text()
     assert "&lt;script&gt;document.title=" in text or "&lt;img src=x" in text, "the payload is shown as text"
+
+
+def _dom(page: Path, profile: Path) -> str:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (installed by .ci/run)")
+def test_a_data_folder_named_as_markup_and_a_weak_policy_banner_are_inert_in_chromium(small_demo, tmp_path):
+    data = tmp_path / "<img src=x onerror=\"document.title='PWNED4'\">"
+    shutil.copytree(small_demo["processed"], data)
+    out = tmp_path / "out"
+    script = str(Path(sys.executable).with_name("msp-analysis"))
+    command = [script, "report", "locality", "--param", "locality=E06000047", "--param", f"data_dir={data}",
+               "--param", "disclosure_policy=custom:threshold=3,symbol=~", "--out", str(out), "--quiet"]
+    refused = subprocess.run(command, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--allow-weak-policy" in refused.stderr and not out.exists()
+    done = subprocess.run([*command, "--allow-weak-policy"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    page = out / "locality_E06000047_2023-24.html"
+    for shown in (page, out / "index.html"):
+        dom = _dom(shown, tmp_path / "profile")
+        assert "PWNED" not in dom.split("<title>")[1].split("</title>")[0], f"a script ran in {shown.name}"
+        assert "<img src=\"x\" onerror" not in dom and "<img src=x onerror" not in dom
+    text = page.read_text()
+    body = text.split("<body", 1)[1]
+    assert body.find("Weaker disclosure control than the publisher") < body.find("<h1"), "the warning opens the page"
+    assert "Do not publish this report" in text

@@ -212,3 +212,18 @@ def test_a_missing_data_folder_is_named_as_resolved(tmp_path, monkeypatch):
         read_clean("evaluation", "data/processed/demo")
     with pytest.raises(UnusableInputError, match=f"^{tmp_path}/absent: no such folder; make it"):
         read_clean("evaluation", tmp_path / "absent")
+
+
+def test_record_level_outputs_are_owner_only_and_the_manifest_follows_the_umask(tmp_path):
+    import os
+    import stat
+
+    raw = tmp_path / "evaluation.csv"
+    raw.write_text("enquiry_id\n1\n2\n", encoding="utf-8")
+    old = os.umask(0o022)
+    try:
+        write_clean_outputs("evaluation", Result(), [raw], tmp_path / "processed")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "processed").iterdir()}
+    assert modes == {"evaluation.parquet": 0o600, "evaluation.rejects.csv": 0o600, "evaluation.manifest.json": 0o644}

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from msp_analysis.io.limits import Limits, check_input_file, check_zip_parts
 from msp_analysis.io.workbook.layout import (
     COUNCIL_LABEL,
     COUNCIL_ROW,
@@ -52,8 +53,37 @@ from msp_analysis.io.workbook.layout import (
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import instrument, normalise_label, organisation_types, respondent_roles
+from msp_analysis.toolkit.errors import UnusableInputError
 
 _SPACES = re.compile(r"\s+")
+# A return is a 15 KB workbook; these bound what a damaged or hostile one may cost before it is opened.
+RETURN_LIMITS = Limits(file_mb=20, part_mb=16, shared_strings_mb=8)
+
+
+class _Blank:
+    """What an empty cell reads as; :func:`_cell` returns it instead of creating a cell."""
+
+    value = None
+    data_type = "n"
+    number_format = "General"
+
+
+_BLANK = _Blank()
+
+
+def _cell(ws: Worksheet, row: int, column: int):
+    """The cell at (row, column), or an empty stand-in: reading never creates cells, so a stray cell at
+    the sheet's last row does not make the reader fill a million empty rows."""
+    return ws._cells.get((row, column), _BLANK)
+
+
+def _filled(ws: Worksheet) -> dict[int, list[int]]:
+    """Row number → columns of the cells that hold something, from the cells that exist."""
+    rows: dict[int, list[int]] = {}
+    for (row, column), cell in ws._cells.items():
+        if _text(cell.value):
+            rows.setdefault(row, []).append(column)
+    return {row: sorted(columns) for row, columns in sorted(rows.items())}
 
 
 @dataclass(frozen=True)
@@ -172,10 +202,14 @@ def read_return(path: str | Path) -> ReturnReading:
     reading = ReturnReading(path=str(path))
     add = reading.problems.append
     try:
+        check_input_file(path, RETURN_LIMITS)
+        check_zip_parts(path, RETURN_LIMITS)
         wb = load_workbook(path)
-    except FileNotFoundError:
-        add(Problem("error", "no_file", "", "", f"{path}: no such file", str(path),
-                    "check the file name and folder"))
+    except UnusableInputError as error:
+        code = "no_file" if "no such file" in str(error) else "not_a_workbook"
+        add(Problem("error", code, "", "", str(error), str(path),
+                    "check the file name and folder" if code == "no_file" else
+                    "send the .xlsx file made from the template, filled in and saved as Excel Workbook (.xlsx)"))
         reading.unreadable = True
         return reading
     except Exception as error:  # zip, XML and format errors all mean the same to a council
@@ -215,8 +249,8 @@ def _check_meta(wb: Workbook, reading: ReturnReading) -> pd.DataFrame:
     meta: dict[str, str] = {}
     scales: dict[str, str] = {}
     in_items = False
-    for key, value in ws.iter_rows(min_col=1, max_col=2, values_only=True):
-        key, value = _text(key), _text(value)
+    for row in sorted({row for row, _ in ws._cells}):
+        key, value = _text(_cell(ws, row, 1).value), _text(_cell(ws, row, 2).value)
         if key == "item_id":
             in_items = True
         elif in_items and key:
@@ -241,7 +275,20 @@ def _check_meta(wb: Workbook, reading: ReturnReading) -> pd.DataFrame:
                     "the questions of this template differ from the current instrument (checksum "
                     f"{meta.get('instrument_sha256', '')[:12]}… instead of {instrument_checksum()[:12]}…)",
                     meta.get("instrument_sha256", ""), fresh))
-    known = {k: v for k, v in scales.items() if k in items.index and v in (*SCALE_OPTIONS, *NUMBER_RANGES)}
+    allowed = {item: {likert, rag} for item, likert, rag in zip(
+        items.index, items["template_scale"], template_items("rag").set_index("item_id").loc[items.index, "template_scale"],
+        strict=True)}
+    known = {}
+    for item, scale in scales.items():
+        if item not in items.index:
+            continue
+        if scale in allowed[item]:
+            known[item] = scale
+            continue
+        add(Problem("error", "other_scale", META_SHEET, "",
+                    f"the hidden sheet says {item} is answered on the {scale or '(blank)'} scale, but the template "
+                    f"asks it on {' or '.join(sorted(allowed[item]))}; its answers are read on "
+                    f"{items.loc[item, 'template_scale']} and any that do not fit are left out", scale, fresh))
     items["template_scale"] = [known.get(item, scale) for item, scale in items["template_scale"].items()]
     return items
 
@@ -254,7 +301,7 @@ def _answer_sheet(wb: Workbook, reading: ReturnReading) -> Worksheet | None:
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             continue
-        keys = {_text(v) for (v,) in ws.iter_rows(min_col=1, max_col=1, values_only=True)}
+        keys = {_text(cell.value) for (_, column), cell in ws._cells.items() if column == 1}
         if len(keys & item_ids) >= len(item_ids) / 2:
             reading.sheet = ws.title
             reading.problems.append(Problem(
@@ -274,7 +321,7 @@ def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
     add = reading.problems.append
     known = set(items.index) | set(IDENTITY_KEYS) | {NOTES_KEY}
     header = next((row for row in range(1, min(ws.max_row, 60) + 1)
-                   if _text(ws.cell(row=row, column=1).value) == HEADER_ITEM_ID), None)
+                   if _text(_cell(ws, row, 1).value) == HEADER_ITEM_ID), None)
     if header is None:
         header = HEADER_ROW
         add(Problem("warning", "missing_header", reading.sheet, f"A{HEADER_ROW}",
@@ -282,8 +329,9 @@ def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
                     "do not delete rows of the template; the answers were still read by their item IDs"))
     reading.header_row = header
     last_column = FIRST_PERSON_COLUMN + _respondent_columns(ws, header) - 1
-    for row in range(header + 1, ws.max_row + 1):
-        key = _text(ws.cell(row=row, column=1).value)
+    filled_rows = _filled(ws)
+    for row in [row for row in filled_rows if row > header]:
+        key = _text(_cell(ws, row, 1).value)
         if key in known:
             rows = reading.item_rows if key in items.index else reading.identity_rows
             if key in rows:
@@ -293,19 +341,19 @@ def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
             else:
                 rows[key] = row
             continue
-        filled = [c for c in range(1, last_column + 1) if _text(ws.cell(row=row, column=c).value)]
+        filled = [c for c in filled_rows[row] if c <= last_column]
         if filled:
             first = f"{get_column_letter(filled[0])}{row}"
             add(Problem("warning", "extra_row", reading.sheet, first,
                         f"row {row} is not part of the template; extra rows are not read",
-                        _shown(_text(ws.cell(row=row, column=filled[0]).value)),
+                        _shown(_text(_cell(ws, row, filled[0]).value)),
                         "delete the row; put comments in the Notes row at the bottom of the person's column"))
-    for row in range(1, ws.max_row + 1):
-        extra = [c for c in range(last_column + 1, ws.max_column + 1) if _text(ws.cell(row=row, column=c).value)]
+    for row, columns in filled_rows.items():
+        extra = [c for c in columns if c > last_column]
         if extra and row >= header:
             add(Problem("warning", "extra_column", reading.sheet, f"{get_column_letter(extra[0])}{row}",
                         f"column {get_column_letter(extra[0])} is beyond the last Person column; it is not read",
-                        _shown(_text(ws.cell(row=row, column=extra[0]).value)),
+                        _shown(_text(_cell(ws, row, extra[0]).value)),
                         "move these answers into an empty Person column, or ask your region for a template with "
                         "more columns"))
     previous = header + len(IDENTITY_KEYS)
@@ -317,7 +365,7 @@ def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
                         "copy your answers into a fresh copy of the template; every statement needs its row"))
             continue
         previous = row
-        wording = _text(ws.cell(row=row, column=2).value)
+        wording = _text(_cell(ws, row, 2).value)
         if not _same_text(wording, item.wording):
             add(Problem("error", "edited_wording", reading.sheet, f"B{row}",
                         f"the wording of {item_id} has been changed, so its answers cannot be compared with other "
@@ -332,27 +380,26 @@ def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
 
 def _respondent_columns(ws: Worksheet, header: int) -> int:
     count = 0
-    while _text(ws.cell(row=header, column=FIRST_PERSON_COLUMN + count).value).startswith("Person"):
+    while _text(_cell(ws, header, FIRST_PERSON_COLUMN + count).value).startswith("Person"):
         count += 1
     return count or DEFAULT_RESPONDENTS
 
 
 def _read_council(ws: Worksheet, reading: ReturnReading) -> None:
     add = reading.problems.append
-    labels = {_text(ws.cell(row=row, column=1).value): row for row in range(1, HEADER_ROW + 5)}
+    labels = {_text(_cell(ws, row, 1).value): row for row in range(1, HEADER_ROW + 5)}
     council_row = labels.get(COUNCIL_LABEL, COUNCIL_ROW)
     reading.council_cell = f"{get_column_letter(VALUE_COLUMN)}{council_row}"
-    cell = ws.cell(row=council_row, column=VALUE_COLUMN)
+    cell = _cell(ws, council_row, VALUE_COLUMN)
     value = _text(cell.value)
     region, wave = reading.template_region, reading.template_wave
     choose = f"choose your council from the list in {reading.council_cell}"
     for label, expected, code in ((REGION_LABEL, region, "edited_region"), (WAVE_LABEL, wave, "edited_wave")):
         row = labels.get(label)
-        if row is not None and expected and not _same_text(_text(ws.cell(row=row, column=VALUE_COLUMN).value),
-                                                          expected):
+        if row is not None and expected and not _same_text(_text(_cell(ws, row, VALUE_COLUMN).value), expected):
             add(Problem("warning", code, reading.sheet, f"{get_column_letter(VALUE_COLUMN)}{row}",
                         f"the {label.lower()} has been changed; the template's {label.lower()} ({expected}) is used",
-                        _text(ws.cell(row=row, column=VALUE_COLUMN).value),
+                        _text(_cell(ws, row, VALUE_COLUMN).value),
                         f"put back {expected}; if this return is for another {label.lower()}, ask for its template"))
     if not value:
         add(Problem("error", "no_council", reading.sheet, reading.council_cell, "no council chosen", "", choose))
@@ -387,7 +434,7 @@ def _read_people(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
     rows = {**reading.identity_rows, **reading.item_rows}
     for column in range(FIRST_PERSON_COLUMN, FIRST_PERSON_COLUMN + n_columns):
         letter = get_column_letter(column)
-        cells = {key: ws.cell(row=row, column=column) for key, row in rows.items()}
+        cells = {key: _cell(ws, row, column) for key, row in rows.items()}
         if not any(_text(c.value) for c in cells.values()):
             continue
         values = {key: _text(c.value) for key, c in cells.items()}
@@ -536,6 +583,8 @@ def is_template_return(path: str | Path) -> bool:
     if Path(path).suffix.lower() != ".xlsx":
         return False
     try:
+        check_input_file(path, RETURN_LIMITS)
+        check_zip_parts(path, RETURN_LIMITS)
         wb = load_workbook(path, read_only=True)
     except Exception:
         return False

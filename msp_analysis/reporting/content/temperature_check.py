@@ -31,6 +31,7 @@ from msp_analysis.reference.codebook import indicator_labels, instrument, likert
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.sections import ReportText, Section, phrase, with_article
 from msp_analysis.toolkit.caches import frame_cache
+from msp_analysis.toolkit.privacy import scrub_free_text
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 MAX_NOTES = 60
@@ -322,7 +323,8 @@ def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePo
         return Section(markdown=text("notes_none"))
     names = councils.set_index("ons_code")["name"]
     frame = pd.DataFrame({"council": notes["ons_code"].map(names).fillna(notes["ons_code"]),
-                          "org_type": notes["org_type"].fillna(""), "note": notes["notes"].astype(str).str.strip()})
+                          "org_type": notes["org_type"].fillna(""),
+                          "note": notes["notes"].map(scrub_free_text)})  # phone numbers, e-mails, IDs … removed
     frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
     total = len(frame)
     frame = frame.head(MAX_NOTES)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -43,10 +45,19 @@ from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
 from msp_analysis.reporting.render.progress import Progress, progress_mode
 from msp_analysis.reporting.render.provenance import provenance_markdown, source_lines
-from msp_analysis.toolkit.files import ensure_folder, sha256_of, write_text
+from msp_analysis.toolkit.errors import ParameterError
+from msp_analysis.toolkit.files import OutputLock, ensure_folder, holder_alive, sha256_of, write_text
 
 PROVENANCE_TAG = "msp-provenance"
 CACHE_DIR = ".msp-cache"
+SCRATCH_PREFIX = ".run-"  # + the PID of the run that owns the scratch folder + "-"
+WEAK_POLICY_TAG = "msp-weak-policy"
+# The publishers' rule for counts of safeguarding enquiries (SAC, NHS England): counts under 5 are suppressed.
+PUBLISHER_THRESHOLD = 5
+# The processed files each report cannot do without (others, like a locality's returns, are optional).
+REQUIRED_INPUTS = {"locality": ("evaluation",), "temperature_check": ("temperature_check",),
+                   "evaluation": ("evaluation", "temperature_check")}
+_SAFE_SYMBOL = re.compile(r"[^<>&\"'`\\\x00-\x1f]{1,12}")
 
 
 @dataclass
@@ -81,6 +92,7 @@ class RenderTask:
     sources: tuple = ()  # the publisher's files behind the inputs (provenance.source_lines), when they were fetched
     cache_key: str = ""  # written next to the HTML, before it, so every report on disk is known to the cache
     simulated: bool = False  # the processed data are simulated: title, banner and every figure say so
+    weak_policy: str = ""  # the policy is weaker than the publisher's (allowed by the user): every page says so
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -100,6 +112,55 @@ def region_parameters(notebook: str, region: str | None, raw: Mapping[str, objec
     return report_spec(notebook).params.batch(region, raw)
 
 
+def check_report_inputs(notebook: str, params) -> None:
+    """Before any kernel starts: ``data_dir`` is a folder holding the processed files the report needs.
+
+    ``data_dir=/etc`` or ``../../`` is refused here in one line, not after a kernel ran the notebook.
+    """
+    data_dir = Path(str(getattr(params, "data_dir", "")))
+    if not data_dir.is_dir():
+        raise ParameterError(f"data_dir={data_dir.name or str(data_dir)!r} is not a folder; give the --out folder "
+                             "of `msp-analysis clean`")
+    missing = [kind for kind in REQUIRED_INPUTS.get(notebook, ()) if not (data_dir / f"{kind}.parquet").is_file()]
+    if missing:
+        raise ParameterError(f"data_dir={data_dir.name or str(data_dir)!r} holds no {' or '.join(missing)}.parquet, "
+                             f"which the {notebook} report needs; make it with `msp-analysis clean {missing[0]} FILE "
+                             "--out DIR`")
+
+
+def check_policy(policy_name: str, allow_weak: bool = False) -> str:
+    """Refuse a disclosure policy that would show counts the publisher suppresses, or a symbol that is markup.
+
+    Returns "" for a policy at least as strict as the publisher's, else the warning every page
+    shows at the top (when `allow_weak`; without it the policy is a ParameterError).
+    """
+    policy = get_policy(policy_name)
+    symbols = [policy.symbol, *([policy.zero] if policy.zero not in ("suppress", "show") else [])]
+    for symbol in symbols:
+        if not _SAFE_SYMBOL.fullmatch(str(symbol)):
+            raise ParameterError(f"disclosure_policy: the symbol {str(symbol)[:40]!r} is not allowed; use 1 to 12 "
+                                 "characters without < > & quotes, backticks or control characters, e.g. [c] or *")
+    if policy.threshold >= PUBLISHER_THRESHOLD:
+        return ""
+    if not allow_weak:
+        raise ParameterError(f"disclosure_policy={policy_name!r} shows counts from {max(policy.threshold, 1)} to "
+                             f"{PUBLISHER_THRESHOLD - 1}, which the publishers of safeguarding data suppress "
+                             f"(threshold {PUBLISHER_THRESHOLD}); use the default policy, or pass --allow-weak-policy "
+                             "and every page will say so at the top")
+    return (f"Weaker disclosure control than the publisher's: counts under {PUBLISHER_THRESHOLD} that the "
+            f"publishers suppress may be shown (policy {policy_name}). Do not publish this report.")
+
+
+def _private_copy(notebook: Path, name: str) -> Path:
+    """Keep a failed report's executed notebook (it may hold local paths) in a folder only its owner can read,
+    outside the report folder; its path goes to the run log and the terminal, never to the index."""
+    folder = Path(tempfile.mkdtemp(prefix="msp-analysis-failed-"))  # 0700
+    target = folder / f"{name}.ipynb"
+    shutil.move(notebook, target)
+    os.chmod(target, 0o600)
+    return target
+
+
 # --- one report (worker side) -----------------------------------------------------------------
 
 
@@ -115,7 +176,7 @@ def render_task(task: RenderTask) -> ReportOutcome:
     except Exception as error:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     engine = register_engine()  # here, not at import: this may be a fresh worker process of another executor
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as scratch:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         scratch_nb = Path(scratch) / f"{task.name}.ipynb"
         source = kernel.notebook_to_run(source, Path(scratch))
         try:
@@ -125,9 +186,13 @@ def render_task(task: RenderTask) -> ReportOutcome:
                 request_save_on_cell_execute=False,
             )
         except papermill.PapermillExecutionError as error:
-            shutil.move(scratch_nb, executed_path)
-            return ReportOutcome(task.name, task.title, "failed", notebook_path=executed_path,
+            kept = _private_copy(scratch_nb, task.name) if scratch_nb.is_file() else None
+            executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
+            return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
                                  error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
+    if task.weak_policy:  # at the top of the page, in bold, escaped like any text of ours
+        executed.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**{html.escape(task.weak_policy)}**", id=WEAK_POLICY_TAG, metadata={"tags": [WEAK_POLICY_TAG]}))
     executed.cells.append(nbformat.v4.new_markdown_cell(
         provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
         metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
@@ -150,6 +215,8 @@ def _cache_key(task: RenderTask, notebook_sha: str, input_shas: dict[str, str]) 
         key["sources"] = task.sources
     if task.simulated:  # likewise: a folder found to be simulated renders again, with its banner
         key["simulated"] = True
+    if task.weak_policy:
+        key["weak_policy"] = task.weak_policy
     payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -165,15 +232,22 @@ def _is_cached(out_dir: Path, task: RenderTask, key: str) -> bool:
 
 
 def _sweep_leftovers(out_dir: Path) -> None:
-    """Remove temporary files and scratch folders a killed run left behind (one run per folder at a time)."""
+    """Remove temporary files and scratch folders a killed run left behind.
+
+    Called while this run holds the folder's lock (:class:`~msp_analysis.toolkit.files.OutputLock`), so no other
+    writer's temporary file is here; a scratch folder is removed only when the process named in it is gone.
+    """
     for leftover in [*out_dir.glob(".*.tmp"), *(out_dir / CACHE_DIR).glob(".*.tmp")]:
         leftover.unlink(missing_ok=True)
-    for scratch in out_dir.glob(".run-*"):
+    for scratch in out_dir.glob(f"{SCRATCH_PREFIX}*"):
+        owner = scratch.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and (int(owner) == os.getpid() or holder_alive({"pid": int(owner)})):
+            continue
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
-          force: bool) -> tuple[list[RenderTask], list[ReportOutcome]]:
+          force: bool, allow_weak_policy: bool = False) -> tuple[list[RenderTask], list[ReportOutcome]]:
     """The tasks to render and the outcomes of the reports whose cache entry is still current."""
     notebooks = dict.fromkeys(name for name, _ in requests)
     notebook_shas = {name: sha256_of(NOTEBOOK_DIR / REPORTS[name].notebook) for name in notebooks}
@@ -183,6 +257,7 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
     tasks: list[RenderTask] = []
     outcomes: list[ReportOutcome] = []
     for name, params in requests:
+        weak = check_policy(params.disclosure_policy, allow_weak_policy)
         for path in params.input_files():
             if str(path) not in input_shas:
                 input_shas[str(path)] = sha256_of(path) if Path(path).is_file() else "missing"
@@ -192,7 +267,7 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
                           public_parameters=tuple(params.public_parameters().items()),
                           policy=get_policy(params.disclosure_policy).statement(),
                           sources=tuple(line for p in params.input_files() for line in sources[str(p)]),
-                          simulated=simulated.setdefault(str(params.data_dir), params.simulated()))
+                          simulated=simulated.setdefault(str(params.data_dir), params.simulated()), weak_policy=weak)
         key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
         task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):
@@ -214,6 +289,7 @@ def render_reports(
     kernel_name: str = KERNEL_NAME,
     verbose: bool = False,
     progress: bool | None = None,
+    allow_weak_policy: bool = False,
 ) -> list[ReportOutcome]:
     """Render a report per parameter set, skipping unchanged ones; then write the index.
 
@@ -224,7 +300,8 @@ def render_reports(
     with `quiet` (:mod:`~msp_analysis.reporting.render.progress`).
     """
     return render_batch([(notebook, params) for params in params_list], out_dir, jobs=jobs, executor=executor,
-                        force=force, quiet=quiet, kernel_name=kernel_name, verbose=verbose, progress=progress)
+                        force=force, quiet=quiet, kernel_name=kernel_name, verbose=verbose, progress=progress,
+                        allow_weak_policy=allow_weak_policy)
 
 
 def render_batch(
@@ -237,6 +314,7 @@ def render_batch(
     kernel_name: str = KERNEL_NAME,
     verbose: bool = False,
     progress: bool | None = None,
+    allow_weak_policy: bool = False,
 ) -> list[ReportOutcome]:
     """Render (notebook, parameters) requests of any notebooks in one pool of warm kernels; write the index.
 
@@ -244,12 +322,22 @@ def render_batch(
     long report does not leave the other workers idle at the end. The index lists every
     report rendered into `out_dir` so far, grouped by notebook.
     """
+    requests = sorted(requests, key=lambda r: -REPORTS[r[0]].render_weight)  # stable: order kept within a notebook
+    for name, params in requests:  # every parameter checked before any kernel starts
+        check_report_inputs(name, params)
+        check_policy(params.disclosure_policy, allow_weak_policy)
     require_kernel(kernel_name)
     out_dir = ensure_folder(out_dir)
+    with OutputLock(out_dir, "reports"):
+        return _render_locked(requests, out_dir, jobs, executor, force, quiet, kernel_name, verbose, progress,
+                              allow_weak_policy)
+
+
+def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel_name, verbose, progress,
+                   allow_weak_policy) -> list[ReportOutcome]:
     _sweep_leftovers(out_dir)
-    requests = sorted(requests, key=lambda r: -REPORTS[r[0]].render_weight)  # stable: order kept within a notebook
     notebook = "+".join(dict.fromkeys(name for name, _ in requests))
-    tasks, outcomes = _plan(requests, out_dir, kernel_name, force)
+    tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy)
     own_executor = executor is None
     executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     failures = 0
@@ -271,7 +359,8 @@ def render_batch(
                     write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": task.cache_key}))
                 else:
                     failures += 1
-                log.write(f"{outcome.name} {outcome.status} {outcome.seconds:.2f}s {outcome.error}\n")
+                kept = f" (executed notebook: {outcome.notebook_path})" if outcome.notebook_path else ""
+                log.write(f"{outcome.name} {outcome.status} {outcome.seconds:.2f}s {outcome.error}{kept}\n")
                 shown.update(outcome.name, outcome.status, outcome.seconds, outcome.error)
         finally:
             shown.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +42,16 @@ class Outcome(Protocol):
     html_path: Path | None
 
 
+def without_paths(text: str) -> str:
+    """An error as the index may show it: absolute, home and parent-relative paths cut to their last part.
+
+    >>> without_paths("FileNotFoundError: /home/ann/data/x.parquet not found")
+    'FileNotFoundError: …/x.parquet not found'
+    """
+    return re.sub(r"(?:(?<=\s)|(?<=^)|(?<=['\"(=]))(?:/|\.\./|~/)[^\s'\"()<>]*",
+                  lambda m: "…/" + Path(m.group(0)).name if Path(m.group(0)).name else "…", str(text))
+
+
 def _escaped(value: object) -> Markup:
     """Every value the template prints, escaped as :func:`html.escape` does (quotes too)."""
     return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
@@ -58,12 +69,13 @@ def _index_records(outcomes: Iterable[Outcome], out_dir: Path) -> list[dict]:
     except (OSError, ValueError, KeyError, TypeError):
         records = {}
     for o in outcomes:
-        records[o.name] = {"name": o.name, "title": o.title, "status": o.status, "error": o.error,
+        records[o.name] = {"name": o.name, "title": o.title, "status": o.status, "error": without_paths(o.error),
                            "notebook": o.notebook or o.name.split("_")[0],
                            "html": o.html_path.name if o.html_path is not None and o.status != "failed" else ""}
         if getattr(o, "simulated", False):  # only then: the records of real data stay as they were
             records[o.name]["simulated"] = True
-    kept = [r for r in records.values() if r["status"] == "failed" or (out_dir / r["html"]).is_file()]
+    kept = [{**r, "error": without_paths(r.get("error", ""))} for r in records.values()
+            if r["status"] == "failed" or (out_dir / r["html"]).is_file()]
     write_text(path, json.dumps(kept, indent=1, sort_keys=True))
     return kept
 

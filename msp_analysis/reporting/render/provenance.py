@@ -3,7 +3,9 @@
 The batch runner (:func:`~msp_analysis.reporting.render.batch.render_task`) appends
 :func:`provenance_markdown` to every report before it is exported, so each rendered page
 ends with the facts a reader needs to reproduce it. Inputs are named by file name only and
-parameters that are folders by their last component: a report shows no local path. When an
+parameters that are folders by their last component: a report shows no local path. Every value
+from data or parameters is inert: shown as code, or escaped (:func:`~msp_analysis.reporting.sections.inert`),
+so a folder or policy symbol written as markup shows as text. When an
 input was fetched from its publisher (``msp-analysis fetch``, recorded through the processed
 file's manifest), the block also names the publisher's file: its address, when it was
 fetched and its sha256 (:func:`source_lines`).
@@ -11,6 +13,7 @@ fetched and its sha256 (:func:`source_lines`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from functools import cache
@@ -19,6 +22,9 @@ from pathlib import Path
 from msp_analysis import __version__
 from msp_analysis.io.processed import publisher_files
 from msp_analysis.reporting.registry import PROJECT_ROOT
+from msp_analysis.reporting.sections import inert
+
+_URL = re.compile(r"https?://[^\s<>`\\]+")
 
 # (input file name, publisher's file name, address, when fetched, sha256, unchanged since fetched)
 SourceLine = tuple[str, str, str, str, str, bool]
@@ -76,11 +82,17 @@ def source_lines(path: str | Path, sha256: str | None = None) -> tuple[SourceLin
                  for record in publisher_files(path, sha256))
 
 
+def _code(value: object) -> str:
+    """A value shown as code: inert whatever it holds (a backtick would end the code span, so none is kept)."""
+    return "`" + str(value).replace("`", "'").replace("\n", " ") + "`"
+
+
 def _source_text(line: Sequence) -> str:
     used_by, name, url, fetched, sha, unchanged = line
-    text = f"`{name}` from <{url}>, fetched {fetched or 'at an unrecorded time'}, sha256 `{sha}`"
+    link = f"<{url}>" if _URL.fullmatch(str(url)) else _code(url)  # only an http(s) address becomes a link
+    text = f"{_code(name)} from {link}, fetched {inert(str(fetched or 'at an unrecorded time'))}, sha256 {_code(sha)}"
     if name != used_by:
-        text += f" (in `{used_by}`)"
+        text += f" (in {_code(used_by)})"
     return text if unchanged else text + ", changed since it was fetched"
 
 
@@ -99,9 +111,9 @@ def provenance_markdown(parameters: Iterable[tuple[str, str]], inputs: Iterable[
     sources = list(sources)
     if commit is True:
         commit = _commit_once(str(PROJECT_ROOT))
-    shown_parameters = ", ".join(f"{k}: `{v}`" for k, v in parameters if v not in ("", None)) or "none"
-    files = "; ".join(f"`{Path(name).name}` not present" if sha == "missing" else f"`{Path(name).name}` `{sha}`"
-                      for name, sha in inputs) or "none"
+    shown_parameters = ", ".join(f"{inert(str(k))}: {_code(v)}" for k, v in parameters if v not in ("", None)) or "none"
+    files = "; ".join(f"{_code(Path(name).name)} not present" if sha == "missing" else
+                      f"{_code(Path(name).name)} {_code(sha)}" for name, sha in inputs) or "none"
     lines = [
         "## Provenance",
         "",
@@ -110,7 +122,7 @@ def provenance_markdown(parameters: Iterable[tuple[str, str]], inputs: Iterable[
         f"- **Parameters:** {shown_parameters}",
         f"- **Input files (sha256):** {files}",
         *([f"- **Publisher's files:** {'; '.join(map(_source_text, sources))}"] if sources else []),
-        f"- **{policy}**" if policy else "- **Disclosure control:** not stated",
+        f"- **{inert(policy)}**" if policy else "- **Disclosure control:** not stated",  # a policy's symbol is data
         f"- **Rendered:** {when.strftime('%Y-%m-%d %H:%M:%S')} UTC",
     ]
     return "\n".join(lines)

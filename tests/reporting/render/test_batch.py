@@ -2,6 +2,7 @@
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -74,7 +75,10 @@ def test_one_failing_report_does_not_stop_the_others(small_demo, tmp_path, capsy
     code = main(["reports", "locality", "--region", "North East", "--param", f"data_dir={data}",
                  "--out", str(out), "--quiet", "--jobs", "2"])
     assert code == 1
-    assert (out / f"locality_{HARTLEPOOL}_2023-24.ipynb").is_file(), "the failed notebook is kept"
+    assert not list(out.glob("*.ipynb")), "no executed notebook (local paths) is left in the report folder"
+    kept = [line for line in (out / "run.log").read_text().splitlines() if line.startswith(f"locality_{HARTLEPOOL}")]
+    assert kept and "executed notebook: " in kept[-1], "the run log links the failed notebook, kept privately"
+    assert Path(kept[-1].split("executed notebook: ")[1].rstrip(")")).is_file()
     assert not (out / f"locality_{HARTLEPOOL}_2023-24.html").exists()
     assert len(list(out.glob("locality_*.html"))) == 11
     index = (out / "index.html").read_text()
