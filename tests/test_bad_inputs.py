@@ -264,6 +264,8 @@ def test_bad_input_gives_a_clear_message_or_a_reconciled_clean_within_bounds(cas
     inputs = _generated(name.split(":", 1)[1], tmp_path) if name.startswith("GENERATED:") else [CORPUS / name]
     out = tmp_path / "out"
     relative = name.startswith("GENERATED:\t")  # a file name that is a formula, as a council would type it
+    if relative:  # a relative path is read from the project root (toolkit.paths): make the case's folder one
+        (tmp_path / ".msp-project").write_text("a project folder for this case\n", encoding="utf-8")
     argv = _argv(case, [Path(p.name) for p in inputs] if relative else inputs, out, tmp_path)
     result = runner(argv, tmp_path)
     shown = result["stdout"] + result["stderr"]
