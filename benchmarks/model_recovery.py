@@ -31,6 +31,7 @@ import time
 
 import pandas as pd
 
+from msp_analysis.analysis.indicators import score_temperature_check
 from msp_analysis.analysis.models.fit import model_outcome
 from msp_analysis.analysis.simulate import COVARIATES, SCENARIOS, simulate
 from msp_analysis.clean.evaluation import clean_evaluation
@@ -54,6 +55,7 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
     sim = simulate(seed, scale=scale, scenario_name=scenario)
     clean_eval = clean_evaluation(sim.evaluation, source=f"simulated-{seed}.csv").clean
     clean_tc = clean_temperature_check(sim.temperature_check, source=f"returns-{seed}.csv").clean
+    scores = score_temperature_check(clean_tc)
     rows = []
     analyses = ANALYSES + (LAGGED if scenario == "lagged" else ())
     for analysis, key, fit_methods, options in analyses:
@@ -63,7 +65,7 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
                 continue
             start = time.perf_counter()
             result = model_outcome(clean_eval, clean_tc, method=method, council_covariates=sim.council_covariates,
-                                   **options)
+                                   scores=scores, **options)
             seconds = time.perf_counter() - start
             scale_key = "conditional" if method == "mixed" else "marginal"
             for term in result.details["multiplicity"]["family"]:

@@ -255,6 +255,7 @@ def model_outcome(
     adjust: Sequence[str] = (),
     council_covariates: pd.DataFrame | None = None,
     within_between: bool = False,
+    scores: pd.DataFrame | None = None,
     **options: Any,
 ) -> ModelResult:
     """Outcome achievement against council culture: the pipeline of ``msp-analysis model outcome``.
@@ -291,6 +292,9 @@ def model_outcome(
     within_between
         Split each indicator into its council mean over the waves linked (``<indicator>_between``)
         and the wave's deviation from it (``<indicator>_within``), Mundlak style, and fit both.
+    scores
+        The council × wave scores of `clean_tc_long` when already computed
+        (:func:`~msp_analysis.analysis.indicators.score_temperature_check` with `standardise_by`).
     **options
         Options of the method.
 
@@ -305,7 +309,8 @@ def model_outcome(
         ordinal = [name for name, s in METHODS.items() if s.outcome == "ordinal"]
         raise ParameterError(f"outcome {ORDINAL_OUTCOME!r} is ordinal; use "
                          + " or ".join(f"method={name!r}" for name in ordinal))
-    scores = score_temperature_check(clean_tc_long, standardise_by=standardise_by)
+    if scores is None:
+        scores = score_temperature_check(clean_tc_long, standardise_by=standardise_by)
     linked = link_outcomes(expressed_outcomes(clean_eval), scores, lag=lag)
     matched = linked.matched_data
     if matched.empty:

@@ -29,6 +29,8 @@ from msp_analysis.toolkit.errors import UnusableInputError
 LOGISTIC_VARIANCE = math.pi**2 / 3  # variance of the standard logistic distribution (latent scale)
 QUADRATURE_POINTS = 15
 MIN_LOG_SD = math.log(1e-4)
+MAX_LOG_SD = math.log(20.0)
+CONVERGED_SCORE = 1e-2  # largest |score| of a converged fit (log-likelihood units)
 
 
 class _Councils:
@@ -112,24 +114,43 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     groups, names = pd.factorize(counts[cluster], sort=True)
     X = with_intercept(numeric_matrix(counts, terms))
     s, t = counts["_s"].to_numpy(dtype=float), counts["_t"].to_numpy(dtype=float)
-    start = logit_cluster(X, s, t, groups, len(names))
-    problem = _Councils(X, s, t, groups, len(names), quadrature_points)
+    # fit on centred and scaled predictors (a linear reparametrisation: same fit, better conditioned)
+    centre = np.concatenate([[0.0], X[:, 1:].mean(axis=0)])
+    spread = np.concatenate([[1.0], X[:, 1:].std(axis=0)])
+    spread[spread == 0] = 1.0
+    Xs = np.column_stack([np.ones(len(X)), (X[:, 1:] - centre[1:]) / spread[1:]])
+    start = logit_cluster(Xs, s, t, groups, len(names))
+    problem = _Councils(Xs, s, t, groups, len(names), quadrature_points)
     x0 = np.concatenate([np.asarray(start.params), [math.log(0.2)]])
-    result = optimize.minimize(problem.evaluate, x0, jac=True, method="BFGS",
-                               options={"gtol": 1e-6, "maxiter": 500})
+    bounds = [(None, None)] * X.shape[1] + [(MIN_LOG_SD, MAX_LOG_SD)]
+    result = optimize.minimize(problem.evaluate, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                               options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 1000})
     params = result.x
     if not np.all(np.isfinite(params)):
         raise UnusableInputError("the mixed model's likelihood could not be maximised on these data; "
                                  "try --method gee")
-    hessian = _hessian(problem, params)
+    params, hessian, score = _newton_polish(problem, params)
     boundary = params[-1] <= MIN_LOG_SD + 1
+    if np.abs(score[:-1] if boundary else score).max() >= CONVERGED_SCORE:
+        raise UnusableInputError(f"the mixed model did not converge ({result.message}); try --method gee")
     try:
-        cov = np.linalg.inv(hessian[:-1, :-1] if boundary else hessian)
+        cov_s = np.linalg.inv(hessian[:-1, :-1] if boundary else hessian)
     except np.linalg.LinAlgError:
         raise UnusableInputError("the mixed model's information matrix is singular on these data "
                                  "(a predictor constant or collinear?); try --method gee") from None
-    problem.evaluate(params)  # leaves the posterior weights at the estimates
+    # back to the predictors' own scale: beta = A beta_scaled
     k = X.shape[1]
+    A = np.eye(k)
+    A[1:, 1:] = np.diag(1 / spread[1:])
+    A[0, 1:] = -centre[1:] / spread[1:]
+    cov = cov_s.copy()
+    cov[:k, :k] = A @ cov_s[:k, :k] @ A.T
+    if not boundary:
+        cov[:k, k:] = A @ cov_s[:k, k:]
+        cov[k:, :k] = cov[:k, k:].T
+    estimate_s = params[:k]
+    problem.evaluate(params)  # leaves the posterior weights at the estimates
+    estimate = A @ estimate_s
     std_error = np.sqrt(np.diag(cov)[:k])
     log_sd = float(params[-1])
     sd = math.exp(log_sd)
@@ -138,7 +159,7 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     random_effect = sd * (problem.posterior * problem.z).sum(axis=1)
     random_sd = sd * np.sqrt(np.maximum((problem.posterior * problem.z**2).sum(axis=1)
                                         - (random_effect / sd) ** 2, 0))
-    fixed = X @ params[:k]
+    fixed = X @ estimate
     per_council = pd.DataFrame({"g": groups, "s": s, "t": t, "fixed": fixed * t}).groupby("g").sum()
     councils = pd.DataFrame({
         cluster: list(map(str, names)),
@@ -152,14 +173,38 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     interval = ((math.exp(log_sd - 1.96 * log_sd_se), math.exp(log_sd + 1.96 * log_sd_se))
                 if math.isfinite(log_sd_se) else (0.0, float("nan")))
     return MethodFit(
-        names=[INTERCEPT, *terms], estimate=params[:k], std_error=std_error, n=int(t.sum()), clusters=len(names),
+        names=[INTERCEPT, *terms], estimate=estimate, std_error=std_error, n=int(t.sum()), clusters=len(names),
         cov=cov[:k, :k],
         details={"council_sd": sd, "council_sd_interval": interval, "icc": icc,
                  "icc_scale": "latent: sd^2 / (sd^2 + pi^2/3)", "council_estimates": councils,
-                 "log_likelihood": -float(result.fun),
-                 "converged": bool(result.success or np.abs(result.jac).max() < 1e-3),
+                 "log_likelihood": -float(problem.evaluate(params, gradient=False)),
+                 "converged": True, "largest_score": float(np.abs(score).max()),
                  "optimiser_message": str(result.message), "quadrature_points": quadrature_points,
                  "cells": len(counts), "estimates_are": "conditional on the council (random intercept 0)"})
+
+
+def _newton_polish(problem: _Councils, params: np.ndarray, steps: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A few Newton steps on the observed information from where the quasi-Newton optimiser stopped.
+
+    Returns the parameters, the Hessian of minus the log-likelihood there and the score.
+    """
+    value, gradient = problem.evaluate(params)
+    hessian = _hessian(problem, params)
+    for _ in range(steps):
+        if np.abs(gradient).max() < CONVERGED_SCORE / 100:
+            break
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            break
+        candidate = params - step
+        candidate[-1] = min(max(candidate[-1], MIN_LOG_SD), MAX_LOG_SD)
+        new_value, new_gradient = problem.evaluate(candidate)
+        if not np.isfinite(new_value) or new_value > value + 1e-8:
+            break
+        params, value, gradient = candidate, new_value, new_gradient
+        hessian = _hessian(problem, params)
+    return params, hessian, -gradient
 
 
 def _hessian(problem: _Councils, params: np.ndarray) -> np.ndarray:

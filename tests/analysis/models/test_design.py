@@ -19,7 +19,7 @@ ROWS = pd.DataFrame({"ons_code": ["A", "A", "A", "B", "B"], "x": [1.0, 1.0, 1.0,
 
 def test_terms_can_be_named_apart_from_their_columns(records):
     result = fit_outcome_model(records, "glm_cluster", outcome="y", predictors={"supervision": "x1"})
-    assert result.table["term"].tolist() == ["Intercept", "supervision"]
+    assert result.table["term"].tolist() == ["Intercept", "supervision", "year[2022-23]"]
 
 
 def test_the_intercept_is_never_a_predictor():
