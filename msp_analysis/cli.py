@@ -23,9 +23,9 @@ import pandas as pd
 from msp_analysis import __version__
 from msp_analysis.analysis.link import load_real_la_measures
 from msp_analysis.analysis.models import BINARY_OUTCOMES, FEW_CLUSTERS, METHODS
-from msp_analysis.analysis.models.fit import model_la_panel, model_outcome
+from msp_analysis.analysis.models.fit import model_la_panel, model_outcome, read_council_covariates
 from msp_analysis.analysis.msp_rates import msp_rates_csv
-from msp_analysis.analysis.simulate import simulate
+from msp_analysis.analysis.simulate import COVARIATES_FILE, DEFAULT_SCENARIO, SCENARIOS, simulate
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
@@ -102,13 +102,16 @@ def cmd_councils(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    sim = simulate(seed=args.seed, scale=args.scale)
+    sim = simulate(seed=args.seed, scale=args.scale, scenario_name=args.scenario)
     out = Path(args.out)
     write_csv(out / "evaluation.csv", sim.evaluation)
     write_csv(out / "temperature_check.csv", sim.temperature_check)
+    write_csv(out / COVARIATES_FILE, sim.council_covariates)
     write_text(out / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
-    mark_simulated(out, ["evaluation.csv", "temperature_check.csv", TRUTH_FILE], {"seed": args.seed, "scale": args.scale})
-    print(f"wrote {len(sim.evaluation):,} enquiries and {len(sim.temperature_check):,} returns to {out}")
+    mark_simulated(out, ["evaluation.csv", "temperature_check.csv", COVARIATES_FILE, TRUTH_FILE],
+                   {"seed": args.seed, "scale": args.scale, "scenario": args.scenario})
+    print(f"wrote {len(sim.evaluation):,} enquiries, {len(sim.temperature_check):,} returns and the covariates of "
+          f"{sim.council_covariates['ons_code'].nunique():,} councils to {out} (scenario {args.scenario})")
     return 0
 
 
@@ -173,13 +176,17 @@ def cmd_model_outcome(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UnusableInputError(f"{path}: no such file; make it with `msp-analysis clean KIND ... --out DIR`")
         frames.append(pd.read_parquet(path))
-    result = model_outcome(*frames, method=args.method, outcome=args.outcome)
+    covariates = read_council_covariates(args.council_covariates) if args.council_covariates else None
+    adjust = [name.strip() for name in (args.adjust or "").split(",") if name.strip()]
+    result = model_outcome(*frames, method=args.method, outcome=args.outcome, lag=args.lag, adjust=adjust,
+                           council_covariates=covariates, within_between=args.within_between)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
 
 
 def cmd_model_la_panel(args: argparse.Namespace) -> int:
-    result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
+    result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator,
+                            council_effects=args.council_effects)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
 
@@ -283,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="write synthetic raw data with known true effects")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--scale", type=float, default=1.0, help="1.0 gives about 100,000 enquiries")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="1.0 gives England's volumes: about 99,000 concluded enquiries a year")
+    p.add_argument("--scenario", choices=list(SCENARIOS), default=DEFAULT_SCENARIO,
+                   help="how the data are made (truth.json says what a correct analysis should estimate): "
+                   + "; ".join(f"{name}: {spec.description}" for name, spec in SCENARIOS.items()))
     p.set_defaults(func=cmd_simulate)
 
     for name, func, help_text in (
@@ -340,12 +351,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=[name for name, spec in METHODS.items() if spec.outcome in ("binary", "ordinal")],
                    default=None, help=f"default: gee with fewer than {FEW_CLUSTERS} councils, else glm_cluster")
     p.add_argument("--outcome", default="fully_achieved", choices=list(BINARY_OUTCOMES))
+    p.add_argument("--council-covariates", metavar="FILE",
+                   help="CSV or parquet of ons_code,financial_year,<covariate>... (simulate writes council_covariates.csv)")
+    p.add_argument("--adjust", metavar="NAME,...",
+                   help="adjust for these columns of the evaluation data (age, lacked_capacity, risk_types, "
+                   "risk_location, primary_support_reason ...) or of the council covariates; year effects always")
+    p.add_argument("--within-between", action="store_true",
+                   help="split each indicator into its council mean over waves and the wave's deviation from it")
+    p.add_argument("--lag", type=int, default=0, metavar="N", help="use culture measured N years before the outcomes")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_outcome)
     p = model.add_parser("la-panel", help="ASCOF outcome on a council measure, year fixed effects")
     p.add_argument("--outcome", default="4A")
     p.add_argument("--indicator", default="turnover")
     p.add_argument("--real-data", required=True, metavar="DIR", help="folder of the public files listed in docs/data.md")
+    p.add_argument("--council-effects", action="store_true",
+                   help="add council fixed effects: the slope within councils over years, not between councils")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_la_panel)
 

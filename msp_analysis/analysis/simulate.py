@@ -37,8 +37,11 @@ break a consistency rule, so a correct cleaner rejects exactly ``truth["expected
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,6 +70,7 @@ LOGIT_MARGINAL = 0.346  # (16 sqrt(3) / (15 pi))^2: attenuation of a marginal lo
 TARGET_REPLICATES = 30
 TARGET_SEED = 20261201
 COVARIATES = ("deprivation", "log_size")
+COVARIATES_FILE = "council_covariates.csv"  # ons_code,financial_year,deprivation,size,log_size
 CASE_MIX = ("age", "lacked_capacity", "risk_types", "risk_location", "primary_support_reason")
 
 # Share of rows (or cells) touched by each kind of messiness; all are recoverable.
@@ -223,8 +227,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              within_sd=0.2, case_mix=False, loading=0.8, org_sd=0.24, person_sd=0.32, person_indicator_sd=0.0,
              item_sd=0.6, respondents=(2, 6), intercept=0.8),
     Scenario("confounded-null", "culture has no effect; deprivation and size drive both culture and outcomes",
-             effects=dict(_NULL), deprivation_on_culture=-0.5, size_on_culture=0.2, deprivation_on_outcome=-0.25,
-             size_on_outcome=-0.1, within_sd=0.3, selection_culture=0.25, selection_difficulty=0.5),
+             effects=dict(_NULL), deprivation_on_culture=-0.6, size_on_culture=0.25, deprivation_on_outcome=-0.35,
+             size_on_outcome=-0.15, within_sd=0.3, selection_culture=0.25, selection_difficulty=0.5),
     Scenario("selection", "who is asked depends on culture and on a case difficulty no export records",
              effects={"supervision": 0.20, "staffing": 0.12, "complaints_learning": 0.08}, within_sd=0.3,
              selection_culture=0.6, selection_difficulty=1.0, unrecorded_difficulty_sd=0.8),
@@ -310,7 +314,7 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
                           "scored and standardised across all council-waves" if spec.on_scored else
                           "log-odds of fully achieved (of expressed outcomes) per 1 SD of latent council-wave culture "
                           "(conditional on the council random intercept, the case mix and the council context)"),
-        "targets": targets(spec.name),
+        "targets": targets(spec.name, tuple(years)),
         "correct_adjustment": spec.correct_adjustment(),
         "context_effects": {"deprivation_on_outcome": spec.deprivation_on_outcome,
                             "log_size_on_outcome": spec.size_on_outcome,
@@ -613,8 +617,46 @@ def _records(
 # --- what a correct analysis should estimate ---------------------------------------------------------
 
 
+STORED_TARGETS = Path(__file__).with_name("simulation_targets.json")
+STORED_REPLICATES = 100
+GENERATOR_VERSION = 1  # raise when the generator changes what it draws (then rewrite the stored targets)
+
+
+def _fingerprint(spec: Scenario, replicates: int, years: tuple[str, ...]) -> str:
+    """What the targets of a scenario depend on, as a short hash (the stored ones are used only when it matches)."""
+    payload = json.dumps({"spec": asdict(spec), "replicates": replicates, "years": list(years), "seed": TARGET_SEED,
+                          "version": GENERATOR_VERSION}, sort_keys=True, default=list)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=None)
-def targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple[str, ...] = SIM_YEARS) -> dict:
+def targets(name: str, years: tuple[str, ...] = SIM_YEARS) -> dict:
+    """What a correct analysis should estimate in scenario `name`: stored (:data:`STORED_TARGETS`) or computed.
+
+    The stored targets (:data:`STORED_REPLICATES` replicates of England) are used when their
+    fingerprint matches the scenario, the years and :data:`GENERATOR_VERSION`; otherwise
+    :func:`compute_targets` runs with :data:`TARGET_REPLICATES` replicates (a few seconds).
+    """
+    spec = scenario(name)
+    if STORED_TARGETS.is_file():
+        stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8")).get(name)
+        if stored and stored.get("fingerprint") == _fingerprint(spec, STORED_REPLICATES, years):
+            return stored
+    return compute_targets(name, TARGET_REPLICATES, years)
+
+
+def write_stored_targets(replicates: int = STORED_REPLICATES) -> Path:
+    """Compute every scenario's targets with `replicates` replicates and write :data:`STORED_TARGETS`.
+
+    Run after changing the generator (and raising GENERATOR_VERSION):
+    ``python -c "from msp_analysis.analysis.simulate import write_stored_targets; write_stored_targets()"``.
+    """
+    payload = {name: compute_targets(name, replicates) for name in SCENARIOS}
+    STORED_TARGETS.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return STORED_TARGETS
+
+
+def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple[str, ...] = SIM_YEARS) -> dict:
     """What a correct analysis of the scored indicators should estimate in scenario `name`, and why.
 
     The council log-odds the scenario draws outcomes from (culture, lagged culture, deprivation,
@@ -672,12 +714,16 @@ def targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple[str, ..
                            "the within slope is free of anything constant within a council"),
         "lag1": ([f"{t}_lag1" for t in MODEL_TERMS], list(COVARIATES), "indicators of the previous wave, adjusted"),
     }
-    out: dict = {"replicates": replicates, "seed": TARGET_SEED,
+    out: dict = {"replicates": replicates, "seed": TARGET_SEED, "fingerprint": _fingerprint(spec, replicates, years),
                  "note": ("targets of the named analyses of the scored indicators on the log-odds of fully achieved; "
                           "record-level case mix and selection are not in this projection, so where selection "
                           "depends on an unrecorded case difficulty (scenario 'selection') no analysis reaches them")}
     for analysis, (terms, covariates, why) in designs.items():
         used = data.dropna(subset=terms)
+        if len(years) < 2 and analysis in ("within_between", "lag1"):
+            out[analysis] = {"design": terms + covariates, "conditional": {}, "marginal": {},
+                             "why": "needs two or more waves"}
+            continue
         X = np.column_stack([np.ones(len(used)), *[used[c].to_numpy(float) for c in terms + covariates],
                              *[(used["rep_year"] == v).to_numpy(float) for v in sorted(used["rep_year"].unique())[1:]]])
         w = used["weight"].to_numpy(float)

@@ -149,5 +149,5 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
                                     "is poorly estimated; intervals use t with {df} degrees of freedom.")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",
-               ecological_caveat=CAVEAT_ECOLOGICAL_PANEL),
+               options=frozenset({"council_effects"}), ecological_caveat=CAVEAT_ECOLOGICAL_PANEL),
 )}

@@ -414,7 +414,7 @@ def resolve_measure(name: str) -> str:
 
 def model_la_panel(
     clean_measures: pd.DataFrame, outcome: str = "4A", indicator: str = "turnover",
-    years: tuple[str, ...] | None = None,
+    years: tuple[str, ...] | None = None, council_effects: bool = False,
 ) -> ModelResult:
     """ASCOF outcome on a council measure with year fixed effects: ``msp-analysis model la-panel``.
 
@@ -430,6 +430,10 @@ def model_la_panel(
         Measure names (see :func:`resolve_measure`).
     years
         Financial years of the panel; None: la_panel's default, 2017-18 to 2022-23.
+    council_effects
+        Add council fixed effects: the slope then says how a council's outcome moved in the years
+        its turnover was higher than its own average (within councils), not how councils with
+        higher turnover differ from others (the pooled slope, mostly between councils).
 
     >>> model_la_panel(load_real_la_measures("path/to/real")).to_json_dict()  # doctest: +SKIP
     """
@@ -437,7 +441,7 @@ def model_la_panel(
     panel = (la_panel(clean_measures, outcome_id, indicator_id, years=years) if years
              else la_panel(clean_measures, outcome_id, indicator_id))
     result = fit_outcome_model(panel, "ols_panel", outcome=outcome_id, predictors=[indicator_id],
-                               cluster="ons_code", year="financial_year")
+                               cluster="ons_code", year="financial_year", council_effects=council_effects)
     result.details["panel"] = panel
     result.details["years"] = sorted(panel["financial_year"].unique())
     return result

@@ -171,3 +171,14 @@ def test_real_la_panel_feel_safe_on_turnover(real_data_dir, record_property):
     assert row["estimate"] > 0  # higher turnover goes with slightly more people feeling safe (between councils)
     assert row["estimate"] == pytest.approx(0.142, abs=0.005)
     assert row["p_value"] < 0.01
+
+
+@pytest.mark.real_data
+def test_real_la_panel_with_council_fixed_effects_is_the_within_council_slope(real_data_dir):
+    measures = load_real_la_measures(real_data_dir)
+    pooled = model_la_panel(measures, outcome="4A", indicator="turnover").term("workforce_turnover")
+    within = model_la_panel(measures, outcome="4A", indicator="turnover", council_effects=True)
+    row = within.term("workforce_turnover")
+    assert within.details["council_effects"] and (within.n, within.clusters) == (REAL_PANEL_N, REAL_PANEL_CLUSTERS)
+    assert row["estimate"] == pytest.approx(0.092, abs=0.005) and row["std_error"] == pytest.approx(0.055, abs=0.005)
+    assert row["estimate"] < pooled["estimate"] and row["ci_low"] < 0 < row["ci_high"]
