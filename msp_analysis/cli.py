@@ -165,6 +165,19 @@ def cmd_power(args: argparse.Namespace) -> int:
     # lazy: scipy.optimize and scipy.special cost about 0.7 s to import, and only this command needs them
     from msp_analysis.analysis.power import power_json
 
+    if args.region:
+        from msp_analysis.analysis.power import region_power
+
+        if args.respondents_per_council is None or args.odds_ratio is None:
+            raise ParameterError("--region needs --respondents-per-council and --odds-ratio")
+        result = region_power(args.region, args.respondents_per_council, args.odds_ratio,
+                              replications=args.replications, seed=args.seed)
+        print(json.dumps(result, indent=2))
+        return 0
+    missing = [flag for flag, value in (("--councils", args.councils), ("--enquiries-per-council",
+               args.enquiries_per_council), ("--icc", args.icc), ("--odds-ratio", args.odds_ratio)) if value is None]
+    if missing:
+        raise ParameterError(f"give {', '.join(missing)} (or --region with --respondents-per-council)")
     result = power_json(args.councils, args.enquiries_per_council, args.icc, args.odds_ratio, simulate=args.simulate)
     print(json.dumps(result, indent=2))
     return 0
@@ -371,11 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_model_la_panel)
 
     p = sub.add_parser("power", help="power of a planned temperature check to detect a culture effect")
-    p.add_argument("--councils", type=int, required=True)
-    p.add_argument("--enquiries-per-council", type=int, required=True)
-    p.add_argument("--icc", type=float, required=True, help="intra-council correlation (latent logit scale)")
-    p.add_argument("--odds-ratio", type=float, required=True, help="odds ratio per SD of the culture indicator")
+    p.add_argument("--councils", type=int)
+    p.add_argument("--enquiries-per-council", type=int)
+    p.add_argument("--icc", type=float, help="intra-council correlation (latent logit scale)")
+    p.add_argument("--odds-ratio", type=float, help="odds ratio per SD of the culture indicator")
     p.add_argument("--simulate", action="store_true", help="also estimate power by simulation")
+    p.add_argument("--region", help="simulate the design analysed for this ADASS region (its councils, sizes, "
+                   "three waves, three indicators scored from the respondents) with the simulator")
+    p.add_argument("--respondents-per-council", type=int, help="with --region: respondents per council and wave")
+    p.add_argument("--replications", type=int, default=100, help="with --region: simulated datasets")
+    p.add_argument("--seed", type=int, default=1, help="with --region: seed of the first dataset")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_power)
 

@@ -33,6 +33,13 @@ MAX_LOG_SD = math.log(20.0)
 CONVERGED_SCORE = 1e-2  # largest |score| of a converged fit (log-likelihood units)
 
 
+def expit(x: np.ndarray) -> np.ndarray:
+    """The logistic function without overflow warnings (scipy's, imported when first needed)."""
+    from scipy.special import expit as logistic
+
+    return logistic(x)
+
+
 class _Councils:
     """Cells of a binomial logit grouped by council, with the adaptive quadrature of the random intercept."""
 
@@ -54,14 +61,14 @@ class _Councils:
         """Mode of each council's integrand in z (intercept = sd z, z standard normal) and its scale."""
         z = self.mode.copy()
         for _ in range(50):
-            p = 1 / (1 + np.exp(-(fixed + sd * z[self.g])))
+            p = expit(fixed + sd * z[self.g])
             gradient = sd * self._sum(self.s - self.t * p) - z
             curvature = sd**2 * self._sum(self.t * p * (1 - p)) + 1
             step = gradient / curvature
             z += step
             if np.abs(step).max() < 1e-9:
                 break
-        p = 1 / (1 + np.exp(-(fixed + sd * z[self.g])))
+        p = expit(fixed + sd * z[self.g])
         curvature = sd**2 * self._sum(self.t * p * (1 - p)) + 1
         self.mode = z
         return z, 1 / np.sqrt(curvature)
@@ -85,7 +92,7 @@ class _Councils:
         if not gradient:
             return -loglik
         posterior = np.exp(log_terms - log_integral[:, None])  # council x node weights
-        residual = self.s[:, None] - self.t[:, None] / (1 + np.exp(-eta))  # cell x node
+        residual = self.s[:, None] - self.t[:, None] * expit(eta)  # cell x node
         weighted = (posterior[self.g] * residual).sum(axis=1)
         score_beta = self.X.T @ weighted
         score_log_sd = sd * float((posterior[self.g] * residual * z[self.g]).sum())

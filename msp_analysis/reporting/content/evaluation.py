@@ -468,8 +468,10 @@ def _panel_section(real_data_dir: str, policy: DisclosurePolicy) -> tuple[Sectio
     markdown = text("panel", first_year=years[0], last_year=years[-1], n=result.n, councils=result.clusters,
                     size=abs(row["estimate"]), direction=direction, low=row["ci_low"], high=row["ci_high"],
                     caveat=result.caveat)
+    reading = (text("panel_fixed_smaller") if abs(fixed["estimate"]) < abs(row["estimate"])
+               else text("panel_fixed_not_smaller"))
     markdown += " " + text("panel_fixed", slope=fixed["estimate"], low=fixed["ci_low"], high=fixed["ci_high"],
-                           pooled=row["estimate"])
+                           pooled=row["estimate"], reading=reading)
     alt = text("panel_alt", n=len(panel), slope=row["estimate"])
     figure = plots.as_image(plots.panel_figure(panel, "workforce_turnover", "feel_safe", text("panel_title"),
                                                text("panel_xlabel"), text("panel_ylabel")), alt)
