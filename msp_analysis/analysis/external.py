@@ -116,6 +116,6 @@ def cqc_check(real_dir: str | Path, clean_measures: pd.DataFrame) -> dict[str, p
             rows.append({"cqc_score": score, "measure": measure, "spearman_rho": rho, "ci_low": low,
                          "ci_high": high, "councils": n, "years": ", ".join(map(str, years))})
     by_score = joined.groupby(QS7)[[m for m in MEASURES if m in joined.columns]].agg(["mean", "count"])
-    by_score.columns = [f"{m}_{stat}" for m, stat in by_score.columns]
+    by_score.columns = [f"{column[0]}_{column[1]}" for column in by_score.columns]
     return {"joined": joined, "correlations": pd.DataFrame(rows),
             "by_score": by_score.reset_index().replace({np.nan: None})}

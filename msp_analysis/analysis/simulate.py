@@ -36,12 +36,14 @@ break a consistency rule, so a correct cleaner rejects exactly ``truth["expected
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,7 +136,7 @@ CAPACITY_SHARES = {
 }
 SUPPORT_REASON_SHARES = (0.38, 0.02, 0.14, 0.13, 0.12, 0.05, 0.08, 0.08)
 # Case-mix effects on the log-odds of fully achieved (case difficulty; centred in the simulation).
-CASE_MIX_EFFECTS = {
+CASE_MIX_EFFECTS: dict[str, Any] = {
     "lacked_capacity": {"Yes, they lacked capacity": -0.45},
     "risk_types": {"Self-Neglect": -0.55, "Domestic Abuse": -0.30, "Financial or Material Abuse": -0.15},
     "risk_location": {"Care Home - Nursing": 0.25, "Care Home - Residential": 0.25, "Hospital - Mental Health": -0.2},
@@ -315,7 +317,7 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
                           "scored and standardised across all council-waves" if spec.on_scored else
                           "log-odds of fully achieved (of expressed outcomes) per 1 SD of latent council-wave culture "
                           "(conditional on the council random intercept, the case mix and the council context)"),
-        "targets": targets(spec.name, tuple(years)),
+        "targets": copy.deepcopy(targets(spec.name, tuple(years))),
         "correct_adjustment": spec.correct_adjustment(),
         "context_effects": {"deprivation_on_outcome": spec.deprivation_on_outcome,
                             "log_size_on_outcome": spec.size_on_outcome,
@@ -635,7 +637,7 @@ def _fingerprint(spec: Scenario, replicates: int, years: tuple[str, ...]) -> str
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def targets(name: str, years: tuple[str, ...] = SIM_YEARS) -> dict:
     """What a correct analysis should estimate in scenario `name`: stored (:data:`STORED_TARGETS`) or computed.
 
@@ -751,18 +753,18 @@ def _messy(rng: np.random.Generator, records: pd.DataFrame) -> pd.DataFrame:
     n = len(out)
     labels = read_codebook("labels.csv")
     variants = labels[labels["variant"] != labels["canonical"]]
-    for field, group in variants.groupby("field"):
-        if field == "risk_types":
+    for column, group in variants.groupby("field"):
+        if column == "risk_types":
             continue
         for canonical, options in group.groupby("canonical"):
-            hit = (out[field] == canonical).to_numpy() & (rng.random(n) < MESSINESS["label_variant"])
-            out.loc[hit, field] = options["variant"].to_numpy()[rng.integers(0, len(options), hit.sum())]
-    for field in ("sex", "risk_location", "msp_asked", "risk_assessment_outcome"):
+            hit = (out[column] == canonical).to_numpy() & (rng.random(n) < MESSINESS["label_variant"])
+            out.loc[hit, column] = options["variant"].to_numpy()[rng.integers(0, len(options), hit.sum())]
+    for column in ("sex", "risk_location", "msp_asked", "risk_assessment_outcome"):
         hit = rng.random(n) < MESSINESS["label_case_spacing"]
-        out.loc[hit, field] = " " + out.loc[hit, field].str.upper() + "  "
-    for field, marker in (("sex", "Unknown"), ("ethnicity", ""), ("primary_support_reason", "N/K")):
+        out.loc[hit, column] = " " + out.loc[hit, column].str.upper() + "  "
+    for column, marker in (("sex", "Unknown"), ("ethnicity", ""), ("primary_support_reason", "N/K")):
         hit = rng.random(n) < MESSINESS["unknown_marker"]
-        out.loc[hit, field] = marker
+        out.loc[hit, column] = marker
     risk_variants = variants[variants["field"] == "risk_types"]
     slash = rng.random(n) < MESSINESS["risk_types_slash"]
     short = dict(zip(risk_variants["canonical"], risk_variants["variant"], strict=True))

@@ -3,8 +3,16 @@
 import pandas as pd
 import pytest
 
+from msp_analysis.analysis.indicators import council_scores
 from msp_analysis.analysis.pathway import add_rates, pathway_counts
-from msp_analysis.analysis.simulate import SIM_YEARS, simulate
+from msp_analysis.analysis.simulate import (
+    ENQUIRIES_PER_YEAR_AT_SCALE_1,
+    EXPRESSED_PUBLISHED_2020_21,
+    SCENARIOS,
+    SIM_YEARS,
+    simulate,
+)
+from msp_analysis.clean.temperature_check import clean_temperature_check, wide_answers
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import LIKERT_LABELS, likert_items
 from msp_analysis.toolkit.files import write_csv
@@ -142,13 +150,6 @@ def test_non_positive_scale_is_an_error(scale):
 
 # --- scenarios: the biases real data have, and the truth a correct analysis aims at -------------------
 
-from msp_analysis.analysis.simulate import (  # noqa: E402
-    ENQUIRIES_PER_YEAR_AT_SCALE_1,
-    EXPRESSED_PUBLISHED_2020_21,
-    SCENARIOS,
-)
-from msp_analysis.analysis.indicators import council_scores  # noqa: E402
-from msp_analysis.clean.temperature_check import clean_temperature_check, wide_answers  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))

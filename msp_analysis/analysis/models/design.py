@@ -197,7 +197,7 @@ def year_terms(data: pd.DataFrame, year: str) -> tuple[pd.DataFrame, dict[str, s
     return frame, {f"year[{y}]": f"_year:{y}" for y in years[1:]}
 
 
-def holm(p_values: Sequence[float]) -> np.ndarray:
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm's step-down adjustment of a family of p-values (missing ones stay missing).
 
     >>> holm([0.01, 0.04, 0.03]).round(2).tolist()

@@ -16,6 +16,7 @@ The report's fixed words are in ``reporting/text/evaluation.yaml``; this module 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -284,11 +285,9 @@ def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str
     fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome),
             "adjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
                                       council_covariates=covariates)}
-    try:
+    with contextlib.suppress(ValueError):  # one wave only: nothing varies within a council
         fits["within_between"] = model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
                                                council_covariates=covariates, within_between=True)
-    except ValueError:
-        pass  # one wave only: nothing varies within a council
     unadjusted, adjusted = _estimate_rows(fits["unadjusted"], terms), _estimate_rows(fits["adjusted"], terms)
     simulated = bool(truth and truth.get("targets"))
     rows = []
