@@ -70,6 +70,7 @@ S42_SHARE = 0.9
 PARTIAL_GIVEN_NOT_FULLY = 0.82  # keeps fully-or-partially near the published 93-95%
 LOGIT_MARGINAL = 0.346  # (16 sqrt(3) / (15 pi))^2: attenuation of a marginal logit, 1/sqrt(1 + c^2 var)
 TARGET_REPLICATES = 30
+OTHER_YEARS_REPLICATES = 8  # targets of a simulation of other years than SIM_YEARS (tests): cheap and rougher
 TARGET_SEED = 20261201
 COVARIATES = ("deprivation", "log_size")
 COVARIATES_FILE = "council_covariates.csv"  # ons_code,financial_year,deprivation,size,log_size
@@ -643,14 +644,15 @@ def targets(name: str, years: tuple[str, ...] = SIM_YEARS) -> dict:
 
     The stored targets (:data:`STORED_REPLICATES` replicates of England) are used when their
     fingerprint matches the scenario, the years and :data:`GENERATOR_VERSION`; otherwise
-    :func:`compute_targets` runs with :data:`TARGET_REPLICATES` replicates (a few seconds).
+    :func:`compute_targets` runs with :data:`TARGET_REPLICATES` replicates (a few seconds), or
+    :data:`OTHER_YEARS_REPLICATES` for years other than :data:`SIM_YEARS`.
     """
     spec = scenario(name)
     if STORED_TARGETS.is_file():
         stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8")).get(name)
         if stored and stored.get("fingerprint") == _fingerprint(spec, STORED_REPLICATES, years):
             return stored
-    return compute_targets(name, TARGET_REPLICATES, years)
+    return compute_targets(name, TARGET_REPLICATES if years == SIM_YEARS else OTHER_YEARS_REPLICATES, years)
 
 
 def write_stored_targets(replicates: int = STORED_REPLICATES) -> Path:

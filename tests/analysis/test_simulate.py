@@ -205,6 +205,7 @@ def test_at_scale_one_the_volumes_are_englands():
     assert len(sim.evaluation) == pytest.approx(0.05 * ENQUIRIES_PER_YEAR_AT_SCALE_1, rel=0.05)
 
 
+@pytest.mark.long
 def test_deprivation_drives_culture_in_the_confounded_scenario():
     sim = simulate(4, scale=0.01, scenario_name="confounded-null")
     scores = council_scores(wide_answers(clean_temperature_check(sim.temperature_check).clean))
@@ -213,6 +214,7 @@ def test_deprivation_drives_culture_in_the_confounded_scenario():
     assert joined["supervision"].corr(joined["deprivation"]) < -0.2
 
 
+@pytest.mark.long
 def test_selection_asks_more_people_where_culture_is_better():
     sim = simulate(6, scale=0.05, scenario_name="selection")
     scores = council_scores(wide_answers(clean_temperature_check(sim.temperature_check).clean))

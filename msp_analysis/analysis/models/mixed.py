@@ -114,9 +114,6 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     quadrature_points
         Gauss-Hermite nodes per council (15 by default; 1 would be the Laplace approximation).
     """
-    # lazy: scipy.optimize costs about 0.5 s to import, and the CLI imports the method registry at start-up
-    from scipy import optimize
-
     counts = binomial_counts(frame, outcome, terms, cluster, trials)
     groups, names = pd.factorize(counts[cluster], sort=True)
     X = with_intercept(numeric_matrix(counts, terms))
@@ -129,17 +126,14 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     start = logit_cluster(Xs, s, t, groups, len(names))
     problem = _Councils(Xs, s, t, groups, len(names), quadrature_points)
     x0 = np.concatenate([np.asarray(start.params), [math.log(0.2)]])
-    bounds = [(None, None)] * X.shape[1] + [(MIN_LOG_SD, MAX_LOG_SD)]
-    result = optimize.minimize(problem.evaluate, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                               options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 1000})
-    params = result.x
+    params, hessian, score, iterations = _newton(problem, x0)
     if not np.all(np.isfinite(params)):
         raise UnusableInputError("the mixed model's likelihood could not be maximised on these data; "
                                  "try --method gee")
-    params, hessian, score = _newton_polish(problem, params)
     boundary = params[-1] <= MIN_LOG_SD + 1
     if np.abs(score[:-1] if boundary else score).max() >= CONVERGED_SCORE:
-        raise UnusableInputError(f"the mixed model did not converge ({result.message}); try --method gee")
+        raise UnusableInputError(f"the mixed model did not converge in {iterations} Newton steps "
+                                 f"(largest score {np.abs(score).max():.3g}); try --method gee")
     try:
         cov_s = np.linalg.inv(hessian[:-1, :-1] if boundary else hessian)
     except np.linalg.LinAlgError:
@@ -185,33 +179,43 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
         details={"council_sd": sd, "council_sd_interval": interval, "icc": icc,
                  "icc_scale": "latent: sd^2 / (sd^2 + pi^2/3)", "council_estimates": councils,
                  "log_likelihood": -float(problem.evaluate(params, gradient=False)),
-                 "converged": True, "largest_score": float(np.abs(score).max()),
-                 "optimiser_message": str(result.message), "quadrature_points": quadrature_points,
+                 "converged": True, "largest_score": float(np.abs(score).max()), "newton_steps": iterations,
+                 "quadrature_points": quadrature_points,
                  "cells": len(counts), "estimates_are": "conditional on the council (random intercept 0)"})
 
 
-def _newton_polish(problem: _Councils, params: np.ndarray, steps: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A few Newton steps on the observed information from where the quasi-Newton optimiser stopped.
+def _newton(problem: _Councils, params: np.ndarray, steps: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Newton-Raphson on the observed information with step halving, from the plain logit's estimates.
 
-    Returns the parameters, the Hessian of minus the log-likelihood there and the score.
+    Stops when the Newton decrement (the log-likelihood still to gain, about) is below 1e-9 or the
+    score below CONVERGED_SCORE / 100. Where the information is not positive definite (far from
+    the maximum) it takes a steepest-ascent step instead. Returns the parameters, the Hessian of
+    minus the log-likelihood there, the score and the number of steps.
     """
     value, gradient = problem.evaluate(params)
     hessian = _hessian(problem, params)
-    for _ in range(steps):
-        if np.abs(gradient).max() < CONVERGED_SCORE / 100:
-            break
+    for step_number in range(1, steps + 1):
         try:
+            np.linalg.cholesky(hessian)
             step = np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
-            break
-        candidate = params - step
-        candidate[-1] = min(max(candidate[-1], MIN_LOG_SD), MAX_LOG_SD)
-        new_value, new_gradient = problem.evaluate(candidate)
-        if not np.isfinite(new_value) or new_value > value + 1e-8:
-            break
+            step = gradient / max(np.abs(gradient).max(), 1.0)
+        decrement = float(gradient @ step)
+        if abs(decrement) < 1e-9 or np.abs(gradient).max() < CONVERGED_SCORE / 100:
+            return params, hessian, -gradient, step_number - 1
+        size = 1.0
+        while size > 1e-8:
+            candidate = params - size * step
+            candidate[-1] = min(max(candidate[-1], MIN_LOG_SD), MAX_LOG_SD)
+            new_value, new_gradient = problem.evaluate(candidate)
+            if np.isfinite(new_value) and new_value <= value + 1e-10:
+                break
+            size /= 2
+        else:
+            return params, hessian, -gradient, step_number
         params, value, gradient = candidate, new_value, new_gradient
         hessian = _hessian(problem, params)
-    return params, hessian, -gradient
+    return params, hessian, -gradient, steps
 
 
 def _hessian(problem: _Councils, params: np.ndarray) -> np.ndarray:
