@@ -151,9 +151,36 @@ def p_text(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _ordinal_rejected(result) -> bool:
+    """The ordinal model's own proportional-odds check rejects it (p < 0.05)."""
+    test = result.details.get("proportional_odds_test") if result is not None else None
+    return bool(test) and test.get("p_value", 1.0) < 0.05
+
+
+def _cut_point_rows(result) -> list[dict]:
+    """The two cut-point logits of a rejected ordinal model, one row per cut and indicator."""
+    check = result.details["proportional_odds"].set_index("term")
+    cuts = {"cut_1": text("model_ordinal_cut_partial"), "cut_2": text("model_ordinal_cut_fully")}
+    rows = []
+    for cut, label in cuts.items():
+        for term in culture_terms():
+            if term not in check.index or f"{cut}_estimate" not in check.columns:
+                continue
+            estimate, se = float(check.loc[term, f"{cut}_estimate"]), float(check.loc[term, f"{cut}_std_error"])
+            rows.append({"model": label, "method": "ordinal", "term": term,
+                         "label": indicator_labels().get(term, term), "estimate": estimate,
+                         "odds_ratio": math.exp(estimate), "or_low": math.exp(estimate - 1.96 * se),
+                         "or_high": math.exp(estimate + 1.96 * se), "p_value": float("nan"),
+                         "n": float(result.n), "clusters": result.clusters})
+    return rows
+
+
 def _model_terms(results: dict) -> pd.DataFrame:
     rows = []
     for method, result in results.items():
+        if method == "ordinal" and _ordinal_rejected(result):
+            rows.extend(_cut_point_rows(result))
+            continue
         for term in culture_terms():
             if term not in set(result.table["term"]):
                 continue
@@ -192,6 +219,9 @@ def _models_section(results: dict, main: str, outcome: str, scope: str, linked_s
         else text("models_none")
     if linked_summary.get("rows_unmatched"):
         markdown += " " + text("models_unmatched", n=linked_summary["council_years_unmatched"])
+    if _ordinal_rejected(results.get("ordinal")):
+        test = results["ordinal"].details["proportional_odds_test"]
+        markdown += " " + text("models_ordinal_rejected", chi2=test["chi2"], df=test["df"], p=p_text(test["p_value"]))
     items = "; ".join(text("forest_alt_item", model=r.model, indicator=r.label, odds_ratio=r.odds_ratio, low=r.or_low,
                            high=r.or_high) for r in terms.itertuples())
     alt = text("forest_alt", items=items)
