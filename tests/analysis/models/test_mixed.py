@@ -78,6 +78,7 @@ def test_the_quadrature_log_likelihood_and_score_are_right(strong_councils):
     np.testing.assert_allclose(score, numeric, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.long
 def test_mixed_intervals_cover_in_a_small_simulation_study():
     """40 datasets with a council random intercept: the 95% intervals of both slopes cover about 95% of the time.
 
