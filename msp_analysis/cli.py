@@ -25,8 +25,9 @@ import pandas as pd
 from msp_analysis import __version__
 from msp_analysis.analysis.link import load_real_la_measures
 from msp_analysis.analysis.models import BINARY_OUTCOMES, FEW_CLUSTERS, METHODS
-from msp_analysis.analysis.models.fit import model_la_panel, model_outcome
+from msp_analysis.analysis.models.fit import model_la_panel, model_outcome, read_council_covariates
 from msp_analysis.analysis.msp_rates import msp_rates_csv
+from msp_analysis.analysis.simulate import DEFAULT_SCENARIO, SCENARIOS
 from msp_analysis.clean import KINDS, clean_and_validate, data_dictionary
 from msp_analysis.clean.common import apply_column_mapping
 from msp_analysis.io.fetch import SOURCES_FILE, fetch
@@ -124,9 +125,10 @@ def _in_range(option: str, value: float, low: float, high: float) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     _in_range("--scale", args.scale, *SIMULATE_SCALE)
-    written = write_simulation(args.out, seed=args.seed, scale=args.scale)
+    written = write_simulation(args.out, seed=args.seed, scale=args.scale, scenario_name=args.scenario)
     enquiries, returns = written.rows
-    print(f"wrote {enquiries:,} enquiries and {returns:,} returns to {written.folder}")
+    print(f"wrote {enquiries:,} enquiries, {returns:,} returns and the councils' covariates to {written.folder} "
+          f"(scenario {args.scenario})")
     return 0
 
 
@@ -204,6 +206,20 @@ def cmd_power(args: argparse.Namespace) -> int:
     # lazy: scipy.optimize and scipy.special cost about 0.7 s to import, and only this command needs them
     from msp_analysis.analysis.power import power_json
 
+    if args.region:
+        from msp_analysis.analysis.power import region_power
+
+        if args.respondents_per_council is None or args.odds_ratio is None:
+            raise ParameterError("--region needs --respondents-per-council and --odds-ratio")
+        _in_range("--odds-ratio", args.odds_ratio, 0.01, 100.0)
+        result = region_power(args.region, args.respondents_per_council, args.odds_ratio,
+                              replications=args.replications, seed=args.seed)
+        print(json.dumps(result, indent=2))
+        return 0
+    missing = [flag for flag, value in (("--councils", args.councils), ("--enquiries-per-council",
+               args.enquiries_per_council), ("--icc", args.icc), ("--odds-ratio", args.odds_ratio)) if value is None]
+    if missing:
+        raise ParameterError(f"give {', '.join(missing)} (or --region with --respondents-per-council)")
     for option, value in (("councils", args.councils), ("enquiries_per_council", args.enquiries_per_council)):
         _in_range("--" + option.replace("_", "-"), value, *POWER_RANGES[option])
     _in_range("--icc", args.icc, 0.0, 0.99)
@@ -220,13 +236,17 @@ def cmd_power(args: argparse.Namespace) -> int:
 def cmd_model_outcome(args: argparse.Namespace) -> int:
     frames = [_read_clean_file(args.evaluation, "evaluation"),
               _read_clean_file(args.temperature_check, "temperature_check")]
-    result = model_outcome(*frames, method=args.method, outcome=args.outcome)
+    covariates = read_council_covariates(args.council_covariates) if args.council_covariates else None
+    adjust = [name.strip() for name in (args.adjust or "").split(",") if name.strip()]
+    result = model_outcome(*frames, method=args.method, outcome=args.outcome, lag=args.lag, adjust=adjust,
+                           council_covariates=covariates, within_between=args.within_between)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
 
 
 def cmd_model_la_panel(args: argparse.Namespace) -> int:
-    result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator)
+    result = model_la_panel(load_real_la_measures(args.real_data), outcome=args.outcome, indicator=args.indicator,
+                            council_effects=args.council_effects)
     print(json.dumps(result.to_json_dict(), indent=2))
     return 0
 
@@ -333,7 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=_path)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--scale", type=float, default=1.0,
-                   help=f"1.0 gives about 100,000 enquiries (from {SIMULATE_SCALE[0]:g} to {SIMULATE_SCALE[1]:g})")
+                   help=f"1.0 gives England's volumes, about 99,000 concluded enquiries a year (from "
+                   f"{SIMULATE_SCALE[0]:g} to {SIMULATE_SCALE[1]:g})")
+    p.add_argument("--scenario", choices=list(SCENARIOS), default=DEFAULT_SCENARIO,
+                   help="how the data are made (truth.json says what a correct analysis should estimate): "
+                   + "; ".join(f"{name}: {spec.description}" for name, spec in SCENARIOS.items()))
     p.set_defaults(func=cmd_simulate)
 
     for name, func, help_text in (
@@ -394,21 +418,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=[name for name, spec in METHODS.items() if spec.outcome in ("binary", "ordinal")],
                    default=None, help=f"default: gee with fewer than {FEW_CLUSTERS} councils, else glm_cluster")
     p.add_argument("--outcome", default="fully_achieved", choices=list(BINARY_OUTCOMES))
+    p.add_argument("--council-covariates", metavar="FILE",
+                   help="CSV or parquet of ons_code,financial_year,<covariate>... (simulate writes council_covariates.csv)")
+    p.add_argument("--adjust", metavar="NAME,...",
+                   help="adjust for these columns of the evaluation data (age, lacked_capacity, risk_types, "
+                   "risk_location, primary_support_reason ...) or of the council covariates; year effects always")
+    p.add_argument("--within-between", action="store_true",
+                   help="split each indicator into its council mean over waves and the wave's deviation from it")
+    p.add_argument("--lag", type=int, default=0, metavar="N", help="use culture measured N years before the outcomes")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_outcome)
     p = model.add_parser("la-panel", help="ASCOF outcome on a council measure, year fixed effects")
     p.add_argument("--outcome", default="4A")
     p.add_argument("--indicator", default="turnover")
     p.add_argument("--real-data", required=True, metavar="DIR", type=_path, help="folder of the public files listed in docs/data.md")
+    p.add_argument("--council-effects", action="store_true",
+                   help="add council fixed effects: the slope within councils over years, not between councils")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_model_la_panel)
 
     p = sub.add_parser("power", help="power of a planned temperature check to detect a culture effect")
-    p.add_argument("--councils", type=int, required=True)
-    p.add_argument("--enquiries-per-council", type=int, required=True)
-    p.add_argument("--icc", type=float, required=True, help="intra-council correlation (latent logit scale)")
-    p.add_argument("--odds-ratio", type=float, required=True, help="odds ratio per SD of the culture indicator")
+    p.add_argument("--councils", type=int)
+    p.add_argument("--enquiries-per-council", type=int)
+    p.add_argument("--icc", type=float, help="intra-council correlation (latent logit scale)")
+    p.add_argument("--odds-ratio", type=float, help="odds ratio per SD of the culture indicator")
     p.add_argument("--simulate", action="store_true", help="also estimate power by simulation")
+    p.add_argument("--region", help="simulate the design analysed for this ADASS region (its councils, sizes, "
+                   "three waves, three indicators scored from the respondents) with the simulator")
+    p.add_argument("--respondents-per-council", type=int, help="with --region: respondents per council and wave")
+    p.add_argument("--replications", type=int, default=100, help="with --region: simulated datasets")
+    p.add_argument("--seed", type=int, default=1, help="with --region: seed of the first dataset")
     p.add_argument("--format", choices=["json"], default="json")
     p.set_defaults(func=cmd_power)
 

@@ -99,6 +99,36 @@ def test_model_outcome_prints_the_json_contract(small_demo, capsys):
         assert terms[name]["ci_low"] - 0.1 < effect < terms[name]["ci_high"] + 0.1, name
 
 
+def test_model_outcome_adjusts_splits_and_translates(small_demo, capsys):
+    import json
+
+    processed, raw = small_demo["processed"], small_demo["raw"]
+    assert main(["model", "outcome", "--evaluation", str(processed / "evaluation.parquet"),
+                 "--temperature-check", str(processed / "temperature_check.parquet"), "--method", "glm_cluster",
+                 "--council-covariates", str(raw / "council_covariates.csv"),
+                 "--adjust", "deprivation,log_size,lacked_capacity,risk_types", "--within-between"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    terms = {t["term"]: t for t in result["terms"]}
+    assert {"supervision_between", "supervision_within", "deprivation", "log_size", "year[2022-23]"} <= set(terms)
+    assert any(name.startswith("risk_types[") for name in terms)
+    assert result["adjusted_for"] == ["deprivation", "log_size", "lacked_capacity", "risk_types"]
+    assert result["multiplicity"]["rule"] == "Holm" and len(result["multiplicity"]["family"]) == 6
+    assert all(terms[t]["p_value_holm"] >= terms[t]["p_value"] for t in result["multiplicity"]["family"])
+    predicted = {row["term"]: row for row in result["predicted_probabilities"]}
+    assert set(predicted) == set(result["multiplicity"]["family"])
+    row = predicted["supervision_between"]
+    assert row["p_low"] < row["p_mean"] < row["p_high"] or row["difference_points"] <= 0
+    assert 0 < row["sd_points"] < 1.5 and row["difference_low"] < row["difference_points"] < row["difference_high"]
+    assert "association between councils" in result["estimand"]
+
+
+def test_model_outcome_refuses_an_adjustment_that_is_not_a_column(small_demo, capsys):
+    processed = small_demo["processed"]
+    assert main(["model", "outcome", "--evaluation", str(processed / "evaluation.parquet"),
+                 "--temperature-check", str(processed / "temperature_check.parquet"), "--adjust", "nonsense"]) == 2
+    assert "cannot adjust for nonsense" in capsys.readouterr().err
+
+
 def test_power_prints_json(capsys):
     import json
 

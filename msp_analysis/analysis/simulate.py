@@ -1,10 +1,34 @@
-"""Synthetic MSP data for every council in England with known true effects.
+"""Synthetic MSP data for every council in England, with the biases real data have and a stated truth.
 
-The embedded default: `make demo` and the tests run on this instead of personal data.
-Outcomes are generated from culture indicators *as scored from the simulated returns*
-(scored with :mod:`msp_analysis.analysis.indicators`, then standardised across all council-waves, as
-``msp-analysis model outcome`` does), so a
-correct model recovers ``truth["effects"]`` without attenuation from measurement error.
+The embedded default: `make demo` and the tests run on this instead of personal data. A
+*scenario* (:data:`SCENARIOS`) says how the data are made:
+
+* ``realistic`` (the default): culture is a latent council-wave value; staff answers measure it
+  with the agreement staff surveys show (respondent-level ICC(1) about 0.13, so council scores
+  carry measurement error); council context (deprivation and size, written to
+  ``council_covariates``) drives both culture and outcomes; record-level case mix (age, capacity,
+  risk type, location, support reason) shifts outcomes; who is asked and who expresses outcomes
+  depends on culture and case difficulty; culture changes within councils between waves; and a
+  small part of the effect acts one wave later. Effects are modest.
+* ``easy``: the earlier simulator: outcomes drawn from the indicators *as scored*, respondents
+  agreeing closely, nothing confounded — any clustered logit recovers the truth.
+* ``confounded-null``: culture has no effect on outcomes; deprivation and size drive both, so an
+  unadjusted model finds an association that adjusting or the within-council comparison removes.
+* ``selection``: who is asked depends on culture and on a case difficulty that is not recorded, so
+  no analysis of the expressed outcomes recovers the effect (the truth says by how much it misses).
+* ``lagged``: culture acts on outcomes of the next wave only (a correct analysis uses ``lag=1``).
+
+``truth`` (``truth.json``) states the true effects on latent culture (log-odds of fully achieved
+per 1 SD of the latent council-wave culture), and under ``targets`` what a correct analysis
+of the scored indicators should estimate and why: measurement error in council scores
+attenuates every estimate, so the target of an adjusted analysis is the projection of the true
+council log-odds onto the scored indicators and the covariates (computed by Monte Carlo over
+:data:`TARGET_REPLICATES` independent draws of the councils, fixed per scenario).
+
+Volumes at ``scale=1`` are England's: about 70,000 people a year whose outcomes were expressed and
+whose achievement is recorded (NHS Digital, Adult Social Care Statistics in England: An Overview,
+Table 8: 70,375 in 2020-21), out of about 99,000 concluded enquiries, shared between councils in
+proportion to their (simulated) size.
 
 Messiness is injected at documented rates (``MESSINESS``) and a known number of rows
 break a consistency rule, so a correct cleaner rejects exactly ``truth["expected_rejects"]``.
@@ -12,7 +36,14 @@ break a consistency rule, so a correct cleaner rejects exactly ``truth["expected
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import functools
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +61,20 @@ from msp_analysis.reference.codebook import (
 from msp_analysis.toolkit.errors import ParameterError
 
 SIM_YEARS = ("2021-22", "2022-23", "2023-24")
-ROWS_AT_SCALE_1 = 100_000
-TRUE_EFFECTS = {"supervision": 0.30, "staffing": 0.20, "complaints_learning": 0.15}
-COUNCIL_SD = 0.25
-INTERCEPT = 0.80  # log-odds of "fully achieved" for a council at the mean of every indicator
+MODEL_TERMS = ("supervision", "staffing", "complaints_learning")
+# Concluded enquiries per year at scale 1: 70,375 expressed outcomes with achievement recorded
+# (Overview Table 8, 2020-21) / 0.79 expressed of concluded S42 / 0.9 S42 of all concluded.
+ENQUIRIES_PER_YEAR_AT_SCALE_1 = 99_000
+EXPRESSED_PUBLISHED_2020_21 = 70_375
+S42_SHARE = 0.9
 PARTIAL_GIVEN_NOT_FULLY = 0.82  # keeps fully-or-partially near the published 93-95%
+LOGIT_MARGINAL = 0.346  # (16 sqrt(3) / (15 pi))^2: attenuation of a marginal logit, 1/sqrt(1 + c^2 var)
+TARGET_REPLICATES = 30
+OTHER_YEARS_REPLICATES = 8  # targets of a simulation of other years than SIM_YEARS (tests): cheap and rougher
+TARGET_SEED = 20261201
+COVARIATES = ("deprivation", "log_size")
+COVARIATES_FILE = "council_covariates.csv"  # ons_code,financial_year,deprivation,size,log_size
+CASE_MIX = ("age", "lacked_capacity", "risk_types", "risk_location", "primary_support_reason")
 
 # Share of rows (or cells) touched by each kind of messiness; all are recoverable.
 MESSINESS = {
@@ -60,10 +100,10 @@ FAULTS = (
     "year_contradicts_date",
 )
 
-# Council volume weights: counties carry the most enquiries, City of London and the
-# Isles of Scilly very few. Approximate shape only; there is no council-level SAC file here.
-TYPE_WEIGHT = {"Shire County": 3.0, "Metropolitan District": 1.1, "Unitary Authority": 0.8, "London Borough": 0.7}
-TINY_COUNCILS = {"E09000001": 0.03, "E06000053": 0.02}
+# Council size (simulated adult population, thousands): counties the largest, City of London and
+# the Isles of Scilly tiny. Approximate shape only; there is no council population file here.
+TYPE_SIZE = {"Shire County": 620.0, "Metropolitan District": 230.0, "Unitary Authority": 170.0, "London Borough": 210.0}
+TINY_COUNCILS = {"E09000001": 0.03, "E06000053": 0.01}
 
 ASKED_SHARES = {
     "Yes they were asked and outcomes were expressed": 0.79,
@@ -72,6 +112,7 @@ ASKED_SHARES = {
     "Don't Know": 0.03,
     "Not Recorded": 0.03,
 }
+EXPRESSED = "Yes they were asked and outcomes were expressed"
 RISK_TYPE_SHARES = {
     "Physical Abuse": 0.19, "Sexual Abuse": 0.03, "Psychological Abuse": 0.13,
     "Financial or Material Abuse": 0.15, "Discriminatory Abuse": 0.005, "Organisational Abuse": 0.05,
@@ -94,6 +135,111 @@ RISK_OUTCOME_SHARES = {"Risk remained": 0.09, "Risk reduced": 0.64, "Risk remove
 CAPACITY_SHARES = {
     "Yes, they lacked capacity": 0.30, "No, they did not lack capacity": 0.55, "Don't know": 0.07, "Not recorded": 0.08,
 }
+SUPPORT_REASON_SHARES = (0.38, 0.02, 0.14, 0.13, 0.12, 0.05, 0.08, 0.08)
+# Case-mix effects on the log-odds of fully achieved (case difficulty; centred in the simulation).
+CASE_MIX_EFFECTS: dict[str, Any] = {
+    "lacked_capacity": {"Yes, they lacked capacity": -0.45},
+    "risk_types": {"Self-Neglect": -0.55, "Domestic Abuse": -0.30, "Financial or Material Abuse": -0.15},
+    "risk_location": {"Care Home - Nursing": 0.25, "Care Home - Residential": 0.25, "Hospital - Mental Health": -0.2},
+    "age_per_decade_over_70": -0.06,
+    "primary_support_reason_index": {2: -0.10, 4: -0.25},  # positions in the codebook's support-reason labels
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How one scenario makes its data; every number is on the log-odds scale unless said otherwise.
+
+    Parameters
+    ----------
+    name, description
+        The scenario's name (``--scenario``) and what it is for.
+    effects
+        Log-odds of fully achieved per 1 SD of latent culture, same wave.
+    lag_effects
+        Per 1 SD of latent culture of the previous wave.
+    on_scored
+        ``easy`` only: outcomes drawn from the indicators as scored and standardised, not latent culture.
+    deprivation_on_culture, size_on_culture
+        SDs of latent culture per SD of deprivation and of log size (confounding paths).
+    deprivation_on_outcome, size_on_outcome
+        Log-odds per SD of deprivation and of log size.
+    within_sd
+        SD of the wave-to-wave change of latent culture within a council (total SD stays 1).
+    case_mix
+        Record-level case mix shifts outcomes (CASE_MIX_EFFECTS), and more deprived councils see harder cases.
+    selection_culture, selection_difficulty
+        Log-odds of being asked and expressing outcomes per SD of the council's mean culture, and
+        per unit of case difficulty (minus the case-mix log-odds).
+    unrecorded_difficulty_sd
+        SD of a case difficulty no export records, acting on outcomes and on selection alike.
+    loading, org_sd, person_sd, person_indicator_sd, item_sd
+        An answer is 3.4 + loading x culture + organisation + person + person-indicator + item noise
+        (answer points), reverse-coded items flipped, rounded and clipped to 1-5.
+    respondents
+        Range (low, high exclusive) of respondents per organisation.
+    council_sd
+        SD of the council random intercept.
+    intercept
+        Log-odds of fully achieved at the mean of everything.
+    """
+
+    name: str
+    description: str
+    effects: dict[str, float]
+    lag_effects: dict[str, float] = field(default_factory=dict)
+    on_scored: bool = False
+    deprivation_on_culture: float = 0.0
+    size_on_culture: float = 0.0
+    deprivation_on_outcome: float = 0.0
+    size_on_outcome: float = 0.0
+    within_sd: float = 0.2
+    case_mix: bool = True
+    selection_culture: float = 0.0
+    selection_difficulty: float = 0.0
+    unrecorded_difficulty_sd: float = 0.0
+    loading: float = 0.28
+    org_sd: float = 0.15
+    person_sd: float = 0.45
+    person_indicator_sd: float = 0.4
+    item_sd: float = 0.65
+    respondents: tuple[int, int] = (3, 9)
+    council_sd: float = 0.25
+    intercept: float = 0.75
+
+    def correct_adjustment(self) -> list[str]:
+        """What an analysis must adjust for to estimate the culture effect without confounding."""
+        out = [c for c, on in (("deprivation", self.deprivation_on_culture and self.deprivation_on_outcome),
+                               ("log_size", self.size_on_culture and self.size_on_outcome)) if on]
+        if self.case_mix and (self.selection_culture or self.deprivation_on_culture):
+            out += list(CASE_MIX)
+        return out
+
+
+_NULL = {term: 0.0 for term in MODEL_TERMS}
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("realistic", "all of the biases at once, modest effects: measurement error, confounding by "
+             "deprivation and size, case mix, selection into being asked, change within councils, a lag",
+             effects={"supervision": 0.20, "staffing": 0.12, "complaints_learning": 0.08},
+             lag_effects={"supervision": 0.05}, deprivation_on_culture=-0.35, size_on_culture=0.15,
+             deprivation_on_outcome=-0.15, size_on_outcome=-0.08, within_sd=0.3, selection_culture=0.25,
+             selection_difficulty=0.5),
+    Scenario("easy", "the earlier simulator: outcomes from the indicators as scored, close respondent agreement, "
+             "nothing confounded (a check that the models are right, not of what real data do)",
+             effects={"supervision": 0.30, "staffing": 0.20, "complaints_learning": 0.15}, on_scored=True,
+             within_sd=0.2, case_mix=False, loading=0.8, org_sd=0.24, person_sd=0.32, person_indicator_sd=0.0,
+             item_sd=0.6, respondents=(2, 6), intercept=0.8),
+    Scenario("confounded-null", "culture has no effect; deprivation and size drive both culture and outcomes",
+             effects=dict(_NULL), deprivation_on_culture=-0.6, size_on_culture=0.25, deprivation_on_outcome=-0.35,
+             size_on_outcome=-0.15, within_sd=0.3, selection_culture=0.25, selection_difficulty=0.5),
+    Scenario("selection", "who is asked depends on culture and on a case difficulty no export records",
+             effects={"supervision": 0.20, "staffing": 0.12, "complaints_learning": 0.08}, within_sd=0.3,
+             selection_culture=0.6, selection_difficulty=1.0, unrecorded_difficulty_sd=0.8),
+    Scenario("lagged", "culture acts on the outcomes of the next wave only",
+             effects=dict(_NULL), lag_effects={"supervision": 0.20, "staffing": 0.12, "complaints_learning": 0.08},
+             within_sd=0.4),
+)}
+DEFAULT_SCENARIO = "realistic"
 
 
 @dataclass
@@ -103,6 +249,7 @@ class Simulation:
     evaluation: pd.DataFrame
     temperature_check: pd.DataFrame
     truth: dict
+    council_covariates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _choice(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
@@ -116,8 +263,27 @@ def council_frame(years: tuple[str, ...] = SIM_YEARS) -> pd.DataFrame:
     return pd.concat([geography.councils(y).assign(financial_year=y) for y in years], ignore_index=True)
 
 
-def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS) -> Simulation:
-    """Simulate evaluation exports and temperature-check returns for every council.
+def scenario(name: str) -> Scenario:
+    """The scenario called `name` (a ParameterError naming the scenarios there are)."""
+    if name not in SCENARIOS:
+        raise ParameterError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
+    return SCENARIOS[name]
+
+
+def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
+             scenario_name: str = DEFAULT_SCENARIO) -> Simulation:
+    """Simulate evaluation exports, temperature-check returns and council covariates for every council.
+
+    Parameters
+    ----------
+    seed
+        Seed of everything drawn.
+    scale
+        1.0 gives England's volumes (about 99,000 concluded enquiries a year).
+    years
+        Financial years simulated (one temperature-check wave each).
+    scenario_name
+        A name in :data:`SCENARIOS`.
 
     >>> sim = simulate(seed=1, scale=0.05)
     >>> sorted(sim.truth["effects"])
@@ -125,25 +291,52 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS) 
     """
     if scale <= 0:
         raise ParameterError(f"scale must be positive, got {scale}")
+    spec = scenario(scenario_name)
     rng = np.random.default_rng(seed)
     frame = council_frame(years)
     ons_all = np.array(sorted(frame["ons_code"].unique()))
-    latent = _latent_culture(rng, ons_all, years)
-    returns = _temperature_check(rng, frame, latent)
+    context = _council_context(rng, frame, ons_all)
+    latent = _latent_culture(rng, spec, context, years)
+    returns = _temperature_check(rng, spec, frame, latent)
     scored = _scored_indicators(returns)
-    council_effect = dict(zip(ons_all, rng.normal(0, COUNCIL_SD, size=len(ons_all)), strict=True))
-    records = _records(rng, frame, scored, council_effect, scale)
+    council_effect = dict(zip(ons_all, rng.normal(0, spec.council_sd, size=len(ons_all)), strict=True))
+    records, achieved_share = _records(rng, spec, frame, context, latent, scored, council_effect, scale)
     evaluation, faults = _inject_faults(rng, _messy(rng, records))
+    covariates = frame[["ons_code", "financial_year"]].merge(context, on="ons_code", how="left")
+    covariates = covariates[["ons_code", "financial_year", "deprivation", "size", "log_size"]]
+    expressed = int((records["msp_asked"] == EXPRESSED).sum())
+    expressed_s42 = int(((records["msp_asked"] == EXPRESSED) & (records["enquiry_type"] == "Section 42")).sum())
     truth = {
         "seed": seed,
         "scale": scale,
+        "scenario": spec.name,
+        "scenario_description": spec.description,
         "years": list(years),
-        "effects": dict(TRUE_EFFECTS),
-        "effects_scale": "log-odds of fully achieved (of expressed outcomes) per 1 SD of the council "
-        "indicator scored from the simulated returns and standardised across all council-waves",
-        "intercept": INTERCEPT,
-        "council_random_effect_sd": COUNCIL_SD,
+        "effects": {t: float(spec.effects.get(t, 0.0)) for t in MODEL_TERMS},
+        "lag_effects": {t: float(spec.lag_effects.get(t, 0.0)) for t in MODEL_TERMS},
+        "effects_scale": ("log-odds of fully achieved (of expressed outcomes) per 1 SD of the council indicator as "
+                          "scored and standardised across all council-waves" if spec.on_scored else
+                          "log-odds of fully achieved (of expressed outcomes) per 1 SD of latent council-wave culture "
+                          "(conditional on the council random intercept, the case mix and the council context)"),
+        "targets": copy.deepcopy(targets(spec.name, tuple(years))),
+        "correct_adjustment": spec.correct_adjustment(),
+        "context_effects": {"deprivation_on_outcome": spec.deprivation_on_outcome,
+                            "log_size_on_outcome": spec.size_on_outcome,
+                            "deprivation_on_culture": spec.deprivation_on_culture,
+                            "log_size_on_culture": spec.size_on_culture},
+        "case_mix_effects": {k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v)
+                             for k, v in CASE_MIX_EFFECTS.items()} if spec.case_mix else {},
+        "selection": {"culture": spec.selection_culture, "case_difficulty": spec.selection_difficulty,
+                      "unrecorded_difficulty_sd": spec.unrecorded_difficulty_sd},
+        "intercept": spec.intercept,
+        "council_random_effect_sd": spec.council_sd,
+        "respondent_icc": respondent_icc(returns),
+        "parameters": {k: v for k, v in asdict(spec).items() if k not in ("name", "description")},
         "rows": int(len(evaluation)),
+        "expressed_with_achievement": expressed,
+        "expressed_s42_per_year": round(expressed_s42 / len(years), 1),
+        "expressed_s42_published_2020_21": EXPRESSED_PUBLISHED_2020_21,
+        "fully_achieved_share": achieved_share,
         "expected_rejects": int(sum(faults.values())),
         "expected_clean_rows": int(len(evaluation) - sum(faults.values())),
         "faults": faults,
@@ -151,23 +344,53 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS) 
         "fault_rate": FAULT_RATE,
         "temperature_check_rows": int(len(returns)),
     }
-    return Simulation(evaluation=evaluation, temperature_check=_returns_as_text(returns), truth=truth)
+    return Simulation(evaluation=evaluation, temperature_check=_returns_as_text(returns), truth=truth,
+                      council_covariates=covariates.sort_values(["ons_code", "financial_year"]).reset_index(drop=True))
 
 
-def _latent_culture(rng: np.random.Generator, ons: np.ndarray, years: tuple[str, ...]) -> pd.DataFrame:
-    """Latent culture per council and wave: correlated indicators, a little drift between waves."""
+def _council_context(rng: np.random.Generator, frame: pd.DataFrame, ons: np.ndarray) -> pd.DataFrame:
+    """Per council: a deprivation index (mean 0, SD 1) and a simulated adult population (thousands)."""
+    types = frame.drop_duplicates("ons_code").set_index("ons_code")["council_type"].reindex(ons)
+    size = types.map(TYPE_SIZE).fillna(200.0).to_numpy() * rng.lognormal(0, 0.35, len(ons))
+    size = size * pd.Series(ons).map(TINY_COUNCILS).fillna(1.0).to_numpy()
+    log_size = np.log(size)
+    deprivation = rng.normal(0, 1, len(ons))
+    return pd.DataFrame({"ons_code": ons, "deprivation": np.round(deprivation, 4), "size": np.round(size, 2),
+                         "log_size": np.round((log_size - log_size.mean()) / log_size.std(ddof=1), 4)})
+
+
+def _latent_culture(rng: np.random.Generator, spec: Scenario, context: pd.DataFrame,
+                    years: tuple[str, ...]) -> pd.DataFrame:
+    """Latent culture per council and wave (one wave before the first too, for the lag), SD 1 per indicator.
+
+    culture = deprivation path + size path + a council value (indicators correlated 0.5) + a
+    wave change (SD ``within_sd``, correlated 0.3), scaled so that its total SD is 1.
+    """
     indicators = sorted(likert_items()["indicator"].unique())
-    k = len(indicators)
-    cov = np.full((k, k), 0.3) + np.eye(k) * 0.7
-    base = rng.multivariate_normal(np.zeros(k), cov, size=len(ons))
+    k, n = len(indicators), len(context)
+    confounded = spec.deprivation_on_culture**2 + spec.size_on_culture**2
+    between_var = max(1.0 - confounded - spec.within_sd**2, 0.05)
+    cov_b = (np.full((k, k), 0.5) + np.eye(k) * 0.5) * between_var
+    cov_w = (np.full((k, k), 0.3) + np.eye(k) * 0.7) * spec.within_sd**2
+    base = rng.multivariate_normal(np.zeros(k), cov_b, size=n)
+    base += (spec.deprivation_on_culture * context["deprivation"].to_numpy()
+             + spec.size_on_culture * context["log_size"].to_numpy())[:, None]
+    waves = [_shift(years[0], -1), *years]
     rows = []
-    for wave in years:
-        drift = rng.normal(0, 0.2, size=base.shape)
-        rows.append(pd.DataFrame(base + drift, columns=indicators).assign(ons_code=ons, wave=wave))
+    for wave in waves:
+        change = rng.multivariate_normal(np.zeros(k), cov_w, size=n)
+        rows.append(pd.DataFrame(base + change, columns=indicators).assign(ons_code=context["ons_code"].to_numpy(),
+                                                                           wave=wave))
     return pd.concat(rows, ignore_index=True)
 
 
-def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
+def _shift(year: str, years: int) -> str:
+    start = int(year[:4]) + years
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _temperature_check(rng: np.random.Generator, spec: Scenario, frame: pd.DataFrame,
+                       latent: pd.DataFrame) -> pd.DataFrame:
     """Numeric returns: one row per organisation × respondent × wave.
 
     Organisation types and roles are those a return lists (the codebook's): the council's own
@@ -177,40 +400,81 @@ def _temperature_check(rng: np.random.Generator, frame: pd.DataFrame, latent: pd
     partner_types, roles = organisation_types("partner"), respondent_roles("staff")
     items = likert_items()
     item_ids, reverse = items["item_id"].tolist(), items["reverse_coded"].to_numpy(dtype=bool)
-    lat = latent.set_index(["ons_code", "wave"])
-    rows = []
-    for ons, name, region, wave in frame[["ons_code", "name", "region", "financial_year"]].itertuples(index=False):
-        partners = rng.choice(len(partner_types), size=rng.integers(1, 4), replace=False)
-        orgs = [(f"{ons}-LA", f"{name} Council", council_type)] + [
-            (f"{ons}-P{j}", f"{name} {partner_types[j]}", partner_types[j]) for j in sorted(partners)
-        ]
-        culture = lat.loc[(ons, wave)]
-        item_culture = culture[items["indicator"]].to_numpy(dtype=float)  # once per council-wave, not per person
-        staffing = float(culture["staffing"])
-        for org_id, org_name, org_type in orgs:
-            org_offset = rng.normal(0, 0.3)
-            for _ in range(int(rng.integers(2, 6))):
-                person = org_offset + rng.normal(0, 0.4)
-                level = item_culture + person
-                answer = 3.3 + 0.8 * level + rng.normal(0, 0.6, size=len(item_ids))
-                answer = np.where(reverse, 6 - answer, answer)
-                answer = np.clip(np.rint(answer), 1, 5)
-                answer[rng.random(len(item_ids)) < 0.03] = np.nan
-                rows.append({
-                    "org_id": org_id, "org_name": org_name, "org_type": org_type, "ons_code": ons,
-                    "region": region, "wave": wave, "respondent_role": roles[int(rng.integers(len(roles)))],
-                    **dict(zip(item_ids, answer, strict=True)),
-                    "stf_turnover_pct": round(float(np.clip(28 - 4 * staffing + rng.normal(0, 4), 3, 60)), 1),
-                    "stf_vacancy_pct": round(float(np.clip(10 - 2.5 * staffing + rng.normal(0, 3), 0, 40)), 1),
-                    "stf_caseload": round(float(np.clip(18 - 2 * staffing + rng.normal(0, 3), 4, 40)), 1),
-                })
-    return pd.DataFrame(rows)
+    indicators = sorted(items["indicator"].unique())
+    item_indicator = items["indicator"].map({name: i for i, name in enumerate(indicators)}).to_numpy()
+    cw = frame[["ons_code", "name", "region", "financial_year"]].reset_index(drop=True)
+    J = len(cw)
+    # organisations: the council's own, then 1-3 partners of distinct types (in type order)
+    n_partners = rng.integers(1, 4, size=J)
+    pick = rng.random((J, len(partner_types))).argsort(axis=1)
+    chosen = np.zeros((J, len(partner_types)), dtype=bool)
+    for slot in range(3):
+        hit = n_partners > slot
+        chosen[np.arange(J)[hit], pick[hit, slot]] = True
+    org_cw = np.concatenate([np.arange(J), np.nonzero(chosen)[0]])
+    org_type = np.concatenate([np.full(J, -1), np.nonzero(chosen)[1]])
+    sort = np.lexsort((org_type, org_cw))
+    org_cw, org_type = org_cw[sort], org_type[sort]
+    ons = cw["ons_code"].to_numpy(dtype=object)[org_cw]
+    names = cw["name"].to_numpy(dtype=object)[org_cw]
+    partner = np.array(partner_types, dtype=object)
+    suffix = np.where(org_type < 0, "-LA", "-P" + org_type.astype(str))
+    org_ids = ons + suffix
+    org_names = np.where(org_type < 0, names + " Council", names + " " + partner[np.maximum(org_type, 0)])
+    org_kinds = np.where(org_type < 0, council_type, partner[np.maximum(org_type, 0)])
+    # respondents
+    sizes = rng.integers(*spec.respondents, size=len(org_cw))
+    org_of = np.repeat(np.arange(len(org_cw)), sizes)
+    m = len(org_of)
+    person_cw = org_cw[org_of]
+    lat = latent.set_index(["ons_code", "wave"]).reindex(
+        pd.MultiIndex.from_arrays([cw["ons_code"], cw["financial_year"]]))
+    culture = lat[indicators].to_numpy(dtype=float)[person_cw]
+    person = (rng.normal(0, spec.org_sd, len(org_cw))[org_of] + rng.normal(0, spec.person_sd, m))[:, None]
+    person_indicator = rng.normal(0, spec.person_indicator_sd, (m, len(indicators)))[:, item_indicator]
+    answer = (3.4 + spec.loading * culture[:, item_indicator] + person + person_indicator
+              + rng.normal(0, spec.item_sd, (m, len(item_ids))))
+    answer = np.where(reverse, 6 - answer, answer)
+    answer = np.clip(np.rint(answer), 1, 5)
+    answer[rng.random(answer.shape) < 0.03] = np.nan
+    staffing = lat["staffing"].to_numpy(dtype=float)[person_cw]
+    out = pd.DataFrame({
+        "org_id": org_ids[org_of], "org_name": org_names[org_of], "org_type": org_kinds[org_of],
+        "ons_code": ons[org_of], "region": cw["region"].to_numpy(dtype=object)[person_cw],
+        "wave": cw["financial_year"].to_numpy(dtype=object)[person_cw],
+        "respondent_role": np.array(roles, dtype=object)[rng.integers(len(roles), size=m)],
+    })
+    out = pd.concat([out, pd.DataFrame(answer, columns=item_ids)], axis=1)
+    out["stf_turnover_pct"] = np.round(np.clip(28 - 4 * staffing + rng.normal(0, 4, m), 3, 60), 1)
+    out["stf_vacancy_pct"] = np.round(np.clip(10 - 2.5 * staffing + rng.normal(0, 3, m), 0, 40), 1)
+    out["stf_caseload"] = np.round(np.clip(18 - 2 * staffing + rng.normal(0, 3, m), 4, 40), 1)
+    return out
+
+
+def respondent_icc(returns: pd.DataFrame) -> dict[str, float]:
+    """ICC(1) of each model indicator's respondent score within council-waves (one-way ANOVA estimator)."""
+    from msp_analysis.analysis.indicators import respondent_scores
+
+    scores = respondent_scores(returns)
+    keys = returns["ons_code"].astype(str) + "|" + returns["wave"].astype(str)
+    out = {}
+    for term in MODEL_TERMS:
+        values = pd.DataFrame({"g": keys, "y": scores[term]}).dropna()
+        groups = values.groupby("g")["y"]
+        n_i, k = groups.size().to_numpy(dtype=float), groups.ngroups
+        n = n_i.sum()
+        grand = values["y"].mean()
+        msb = (n_i * (groups.mean().to_numpy() - grand) ** 2).sum() / (k - 1)
+        msw = ((values["y"] - groups.transform("mean")) ** 2).sum() / (n - k)
+        n0 = (n - (n_i**2).sum() / n) / (k - 1)
+        out[term] = round(float((msb - msw) / (msb + (n0 - 1) * msw)), 4)
+    return out
 
 
 def _scored_indicators(returns: pd.DataFrame) -> pd.DataFrame:
     """Council × wave z-scores of the three model indicators, scored and standardised as the models do."""
     scores = council_scores(returns)
-    return standardise(scores, list(TRUE_EFFECTS), by=None).set_index(["ons_code", "wave"])
+    return standardise(scores, list(MODEL_TERMS), by=None).set_index(["ons_code", "wave"])
 
 
 def _returns_as_text(returns: pd.DataFrame) -> pd.DataFrame:
@@ -223,18 +487,55 @@ def _returns_as_text(returns: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _culture_log_odds(spec: Scenario, keys: pd.MultiIndex, latent: pd.DataFrame, scored: pd.DataFrame) -> np.ndarray:
+    """Σ effect × culture (same wave) + Σ lag effect × culture (previous wave), per (ons_code, year) key."""
+    lat = latent.set_index(["ons_code", "wave"])
+    out = np.zeros(len(keys))
+    if spec.on_scored:
+        z = scored.reindex(keys)
+        for term, effect in spec.effects.items():
+            out += effect * z[f"z_{term}"].fillna(0).to_numpy()
+        return out
+    now = lat.reindex(keys)
+    before = lat.reindex(pd.MultiIndex.from_arrays([keys.get_level_values(0),
+                                                    [_shift(y, -1) for y in keys.get_level_values(1)]]))
+    for term, effect in spec.effects.items():
+        out += effect * now[term].to_numpy()
+    for term, effect in spec.lag_effects.items():
+        out += effect * before[term].to_numpy()
+    return out
+
+
+def _case_mix_log_odds(age: np.ndarray, capacity: np.ndarray, risk_types: np.ndarray, location: np.ndarray,
+                       support_index: np.ndarray) -> np.ndarray:
+    effects = CASE_MIX_EFFECTS
+    out = effects["age_per_decade_over_70"] * (age - 70) / 10
+    out = out + np.vectorize(effects["lacked_capacity"].get, otypes=[float])(capacity, 0.0)
+    for risk, effect in effects["risk_types"].items():
+        out = out + effect * np.char.find(risk_types.astype(str), risk).__ge__(0)
+    out = out + np.vectorize(effects["risk_location"].get, otypes=[float])(location, 0.0)
+    out = out + np.vectorize(effects["primary_support_reason_index"].get, otypes=[float])(support_index, 0.0)
+    return out
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def _records(
-    rng: np.random.Generator, frame: pd.DataFrame, scored: pd.DataFrame, council_effect: dict, scale: float
-) -> pd.DataFrame:
-    """Clean record-level enquiries with outcomes drawn from the scored indicators."""
-    weights = frame["council_type"].map(TYPE_WEIGHT).to_numpy() * frame["ons_code"].map(TINY_COUNCILS).fillna(1).to_numpy()
-    size_noise = frame["ons_code"].map(dict(zip(frame["ons_code"].unique(), rng.lognormal(0, 0.3, frame["ons_code"].nunique()), strict=True)))
-    weights = weights * size_noise.to_numpy()
-    per_year = ROWS_AT_SCALE_1 * scale / frame["financial_year"].nunique()
-    year_totals = frame.assign(w=weights).groupby("financial_year")["w"].transform("sum").to_numpy()
-    counts = rng.poisson(per_year * weights / year_totals)
+    rng: np.random.Generator, spec: Scenario, frame: pd.DataFrame, context: pd.DataFrame, latent: pd.DataFrame,
+    scored: pd.DataFrame, council_effect: dict, scale: float,
+) -> tuple[pd.DataFrame, float]:
+    """Clean record-level enquiries: case mix, selection into being asked, outcomes from the scenario's model."""
+    ctx = context.set_index("ons_code")
+    size = frame["ons_code"].map(ctx["size"]).to_numpy()
+    per_year = ENQUIRIES_PER_YEAR_AT_SCALE_1 * scale
+    year_totals = pd.Series(size).groupby(frame["financial_year"].to_numpy()).transform("sum").to_numpy()
+    counts = rng.poisson(per_year * size / year_totals)
     rows = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
     n = len(rows)
+    deprivation = rows["ons_code"].map(ctx["deprivation"]).to_numpy()
+    log_size = rows["ons_code"].map(ctx["log_size"]).to_numpy()
 
     start_year = rows["financial_year"].str[:4].astype(int).to_numpy()
     concluded = pd.to_datetime(pd.Series(start_year.astype(str)) + "-04-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
@@ -242,28 +543,55 @@ def _records(
     concern = started - pd.to_timedelta(rng.integers(0, 30, n), unit="D")
     age = np.clip(np.rint(rng.normal(72, 17, n)), 18, 104).astype(int)
 
-    z = scored.reindex(pd.MultiIndex.from_arrays([rows["ons_code"], rows["financial_year"]]))
-    logit = INTERCEPT + rows["ons_code"].map(council_effect).to_numpy()
-    for indicator, effect in TRUE_EFFECTS.items():
-        logit = logit + effect * z[f"z_{indicator}"].fillna(0).to_numpy()
+    # case mix: more deprived councils see more people lacking capacity and more self-neglect
+    harder = spec.case_mix and spec.deprivation_on_culture != 0
+    capacity = _choice(rng, CAPACITY_SHARES, n)
+    if harder:
+        shift = rng.random(n) < np.clip(0.06 * deprivation, 0, 1)
+        capacity = np.where(shift, "Yes, they lacked capacity", capacity)
+    first_risk = _choice(rng, RISK_TYPE_SHARES, n)
+    if harder:
+        first_risk = np.where(rng.random(n) < np.clip(0.04 * deprivation, 0, 1), "Self-Neglect", first_risk)
+    second_risk = _choice(rng, RISK_TYPE_SHARES, n)
+    risk_types = np.where((rng.random(n) < 0.2) & (second_risk != first_risk), first_risk + "; " + second_risk, first_risk)
+    location = _choice(rng, LOCATION_SHARES, n)
+    support_labels = canonical_labels("primary_support_reason")
+    support_index = rng.choice(len(support_labels), size=n, p=np.array(SUPPORT_REASON_SHARES) / sum(SUPPORT_REASON_SHARES))
+    support = np.array(support_labels, dtype=object)[support_index]
+
+    case_mix = (_case_mix_log_odds(age, capacity, risk_types, location, support_index) if spec.case_mix
+                else np.zeros(n))
+    case_mix = case_mix - case_mix.mean()
+    hidden = rng.normal(0, spec.unrecorded_difficulty_sd, n) if spec.unrecorded_difficulty_sd else np.zeros(n)
+    keys = pd.MultiIndex.from_arrays([rows["ons_code"], rows["financial_year"]])
+    culture = _culture_log_odds(spec, keys, latent, scored)
+
+    # selection: asked and expressed more often where culture is better, less often for harder cases
+    lat = latent.set_index(["ons_code", "wave"]).reindex(keys)
+    mean_culture = lat[list(MODEL_TERMS)].mean(axis=1).to_numpy()
+    select = (_logit(ASKED_SHARES[EXPRESSED]) + spec.selection_culture * mean_culture
+              + spec.selection_difficulty * (case_mix + hidden))
+    expressed = rng.random(n) < 1 / (1 + np.exp(-select))
+    others = {k: v for k, v in ASKED_SHARES.items() if k != EXPRESSED}
+    asked = np.where(expressed, EXPRESSED, _choice(rng, others, n))
+
+    year_effect = {y: 0.05 * i for i, y in enumerate(sorted(rows["financial_year"].unique()))}
+    logit = (spec.intercept + rows["financial_year"].map(year_effect).to_numpy()
+             + rows["ons_code"].map(council_effect).to_numpy() + culture + case_mix + hidden
+             + spec.deprivation_on_outcome * deprivation + spec.size_on_outcome * log_size)
     fully = rng.random(n) < 1 / (1 + np.exp(-logit))
     partial = rng.random(n) < PARTIAL_GIVEN_NOT_FULLY
     achieved = np.where(fully, "Fully Achieved", np.where(partial, "Partially Achieved", "Not Achieved"))
 
-    enquiry_type = np.where(rng.random(n) < 0.9, "Section 42", "Other")
-    asked = _choice(rng, ASKED_SHARES, n)
-    expressed = asked == "Yes they were asked and outcomes were expressed"
+    enquiry_type = np.where(rng.random(n) < S42_SHARE, "Section 42", "Other")
     assessment = _choice(rng, ASSESSMENT_SHARES, n)
     risk_outcome = np.where(assessment == "Risk identified and action taken", _choice(rng, RISK_OUTCOME_SHARES, n), "")
-    capacity = _choice(rng, CAPACITY_SHARES, n)
-    support = np.where(capacity == "Yes, they lacked capacity", np.where(rng.random(n) < 0.85, "Yes", "No"), "")
-    first_risk = _choice(rng, RISK_TYPE_SHARES, n)
-    second_risk = _choice(rng, RISK_TYPE_SHARES, n)
-    risk_types = np.where((rng.random(n) < 0.2) & (second_risk != first_risk), first_risk + "; " + second_risk, first_risk)
+    support_given = np.where(capacity == "Yes, they lacked capacity", np.where(rng.random(n) < 0.85, "Yes", "No"), "")
 
     enquiry_ids = rng.choice(16**9, size=n, replace=False)
     person_pool = max(1, int(n * 0.85))
     person_ids = rng.integers(0, person_pool, n) + 16**7
+    share = float(fully[expressed].mean()) if expressed.any() else float("nan")
 
     return pd.DataFrame({
         "enquiry_id": [f"EQ{v:09x}" for v in enquiry_ids],
@@ -279,18 +607,146 @@ def _records(
         "age": age,
         "sex": _choice(rng, {"Female": 0.6, "Male": 0.39, "Not Known": 0.01}, n),
         "ethnicity": _choice(rng, dict(zip(canonical_labels("ethnicity"), (0.83, 0.01, 0.04, 0.03, 0.01, 0.01, 0.07), strict=True)), n),
-        "primary_support_reason": _choice(rng, dict(zip(canonical_labels("primary_support_reason"),
-                                                        (0.38, 0.02, 0.14, 0.13, 0.12, 0.05, 0.08, 0.08), strict=True)), n),
+        "primary_support_reason": support,
         "risk_types": risk_types,
-        "risk_location": _choice(rng, LOCATION_SHARES, n),
+        "risk_location": location,
         "risk_source": _choice(rng, SOURCE_SHARES, n),
         "risk_assessment_outcome": assessment,
         "risk_outcome": risk_outcome,
         "lacked_capacity": capacity,
-        "capacity_support": support,
+        "capacity_support": support_given,
         "msp_asked": asked,
         "msp_outcome_achieved": np.where(expressed, achieved, ""),
-    })
+    }), share
+
+
+# --- what a correct analysis should estimate ---------------------------------------------------------
+
+
+STORED_TARGETS = Path(__file__).with_name("simulation_targets.json")
+STORED_REPLICATES = 100
+GENERATOR_VERSION = 1  # raise when the generator changes what it draws (then rewrite the stored targets)
+# scenario fields the targets do not depend on (record-level draws only): changing them keeps the stored targets
+NOT_IN_TARGETS = ("description", "intercept", "case_mix", "selection_culture", "selection_difficulty")
+
+
+def _fingerprint(spec: Scenario, replicates: int, years: tuple[str, ...]) -> str:
+    """What the targets of a scenario depend on, as a short hash (the stored ones are used only when it matches)."""
+    relevant = {k: v for k, v in asdict(spec).items() if k not in NOT_IN_TARGETS}
+    payload = json.dumps({"spec": relevant, "replicates": replicates, "years": list(years), "seed": TARGET_SEED,
+                          "version": GENERATOR_VERSION}, sort_keys=True, default=list)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def targets(name: str, years: tuple[str, ...] = SIM_YEARS) -> dict:
+    """What a correct analysis should estimate in scenario `name`: stored (:data:`STORED_TARGETS`) or computed.
+
+    The stored targets (:data:`STORED_REPLICATES` replicates of England) are used when their
+    fingerprint matches the scenario, the years and :data:`GENERATOR_VERSION`; otherwise
+    :func:`compute_targets` runs with :data:`TARGET_REPLICATES` replicates (a few seconds), or
+    :data:`OTHER_YEARS_REPLICATES` for years other than :data:`SIM_YEARS`.
+    """
+    spec = scenario(name)
+    if STORED_TARGETS.is_file():
+        stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8")).get(name)
+        if stored and stored.get("fingerprint") == _fingerprint(spec, STORED_REPLICATES, years):
+            return stored
+    return compute_targets(name, TARGET_REPLICATES if years == SIM_YEARS else OTHER_YEARS_REPLICATES, years)
+
+
+def write_stored_targets(replicates: int = STORED_REPLICATES) -> Path:
+    """Compute every scenario's targets with `replicates` replicates and write :data:`STORED_TARGETS`.
+
+    Run after changing the generator (and raising GENERATOR_VERSION):
+    ``python -c "from msp_analysis.analysis.simulate import write_stored_targets; write_stored_targets()"``.
+    """
+    payload = {name: compute_targets(name, replicates) for name in SCENARIOS}
+    STORED_TARGETS.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return STORED_TARGETS
+
+
+def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple[str, ...] = SIM_YEARS) -> dict:
+    """What a correct analysis of the scored indicators should estimate in scenario `name`, and why.
+
+    The council log-odds the scenario draws outcomes from (culture, lagged culture, deprivation,
+    size) is projected, weighted by council size, onto each analysis's council-level design
+    (z-scored indicators as the models score them, year effects, and the council covariates), over
+    `replicates` independent draws of England's councils and temperature checks with a fixed seed.
+    The slopes of that projection are the targets of a model conditional on the council (``mixed``);
+    population-averaged models (``glm_cluster``, ``gee``) aim at them shrunk by
+    1/sqrt(1 + 0.346 (council SD² + residual variance)), given as ``marginal``.
+
+    Returns
+    -------
+    dict
+        One entry per analysis (``unadjusted``, ``adjusted``, ``within_between``, ``lag1``): its
+        ``design``, ``conditional`` and ``marginal`` slopes per term, and ``why``.
+    """
+    spec = scenario(name)
+    rng = np.random.default_rng(TARGET_SEED)
+    frame = council_frame(years)
+    ons = np.array(sorted(frame["ons_code"].unique()))
+    stacked = []
+    for rep in range(replicates):
+        context = _council_context(rng, frame, ons)
+        latent = _latent_culture(rng, spec, context, years)
+        scored = _scored_indicators(_temperature_check(rng, spec, frame, latent)).reset_index()
+        keys = pd.MultiIndex.from_arrays([frame["ons_code"], frame["financial_year"]])
+        ctx = context.set_index("ons_code")
+        cw = frame[["ons_code", "financial_year"]].assign(
+            rep=rep, eta=_culture_log_odds(spec, keys, latent, scored.set_index(["ons_code", "wave"]))
+            + spec.deprivation_on_outcome * frame["ons_code"].map(ctx["deprivation"]).to_numpy()
+            + spec.size_on_outcome * frame["ons_code"].map(ctx["log_size"]).to_numpy(),
+            deprivation=frame["ons_code"].map(ctx["deprivation"]).to_numpy(),
+            log_size=frame["ons_code"].map(ctx["log_size"]).to_numpy(),
+            weight=frame["ons_code"].map(ctx["size"]).to_numpy())
+        z = scored.rename(columns={"wave": "financial_year"})[["ons_code", "financial_year",
+                                                               *[f"z_{t}" for t in MODEL_TERMS]]]
+        cw = cw.merge(z, on=["ons_code", "financial_year"], how="left")
+        for t in MODEL_TERMS:
+            between = cw.groupby("ons_code")[f"z_{t}"].transform("mean")
+            cw[f"{t}_between"], cw[f"{t}_within"] = between, cw[f"z_{t}"] - between
+            prior = z.assign(financial_year=[_shift(y, 1) for y in z["financial_year"]])[
+                ["ons_code", "financial_year", f"z_{t}"]].rename(columns={f"z_{t}": f"{t}_lag1"})
+            cw = cw.merge(prior, on=["ons_code", "financial_year"], how="left")
+        stacked.append(cw)
+    data = pd.concat(stacked, ignore_index=True)
+    data["rep_year"] = data["rep"].astype(str) + data["financial_year"]
+    z_terms = [f"z_{t}" for t in MODEL_TERMS]
+    designs = {
+        "unadjusted": (z_terms, [], "z-scored indicators and year effects only (what `model outcome` fitted "
+                       "before); confounded wherever context drives culture"),
+        "adjusted": (z_terms, list(COVARIATES), "indicators adjusted for deprivation and size (and, at record "
+                     "level, the case mix); attenuated by the measurement error of the council scores"),
+        "within_between": ([f"{t}_{part}" for t in MODEL_TERMS for part in ("between", "within")], list(COVARIATES),
+                           "Mundlak split: council mean over waves and the wave deviation from it, adjusted; "
+                           "the within slope is free of anything constant within a council"),
+        "lag1": ([f"{t}_lag1" for t in MODEL_TERMS], list(COVARIATES), "indicators of the previous wave, adjusted"),
+    }
+    out: dict = {"replicates": replicates, "seed": TARGET_SEED, "fingerprint": _fingerprint(spec, replicates, years),
+                 "note": ("targets of the named analyses of the scored indicators on the log-odds of fully achieved; "
+                          "record-level case mix and selection are not in this projection, so where selection "
+                          "depends on an unrecorded case difficulty (scenario 'selection') no analysis reaches them")}
+    for analysis, (terms, covariates, why) in designs.items():
+        used = data.dropna(subset=terms)
+        if len(years) < 2 and analysis in ("within_between", "lag1"):
+            out[analysis] = {"design": terms + covariates, "conditional": {}, "marginal": {},
+                             "why": "needs two or more waves"}
+            continue
+        X = np.column_stack([np.ones(len(used)), *[used[c].to_numpy(float) for c in terms + covariates],
+                             *[(used["rep_year"] == v).to_numpy(float) for v in sorted(used["rep_year"].unique())[1:]]])
+        w = used["weight"].to_numpy(float)
+        y = used["eta"].to_numpy(float)
+        coef = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+        residual = float(np.average((y - X @ coef) ** 2, weights=w))
+        shrink = 1 / math.sqrt(1 + LOGIT_MARGINAL * (spec.council_sd**2 + residual
+                                                     + spec.unrecorded_difficulty_sd**2))
+        slopes = {name.removeprefix("z_"): float(coef[1 + i]) for i, name in enumerate(terms)}
+        out[analysis] = {"design": terms + covariates, "conditional": {k: round(v, 4) for k, v in slopes.items()},
+                         "marginal": {k: round(v * shrink, 4) for k, v in slopes.items()},
+                         "residual_variance": round(residual, 4), "why": why}
+    return out
 
 
 def _messy(rng: np.random.Generator, records: pd.DataFrame) -> pd.DataFrame:
@@ -299,18 +755,18 @@ def _messy(rng: np.random.Generator, records: pd.DataFrame) -> pd.DataFrame:
     n = len(out)
     labels = read_codebook("labels.csv")
     variants = labels[labels["variant"] != labels["canonical"]]
-    for field, group in variants.groupby("field"):
-        if field == "risk_types":
+    for column, group in variants.groupby("field"):
+        if column == "risk_types":
             continue
         for canonical, options in group.groupby("canonical"):
-            hit = (out[field] == canonical).to_numpy() & (rng.random(n) < MESSINESS["label_variant"])
-            out.loc[hit, field] = options["variant"].to_numpy()[rng.integers(0, len(options), hit.sum())]
-    for field in ("sex", "risk_location", "msp_asked", "risk_assessment_outcome"):
+            hit = (out[column] == canonical).to_numpy() & (rng.random(n) < MESSINESS["label_variant"])
+            out.loc[hit, column] = options["variant"].to_numpy()[rng.integers(0, len(options), hit.sum())]
+    for column in ("sex", "risk_location", "msp_asked", "risk_assessment_outcome"):
         hit = rng.random(n) < MESSINESS["label_case_spacing"]
-        out.loc[hit, field] = " " + out.loc[hit, field].str.upper() + "  "
-    for field, marker in (("sex", "Unknown"), ("ethnicity", ""), ("primary_support_reason", "N/K")):
+        out.loc[hit, column] = " " + out.loc[hit, column].str.upper() + "  "
+    for column, marker in (("sex", "Unknown"), ("ethnicity", ""), ("primary_support_reason", "N/K")):
         hit = rng.random(n) < MESSINESS["unknown_marker"]
-        out.loc[hit, field] = marker
+        out.loc[hit, column] = marker
     risk_variants = variants[variants["field"] == "risk_types"]
     slash = rng.random(n) < MESSINESS["risk_types_slash"]
     short = dict(zip(risk_variants["canonical"], risk_variants["variant"], strict=True))

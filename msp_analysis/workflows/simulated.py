@@ -2,8 +2,8 @@
 
 :func:`write_simulation` is what ``msp-analysis simulate`` and the worked notebook
 (``notebooks/analysis/reproduce_an_evaluation.ipynb``) run: the enquiry export
-(``evaluation.csv``), the temperature-check returns (``temperature_check.csv``) and the
-simulator's true effects (``truth.json``), marked as simulated (``SIMULATED.json``) so that
+(``evaluation.csv``), the temperature-check returns (``temperature_check.csv``), the councils'
+covariates (``council_covariates.csv``) and the simulator's true effects (``truth.json``), marked as simulated (``SIMULATED.json``) so that
 everything cleaned and reported from them says so.
 """
 
@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from msp_analysis.analysis.simulate import simulate
+from msp_analysis.analysis.simulate import COVARIATES_FILE, simulate
 from msp_analysis.io.processed import TRUTH_FILE, mark_simulated
 from msp_analysis.toolkit.files import write_csv, write_text
 from msp_analysis.toolkit.paths import resolve_path
@@ -47,7 +47,9 @@ def write_simulation(out_dir: str | Path, seed: int, scale: float = 1.0, **optio
     sim = simulate(seed=seed, scale=scale, **options)  # type: ignore[arg-type]
     write_csv(folder / EVALUATION_FILE, sim.evaluation)
     write_csv(folder / TEMPERATURE_CHECK_FILE, sim.temperature_check)
+    write_csv(folder / COVARIATES_FILE, sim.council_covariates)
     write_text(folder / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
-    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, TRUTH_FILE], {"seed": seed, "scale": scale, **options})
+    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, COVARIATES_FILE, TRUTH_FILE],
+                   {"seed": seed, "scale": scale, **options})
     return WrittenSimulation(folder=folder, evaluation=folder / EVALUATION_FILE,
                              temperature_check=folder / TEMPERATURE_CHECK_FILE, truth=sim.truth)

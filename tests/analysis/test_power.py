@@ -255,3 +255,32 @@ def _power(method, councils, enquiries, icc, odds_ratio):
     if method == "design_effect":
         return power_design_effect(councils, enquiries, icc, odds_ratio)
     return power_simulation(councils, enquiries, icc, odds_ratio, replications=4000, seed=1)
+
+
+# --- the design that is analysed: a region simulated by the simulator --------------------------
+
+
+@pytest.mark.long
+def test_region_power_simulates_the_regions_design_beside_the_formula():
+    from msp_analysis.analysis.power import region_power
+
+    result = region_power("North East", 9, 1.5, replications=10, seed=3, scale=0.5)
+    assert result["region"] == "North East" and result["councils"] == 12 and result["waves"] == 3
+    assert 6 <= result["respondents_per_council"] <= 12
+    for key in ("power_three_indicators", "power_supervision_alone", "power_design_effect_formula"):
+        assert 0 <= result[key] <= 1
+    # three correlated indicators share the information supervision alone has to itself
+    assert result["power_supervision_alone"] >= result["power_three_indicators"]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"respondents_per_council": 2}, "at least 3"),
+    ({"odds_ratio": -1}, "odds ratio must be positive"),
+    ({"replications": 3}, "replications must be at least 10"),
+])
+def test_region_power_refuses_a_design_it_cannot_simulate(kwargs, message):
+    from msp_analysis.analysis.power import region_power
+
+    arguments = {"region": "North East", "respondents_per_council": 8, "odds_ratio": 1.3, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        region_power(**arguments)

@@ -3,8 +3,16 @@
 import pandas as pd
 import pytest
 
+from msp_analysis.analysis.indicators import council_scores
 from msp_analysis.analysis.pathway import add_rates, pathway_counts
-from msp_analysis.analysis.simulate import SIM_YEARS, simulate
+from msp_analysis.analysis.simulate import (
+    ENQUIRIES_PER_YEAR_AT_SCALE_1,
+    EXPRESSED_PUBLISHED_2020_21,
+    SCENARIOS,
+    SIM_YEARS,
+    simulate,
+)
+from msp_analysis.clean.temperature_check import clean_temperature_check, wide_answers
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import LIKERT_LABELS, likert_items
 from msp_analysis.toolkit.files import write_csv
@@ -138,3 +146,100 @@ def test_scale_roughly_scales_the_rows(small_simulation):
 def test_non_positive_scale_is_an_error(scale):
     with pytest.raises(ValueError, match="scale"):
         simulate(1, scale=scale)
+
+
+# --- scenarios: the biases real data have, and the truth a correct analysis aims at -------------------
+
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def scenario_simulation(request):
+    return request.param, simulate(5, scale=0.03, scenario_name=request.param)
+
+
+def test_every_scenario_states_its_effects_targets_and_why(scenario_simulation):
+    name, sim = scenario_simulation
+    truth = sim.truth
+    assert truth["scenario"] == name and truth["scenario_description"]
+    for analysis in ("unadjusted", "adjusted", "within_between", "lag1"):
+        target = truth["targets"][analysis]
+        assert target["why"] and set(target["conditional"]) == set(target["marginal"])
+        # population-averaged targets are the conditional ones shrunk towards zero, never beyond
+        for term, conditional in target["conditional"].items():
+            assert abs(target["marginal"][term]) <= abs(conditional) + 1e-12
+    covariates = sim.council_covariates
+    assert list(covariates.columns) == ["ons_code", "financial_year", "deprivation", "size", "log_size"]
+    assert not covariates.duplicated(["ons_code", "financial_year"]).any()
+    assert set(covariates["financial_year"]) == set(SIM_YEARS)
+
+
+def test_the_confounded_null_has_no_effect_and_its_adjusted_targets_are_zero():
+    truth = simulate(5, scale=0.01, scenario_name="confounded-null").truth
+    assert set(truth["effects"].values()) == {0.0} and set(truth["lag_effects"].values()) == {0.0}
+    for analysis in ("adjusted", "within_between", "lag1"):
+        assert all(abs(v) < 0.01 for v in truth["targets"][analysis]["marginal"].values()), analysis
+    # but the unadjusted model, which ignores deprivation and size, has a target away from zero
+    assert sum(truth["targets"]["unadjusted"]["marginal"].values()) > 0.1
+    assert {"deprivation", "log_size"} <= set(truth["correct_adjustment"])
+
+
+def test_respondents_agree_as_little_as_staff_surveys_show_except_in_easy(scenario_simulation):
+    name, sim = scenario_simulation
+    icc = sim.truth["respondent_icc"]
+    if name == "easy":
+        assert min(icc.values()) > 0.4
+    else:
+        assert all(0.05 <= value <= 0.25 for value in icc.values()), icc
+
+
+def test_measurement_error_attenuates_the_targets_of_the_realistic_scenario():
+    truth = simulate(5, scale=0.01).truth
+    assert truth["scenario"] == "realistic"
+    adjusted = truth["targets"]["adjusted"]["conditional"]
+    assert all(0 < adjusted[t] < truth["effects"][t] for t in ("supervision", "staffing"))
+
+
+def test_at_scale_one_the_volumes_are_englands():
+    sim = simulate(3, scale=0.05, years=ONE_YEAR, scenario_name="easy")
+    assert sim.truth["expressed_s42_per_year"] == pytest.approx(0.05 * EXPRESSED_PUBLISHED_2020_21, rel=0.05)
+    assert len(sim.evaluation) == pytest.approx(0.05 * ENQUIRIES_PER_YEAR_AT_SCALE_1, rel=0.05)
+
+
+@pytest.mark.long
+def test_deprivation_drives_culture_in_the_confounded_scenario():
+    sim = simulate(4, scale=0.01, scenario_name="confounded-null")
+    scores = council_scores(wide_answers(clean_temperature_check(sim.temperature_check).clean))
+    joined = scores.merge(sim.council_covariates, left_on=["ons_code", "wave"],
+                          right_on=["ons_code", "financial_year"])
+    assert joined["supervision"].corr(joined["deprivation"]) < -0.2
+
+
+@pytest.mark.long
+def test_selection_asks_more_people_where_culture_is_better():
+    sim = simulate(6, scale=0.05, scenario_name="selection")
+    scores = council_scores(wide_answers(clean_temperature_check(sim.temperature_check).clean))
+    evaluation = sim.evaluation.assign(ons=sim.evaluation["ons_code"].str.strip().str.upper(),
+                                       expressed=sim.evaluation["msp_outcome_achieved"].ne(""))
+    share = evaluation[evaluation["ons"] != ""].groupby("ons")["expressed"].mean()
+    culture = scores.groupby("ons_code")["supervision"].mean()
+    assert share.corr(culture.reindex(share.index)) > 0.2
+
+
+def test_an_unknown_scenario_is_a_parameter_error():
+    with pytest.raises(ValueError, match="unknown scenario 'nope'; expected one of realistic"):
+        simulate(1, scale=0.01, scenario_name="nope")
+
+
+@pytest.mark.long
+def test_the_stored_targets_are_what_the_generator_gives_now():
+    """The stored targets (simulation_targets.json) are used only while their fingerprint matches; this
+    recomputes one scenario with the stored number of replicates and finds the same numbers, so a change
+    to the generator that forgot to rewrite them fails here."""
+    import json
+
+    from msp_analysis.analysis.simulate import STORED_REPLICATES, STORED_TARGETS, compute_targets, targets
+
+    stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8"))
+    assert set(stored) == set(SCENARIOS)
+    assert targets("confounded-null") == stored["confounded-null"]
+    assert compute_targets("confounded-null", STORED_REPLICATES) == stored["confounded-null"]

@@ -8,8 +8,9 @@ councils, so every method accounts for clustering by council:
   default with fewer than ``FEW_CLUSTERS`` councils;
 * ``ordinal`` — proportional-odds logit of not < partially < fully achieved, with a check of
   proportional odds against the cut-point binary logits;
-* ``mixed`` — Bayesian binomial mixed model with a council random intercept: latent-scale
-  intra-council correlation and shrunken council estimates;
+* ``mixed`` — maximum-likelihood binomial logit with a council random intercept (adaptive
+  Gauss-Hermite quadrature, observed-information standard errors): estimates conditional on the
+  council, the latent-scale intra-council correlation and shrunken council estimates;
 * ``ols_panel`` — continuous council measures with year fixed effects, council-clustered errors.
 
 Intervals and p-values of the cluster-robust methods use a t distribution with (councils - 1)
@@ -49,8 +50,8 @@ CAVEAT_ECOLOGICAL = ("The predictors {terms} are measured per council, not per p
 CAVEAT_ECOLOGICAL_PANEL = ("Outcome and predictor are both council averages: the estimate compares councils and years "
                            "and does not show what happens to any one person (ecological inference); it is an "
                            "association, not an effect.")
-CAVEAT_VARIATIONAL = ("Posterior SDs come from a mean-field variational approximation, which can understate "
-                      "uncertainty (most for council-level predictors); read intervals from glm_cluster or gee.")
+CAVEAT_CONDITIONAL = ("Estimates are conditional on the council (a council's own log-odds, random intercept zero), "
+                      "so slightly larger than the population-averaged ones of glm_cluster and gee.")
 CAVEAT_DROPPED = "{rows} rows with a missing outcome, predictor or council were left out."
 
 
@@ -143,11 +144,10 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
                few_clusters_caveat=_few_clusters_robust(" and the bias-reduced (Mancl-DeRouen) standard errors"),
                table_extra=("std_error_robust",)),
     MethodSpec("ordinal", fit_ordinal, "ordinal", "Ordinal (not < partly < fully)"),
-    MethodSpec("mixed", fit_mixed, "binary", "Mixed model (Bayesian)", options=frozenset({"vcp_p", "fe_p", "seed"}),
-               counts=True, posterior=True, caveat=CAVEAT_VARIATIONAL,
+    MethodSpec("mixed", fit_mixed, "binary", "Mixed model (random intercept)", options=frozenset({"quadrature_points"}),
+               counts=True, caveat=CAVEAT_CONDITIONAL,
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
-                                    "is poorly estimated and the posterior leans on its prior."),
-               json_extra=("posterior_sd",)),
+                                    "is poorly estimated; intervals use t with {df} degrees of freedom.")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",
-               ecological_caveat=CAVEAT_ECOLOGICAL_PANEL),
+               options=frozenset({"council_effects"}), ecological_caveat=CAVEAT_ECOLOGICAL_PANEL),
 )}

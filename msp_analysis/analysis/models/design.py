@@ -139,3 +139,77 @@ def binary_records(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clu
         records = counts.loc[rows, columns].reset_index(drop=True)
         records["_y"] = (np.arange(len(rows)) - first < np.repeat(s, t)).astype(float)
     return records.sort_values(cluster, kind="stable").reset_index(drop=True)
+
+
+MISSING_LEVEL = "(missing)"
+ADJUSTMENT_PREFIX = "_adj:"  # the model frame's column of an adjustment term (the term keeps the plain name)
+MULTI_VALUE_SEPARATOR = "; "
+MULTI_VALUE_COLUMNS = ("risk_types",)  # one cell may name several values: one indicator per value
+
+
+def adjustment_terms(data: pd.DataFrame, adjust: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Numeric columns for the adjustment variables `adjust`, and their terms ``{term: column}``.
+
+    A numeric column is used as it is (term named after it). Any other column becomes one 0/1
+    indicator per level but its most frequent one (the reference), named ``column[level]``; a
+    missing value is a level of its own (``(missing)``) so that adjusting never drops rows. A
+    column whose cells can list several values (``risk_types``: ``"Neglect; Self-Neglect"``) gets
+    one indicator per value named.
+
+    Parameters
+    ----------
+    data
+        The frame the model is fitted on.
+    adjust
+        Its columns to adjust for; one that is not there is an error naming the columns there are.
+    """
+    missing = [c for c in adjust if c not in data.columns]
+    if missing:
+        raise UnusableInputError(f"cannot adjust for {', '.join(missing)}: not a column of the data or the council "
+                                 f"covariates; columns: {', '.join(map(str, data.columns))}")
+    columns: dict[str, np.ndarray] = {}
+    for name in adjust:
+        values = data[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            columns[name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+            continue
+        text = values.astype("string").fillna(MISSING_LEVEL).astype(str)
+        if name in MULTI_VALUE_COLUMNS:
+            parts = text.str.split(MULTI_VALUE_SEPARATOR)
+            levels = parts.explode().value_counts()
+            for level in levels.index[1:]:
+                columns[f"{name}[{level}]"] = parts.map(lambda cell, lv=level: lv in cell).to_numpy(dtype="float64")
+        else:
+            levels = text.value_counts()
+            for level in levels.index[1:]:
+                columns[f"{name}[{level}]"] = (text == level).to_numpy(dtype="float64")
+    constant = [c for c, v in columns.items() if pd.Series(v).nunique(dropna=True) <= 1]
+    kept = {term: v for term, v in columns.items() if term not in constant}
+    frame = pd.DataFrame({f"{ADJUSTMENT_PREFIX}{term}": v for term, v in kept.items()}, index=data.index)
+    return frame, {term: f"{ADJUSTMENT_PREFIX}{term}" for term in kept}
+
+
+def year_terms(data: pd.DataFrame, year: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """0/1 columns ``year[<year>]`` for every year but the first: the year effects of a model."""
+    years = sorted(data[year].dropna().astype(str).unique())
+    frame = pd.DataFrame({f"_year:{y}": data[year].astype(str).eq(y).to_numpy(dtype="float64") for y in years[1:]},
+                         index=data.index)
+    return frame, {f"year[{y}]": f"_year:{y}" for y in years[1:]}
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (missing ones stay missing).
+
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(len(p), np.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    m = len(present)
+    order = present[np.argsort(p[present], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        out[index] = running
+    return out

@@ -3,9 +3,17 @@
 Reports both the robust (sandwich) and the bias-reduced (Mancl-DeRouen) standard errors, the
 bias-reduced ones in ``std_error`` and the robust ones in ``std_error_robust``; with few
 councils the robust ones are too small, which is why ``gee`` is the default then.
+
+A fit is checked before it is returned: non-finite estimates or standard errors, an exchangeable
+correlation below what the largest council allows (-1 / (size - 1): the working covariance is then
+not positive definite), or a fit that did not converge are refitted with an **independence**
+working correlation (the logit of ``glm_cluster`` with the same bias-reduced errors), and
+``details["fallback"]`` says why. A table of NaN is never returned.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,6 +21,26 @@ import pandas as pd
 from msp_analysis.analysis.models.design import INTERCEPT, binary_records, numeric_matrix, with_intercept
 from msp_analysis.analysis.models.result import MethodFit
 from msp_analysis.toolkit.errors import UnusableInputError
+
+FALLBACK = ("the exchangeable fit {reason}, so it was refitted with an independence working correlation "
+            "(same estimates as glm_cluster, bias-reduced standard errors)")
+
+
+def _problem(result, groups: np.ndarray) -> str:
+    """Why a GEE fit cannot be returned ('' when it can)."""
+    if result is None or result.cov_robust_bc is None:
+        return "has no bias-reduced covariance"
+    params, cov = np.asarray(result.params), np.asarray(result.cov_robust_bc)
+    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))) or (np.diag(cov) <= 0).any():
+        return "gave non-finite estimates or standard errors"
+    rho = np.asarray(getattr(result.cov_struct, "dep_params", np.nan)).ravel()
+    largest = int(np.bincount(groups).max())
+    if rho.size and np.isfinite(rho[0]) and largest > 1 and rho[0] <= -1 / (largest - 1):
+        return (f"estimated a working correlation of {rho[0]:.4f}, below the {-1 / (largest - 1):.4f} "
+                f"the largest council ({largest} people) allows")
+    if getattr(result, "converged", True) is False:
+        return "did not converge"
+    return ""
 
 
 def fit_gee(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: str, *,
@@ -28,19 +56,38 @@ def fit_gee(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: s
     """
     # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up
     import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     records = binary_records(frame, outcome, terms, cluster, trials)
     groups, names = pd.factorize(records[cluster], sort=True)
-    model = sm.GEE(records["_y"].to_numpy(), with_intercept(numeric_matrix(records, terms)), groups=groups,
-                   family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable())
-    result = model.fit(cov_type="bias_reduced")
-    if result is None or result.cov_robust_bc is None:
-        raise UnusableInputError("GEE did not converge or its bias-reduced covariance is singular on these data; "
-                                 "try --method glm_cluster, or check that every council has both outcomes")
+    y, X = records["_y"].to_numpy(), with_intercept(numeric_matrix(records, terms))
+
+    def fit(structure):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with np.errstate(all="ignore"):
+                try:
+                    result = sm.GEE(y, X, groups=groups, family=sm.families.Binomial(),
+                                    cov_struct=structure).fit(cov_type="bias_reduced")
+                except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+                    return None, True
+        return result, any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+    result, warned = fit(sm.cov_struct.Exchangeable())
+    reason = _problem(result, groups) or ("did not converge" if warned else "")
+    fallback = ""
+    if reason:
+        fallback = FALLBACK.format(reason=reason)
+        result, _ = fit(sm.cov_struct.Independence())
+        if _problem(result, groups):
+            raise UnusableInputError("GEE could not be fitted on these data, with an exchangeable or an independence "
+                                     "working correlation; check that every council has both outcomes")
     robust = np.sqrt(np.diag(result.cov_robust))
+    rho = np.asarray(result.cov_struct.dep_params).ravel() if not fallback else np.array([0.0])
     return MethodFit(
         names=[INTERCEPT, *terms], estimate=np.asarray(result.params),
         std_error=np.sqrt(np.diag(result.cov_robust_bc)), n=len(records), clusters=len(names),
-        extra_columns={"std_error_robust": robust},
-        details={"working_correlation": float(np.asarray(result.cov_struct.dep_params).ravel()[0]),
+        extra_columns={"std_error_robust": robust}, cov=np.asarray(result.cov_robust_bc),
+        details={"working_correlation": float(rho[0]) if rho.size else 0.0,
+                 "working_structure": "independence" if fallback else "exchangeable", "fallback": fallback,
                  "std_error_robust": dict(zip([INTERCEPT, *terms], robust, strict=True))})

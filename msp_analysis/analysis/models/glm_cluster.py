@@ -79,4 +79,5 @@ def fit_glm_cluster(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cl
     fit = logit_cluster(with_intercept(numeric_matrix(counts, terms)), counts["_s"].to_numpy(),
                         counts["_t"].to_numpy(), groups, len(names))
     return MethodFit(names=[INTERCEPT, *terms], estimate=fit.params, std_error=np.sqrt(np.diag(fit.cov)),
-                     n=int(counts["_t"].sum()), clusters=fit.groups, details={"cells": len(counts), "cov": fit.cov})
+                     n=int(counts["_t"].sum()), clusters=fit.groups, details={"cells": len(counts), "cov": fit.cov},
+                     cov=fit.cov)

@@ -14,7 +14,7 @@ from msp_analysis.analysis.models.result import MethodFit
 
 
 def fit_ols_panel(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: str, *,
-                  trials: str | None = None, year: str | None = None) -> MethodFit:
+                  trials: str | None = None, year: str | None = None, council_effects: bool = False) -> MethodFit:
     """Fit ``ols_panel``; terms ``year[<year>]`` are the year effects against the first year.
 
     Parameters
@@ -31,6 +31,10 @@ def fit_ols_panel(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clus
         Not used: the registry refuses counts for this method.
     year
         The year column (None: no year effects).
+    council_effects
+        Add council fixed effects (the within-council estimator: each slope then compares a
+        council's years with its own average, not councils with each other). Their
+        coefficients are not reported; councils seen once add nothing to the slope.
     """
     # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up
     import statsmodels.api as sm
@@ -44,8 +48,11 @@ def fit_ols_panel(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clus
         X = np.column_stack([X, dummies])
         names += [f"year[{y}]" for y in years[1:]]
     groups, clusters = pd.factorize(frame[cluster], sort=True)
+    k = len(names)
+    if council_effects and len(clusters) > 1:
+        X = np.column_stack([X, np.eye(len(clusters))[groups][:, 1:]])
     y = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
     result = sm.OLS(y, with_intercept(X)).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-    return MethodFit(names=names, estimate=np.asarray(result.params), std_error=np.asarray(result.bse),
-                     n=len(frame), clusters=len(clusters),
-                     details={"r_squared": float(result.rsquared), "years": years})
+    return MethodFit(names=names, estimate=np.asarray(result.params)[:k], std_error=np.asarray(result.bse)[:k],
+                     n=len(frame), clusters=len(clusters), cov=np.asarray(result.cov_params())[:k, :k],
+                     details={"r_squared": float(result.rsquared), "years": years, "council_effects": council_effects})

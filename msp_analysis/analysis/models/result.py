@@ -25,7 +25,8 @@ class MethodFit:
 
     ``estimate`` and ``std_error`` are per name in ``names`` (log-odds for the logit methods,
     posterior means and SDs for a Bayesian one); ``extra_columns`` holds the table columns the
-    method adds (``MethodSpec.table_extra``), ``details`` what only this method has.
+    method adds (``MethodSpec.table_extra``), ``details`` what only this method has, ``cov`` the
+    covariance matrix the standard errors come from.
     """
 
     names: list[str]
@@ -35,6 +36,26 @@ class MethodFit:
     clusters: int
     details: dict[str, Any] = field(default_factory=dict)
     extra_columns: dict[str, np.ndarray] = field(default_factory=dict)
+    cov: np.ndarray | None = None  # covariance of ``estimate`` (for predictions); None when the method has none
+
+
+JSON_DETAIL_KEYS = ("estimand", "adjusted_for", "year_effects", "lag", "within_between", "multiplicity", "sd_points",
+                    "fallback", "proportional_odds_test", "council_sd", "icc")
+
+
+def _jsonable(value: Any) -> Any:
+    """Details as JSON: frames as lists of records, numbers as floats (missing ones None)."""
+    if isinstance(value, pd.DataFrame):
+        return [{k: _jsonable(v) for k, v in row.items()} for row in value.to_dict(orient="records")]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | float | np.integer | np.floating):
+        return _number(value)
+    return str(value)
 
 
 def _number(value: Any) -> float | None:
@@ -77,8 +98,14 @@ class ModelResult:
         terms = []
         for row in self.table.to_dict(orient="records"):
             terms.append({"term": str(row["term"]), **{key: _number(row[key]) for key in self.term_keys[1:]}})
-        return {"terms": terms, "n": int(self.n), "clusters": int(self.clusters), "method": self.method,
-                "caveat": self.caveat}
+        out: dict[str, Any] = {"terms": terms, "n": int(self.n), "clusters": int(self.clusters),
+                               "method": self.method, "caveat": self.caveat}
+        for key in JSON_DETAIL_KEYS:
+            if key in self.details:
+                out[key] = _jsonable(self.details[key])
+        if isinstance(self.details.get("predicted"), pd.DataFrame):
+            out["predicted_probabilities"] = _jsonable(self.details["predicted"])
+        return out
 
 
 def tidy_table(terms: list[str], estimate: np.ndarray, std_error: np.ndarray, *, method: str, n: int,

@@ -16,6 +16,8 @@ The report's fixed words are in ``reporting/text/evaluation.yaml``; this module 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +25,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from msp_analysis.analysis.external import cqc_check
 from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
 from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
-from msp_analysis.analysis.models.fit import default_method, fit_outcome_model, model_frame_outcome, model_la_panel
+from msp_analysis.analysis.models.fit import (
+    default_method,
+    fit_outcome_model,
+    model_frame_outcome,
+    model_la_panel,
+    model_outcome,
+    read_council_covariates,
+)
 from msp_analysis.analysis.models.prediction import prediction_check
 from msp_analysis.analysis.pathway import series_codes
 from msp_analysis.disclosure.display import DisclosedTable, disclose
@@ -36,8 +46,11 @@ from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.sections import ReportText, Section, with_article
+from msp_analysis.toolkit.errors import UnusableInputError
 
 ENGLAND = "England"
+CASE_MIX = ("age", "lacked_capacity", "risk_types", "risk_location", "primary_support_reason")
+COVARIATES_FILE = "council_covariates.csv"  # beside the raw inputs, as `msp-analysis simulate` writes it
 MODEL_LABELS = {name: spec.label for name, spec in METHODS.items()}  # the labels live on the method registry
 text = ReportText("evaluation")
 
@@ -57,6 +70,7 @@ class EvaluationReport:
     caveats: Section
     panel: Section
     notes: Section
+    estimates: Section = field(default_factory=Section)
     results: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
 
@@ -173,9 +187,36 @@ def p_text(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _ordinal_rejected(result) -> bool:
+    """The ordinal model's own proportional-odds check rejects it (p < 0.05)."""
+    test = result.details.get("proportional_odds_test") if result is not None else None
+    return bool(test) and test.get("p_value", 1.0) < 0.05
+
+
+def _cut_point_rows(result) -> list[dict]:
+    """The two cut-point logits of a rejected ordinal model, one row per cut and indicator."""
+    check = result.details["proportional_odds"].set_index("term")
+    cuts = {"cut_1": text("model_ordinal_cut_partial"), "cut_2": text("model_ordinal_cut_fully")}
+    rows = []
+    for cut, label in cuts.items():
+        for term in culture_terms():
+            if term not in check.index or f"{cut}_estimate" not in check.columns:
+                continue
+            estimate, se = float(check.loc[term, f"{cut}_estimate"]), float(check.loc[term, f"{cut}_std_error"])
+            rows.append({"model": label, "method": "ordinal", "term": term,
+                         "label": indicator_labels().get(term, term), "estimate": estimate,
+                         "odds_ratio": math.exp(estimate), "or_low": math.exp(estimate - 1.96 * se),
+                         "or_high": math.exp(estimate + 1.96 * se), "p_value": float("nan"),
+                         "n": float(result.n), "clusters": result.clusters})
+    return rows
+
+
 def _model_terms(results: dict) -> pd.DataFrame:
     rows = []
     for method, result in results.items():
+        if method == "ordinal" and _ordinal_rejected(result):
+            rows.extend(_cut_point_rows(result))
+            continue
         for term in culture_terms():
             if term not in set(result.table["term"]):
                 continue
@@ -214,6 +255,9 @@ def _models_section(results: dict, main: str, outcome: str, scope: str, linked_s
         else text("models_none")
     if linked_summary.get("rows_unmatched"):
         markdown += " " + text("models_unmatched", n=linked_summary["council_years_unmatched"])
+    if _ordinal_rejected(results.get("ordinal")):
+        test = results["ordinal"].details["proportional_odds_test"]
+        markdown += " " + text("models_ordinal_rejected", chi2=test["chi2"], df=test["df"], p=p_text(test["p_value"]))
     items = "; ".join(text("forest_alt_item", model=r.model, indicator=r.label, odds_ratio=r.odds_ratio, low=r.or_low,
                            high=r.or_high) for r in terms.itertuples())
     alt = text("forest_alt", items=items)
@@ -249,6 +293,139 @@ def _truth_section(results: dict, outcome: str, truth: dict | None) -> tuple[Sec
     markdown = text("truth", held=int(holds.sum()), intervals=len(terms))
     facts = {f"true_or_{term}": math.exp(float(value)) for term, value in truth["effects"].items()}
     return Section(markdown=markdown, tables=[table]), facts
+
+
+def council_covariates_beside(data_dir: str | Path) -> pd.DataFrame | None:
+    """The council covariates file beside the raw inputs the processed evaluation was cleaned from, or None.
+
+    Read from ``DATA_DIR/evaluation.manifest.json``'s input paths (where ``msp-analysis simulate``
+    wrote ``council_covariates.csv``); real exports have none, and the models then adjust for the
+    record-level case mix only.
+    """
+    manifest = Path(data_dir) / "evaluation.manifest.json"
+    try:
+        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", [])
+    except (OSError, ValueError):
+        return None
+    for entry in inputs:
+        path = Path(str(entry.get("path", ""))).parent / COVARIATES_FILE if isinstance(entry, dict) else None
+        if path is not None and path.is_file():
+            return read_council_covariates(path)
+    return None
+
+
+def _estimate_rows(result, terms: list[str]) -> dict:
+    rows = {}
+    for term in terms:
+        if term in set(result.table["term"]):
+            row = result.term(term)
+            rows[term] = {"or": math.exp(row["estimate"]), "low": math.exp(row["ci_low"]),
+                          "high": math.exp(row["ci_high"]), "p_holm": row.get("p_value_holm", np.nan),
+                          "estimate": row["estimate"]}
+    return rows
+
+
+def _target(truth: dict | None, analysis: str, term: str, method: str) -> float:
+    """The odds ratio a correct analysis should find on simulated data (NaN when not known)."""
+    targets = (truth or {}).get("targets", {}).get(analysis, {})
+    scale = "conditional" if method == "mixed" else "marginal"
+    value = targets.get(scale, {}).get(term)
+    return math.exp(value) if value is not None else float("nan")
+
+
+def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str, outcome: str,
+                       covariates: pd.DataFrame | None, truth: dict | None) -> tuple[Section, dict, str]:
+    """What the models estimate: unadjusted beside adjusted, between beside within, predicted probabilities.
+
+    The main method fits the indicators three ways (year effects always): unadjusted; adjusted for
+    the case mix of the export and, when given, the council covariates; and adjusted with each
+    indicator split into its council mean over the waves and the wave's deviation from it. The
+    indicators are one family for Holm's adjustment. On simulated data each estimate has beside it
+    the target a correct analysis should reach (``truth["targets"]``).
+    """
+    case_mix = [c for c in CASE_MIX if c in enquiries.columns]
+    council = [c for c in (covariates.columns if covariates is not None else []) if c not in
+               ("ons_code", "financial_year", "size")]
+    adjust = case_mix + council
+    terms = list(culture_terms())
+    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome),
+            "adjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
+                                      council_covariates=covariates)}
+    with contextlib.suppress(ValueError):  # one wave only: nothing varies within a council
+        fits["within_between"] = model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
+                                               council_covariates=covariates, within_between=True)
+    unadjusted, adjusted = _estimate_rows(fits["unadjusted"], terms), _estimate_rows(fits["adjusted"], terms)
+    simulated = bool(truth and truth.get("targets"))
+    rows = []
+    for term in terms:
+        if term not in adjusted:
+            continue
+        rows.append({"label": indicator_labels().get(term, term),
+                     "or_unadjusted": unadjusted[term]["or"], "low_unadjusted": unadjusted[term]["low"],
+                     "high_unadjusted": unadjusted[term]["high"], "or_adjusted": adjusted[term]["or"],
+                     "low_adjusted": adjusted[term]["low"], "high_adjusted": adjusted[term]["high"],
+                     "p_holm": p_text(adjusted[term]["p_holm"]),
+                     "target": _target(truth, "adjusted", term, main)})
+    labels = {"label": text("column_indicator"), "or_unadjusted": text("column_unadjusted"),
+              "low_unadjusted": text("interval_from"), "high_unadjusted": text("interval_to"),
+              "or_adjusted": text("column_adjusted"), "low_adjusted": text("interval_from"),
+              "high_adjusted": text("interval_to"), "p_holm": text("column_p_holm")}
+    if simulated:
+        labels["target"] = text("column_target")
+    number = {c: "{:.2f}" for c in labels if c not in ("label", "p_holm")}
+    tables = [disclose(pd.DataFrame(rows), "sac", columns=list(labels), labels=labels, text=["label", "p_holm"],
+                       numbers=number, caption=text("adjusted_table_caption", model=MODEL_LABELS.get(main, main)))]
+    split = fits.get("within_between")
+    if split is not None:
+        parts = _estimate_rows(split, [f"{t}_{p}" for t in terms for p in ("between", "within")])
+        rows = [{"label": indicator_labels().get(t, t),
+                 **{f"{key}_{p}": parts[f"{t}_{p}"][key] for p in ("between", "within") for key in ("or", "low", "high")},
+                 "target_between": _target(truth, "within_between", f"{t}_between", main),
+                 "target_within": _target(truth, "within_between", f"{t}_within", main)}
+                for t in terms if f"{t}_between" in parts]
+        labels = {"label": text("column_indicator"), "or_between": text("column_between"),
+                  "low_between": text("interval_from"), "high_between": text("interval_to"),
+                  "or_within": text("column_within"), "low_within": text("interval_from"),
+                  "high_within": text("interval_to")}
+        if simulated:
+            labels.update({"target_between": text("column_target_between"),
+                           "target_within": text("column_target_within")})
+        number = {c: "{:.2f}" for c in labels if c != "label"}
+        tables.append(disclose(pd.DataFrame(rows), "sac", columns=list(labels), labels=labels, text=["label"],
+                               numbers=number, caption=text("split_table_caption")))
+    predicted = fits["adjusted"].details.get("predicted")
+    headline = []
+    if isinstance(predicted, pd.DataFrame) and len(predicted):
+        shown = predicted.assign(label=predicted["term"].map(lambda t: indicator_labels().get(t, t)))
+        labels = {"label": text("column_indicator"), "sd_points": text("column_sd_points"),
+                  "p_low": text("column_p_low"), "p_mean": text("column_p_mean"), "p_high": text("column_p_high"),
+                  "difference_points": text("column_difference"), "difference_low": text("interval_from"),
+                  "difference_high": text("interval_to")}
+        tables.append(disclose(shown, "sac", columns=list(labels), labels=labels, text=["label"],
+                               numbers={"sd_points": "{:.2f}", "p_low": "{:.1f}", "p_mean": "{:.1f}",
+                                        "p_high": "{:.1f}", "difference_points": "{:+.1f}",
+                                        "difference_low": "{:+.1f}", "difference_high": "{:+.1f}"},
+                               caption=text("predicted_table_caption", outcome=outcome_words(outcome))))
+        for row in shown.itertuples():
+            headline.append(text("predicted_finding", indicator=indicator_phrase(row.term), points=row.sd_points,
+                                 low=row.p_low, high=row.p_high, difference=row.difference_points,
+                                 difference_low=row.difference_low, difference_high=row.difference_high))
+    details = fits["adjusted"].details
+    covariate_words = ", ".join(adjust) if adjust else text("estimates_no_covariates")
+    markdown = " ".join(filter(None, [
+        text("estimates_estimand", estimand=details["estimand"]),
+        text("estimates_adjustment", covariates=covariate_words, lag=details["lag"]),
+        text("estimates_multiplicity", rule=details["multiplicity"]["rule"],
+             family=", ".join(indicator_labels().get(t, t) for t in details["multiplicity"]["family"])),
+        text("estimates_headline", outcome=outcome_words(outcome), findings="; ".join(headline)) if headline else "",
+        text("estimates_truth") if simulated else ""]))
+    facts = {f"adjusted_or_{t}": adjusted[t]["or"] for t in adjusted}
+    facts.update({f"unadjusted_or_{t}": unadjusted[t]["or"] for t in unadjusted})
+    if isinstance(predicted, pd.DataFrame):
+        facts.update({f"difference_points_{r.term}": r.difference_points for r in predicted.itertuples()})
+    facts["adjusted_for"] = adjust
+    summary = text("summary_adjusted", findings="; ".join(headline)) if headline else ""
+    return Section(markdown=markdown, tables=tables), facts, summary
 
 
 def _icc_section(results: dict) -> tuple[Section, dict]:
@@ -323,7 +500,8 @@ def _feature_label(feature: str) -> str:
 
 
 def _caveats(results: dict, main: str, scope: str) -> Section:
-    items = [text("caveat_associations"), text("caveat_self_rating"), text("caveat_clustering"), text("caveat_missing")]
+    items = [text("caveat_associations"), text("caveat_common_method"), text("caveat_reverse"),
+             text("caveat_self_rating"), text("caveat_measurement"), text("caveat_clustering"), text("caveat_missing")]
     main_result = results.get(main)
     if main_result is not None and main_result.caveat:
         items.append(text("caveat_from_model", caveat=main_result.caveat))
@@ -335,25 +513,60 @@ def _panel_section(real_data_dir: str, policy: DisclosurePolicy) -> tuple[Sectio
         return Section(markdown=text("panel_no_data")), {}
     measures = load_real_la_measures(real_data_dir)
     result = model_la_panel(measures, "4A", "turnover")
+    within = model_la_panel(measures, "4A", "turnover", council_effects=True)
     panel = result.details["panel"]
     row = result.term("workforce_turnover")
+    fixed = within.term("workforce_turnover")
     labels = {"term_label": text("column_term"), "estimate": text("column_panel_estimate"),
-              "ci_low": text("interval_from"), "ci_high": text("interval_to"), "p_text": text("column_p")}
-    table_rows = pd.DataFrame([{"term_label": text("panel_term_turnover"), "estimate": row["estimate"],
-                                "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p_text": p_text(row["p_value"])}])
+              "std_error": text("column_standard_error"), "ci_low": text("interval_from"),
+              "ci_high": text("interval_to"), "p_text": text("column_p")}
+    table_rows = pd.DataFrame([
+        {"term_label": text("panel_term_pooled"), "estimate": row["estimate"], "std_error": row["std_error"],
+         "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p_text": p_text(row["p_value"])},
+        {"term_label": text("panel_term_fixed"), "estimate": fixed["estimate"], "std_error": fixed["std_error"],
+         "ci_low": fixed["ci_low"], "ci_high": fixed["ci_high"], "p_text": p_text(fixed["p_value"])}])
     table = disclose(table_rows, policy, columns=list(labels), labels=labels, text=["term_label", "p_text"],
-                     numbers={"estimate": "{:+.3f}", "ci_low": "{:+.3f}", "ci_high": "{:+.3f}"},
+                     numbers={"estimate": "{:+.3f}", "std_error": "{:.3f}", "ci_low": "{:+.3f}", "ci_high": "{:+.3f}"},
                      caption=text("panel_table_caption", councils=result.clusters, n=result.n))
     years = result.details["years"]
     direction = text("panel_direction_more") if row["estimate"] > 0 else text("panel_direction_fewer")
     markdown = text("panel", first_year=years[0], last_year=years[-1], n=result.n, councils=result.clusters,
                     size=abs(row["estimate"]), direction=direction, low=row["ci_low"], high=row["ci_high"],
                     caveat=result.caveat)
+    reading = (text("panel_fixed_smaller") if abs(fixed["estimate"]) < abs(row["estimate"])
+               else text("panel_fixed_not_smaller"))
+    markdown += " " + text("panel_fixed", slope=fixed["estimate"], low=fixed["ci_low"], high=fixed["ci_high"],
+                           pooled=row["estimate"], reading=reading)
     alt = text("panel_alt", n=len(panel), slope=row["estimate"])
     figure = plots.as_image(plots.panel_figure(panel, "workforce_turnover", "feel_safe", text("panel_title"),
                                                text("panel_xlabel"), text("panel_ylabel")), alt)
-    return Section(markdown=markdown, figure=figure, tables=[table], after=text("panel_source")), {
-        "panel_slope": float(row["estimate"]), "panel_n": int(result.n)}
+    tables, facts = [table], {"panel_slope": float(row["estimate"]),
+                              "panel_fixed_effects_slope": float(fixed["estimate"]), "panel_n": int(result.n)}
+    try:
+        check = cqc_check(real_data_dir, measures)
+    except UnusableInputError:
+        check = None
+    if check is not None:
+        correlations = check["correlations"]
+        shown = correlations[correlations["cqc_score"] == "qs7_safeguarding"].assign(
+            measure_label=lambda d: d["measure"].map({"feel_safe": text("cqc_measure_4a"),
+                                                      "services_made_feel_safe": text("cqc_measure_4b"),
+                                                      "workforce_turnover": text("cqc_measure_turnover")}),
+            councils_text=lambda d: d["councils"].map(lambda n: text("councils_count", n=n)))
+        cqc_labels = {"measure_label": text("column_measure"), "years": text("column_year"),
+                      "spearman_rho": text("column_rho"), "ci_low": text("interval_from"),
+                      "ci_high": text("interval_to"), "councils_text": text("column_councils")}
+        tables.append(disclose(shown, policy, columns=list(cqc_labels), labels=cqc_labels,
+                               text=["measure_label", "years", "councils_text"],
+                               numbers={"spearman_rho": "{:+.2f}", "ci_low": "{:+.2f}", "ci_high": "{:+.2f}"},
+                               caption=text("cqc_table_caption")))
+        first = shown[shown["measure"] == "feel_safe"].iloc[0]
+        verdict = (text("cqc_verdict_more") if first["ci_low"] > 0 else text("cqc_verdict_fewer")
+                   if first["ci_high"] < 0 else text("cqc_verdict_none"))
+        markdown += " " + text("cqc", councils=int(first["councils"]), verdict=verdict, rho=first["spearman_rho"],
+                               low=first["ci_low"], high=first["ci_high"])
+        facts["cqc_qs7_feel_safe_rho"] = float(first["spearman_rho"])
+    return Section(markdown=markdown, figure=figure, tables=tables, after=text("panel_source")), facts
 
 
 def _data_notes(params, scope: str, outcome: str, policy: DisclosurePolicy, methods: list[str]) -> Section:
@@ -400,7 +613,12 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
                                             year="financial_year")
     models, more = _models_section(results, methods[0], outcome, scope, linked.summary(), policy)
     facts.update(more)
-    truth, more = _truth_section(results, outcome, simulation_truth(params.data_dir) if params is not None else None)
+    truth_dict = simulation_truth(params.data_dir) if params is not None else None
+    truth, more = _truth_section(results, outcome, truth_dict)
+    facts.update(more)
+    covariates = council_covariates_beside(params.data_dir) if params is not None else None
+    estimates, more, adjusted_summary = _estimates_section(enquiries, returns, methods[0], outcome, covariates,
+                                                           truth_dict)
     facts.update(more)
     icc, more = _icc_section(results)
     facts.update(more)
@@ -415,10 +633,12 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     where = ENGLAND if scope == ENGLAND else with_article(scope)
     headline = text("summary", scope=scope, descriptives=descriptives.markdown, where=where,
                     models=models.markdown[:1].lower() + models.markdown[1:])
+    if adjusted_summary:
+        headline += " " + adjusted_summary
     return EvaluationReport(
         scope=scope, outcome=outcome, policy=policy, summary=Section(markdown=headline),
         descriptives=Section(figure=descriptives.figure, tables=descriptives.tables),
         models=Section(figure=models.figure, tables=models.tables + truth.tables,
                        after=" ".join(filter(None, [models.after, truth.markdown]))), icc=icc, prediction=prediction,
         caveats=_caveats(results, methods[0], scope), panel=panel,
-        notes=_data_notes(params, scope, outcome, policy, methods), results=results, facts=facts)
+        notes=_data_notes(params, scope, outcome, policy, methods), estimates=estimates, results=results, facts=facts)

@@ -24,3 +24,25 @@ def test_gee_accepts_counts_as_well_as_records(records):
     by_count = fit_outcome_model(counts, "gee", outcome="y", predictors=["x1", "x2"], trials="trials")
     np.testing.assert_allclose(by_count.table["estimate"], by_record.table["estimate"], rtol=1e-6)
     np.testing.assert_allclose(by_count.table["std_error"], by_record.table["std_error"], rtol=1e-6)
+
+
+# --- a fit that cannot be returned is refitted, never returned as NaN ------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from msp_analysis.analysis.models.gee import _problem  # noqa: E402
+
+
+def _fake(params=(0.1, 0.2), rho=0.01, converged=True):
+    cov = np.eye(len(params)) * 0.01
+    return SimpleNamespace(params=np.array(params), cov_robust_bc=cov, converged=converged,
+                           cov_struct=SimpleNamespace(dep_params=rho))
+
+
+def test_a_gee_fit_with_non_finite_estimates_or_an_impossible_correlation_is_not_returned():
+    groups = np.repeat(np.arange(3), [300, 10, 10])  # the largest council has 300 people
+    assert _problem(_fake(), groups) == ""
+    assert "non-finite" in _problem(_fake(params=(np.nan, 0.2)), groups)
+    assert "below the -0.0033" in _problem(_fake(rho=-0.01), groups)  # -1/(300-1)
+    assert _problem(_fake(converged=False), groups) == "did not converge"
+    assert "no bias-reduced covariance" in _problem(None, groups)

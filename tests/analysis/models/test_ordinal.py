@@ -38,7 +38,7 @@ def test_an_ordinal_outcome_needs_three_levels(records):
 
 def test_ordinal_runs_on_the_simulation_and_shows_the_partial_cut_is_flatter(recovery):
     result = model_outcome(recovery["clean_eval"], recovery["clean_tc"], method="ordinal")
-    assert result.table["term"].tolist() == list(CULTURE_TERMS)
+    assert result.table["term"].tolist()[:3] == list(CULTURE_TERMS)
     check = result.details["proportional_odds"].set_index("term")
     # The simulator draws "partially vs not" independently of culture, so only the top cut carries the
     # full effect: the cut-2 (fully achieved) slopes are the truth, the cut-1 slopes are smaller.

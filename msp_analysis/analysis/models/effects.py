@@ -1,0 +1,67 @@
+"""Effects readers can translate: predicted probabilities at −1 SD, the mean and +1 SD of each indicator.
+
+For a binary logit (``glm_cluster``, ``gee``, ``mixed``) the average predicted probability of the
+outcome is computed with one indicator set to a value for every person and everything else as
+observed (an average marginal prediction), at the indicator's council-wave mean minus one SD,
+its mean, and its mean plus one SD; the difference between +1 SD and −1 SD is given in
+percentage points. Intervals are delta-method Wald intervals from the fit's covariance matrix
+(clustered for ``glm_cluster`` and ``gee``, the observed information for ``mixed``, whose
+predictions are for a council with a random intercept of zero: a typical council).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from msp_analysis.analysis.models.design import INTERCEPT
+
+Z_95 = 1.959963984540054
+
+
+def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str], estimate: np.ndarray,
+                            cov: np.ndarray, terms: dict[str, int], levels: dict[str, tuple[float, float]],
+                            sd_points: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per term of `terms`: probabilities (%) at −1 SD, mean, +1 SD and the +1/−1 SD difference (points).
+
+    Parameters
+    ----------
+    X
+        The design matrix the model was fitted on (intercept first), one row per cell.
+    weights
+        People per row (trials).
+    names, estimate, cov
+        The fit's term names, estimates and their covariance (log-odds scale).
+    terms
+        ``{term: column index in X}`` of the terms to translate.
+    levels
+        ``{term: (mean, sd)}`` of each term's values across council-waves.
+    sd_points
+        ``{term: SD in score points}`` (the 1-5 answer scale) to print beside the SD; optional.
+    """
+    if INTERCEPT not in names:
+        raise ValueError("predicted probabilities need a model with an intercept")
+    w = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    rows = []
+    for term, column in terms.items():
+        mean, sd = levels[term]
+        values = {"low": mean - sd, "mean": mean, "high": mean + sd}
+        point, gradient = {}, {}
+        for key, value in values.items():
+            design = X.copy()
+            design[:, column] = value
+            p = 1 / (1 + np.exp(-(design @ estimate)))
+            point[key] = float(w @ p)
+            gradient[key] = (w * p * (1 - p)) @ design
+        row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}
+        for key in values:
+            se = float(np.sqrt(gradient[key] @ cov @ gradient[key]))
+            row.update({f"p_{key}": 100 * point[key], f"p_{key}_low": 100 * (point[key] - Z_95 * se),
+                        f"p_{key}_high": 100 * (point[key] + Z_95 * se)})
+        diff_gradient = gradient["high"] - gradient["low"]
+        diff = point["high"] - point["low"]
+        se = float(np.sqrt(diff_gradient @ cov @ diff_gradient))
+        row.update({"difference_points": 100 * diff, "difference_low": 100 * (diff - Z_95 * se),
+                    "difference_high": 100 * (diff + Z_95 * se)})
+        rows.append(row)
+    return pd.DataFrame(rows)
