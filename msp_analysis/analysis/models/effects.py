@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from msp_analysis.analysis.models.design import INTERCEPT
 
@@ -50,7 +51,7 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
         for key, value in values.items():
             design = X.copy()
             design[:, column] = value
-            p = 1 / (1 + np.exp(-(design @ estimate)))
+            p = expit(design @ estimate)
             point[key] = float(w @ p)
             gradient[key] = (w * p * (1 - p)) @ design
         row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}

@@ -33,7 +33,8 @@ def _problem(result, groups: np.ndarray) -> str:
     params, cov = np.asarray(result.params), np.asarray(result.cov_robust_bc)
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))) or (np.diag(cov) <= 0).any():
         return "gave non-finite estimates or standard errors"
-    rho = np.asarray(getattr(result.cov_struct, "dep_params", np.nan)).ravel()
+    dependence = getattr(result.cov_struct, "dep_params", None)  # None before the first iteration
+    rho = np.asarray(np.nan if dependence is None else dependence, dtype=float).ravel()
     largest = int(np.bincount(groups).max())
     if rho.size and np.isfinite(rho[0]) and largest > 1 and rho[0] <= -1 / (largest - 1):
         return (f"estimated a working correlation of {rho[0]:.4f}, below the {-1 / (largest - 1):.4f} "
