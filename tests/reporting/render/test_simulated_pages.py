@@ -106,7 +106,7 @@ def test_the_evaluation_of_simulated_data_shows_the_true_effects_beside_the_esti
     truth = json.loads((small_demo["raw"] / "truth.json").read_text(encoding="utf-8"))["effects"]
     page = (simulated_set / "evaluation_north-east_fully_achieved.html").read_text(encoding="utf-8")
     table = page.split("Simulated data: true odds ratios beside the estimates", 1)[1].split("</table>", 1)[0]
-    assert "True odds ratio (simulation)" in table and "Interval holds the true value" in table
+    assert "True odds ratio on latent culture (simulation)" in table and "Interval holds the true value" in table
     for effect in truth.values():
         assert f">{math.exp(effect):.2f}<" in table
     assert "These data are simulated, so the true effects are known" in page
