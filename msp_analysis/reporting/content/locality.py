@@ -55,7 +55,7 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, with_article
+from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, policy_title, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("locality")
@@ -187,6 +187,10 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
                        text("trend_england_moved", direction=direction, first=a, last=b))
         markdown = text("trend_sentence", council=council, movement=movement, england=england)
         facts.update(trend_first=float(first["value"]), trend_last=float(last["value"]))
+        if (change := _clear_change(first, last)) is not None:  # the main points name a change only when it is real
+            facts["trend_change"] = text("points_change", council=council, direction=change, first=pct(first["value"]),
+                                         first_year=first["financial_year"], last=pct(last["value"]),
+                                         last_year=last["financial_year"])
     else:
         markdown = text("trend_hidden", council=council)
     bits = []
@@ -550,7 +554,7 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
     asked = phrase("council", "asked_pct")
     sentences = []
     if council_rate is None:
-        sentences.append(text("summary_hidden", year=year, council=council, policy=policy.name))
+        sentences.append(text("summary_hidden", year=year, council=council, policy=policy_title(policy.name)))
     else:
         sentences.append(text("summary_rates", year=year, council_rate=council_rate, council=council,
                               region_rate=region_rate or text("summary_hidden_share"), region=with_article(region),
@@ -559,7 +563,17 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
         sentences.append(text("summary_asked", rate=asked))
     if report_facts.get("funnel_where", "within") != "within":  # only limits that allow for over-dispersion
         sentences.append(text("summary_funnel_band", band=report_facts["funnel_band"]))
-    return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences))
+    points = [sentences[0]]  # the main points: the same numbers as the body, three to five sentences
+    if council_rate is None:
+        points.append(text("points_context", region=with_article(region), year=year,
+                           region_rate=region_rate or text("summary_hidden_share"), england_rate=england_rate))
+    if "funnel_band" in report_facts:
+        points.append(text("points_funnel", band=report_facts["funnel_band"]))
+    if "trend_change" in report_facts:
+        points.append(report_facts["trend_change"])
+    points.append(text("points_asked", rate=asked) if asked is not None else text("points_asked_hidden"))
+    return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences),
+                   points=points)
 
 
 def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: OverDispersion | None = None,

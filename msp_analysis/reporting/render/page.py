@@ -22,15 +22,13 @@ from pathlib import Path
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import ENGLAND, REPORTS, slug
+from msp_analysis.reporting.sections import policy_title
 from msp_analysis.toolkit.errors import ParameterError
 
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 LOGO_MAX_BYTES = 200_000
 GLOSSARY_ID = "glossary"
 ENGLAND_REPORT = f"evaluation_{slug(ENGLAND)}_fully_achieved"
-POLICY_TITLES = {"sac": "the Safeguarding Adults Collection's rules", "sac_2018": "the Safeguarding Adults Collection's rules of 2018-19",
-                 "nhs_secondary_care": "NHS Digital's secondary-care rules", "ascs": "the Adult Social Care Survey's rules",
-                 "ascof": "the ASCOF rules"}
 SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
 
 
@@ -129,7 +127,7 @@ def page_info(notebook: str, params: object, publisher: Publisher | None = None)
         links.append(("England", f"{ENGLAND_REPORT}.html"))
     spec = REPORTS.get(notebook)
     policy = get_policy(getattr(params, "disclosure_policy", "sac"))
-    return {"policy": {"name": policy.name, "title": POLICY_TITLES.get(policy.name, f"the {policy.name} rules"),
+    return {"policy": {"name": policy.name, "title": policy_title(policy.name),
                        "words": policy.description},
             "kind": spec.heading if spec else notebook, "area": area, "region": region, "period": period,
             "links": [list(pair) for pair in links], "children": [list(pair) for pair in children],
