@@ -57,6 +57,18 @@ def pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+def score(value: float, top: float = 5) -> str:
+    """A mean score as a sentence writes it: one decimal, two where one would round up to the top (4.97, not 5.0 of 5)."""
+    one = f"{value:.1f}"
+    return f"{value:.2f}" if float(one) >= top > value else one
+
+
+def signed(value: float, decimals: int = 1) -> str:
+    """A difference with its sign (+0.4, -0.2), and 0.0 with none: never "-0.0" or "+0.0"."""
+    text = f"{value:+.{decimals}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def phrase(label: str) -> str:
     """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
     phrases = label_phrases()

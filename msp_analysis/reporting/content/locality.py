@@ -55,7 +55,7 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, policy_title, with_article
+from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, policy_title, score, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("locality")
@@ -527,11 +527,14 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
         best, worst = int(np.nanargmax(profile["council"])), int(np.nanargmin(profile["council"]))
         above, below = int(np.nanargmax(diff)), int(np.nanargmin(diff))
         label_of = profile["label"]
+        # direction words from the sign: "furthest below" only for a score that is below
+        high = "culture_furthest_above" if diff[above] > 0 else "culture_least_below"
+        low = "culture_furthest_below" if diff[below] < 0 else "culture_least_above"
         markdown = text("culture_profile", wave=wave, council=council, best=phrase(label_of[best]),
-                        best_score=profile["council"][best], worst=phrase(label_of[worst]),
-                        worst_score=profile["council"][worst], region=with_article(region),
-                        above=phrase(label_of[above]), above_diff=diff[above], below=phrase(label_of[below]),
-                        below_diff=diff[below])
+                        best_score=score(profile["council"][best]), worst=phrase(label_of[worst]),
+                        worst_score=score(profile["council"][worst]), region=with_article(region),
+                        high=text(high, label=phrase(label_of[above]), diff=signed(diff[above])),
+                        low=text(low, label=phrase(label_of[below]), diff=signed(diff[below])))
         facts.update(culture_best=profile["label"][best], culture_worst=profile["label"][worst])
     values = "; ".join(text("culture_alt_value_hidden", label=r.label, region=r.region) if pd.isna(r.council)
                        else text("culture_alt_value", label=r.label, council=r.council, region=r.region)

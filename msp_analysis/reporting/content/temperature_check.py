@@ -29,11 +29,12 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, phrase, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, score, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 MAX_NOTES = 60
+REVIEWED = "notes_reviewed"  # a note is printed only where the return marks it reviewed for publication
 ALPHA_GOOD = 0.7
 
 text = ReportText("temperature_check")
@@ -44,7 +45,8 @@ def wide_returns(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
     """One row per respondent (wide item columns) with org type, region and notes, for every wave."""
     wide = wide_answers(clean_tc_long)
     keys = ["org_id", "ons_code", "wave", "respondent"]
-    first = clean_tc_long.drop_duplicates(keys)[keys + ["org_type", "region", "notes"]].astype(
+    reviewed = [REVIEWED] if REVIEWED in clean_tc_long.columns else []  # the return's "reviewed for publication" flag
+    first = clean_tc_long.drop_duplicates(keys)[keys + ["org_type", "region", "notes", *reviewed]].astype(
         {"org_id": str, "ons_code": str, "wave": str, "respondent": str})
     first = first.rename(columns={"respondent": "respondent_id"})
     return wide.merge(first, on=["org_id", "ons_code", "wave", "respondent_id"], how="left")
@@ -151,8 +153,8 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
             alt_rows.append(text("heatmap_alt_hidden", council=name))
         else:
             alt_rows.append(text("heatmap_alt_row", council=name, highest=row.idxmax().split("\n")[0],
-                                 highest_score=f"{row.max():.1f}", lowest=row.idxmin().split("\n")[0],
-                                 lowest_score=f"{row.min():.1f}"))
+                                 highest_score=score(row.max()), lowest=row.idxmin().split("\n")[0],
+                                 lowest_score=score(row.min())))
     alt = text("heatmap_alt", councils=len(grid), indicators=len(indicators), wave=wave, rows="; ".join(alt_rows))
     figure = plots.as_image(plots.heatmap_figure(grid, groups, text("heatmap_title", region=region, wave=wave),
                                                  text("heatmap_scale")), alt)
@@ -163,8 +165,8 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     region_means = _region_means(scores, policy, wave, region, indicators)[0]
     if region_means.notna().any():
         markdown = text("heatmap_summary", region=with_article(region),
-                        highest=phrase(names[region_means.idxmax()]), highest_score=f"{region_means.max():.1f}",
-                        lowest=phrase(names[region_means.idxmin()]), lowest_score=f"{region_means.min():.1f}")
+                        highest=phrase(names[region_means.idxmax()]), highest_score=score(region_means.max()),
+                        lowest=phrase(names[region_means.idxmin()]), lowest_score=score(region_means.min()))
         facts.update(best_indicator=region_means.idxmax(), worst_indicator=region_means.idxmin())
     else:
         markdown = text("heatmap_all_hidden")
@@ -317,22 +319,37 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
 
 
 def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePolicy) -> Section:
+    """Notes marked reviewed for publication (column ``notes_reviewed``), as text; of the others only how many,
+    by organisation type, as disclosed counts: a note beside its council and organisation type can name its writer."""
     notes = wide[wide["notes"].notna() & wide["notes"].astype(str).str.strip().ne("")]
     if notes.empty:
         return Section(markdown=text("notes_none"))
-    names = councils.set_index("ons_code")["name"]
-    frame = pd.DataFrame({"council": notes["ons_code"].map(names).fillna(notes["ons_code"]),
-                          "org_type": notes["org_type"].fillna(""), "note": notes["notes"].astype(str).str.strip()})
-    frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
-    total = len(frame)
-    frame = frame.head(MAX_NOTES)
-    labels = {"council": text("column_council"), "org_type": text("column_org_type"), "note": text("column_note")}
-    table = disclose(frame, policy, columns=list(labels), labels=labels, text=list(labels),
-                     caption=text("notes_caption"))
-    markdown = text("notes_intro")
-    if total > MAX_NOTES:
-        markdown += " " + text("notes_more", shown=MAX_NOTES, total=total)
-    return Section(markdown=markdown, tables=[table])
+    flags = notes[REVIEWED] if REVIEWED in notes.columns else pd.Series(False, index=notes.index)
+    reviewed = flags.map(lambda v: str(v).strip().casefold() in ("true", "yes", "1", "y")).astype(bool)
+    tables, sentences = [], []
+    unreviewed = notes[~reviewed]
+    if len(unreviewed):
+        counts = (unreviewed["org_type"].fillna(text("notes_org_unknown")).value_counts().sort_index()
+                  .rename_axis("org_type").reset_index(name="notes"))
+        tables.append(disclose(counts, policy, columns=["org_type", "notes"], text=["org_type"], counts=["notes"],
+                               labels={"org_type": text("column_org_type"), "notes": text("column_notes_count")},
+                               caption=text("notes_count_caption")))
+        sentences.append(text("notes_unreviewed"))
+    shown = notes[reviewed]
+    if len(shown):
+        names = councils.set_index("ons_code")["name"]
+        frame = pd.DataFrame({"council": shown["ons_code"].map(names).fillna(shown["ons_code"]),
+                              "org_type": shown["org_type"].fillna(""), "note": shown["notes"].astype(str).str.strip()})
+        frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
+        total = len(frame)
+        frame = frame.head(MAX_NOTES)
+        labels = {"council": text("column_council"), "org_type": text("column_org_type"), "note": text("column_note")}
+        tables.append(disclose(frame, policy, columns=list(labels), labels=labels, text=list(labels),
+                               caption=text("notes_caption")))
+        sentences.append(text("notes_intro"))
+        if total > MAX_NOTES:
+            sentences.append(text("notes_more", shown=MAX_NOTES, total=total))
+    return Section(markdown=" ".join(sentences), tables=tables)
 
 
 def _data_notes(params, policy: DisclosurePolicy) -> Section:
