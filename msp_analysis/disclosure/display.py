@@ -17,8 +17,8 @@ import html
 import io
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd

@@ -40,12 +40,12 @@ from msp_analysis.reporting.registry import (
 from msp_analysis.reporting.render.engine import register_engine
 from msp_analysis.reporting.render.export import TEMPLATE_VERSION, export_html
 from msp_analysis.reporting.render.index import write_index
+from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
 from msp_analysis.reporting.render.page import Publisher, page_info
 from msp_analysis.reporting.render.pdf import print_pdfs
-from msp_analysis.reporting.render.tables import write_tables
-from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
 from msp_analysis.reporting.render.progress import Progress, progress_mode
 from msp_analysis.reporting.render.provenance import provenance_markdown, source_lines
+from msp_analysis.reporting.render.tables import write_tables
 from msp_analysis.toolkit.files import ensure_folder, sha256_of, write_text
 
 PROVENANCE_TAG = "msp-provenance"

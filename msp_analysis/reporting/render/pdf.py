@@ -46,7 +46,7 @@ def print_pdf(html_path: Path, chromium: str | None = None, timeout: float = 120
         scratch = Path(profile) / "page.pdf"
         done = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={scratch}",
                                html_path.resolve().as_uri()], capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, check=False)
         if done.returncode != 0 or not scratch.is_file() or scratch.stat().st_size == 0:
             raise OutputError(f"Chromium could not print {html_path.name} to PDF: {done.stderr.strip()[-300:]}")
         tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
