@@ -528,13 +528,16 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
         above, below = int(np.nanargmax(diff)), int(np.nanargmin(diff))
         label_of = profile["label"]
         # direction words from the sign: "furthest below" only for a score that is below
-        high = "culture_furthest_above" if diff[above] > 0 else "culture_least_below"
-        low = "culture_furthest_below" if diff[below] < 0 else "culture_least_above"
+        a_label, a_diff = phrase(label_of[above]), signed(diff[above])
+        b_label, b_diff = phrase(label_of[below]), signed(diff[below])
+        high = (text("culture_furthest_above", label=a_label, diff=a_diff) if diff[above] > 0
+                else text("culture_least_below", label=a_label, diff=a_diff))
+        low = (text("culture_furthest_below", label=b_label, diff=b_diff) if diff[below] < 0
+               else text("culture_least_above", label=b_label, diff=b_diff))
         markdown = text("culture_profile", wave=wave, council=council, best=phrase(label_of[best]),
                         best_score=score(profile["council"][best]), worst=phrase(label_of[worst]),
                         worst_score=score(profile["council"][worst]), region=with_article(region),
-                        high=text(high, label=phrase(label_of[above]), diff=signed(diff[above])),
-                        low=text(low, label=phrase(label_of[below]), diff=signed(diff[below])))
+                        high=high, low=low)
         facts.update(culture_best=profile["label"][best], culture_worst=profile["label"][worst])
     values = "; ".join(text("culture_alt_value_hidden", label=r.label, region=r.region) if pd.isna(r.council)
                        else text("culture_alt_value", label=r.label, council=r.council, region=r.region)
