@@ -57,6 +57,19 @@ def pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
+
+
+def short_name(name: str) -> str:
+    """A council's name as a sentence or heading says it: 'Bristol, City of' → 'Bristol', 'Kingston upon Hull, City of' → 'Hull'."""
+    if name in SHORT_NAMES:
+        return SHORT_NAMES[name]
+    for tail in (", City of", ", County of"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
+
+
 def score(value: float, top: float = 5) -> str:
     """A mean score as a sentence writes it: one decimal, two where one would round up to the top (4.97, not 5.0 of 5)."""
     one = f"{value:.1f}"

@@ -55,7 +55,17 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, policy_title, score, signed, with_article
+from msp_analysis.reporting.sections import (
+    ReportText,
+    Section,
+    pct,
+    phrase,
+    policy_title,
+    score,
+    short_name,
+    signed,
+    with_article,
+)
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("locality")
@@ -612,7 +622,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     rows = context.pathway[(context.pathway["financial_year"] == year) & (context.pathway["ons_code"] == ons_code)]
     if rows.empty:
         raise ValueError(f"no enquiries for council {ons_code} in {year}")
-    council, region = str(rows["council_name"].iloc[0]), str(rows["region"].iloc[0])
+    council, region = short_name(str(rows["council_name"].iloc[0])), str(rows["region"].iloc[0])  # "Hull", "Bristol"
     totals = area_totals(context.pathway, COUNT_COLUMNS, ons_code, year, region)
     comparison = add_rates(totals.drop(columns="financial_year"))[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
     comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],

@@ -22,24 +22,13 @@ from pathlib import Path
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import ENGLAND, REPORTS, slug
-from msp_analysis.reporting.sections import policy_title
+from msp_analysis.reporting.sections import policy_title, short_name
 from msp_analysis.toolkit.errors import ParameterError
 
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 LOGO_MAX_BYTES = 200_000
 GLOSSARY_ID = "glossary"
 ENGLAND_REPORT = f"evaluation_{slug(ENGLAND)}_fully_achieved"
-SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
-
-
-def short_name(name: str) -> str:
-    """A council's name as a sentence or heading says it: 'Bristol, City of' → 'Bristol', 'Kingston upon Hull, City of' → 'Hull'."""
-    if name in SHORT_NAMES:
-        return SHORT_NAMES[name]
-    for tail in (", City of", ", County of"):
-        if name.endswith(tail):
-            return name[: -len(tail)]
-    return name
 
 
 @dataclass(frozen=True)

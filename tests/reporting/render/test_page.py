@@ -6,8 +6,9 @@ import json
 import pytest
 
 from msp_analysis.reporting.render.batch import validate_parameters
-from msp_analysis.reporting.render.page import load_publisher, page_info, short_name
+from msp_analysis.reporting.render.page import load_publisher, page_info
 from msp_analysis.reporting.render.tables import page_tables
+from msp_analysis.reporting.sections import short_name
 from msp_analysis.toolkit.errors import ParameterError
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
