@@ -29,7 +29,7 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, phrase, score, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, score, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
@@ -234,7 +234,8 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
         "n_previous": n_before,
         "n_current": n_now,
     })
-    region_change["change"] = region_change["current"] - region_change["previous"]
+    # rounded as shown, and + 0.0 turns -0.0 into 0.0: no "-0.00" for an indicator that did not move
+    region_change["change"] = (region_change["current"] - region_change["previous"]).round(2) + 0.0
     labels = {"label": text("column_indicator"), "previous": previous, "current": wave, "change": text("column_change")}
     table = disclose(region_change, policy, columns=list(labels), labels=labels, text=["label"],
                      means={"previous": "n_previous", "current": "n_current", "change": "n_current"}, decimals=2,
@@ -247,7 +248,7 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
         "overall": both[indicators].mean(axis=1),
         "n": np.minimum(both["n_respondents"], both["n_respondents_before"]).astype(float),
     }).merge(councils[["ons_code", "name"]], on="ons_code")
-    per_council["change"] = per_council["overall"] - per_council["overall_before"]
+    per_council["change"] = (per_council["overall"] - per_council["overall_before"]).round(2) + 0.0
     per_council = per_council.sort_values("change", ascending=False).reset_index(drop=True)
     labels = {"name": text("column_council"), "overall_before": text("column_council_mean", wave=previous),
               "overall": text("column_council_mean", wave=wave), "change": text("column_change")}
@@ -259,12 +260,12 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     sentences = []
     if len(valid):
         up, down = valid.loc[valid["change"].idxmax()], valid.loc[valid["change"].idxmin()]
-        sentences.append(text("change_region", previous=previous, up=phrase(up["label"]), up_change=f"{up['change']:+.2f}",
-                              down=phrase(down["label"]), down_change=f"{down['change']:+.2f}"))
+        sentences.append(text("change_region", previous=previous, up=phrase(up["label"]), up_change=signed(up["change"], 2),
+                              down=phrase(down["label"]), down_change=signed(down["change"], 2)))
     if len(per_council) >= 2:
         first, last = per_council.iloc[0], per_council.iloc[-1]
-        sentences.append(text("change_councils", first=first["name"], first_change=f"{first['change']:+.2f}",
-                              last=last["name"], last_change=f"{last['change']:+.2f}"))
+        sentences.append(text("change_councils", first=first["name"], first_change=signed(first["change"], 2),
+                              last=last["name"], last_change=signed(last["change"], 2)))
     figure = None
     if len(valid):
         rows = "; ".join(text("change_alt_row", indicator=r.label, previous=f"{r.previous:.2f}", current=f"{r.current:.2f}")
