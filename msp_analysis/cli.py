@@ -299,7 +299,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     params = validate_parameters(args.notebook, _parse_params(args.param))
     return _finish(render_reports(args.notebook, [params], args.out, jobs=1, force=args.force,
-                                  allow_weak_policy=args.allow_weak_policy, **_noise(args)), args)
+                                  allow_weak_policy=args.allow_weak_policy, **_noise(args), **_page_options(args)), args)
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
@@ -309,8 +309,17 @@ def cmd_reports(args: argparse.Namespace) -> int:
     raw = _parse_params(args.param)
     params_list = region_parameters(args.notebook, None if args.all else args.region, raw)
     outcomes = render_reports(args.notebook, params_list, args.out, jobs=args.jobs, executor=_executor(args),
-                              force=args.force, allow_weak_policy=args.allow_weak_policy, **_noise(args))
+                              force=args.force, allow_weak_policy=args.allow_weak_policy, **_noise(args),
+                              **_page_options(args))
     return _finish(outcomes, args)
+
+
+def _page_options(args: argparse.Namespace) -> dict:
+    """--pdf, --tables and the publisher's details (--publisher FILE, --publisher-name, --contact, --logo)."""
+    from msp_analysis.reporting.render.page import load_publisher
+
+    publisher = load_publisher(args.publisher, args.publisher_name or "", args.contact or "", args.logo or "")
+    return {"publisher": publisher if publisher.given else None, "pdf": args.pdf, "tables_dir": args.tables}
 
 
 def cmd_reports_demo(args: argparse.Namespace) -> int:
@@ -481,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--allow-weak-policy", action="store_true",
                        help="render under a disclosure policy weaker than the publisher's (threshold under 5); "
                             "every page then says so at the top")
+        p.add_argument("--pdf", action="store_true", help="also write a PDF (A4) beside each HTML, printed by headless Chromium")
+        p.add_argument("--tables", metavar="DIR", type=_path, help="also write every table as a CSV file under DIR")
+        p.add_argument("--publisher", metavar="FILE", type=_path,
+                       help='settings file (JSON: {"name": ..., "contact": ..., "logo": "logo.png"}) for every page')
+        p.add_argument("--publisher-name", metavar="NAME", help="who publishes the reports (printed on every page)")
+        p.add_argument("--contact", metavar="TEXT", help="whom to contact (printed on every page)")
+        p.add_argument("--logo", metavar="FILE", type=_path, help="a PNG, JPEG or SVG logo embedded in every page")
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
             scope.add_argument("--all", action="store_true",

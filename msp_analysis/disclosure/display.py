@@ -12,9 +12,13 @@ are the disclosed numbers that sentences and figures quote.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -52,8 +56,30 @@ class DisclosedTable:
         """The cell as shown (by position and original column name), for a sentence that quotes it."""
         return str(self.display.iloc[row, list(self.values.columns).index(column)])
 
+    def to_csv(self) -> str:
+        """The table exactly as shown, as CSV: the header and every cell as a string (hidden cells as their symbol)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([str(c) for c in self.display.columns])
+        writer.writerows([str(v) for v in row] for row in self.display.itertuples(index=False, name=None))
+        return out.getvalue()
+
+    def csv_name(self) -> str:
+        """The file name a download of the table takes: its caption in a few lowercase words."""
+        words = re.sub(r"[^a-z0-9]+", "-", self.caption.casefold()).strip("-")[:60].strip("-")
+        return f"{words or 'table'}.csv"
+
+    def _cell(self, value: object) -> str:
+        """A cell's text escaped, the policy's symbol for a hidden value explained in an ``<abbr>``."""
+        text = html.escape(str(value))
+        symbol = self.policy.symbol
+        if symbol and symbol in str(value):
+            meaning = "hidden to protect confidentiality: a small number, or a value it could be worked out from"
+            text = text.replace(html.escape(symbol), f'<abbr title="{html.escape(meaning)}">{html.escape(symbol)}</abbr>')
+        return text
+
     def to_html(self) -> str:
-        """A plain ``<table>`` with caption, header and body; every cell HTML-escaped."""
+        """A plain ``<table>`` with caption, header and body, every cell HTML-escaped, and its CSV as an inert link."""
         esc = html.escape
         head = "".join(f'<th scope="col"{" class=num" if c in self.numeric else ""}>{esc(str(c))}</th>'
                        for c in self.display.columns)
@@ -65,7 +91,7 @@ class DisclosedTable:
                 tag = "th scope=\"row\"" if i == 0 and not is_number else "td"
                 close = "th" if tag.startswith("th") else "td"
                 cls = " class=num" if is_number else ""
-                cells.append(f"<{tag}{cls}>{esc(str(value))}</{close}>")
+                cells.append(f"<{tag}{cls}>{self._cell(value)}</{close}>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
         used = {v for v in self.display.to_numpy().ravel().tolist()}
@@ -80,8 +106,10 @@ class DisclosedTable:
         note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *map(esc, more)]))
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
         wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
+        download = (f'<a class="msp-csv" href="data:text/csv;charset=utf-8,{quote(self.to_csv(), safe="")}" '
+                    f'download="{esc(self.csv_name())}">Download this table (CSV)</a>')
         return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}")
+                f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}<p class=\"msp-table-note\">{download}</p>")
 
     def _repr_html_(self) -> str:
         return self.to_html()

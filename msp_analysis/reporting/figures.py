@@ -28,14 +28,18 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from msp_analysis.toolkit.svgchart import NOTE_HEIGHT, LegendEntry, SvgChart
+from msp_analysis.toolkit.svgchart import NOTE_HEIGHT, LegendEntry, SvgChart, SvgStack
 from msp_analysis.toolkit.svgchart import with_note as svg_with_note
 
-# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency. Orange, sky blue and
+# yellow are darkened (same hue) so that every series and mark reaches 3:1 against white (WCAG 1.4.11);
+# the originals were #E69F00 (2.25:1), #56B4E9 (2.31:1) and #F0E442 (1.32:1).
 OKABE_ITO = {
-    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "vermillion": "#D55E00", "purple": "#CC79A7", "yellow": "#F0E442", "grey": "#7F7F7F", "black": "#000000",
+    "blue": "#0072B2", "orange": "#C27000", "sky": "#3A8FC7", "green": "#009E73",
+    "vermillion": "#D55E00", "purple": "#CC79A7", "yellow": "#8A6D00", "grey": "#7F7F7F", "black": "#000000",
 }
+WHITE, INK = "#FFFFFF", "#222222"
+TEXT_CONTRAST, GRAPHIC_CONTRAST = 4.5, 3.0  # WCAG 2.2 success criteria 1.4.3 (text) and 1.4.11 (graphical objects)
 AREA_COLOURS = {"council": OKABE_ITO["blue"], "region": OKABE_ITO["orange"], "England": OKABE_ITO["grey"]}
 AREA_MARKERS = {"council": "o", "region": "D", "England": "s"}
 WIDTH = 9.0  # inches at 100 dpi: 900 px, the width of the report column
@@ -53,6 +57,46 @@ PATHWAY_STAGES = {
     "fully_pct": "Fully achieved",
     "fully_or_partially_pct": "Fully or partially achieved",
 }
+
+
+def relative_luminance(colour: str | Sequence[float]) -> float:
+    """WCAG relative luminance of ``#RRGGBB`` or an (r, g, b[, a]) tuple of floats in 0-1."""
+    if isinstance(colour, str):
+        hexa = colour.lstrip("#")
+        rgb = [int(hexa[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    else:
+        rgb = [float(c) for c in list(colour)[:3]]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str | Sequence[float], second: str | Sequence[float]) -> float:
+    """WCAG contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    high, low = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour_on(fill: str | Sequence[float]) -> str:
+    """Black or white, whichever contrasts more with `fill`: at least 4.58:1 on any fill, by construction."""
+    return "black" if contrast_ratio(fill, "#000000") >= contrast_ratio(fill, WHITE) else "white"
+
+
+def colour_pairs() -> list[tuple[str, str, float, str]]:
+    """(foreground, background, least contrast WCAG asks, where) for every colour pair the figures draw.
+
+    Series colours and marks against the white plot area (3:1); text against what it is written on (4.5:1).
+    The heatmaps' cell text is chosen per cell by :func:`text_colour_on` and checked over each colour map.
+    """
+    pairs = [(colour, WHITE, GRAPHIC_CONTRAST, f"series {name}") for name, colour in OKABE_ITO.items()]
+    pairs += [(colour, WHITE, GRAPHIC_CONTRAST, f"area {name}") for name, colour in AREA_COLOURS.items()]
+    pairs += [(INK, WHITE, TEXT_CONTRAST, "chart text"), ("#444444", WHITE, GRAPHIC_CONTRAST, "axes and ticks"),
+              (INK, GRID_BAND, TEXT_CONTRAST, "text over the grid's band"),
+              (NOTE_INK, NOTE_FILL, TEXT_CONTRAST, "simulated-data note")]
+    return pairs
+
+
+GRID_BAND = "#E4E4E4"
+NOTE_INK, NOTE_FILL = "#7A3300", "#FFF1D6"  # toolkit.svgchart.with_note
 
 
 @dataclass(frozen=True)
@@ -106,7 +150,7 @@ def note_figures(page_html: str, note: str) -> tuple[str, int]:
     return _FIGURE_HTML.subn(noted, page_html)
 
 
-def as_image(fig: Figure | SvgChart, alt: str, fmt: str = "svg") -> FigureImage:
+def as_image(fig: Figure | SvgChart | SvgStack, alt: str, fmt: str = "svg") -> FigureImage:
     """Render a figure once (no tight bounding-box pass) with its alt text; SVG by default.
 
     An :class:`~msp_analysis.toolkit.svgchart.SvgChart` is written as it is; a matplotlib figure is
@@ -115,7 +159,7 @@ def as_image(fig: Figure | SvgChart, alt: str, fmt: str = "svg") -> FigureImage:
     """
     if not alt.strip():
         raise ValueError("a figure needs alt text saying what it shows")
-    if isinstance(fig, SvgChart):
+    if isinstance(fig, (SvgChart, SvgStack)):
         return FigureImage(data=fig.render().encode("utf-8"), alt=alt, width=fig.width, height=fig.height)
     buffer = io.BytesIO()
     with rc_context({**STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
@@ -146,28 +190,40 @@ def _pct(value: float) -> str:
 
 
 def pathway_figure(comparison: pd.DataFrame, hidden: pd.DataFrame | None = None,
-                   title: str = "The MSP pathway") -> SvgChart:
-    """Bars of the MSP pathway for a council beside its region and England.
+                   title: str = "The MSP pathway") -> SvgStack:
+    """Bars of the MSP pathway for a council beside its region and England, in two panels, one per denominator.
 
-    `hidden` (booleans, same index, rate columns) marks rates the disclosure policy hid;
-    those bars are left out rather than drawn from suppressed numbers.
+    The first panel is a share of concluded Section 42 enquiries (asked, expressed), the second a share of
+    the people who expressed outcomes (fully, fully or partially achieved), so no bar is read against the
+    wrong base. `hidden` (booleans, same index, rate columns) marks rates the disclosure policy hid:
+    those bars are not drawn, and "[c] hidden" is written where they would be.
     """
     rates = comparison[list(PATHWAY_STAGES)].astype(float)
-    if hidden is not None:
-        rates = rates.mask(hidden[list(PATHWAY_STAGES)].astype(bool))
-    chart = SvgChart(title=title, xlabel="% of concluded Section 42 enquiries (achievement: % of those expressing outcomes)",
-                     height=380)
-    chart.set_y_categories(list(PATHWAY_STAGES.values()))
-    chart.set_x(0, 100, list(range(0, 101, 20)), fmt=_pct)
-    n = len(comparison)
-    band = 0.8 / max(n, 1)
-    for i, (level, name) in enumerate(zip(comparison["level"], comparison["name"], strict=True)):
-        colour = AREA_COLOURS.get(level, OKABE_ITO["sky"])
-        for j, value in enumerate(rates.iloc[i].to_numpy()):
-            if not np.isnan(value):
-                chart.hbar(j - 0.4 + band * (i + 0.5), 0, value, band * 0.92, colour)
-        chart.legend.append(LegendEntry(str(name), colour))
-    return chart
+    masked = (hidden[list(PATHWAY_STAGES)].astype(bool) if hidden is not None
+              else pd.DataFrame(False, index=rates.index, columns=list(PATHWAY_STAGES)))
+    rates = rates.mask(masked)
+    stages = list(PATHWAY_STAGES)
+    panels = []
+    for part, (columns, xlabel) in enumerate(((stages[:2], "% of concluded Section 42 enquiries"),
+                                               (stages[2:], "% of people who expressed outcomes"))):
+        chart = SvgChart(title=title if part == 0 else "Outcomes achieved", xlabel=xlabel, height=250, top=46 if part == 0 else 40)
+        chart.set_y_categories([PATHWAY_STAGES[c] for c in columns])
+        chart.set_x(0, 100, list(range(0, 101, 20)), fmt=_pct)
+        n = len(comparison)
+        band = 0.8 / max(n, 1)
+        for i, (level, name) in enumerate(zip(comparison["level"], comparison["name"], strict=True)):
+            colour = AREA_COLOURS.get(level, OKABE_ITO["sky"])
+            for j, column in enumerate(columns):
+                y = j - 0.4 + band * (i + 0.5)
+                value = rates.iloc[i][column]
+                if not np.isnan(value):
+                    chart.hbar(y, 0, value, band * 0.92, colour)
+                elif bool(masked.iloc[i][column]):
+                    chart.label(1, y, f"{name}: [c] hidden", size=11, dy=4)
+            if part == 0:
+                chart.legend.append(LegendEntry(str(name), colour))
+        panels.append(chart)
+    return SvgStack(panels)
 
 
 def trend_figure(trend: pd.DataFrame, title: str) -> SvgChart:
@@ -181,16 +237,20 @@ def trend_figure(trend: pd.DataFrame, title: str) -> SvgChart:
                      height=340)
     chart.set_x_categories(years)
     chart.set_y(low, high, fmt=_pct)
-    for level in ("council", "region", "England"):
+    legend = {}
+    for level in ("England", "region", "council"):  # the council last and larger: nothing hides its points
         rows = trend[trend["level"] == level]
         if rows.empty:
             continue
         xs = [position[y] for y in rows["financial_year"]]
         ys = rows["value"].astype(float).tolist()
         colour = AREA_COLOURS[level]
-        chart.line(xs, ys, colour, width=2.5)
-        chart.points(xs, ys, colour, size=5, marker=AREA_MARKERS[level])
-        chart.legend.append(LegendEntry(str(rows["name"].iloc[0]), colour, "line", AREA_MARKERS[level]))
+        mine = level == "council"
+        chart.line(xs, ys, colour, width=3 if mine else 2, overlay=mine)
+        chart.points(xs, ys, colour, size=6.5 if mine else 4.5, marker=AREA_MARKERS[level],
+                     stroke="white" if mine else "none", overlay=mine)
+        legend[level] = LegendEntry(str(rows["name"].iloc[0]), colour, "line", AREA_MARKERS[level])
+    chart.legend += [legend[level] for level in ("council", "region", "England") if level in legend]
     return chart
 
 
@@ -217,7 +277,7 @@ def funnel_figure(points: pd.DataFrame, limits: pd.DataFrame, centre: float, hig
     chart.line(n, clip(limits["lower_998"]), black, 1.4, "2,3")
     chart.hline(centre, OKABE_ITO["grey"], 1.2)
     others = points[points["ons_code"] != highlight]
-    chart.points(others["n"].astype(float), others["rate"].astype(float), OKABE_ITO["sky"], size=3.5, opacity=0.85)
+    chart.points(others["n"].astype(float), others["rate"].astype(float), OKABE_ITO["sky"], size=3.5)
     chart.legend += [LegendEntry("95% limits", black, "line", "", "6,4"), LegendEntry("99.8% limits", black, "line", "", "2,3"),
                      LegendEntry(f"England {centre:.1f}%", OKABE_ITO["grey"], "line", ""),
                      LegendEntry("Other councils", OKABE_ITO["sky"], "marker")]
@@ -271,7 +331,7 @@ def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: st
     chart.set_x(x_low, x_high, fmt=_pct)
     chart.set_y(y_low, y_high, fmt=_pct)
     if band is not None:
-        shade = "#E4E4E4"
+        shade = GRID_BAND
         bx_low, bx_high = max(band[0][0], x_low), min(band[0][1], x_high)
         by_low, by_high = max(band[1][0], y_low), min(band[1][1], y_high)
         chart.hbar((y_low + y_high) / 2, bx_low, bx_high, y_high - y_low, shade)
@@ -280,8 +340,7 @@ def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: st
     chart.vline(x0, OKABE_ITO["grey"], 1.2)
     chart.hline(y0, OKABE_ITO["grey"], 1.2)
     others = points[points["ons_code"] != highlight]
-    chart.points(others["wellbeing"].astype(float), others["safety"].astype(float), OKABE_ITO["sky"], size=3.5,
-                 opacity=0.85)
+    chart.points(others["wellbeing"].astype(float), others["safety"].astype(float), OKABE_ITO["sky"], size=3.5)
     chart.legend.append(LegendEntry("Other councils", OKABE_ITO["sky"], "marker"))
     mine = points[points["ons_code"] == highlight]
     if len(mine):
@@ -323,14 +382,11 @@ def heatmap_figure(scores: pd.DataFrame, column_groups: Sequence[tuple[str, int]
         ax.tick_params(length=0)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
-        middle = (limits[0] + limits[1]) / 2
-        spread = limits[1] - limits[0]
         for (i, j), value in np.ndenumerate(values):
             if np.isnan(value):
                 continue
-            dark = (abs(value - middle) > spread * 0.3) if diverging else value < middle + spread * 0.1
             ax.text(j, i, f"{value:+.1f}" if diverging else f"{value:.1f}", ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black")
+                    color=text_colour_on(image.cmap(image.norm(value))))
         start = 0
         for label, width in column_groups:
             if start:
@@ -426,8 +482,8 @@ def panel_figure(panel: pd.DataFrame, x: str, y: str, title: str, xlabel: str, y
     with rc_context(STYLE):
         fig, ax = _figure(4.6, left=0.1, right=0.76, bottom=0.12)
         for i, (year, rows) in enumerate(panel.groupby("financial_year", sort=True)):
-            ax.scatter(rows[x], rows[y], s=14, color=colours[i % len(colours)], label=str(year), alpha=0.8,
-                       edgecolor="none")
+            ax.scatter(rows[x], rows[y], s=14, color=colours[i % len(colours)], label=str(year),
+                       edgecolor="white", linewidth=0.4)
         if len(panel) > 2:
             slope, intercept = np.polyfit(panel[x].astype(float), panel[y].astype(float), 1)
             xs = np.linspace(float(panel[x].min()), float(panel[x].max()), 50)

@@ -57,6 +57,31 @@ def pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
+
+
+def short_name(name: str) -> str:
+    """A council's name as a sentence or heading says it: 'Bristol, City of' → 'Bristol', 'Kingston upon Hull, City of' → 'Hull'."""
+    if name in SHORT_NAMES:
+        return SHORT_NAMES[name]
+    for tail in (", City of", ", County of"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
+
+
+def score(value: float, top: float = 5) -> str:
+    """A mean score as a sentence writes it: one decimal, two where one would round up to the top (4.97, not 5.0 of 5)."""
+    one = f"{value:.1f}"
+    return f"{value:.2f}" if float(one) >= top > value else one
+
+
+def signed(value: float, decimals: int = 1) -> str:
+    """A difference with its sign (+0.4, -0.2), and 0.0 with none: never "-0.0" or "+0.0"."""
+    text = f"{value:+.{decimals}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def phrase(label: str) -> str:
     """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
     phrases = label_phrases()
@@ -101,9 +126,39 @@ class SectionTable(DisclosedTable):
         return frame
 
 
+POLICY_TITLES = {"sac": "the Safeguarding Adults Collection's rules",
+                 "sac_2018": "the Safeguarding Adults Collection's rules of 2018-19",
+                 "nhs_secondary_care": "NHS Digital's secondary-care rules", "ascs": "the Adult Social Care Survey's rules",
+                 "ascof": "the ASCOF rules"}
+
+
+def policy_title(name: str) -> str:
+    """A disclosure policy as a sentence names it: 'sac' → "the Safeguarding Adults Collection's rules"."""
+    return POLICY_TITLES.get(name, f"the {name} disclosure rules")
+
+
+MAIN_POINTS_HEADING = "Main points"
+HIDDEN_SYMBOL_TITLE = "hidden to protect confidentiality: a small number, or a value it could be worked out from"
+
+
+@dataclass(frozen=True)
+class MainPoints:
+    """The box of three to five plain sentences a board reads first; every sentence escaped, ``[c]`` explained."""
+
+    sentences: tuple[str, ...]
+
+    def to_html(self) -> str:
+        items = "".join(f"<li>{html.escape(s).replace('[c]', f'<abbr title={chr(34)}{HIDDEN_SYMBOL_TITLE}{chr(34)}>[c]</abbr>')}</li>"
+                        for s in self.sentences)
+        return f'<section class="msp-points" aria-label="{MAIN_POINTS_HEADING}"><h2>{MAIN_POINTS_HEADING}</h2><ul>{items}</ul></section>'
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
 @dataclass
 class Section:
-    """One part of a report: sentences, then a figure, then tables; displays itself in a notebook.
+    """One part of a report: main points (a summary only), sentences, then a figure, then tables; displays itself.
 
     Each table becomes a :class:`SectionTable` (``section.tables[0].frame`` is its data as a DataFrame).
     """
@@ -112,6 +167,7 @@ class Section:
     figure: FigureImage | None = None
     tables: list[DisclosedTable] = field(default_factory=list)
     after: str = ""
+    points: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tables = [SectionTable.of(table) for table in self.tables]
@@ -121,7 +177,8 @@ class Section:
         # lazy: IPython costs about 70 ms to import and is needed only where a section is displayed
         from IPython.display import Markdown
 
-        items: list[object] = [Markdown(inert(self.markdown))] if self.markdown else []
+        items: list[object] = [MainPoints(tuple(self.points))] if self.points else []
+        items += [Markdown(inert(self.markdown))] if self.markdown else []
         if self.figure is not None:
             items.append(self.figure)
         items += self.tables

@@ -316,6 +316,46 @@ class SvgChart:
         return out
 
 
+@dataclass
+class SvgStack:
+    """Charts drawn one above the other in one SVG (panels sharing a width), e.g. two denominators kept apart.
+
+    The panels' plot areas are aligned: every panel gets the widest left and right margins of them all.
+    ``title`` and ``xlabel`` are the first panel's, so a stack reads like a chart to its callers.
+    """
+
+    panels: list[SvgChart]
+
+    @property
+    def width(self) -> int:
+        return max(panel.width for panel in self.panels)
+
+    @property
+    def height(self) -> int:
+        return sum(panel.height for panel in self.panels)
+
+    @property
+    def title(self) -> str:
+        return self.panels[0].title
+
+    @property
+    def xlabel(self) -> str:
+        return self.panels[0].xlabel
+
+    def render(self) -> str:
+        margins = [panel._margins() for panel in self.panels]
+        left, right = max(m[0] for m in margins), max(m[1] for m in margins)
+        parts, y = [], 0
+        for panel in self.panels:
+            panel.left, panel.right = left, right
+            inner = panel.render()
+            parts.append(f'<svg x="0" y="{y}"{inner[4:]}')
+            y += panel.height
+        title = html.escape(" / ".join(p.title for p in self.panels if p.title))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+                f'viewBox="0 0 {self.width} {self.height}"><title>{title}</title>{"".join(parts)}</svg>')
+
+
 NOTE_HEIGHT = 26  # px of the strip :func:`with_note` adds below a figure
 
 

@@ -194,3 +194,19 @@ class Browser:
         self._events.clear()
         self.call("Target.closeTarget", {"targetId": target})
         return report
+
+    def evaluate(self, page: Path, expression: str) -> object:
+        """Load `page` in a fresh tab at this browser's width and return the value of a JavaScript `expression`."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            self.call("Page.enable", session=session)
+            self.call("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": self.height,
+                                                             "deviceScaleFactor": 1, "mobile": False}, session=session)
+            self.call("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+            self.wait_for("Page.loadEventFired", session)
+            result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+            return result["result"].get("value")
+        finally:
+            self._events = [e for e in self._events if e.get("sessionId") != session]
+            self.call("Target.closeTarget", {"targetId": target})

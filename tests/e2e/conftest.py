@@ -11,7 +11,7 @@ PLAIN_NOTE = "Supervision got better after the new team manager & the audit."
 
 @pytest.fixture(scope="session")
 def small_demo_tc(small_demo, tmp_path_factory) -> dict:
-    """``small_demo`` plus a cleaned temperature check whose returns carry two free-text notes.
+    """``small_demo`` plus a cleaned temperature check whose returns carry two free-text notes, marked reviewed.
 
     A copy (the shared ``small_demo`` folder is left as other tests expect it): ``raw``
     (evaluation.csv, temperature_check.csv with a ``notes`` column) and ``processed``
@@ -35,4 +35,11 @@ def small_demo_tc(small_demo, tmp_path_factory) -> dict:
         writer.writeheader()
         writer.writerows(rows)
     assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+    # the two notes marked reviewed for publication, as the return's notes_reviewed column marks them (issue 13):
+    # written into the clean file, which is what the report reads
+    import pandas as pd
+
+    clean = pd.read_parquet(processed / "temperature_check.parquet")
+    clean["notes_reviewed"] = clean["notes"].notna() & clean["notes"].astype(str).str.strip().ne("")
+    clean.to_parquet(processed / "temperature_check.parquet")
     return {"raw": raw, "processed": processed, "notes": (SCRIPT_NOTE, PLAIN_NOTE)}

@@ -112,6 +112,27 @@ def test_hidden_rates_are_not_drawn():
     bars = [r for r in ET.fromstring(plots.pathway_figure(comparison, hidden).render()).iter(f"{SVG}rect")
             if r.get("fill") == plots.AREA_COLOURS["council"]]
     assert len(bars) == 3 + 1, "three bars and the legend swatch: the hidden stage is left out"
+    texts = [t.text for t in ET.fromstring(plots.pathway_figure(comparison, hidden).render()).iter(f"{SVG}text")]
+    assert "Town: [c] hidden" in texts, "the hidden bar is marked where it would be"
+
+
+def test_the_pathway_keeps_its_two_denominators_in_two_panels_with_aligned_axes():
+    stack = plots.pathway_figure(_comparison())
+    root = ET.fromstring(stack.render())
+    panels = root.findall(f"{SVG}svg")
+    assert len(panels) == 2 and stack.height == sum(int(p.get("height")) for p in panels)
+    words = [[t.text for t in p.iter(f"{SVG}text")] for p in panels]
+    assert "% of concluded Section 42 enquiries" in words[0] and "Fully achieved" not in words[0]
+    assert "% of people who expressed outcomes" in words[1] and "Fully achieved" in words[1]
+    assert stack.panels[0]._area()[0] == stack.panels[1]._area()[0], "the panels' axes start at the same x"
+
+
+def test_the_council_is_drawn_last_in_the_trend():
+    trend = pd.DataFrame({"financial_year": ["2023-24"] * 2, "level": ["council", "England"], "name": ["Town", "England"],
+                          "value": [68.0, 68.0]})
+    svg = plots.trend_figure(trend, "Trend").render()
+    council = svg.index(f'<g fill="{plots.AREA_COLOURS["council"]}" stroke="white"')
+    assert council > svg.index(f'<g fill="{plots.AREA_COLOURS["England"]}">'), "England's marker cannot hide the council's"
 
 
 @pytest.mark.parametrize("build", [
@@ -181,3 +202,45 @@ def test_a_png_figure_gets_the_note_in_its_alt_text():
     png = plots.as_image(plots.outcome_bars(pd.DataFrame({"name": ["England"], "value": [68.0]}), "O"), "Bars", fmt="png")
     noted = png.with_note(NOTE)
     assert noted.data == png.data and noted.alt == f"{NOTE}. Bars"
+
+
+# --- contrast by construction (WCAG 2.2: 4.5:1 for text, 3:1 for graphical objects) --------------------------
+
+
+def test_contrast_ratio_matches_the_wcag_examples():
+    assert math.isclose(plots.contrast_ratio("#000000", "#FFFFFF"), 21.0)
+    assert math.isclose(plots.contrast_ratio("#767676", "#FFFFFF"), 4.54, abs_tol=0.01)  # the familiar 4.5:1 grey
+    assert math.isclose(plots.contrast_ratio("#E69F00", "#FFFFFF"), 2.25, abs_tol=0.01)  # the issue's orange
+
+
+@pytest.mark.parametrize("pair", plots.colour_pairs(), ids=lambda p: p[3])
+def test_every_colour_pair_the_figures_use_reaches_the_wcag_threshold(pair):
+    foreground, background, least, where = pair
+    assert plots.contrast_ratio(foreground, background) >= least, f"{where}: {foreground} on {background}"
+
+
+@pytest.mark.parametrize("cmap", ["cividis", "PuOr"])
+def test_heatmap_cell_text_is_chosen_from_the_fill_and_always_reaches_4_5_to_1(cmap):
+    from matplotlib import colormaps
+
+    colours = colormaps[cmap](np.linspace(0, 1, 257))
+    worst = min(plots.contrast_ratio(c, "#000000" if plots.text_colour_on(c) == "black" else "#FFFFFF") for c in colours)
+    assert worst >= 4.5
+
+
+def test_the_heatmap_writes_dark_text_on_light_cells_and_light_text_on_dark_cells():
+    fig = plots.heatmap_figure(pd.DataFrame({"A": [1.0, 5.0]}, index=["low", "high"]), [("G", 1)], "H", "Score")
+    colours = {t.get_text(): t.get_color() for t in fig.axes[0].texts if t.get_text() in ("1.0", "5.0")}
+    assert colours == {"1.0": "white", "5.0": "black"}  # cividis runs from dark blue to light yellow
+
+
+def test_the_report_stylesheet_colours_reach_4_5_to_1_on_their_backgrounds():
+    import re
+    from pathlib import Path
+
+    css = (Path(plots.__file__).parent / "templates" / "msp_report" / "report.css").read_text(encoding="utf-8")
+    names = dict(re.findall(r"--(\w+):(#[0-9a-fA-F]{6})", css))
+    for text in ("ink", "muted", "link"):
+        for background in ("#FFFFFF", names["shade"], "#f3f7fb"):
+            assert plots.contrast_ratio(names[text], background) >= 4.5, (text, background)
+    assert plots.contrast_ratio("#4A2000", "#FFF1D6") >= 4.5, "the simulated-data banner"

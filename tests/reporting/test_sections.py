@@ -77,3 +77,18 @@ def test_a_section_table_gives_its_disclosed_values_as_a_frame_headed_as_shown()
     assert pd.isna(frame.loc[0, "Share"]), "a percentage hidden with its counts is NaN"
     frame.loc[1, "Enquiries"] = -1
     assert section.tables[0].frame.loc[1, "Enquiries"] != -1, "the frame is a copy"
+
+
+def test_scores_and_differences_are_tidy():
+    from msp_analysis.reporting.sections import score, signed
+
+    assert score(4.97) == "4.97" and score(4.94) == "4.9" and score(5.0) == "5.0" and score(3.25) == "3.2"
+    assert signed(0.44) == "+0.4" and signed(-0.2) == "-0.2" and signed(-0.001) == "0.0" and signed(0.04) == "0.0"
+
+
+def test_the_main_points_box_escapes_its_sentences_and_explains_the_hidden_symbol():
+    from msp_analysis.reporting.sections import MainPoints
+
+    html = MainPoints(("A <b> & [c] point.", "Another.")).to_html()
+    assert "&lt;b&gt; &amp;" in html and html.count("<li>") == 2 and '<abbr title="hidden' in html
+    assert html.startswith('<section class="msp-points"') and "<h2>Main points</h2>" in html

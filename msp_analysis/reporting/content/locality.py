@@ -55,7 +55,17 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, pct, phrase, with_article
+from msp_analysis.reporting.sections import (
+    ReportText,
+    Section,
+    pct,
+    phrase,
+    policy_title,
+    score,
+    short_name,
+    signed,
+    with_article,
+)
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("locality")
@@ -187,6 +197,10 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
                        text("trend_england_moved", direction=direction, first=a, last=b))
         markdown = text("trend_sentence", council=council, movement=movement, england=england)
         facts.update(trend_first=float(first["value"]), trend_last=float(last["value"]))
+        if (change := _clear_change(first, last)) is not None:  # the main points name a change only when it is real
+            facts["trend_change"] = text("points_change", council=council, direction=change, first=pct(first["value"]),
+                                         first_year=first["financial_year"], last=pct(last["value"]),
+                                         last_year=last["financial_year"])
     else:
         markdown = text("trend_hidden", council=council)
     bits = []
@@ -528,11 +542,17 @@ def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, r
         best, worst = int(np.nanargmax(profile["council"])), int(np.nanargmin(profile["council"]))
         above, below = int(np.nanargmax(diff)), int(np.nanargmin(diff))
         label_of = profile["label"]
+        # direction words from the sign: "furthest below" only for a score that is below
+        a_label, a_diff = phrase(label_of[above]), signed(diff[above])
+        b_label, b_diff = phrase(label_of[below]), signed(diff[below])
+        high = (text("culture_furthest_above", label=a_label, diff=a_diff) if diff[above] > 0
+                else text("culture_least_below", label=a_label, diff=a_diff))
+        low = (text("culture_furthest_below", label=b_label, diff=b_diff) if diff[below] < 0
+               else text("culture_least_above", label=b_label, diff=b_diff))
         markdown = text("culture_profile", wave=wave, council=council, best=phrase(label_of[best]),
-                        best_score=profile["council"][best], worst=phrase(label_of[worst]),
-                        worst_score=profile["council"][worst], region=with_article(region),
-                        above=phrase(label_of[above]), above_diff=diff[above], below=phrase(label_of[below]),
-                        below_diff=diff[below])
+                        best_score=score(profile["council"][best]), worst=phrase(label_of[worst]),
+                        worst_score=score(profile["council"][worst]), region=with_article(region),
+                        high=high, low=low)
         facts.update(culture_best=profile["label"][best], culture_worst=profile["label"][worst])
     values = "; ".join(text("culture_alt_value_hidden", label=r.label, region=r.region) if pd.isna(r.council)
                        else text("culture_alt_value", label=r.label, council=r.council, region=r.region)
@@ -555,7 +575,7 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
     asked = phrase("council", "asked_pct")
     sentences = []
     if council_rate is None:
-        sentences.append(text("summary_hidden", year=year, council=council, policy=policy.name))
+        sentences.append(text("summary_hidden", year=year, council=council, policy=policy_title(policy.name)))
     else:
         sentences.append(text("summary_rates", year=year, council_rate=council_rate, council=council,
                               region_rate=region_rate or text("summary_hidden_share"), region=with_article(region),
@@ -564,7 +584,17 @@ def _summary(report_facts: dict, comparison: pd.DataFrame, hidden: pd.DataFrame,
         sentences.append(text("summary_asked", rate=asked))
     if report_facts.get("funnel_where", "within") != "within":  # only limits that allow for over-dispersion
         sentences.append(text("summary_funnel_band", band=report_facts["funnel_band"]))
-    return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences))
+    points = [sentences[0]]  # the main points: the same numbers as the body, three to five sentences
+    if council_rate is None:
+        points.append(text("points_context", region=with_article(region), year=year,
+                           region_rate=region_rate or text("summary_hidden_share"), england_rate=england_rate))
+    if "funnel_band" in report_facts:
+        points.append(text("points_funnel", band=report_facts["funnel_band"]))
+    if "trend_change" in report_facts:
+        points.append(report_facts["trend_change"])
+    points.append(text("points_asked", rate=asked) if asked is not None else text("points_asked_hidden"))
+    return Section(markdown=text("summary_heading", council=council, year=year) + "\n\n" + " ".join(sentences),
+                   points=points)
 
 
 def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: OverDispersion | None = None,
@@ -597,7 +627,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     rows = context.pathway[(context.pathway["financial_year"] == year) & (context.pathway["ons_code"] == ons_code)]
     if rows.empty:
         raise ValueError(f"no enquiries for council {ons_code} in {year}")
-    council, region = str(rows["council_name"].iloc[0]), str(rows["region"].iloc[0])
+    council, region = short_name(str(rows["council_name"].iloc[0])), str(rows["region"].iloc[0])  # "Hull", "Bristol"
     totals = area_totals(context.pathway, COUNT_COLUMNS, ons_code, year, region)
     comparison = add_rates(totals.drop(columns="financial_year"))[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
     comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],

@@ -29,12 +29,13 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, phrase, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, score, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
 from msp_analysis.toolkit.privacy import scrub_free_text
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 MAX_NOTES = 60
+REVIEWED = "notes_reviewed"  # a note is printed only where the return marks it reviewed for publication
 ALPHA_GOOD = 0.7
 
 text = ReportText("temperature_check")
@@ -45,7 +46,8 @@ def wide_returns(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
     """One row per respondent (wide item columns) with org type, region and notes, for every wave."""
     wide = wide_answers(clean_tc_long)
     keys = ["org_id", "ons_code", "wave", "respondent"]
-    first = clean_tc_long.drop_duplicates(keys)[keys + ["org_type", "region", "notes"]].astype(
+    reviewed = [REVIEWED] if REVIEWED in clean_tc_long.columns else []  # the return's "reviewed for publication" flag
+    first = clean_tc_long.drop_duplicates(keys)[keys + ["org_type", "region", "notes", *reviewed]].astype(
         {"org_id": str, "ons_code": str, "wave": str, "respondent": str})
     first = first.rename(columns={"respondent": "respondent_id"})
     return wide.merge(first, on=["org_id", "ons_code", "wave", "respondent_id"], how="left")
@@ -152,8 +154,8 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
             alt_rows.append(text("heatmap_alt_hidden", council=name))
         else:
             alt_rows.append(text("heatmap_alt_row", council=name, highest=row.idxmax().split("\n")[0],
-                                 highest_score=f"{row.max():.1f}", lowest=row.idxmin().split("\n")[0],
-                                 lowest_score=f"{row.min():.1f}"))
+                                 highest_score=score(row.max()), lowest=row.idxmin().split("\n")[0],
+                                 lowest_score=score(row.min())))
     alt = text("heatmap_alt", councils=len(grid), indicators=len(indicators), wave=wave, rows="; ".join(alt_rows))
     figure = plots.as_image(plots.heatmap_figure(grid, groups, text("heatmap_title", region=region, wave=wave),
                                                  text("heatmap_scale")), alt)
@@ -164,8 +166,8 @@ def _heatmap(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame,
     region_means = _region_means(scores, policy, wave, region, indicators)[0]
     if region_means.notna().any():
         markdown = text("heatmap_summary", region=with_article(region),
-                        highest=phrase(names[region_means.idxmax()]), highest_score=f"{region_means.max():.1f}",
-                        lowest=phrase(names[region_means.idxmin()]), lowest_score=f"{region_means.min():.1f}")
+                        highest=phrase(names[region_means.idxmax()]), highest_score=score(region_means.max()),
+                        lowest=phrase(names[region_means.idxmin()]), lowest_score=score(region_means.min()))
         facts.update(best_indicator=region_means.idxmax(), worst_indicator=region_means.idxmin())
     else:
         markdown = text("heatmap_all_hidden")
@@ -233,7 +235,8 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
         "n_previous": n_before,
         "n_current": n_now,
     })
-    region_change["change"] = region_change["current"] - region_change["previous"]
+    # rounded as shown, and + 0.0 turns -0.0 into 0.0: no "-0.00" for an indicator that did not move
+    region_change["change"] = (region_change["current"] - region_change["previous"]).round(2) + 0.0
     labels = {"label": text("column_indicator"), "previous": previous, "current": wave, "change": text("column_change")}
     table = disclose(region_change, policy, columns=list(labels), labels=labels, text=["label"],
                      means={"previous": "n_previous", "current": "n_current", "change": "n_current"}, decimals=2,
@@ -246,7 +249,7 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
         "overall": both[indicators].mean(axis=1),
         "n": np.minimum(both["n_respondents"], both["n_respondents_before"]).astype(float),
     }).merge(councils[["ons_code", "name"]], on="ons_code")
-    per_council["change"] = per_council["overall"] - per_council["overall_before"]
+    per_council["change"] = (per_council["overall"] - per_council["overall_before"]).round(2) + 0.0
     per_council = per_council.sort_values("change", ascending=False).reset_index(drop=True)
     labels = {"name": text("column_council"), "overall_before": text("column_council_mean", wave=previous),
               "overall": text("column_council_mean", wave=wave), "change": text("column_change")}
@@ -258,12 +261,12 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     sentences = []
     if len(valid):
         up, down = valid.loc[valid["change"].idxmax()], valid.loc[valid["change"].idxmin()]
-        sentences.append(text("change_region", previous=previous, up=phrase(up["label"]), up_change=f"{up['change']:+.2f}",
-                              down=phrase(down["label"]), down_change=f"{down['change']:+.2f}"))
+        sentences.append(text("change_region", previous=previous, up=phrase(up["label"]), up_change=signed(up["change"], 2),
+                              down=phrase(down["label"]), down_change=signed(down["change"], 2)))
     if len(per_council) >= 2:
         first, last = per_council.iloc[0], per_council.iloc[-1]
-        sentences.append(text("change_councils", first=first["name"], first_change=f"{first['change']:+.2f}",
-                              last=last["name"], last_change=f"{last['change']:+.2f}"))
+        sentences.append(text("change_councils", first=first["name"], first_change=signed(first["change"], 2),
+                              last=last["name"], last_change=signed(last["change"], 2)))
     figure = None
     if len(valid):
         rows = "; ".join(text("change_alt_row", indicator=r.label, previous=f"{r.previous:.2f}", current=f"{r.current:.2f}")
@@ -318,23 +321,37 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
 
 
 def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePolicy) -> Section:
+    """Notes marked reviewed for publication (column ``notes_reviewed``), as text; of the others only how many,
+    by organisation type, as disclosed counts: a note beside its council and organisation type can name its writer."""
     notes = wide[wide["notes"].notna() & wide["notes"].astype(str).str.strip().ne("")]
     if notes.empty:
         return Section(markdown=text("notes_none"))
-    names = councils.set_index("ons_code")["name"]
-    frame = pd.DataFrame({"council": notes["ons_code"].map(names).fillna(notes["ons_code"]),
-                          "org_type": notes["org_type"].fillna(""),
-                          "note": notes["notes"].map(scrub_free_text)})  # phone numbers, e-mails, IDs … removed
-    frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
-    total = len(frame)
-    frame = frame.head(MAX_NOTES)
-    labels = {"council": text("column_council"), "org_type": text("column_org_type"), "note": text("column_note")}
-    table = disclose(frame, policy, columns=list(labels), labels=labels, text=list(labels),
-                     caption=text("notes_caption"))
-    markdown = text("notes_intro")
-    if total > MAX_NOTES:
-        markdown += " " + text("notes_more", shown=MAX_NOTES, total=total)
-    return Section(markdown=markdown, tables=[table])
+    flags = notes[REVIEWED] if REVIEWED in notes.columns else pd.Series(False, index=notes.index)
+    reviewed = flags.map(lambda v: str(v).strip().casefold() in ("true", "yes", "1", "y")).astype(bool)
+    tables, sentences = [], []
+    unreviewed = notes[~reviewed]
+    if len(unreviewed):
+        counts = (unreviewed["org_type"].fillna(text("notes_org_unknown")).value_counts().sort_index()
+                  .rename_axis("org_type").reset_index(name="notes"))
+        tables.append(disclose(counts, policy, columns=["org_type", "notes"], text=["org_type"], counts=["notes"],
+                               labels={"org_type": text("column_org_type"), "notes": text("column_notes_count")},
+                               caption=text("notes_count_caption")))
+        sentences.append(text("notes_unreviewed"))
+    shown = notes[reviewed]
+    if len(shown):
+        names = councils.set_index("ons_code")["name"]
+        frame = pd.DataFrame({"council": shown["ons_code"].map(names).fillna(shown["ons_code"]),
+                              "org_type": shown["org_type"].fillna(""), "note": shown["notes"].map(scrub_free_text)})  # phone numbers, e-mails, IDs removed
+        frame = frame.sort_values(["council", "org_type"], kind="stable").reset_index(drop=True)
+        total = len(frame)
+        frame = frame.head(MAX_NOTES)
+        labels = {"council": text("column_council"), "org_type": text("column_org_type"), "note": text("column_note")}
+        tables.append(disclose(frame, policy, columns=list(labels), labels=labels, text=list(labels),
+                               caption=text("notes_caption")))
+        sentences.append(text("notes_intro"))
+        if total > MAX_NOTES:
+            sentences.append(text("notes_more", shown=MAX_NOTES, total=total))
+    return Section(markdown=" ".join(sentences), tables=tables)
 
 
 def _data_notes(params, policy: DisclosurePolicy) -> Section:

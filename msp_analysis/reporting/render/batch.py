@@ -40,11 +40,14 @@ from msp_analysis.reporting.registry import (
     report_spec,
 )
 from msp_analysis.reporting.render.engine import register_engine
-from msp_analysis.reporting.render.export import export_html
+from msp_analysis.reporting.render.export import TEMPLATE_VERSION, export_html
 from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
+from msp_analysis.reporting.render.page import Publisher, page_info
+from msp_analysis.reporting.render.pdf import print_pdfs
 from msp_analysis.reporting.render.progress import Progress, progress_mode
 from msp_analysis.reporting.render.provenance import provenance_markdown, source_lines
+from msp_analysis.reporting.render.tables import write_tables
 from msp_analysis.toolkit.errors import ParameterError
 from msp_analysis.toolkit.files import OutputLock, ensure_folder, holder_alive, sha256_of, write_text
 
@@ -73,6 +76,10 @@ class ReportOutcome:
     seconds: float = 0.0
     notebook: str = ""
     simulated: bool = False  # built from simulated data: the page and the index say so
+    region: str = ""  # the ADASS region of the report's area (the index groups councils under it)
+    period: str = ""  # the financial year or wave the report covers
+    pdf_path: Path | None = None  # with ``pdf=True``: the PDF written beside the HTML
+    policy: dict = field(default_factory=dict)  # the disclosure policy's name, title and words (page.page_info)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class RenderTask:
     cache_key: str = ""  # written next to the HTML, before it, so every report on disk is known to the cache
     simulated: bool = False  # the processed data are simulated: title, banner and every figure say so
     weak_policy: str = ""  # the policy is weaker than the publisher's (allowed by the user): every page says so
+    page: dict = field(default_factory=dict)  # area, links and publisher printed around the report (page.page_info)
+    tables_dir: str = ""  # when set: every table of the report also written there as a CSV file
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -197,13 +206,16 @@ def render_task(task: RenderTask) -> ReportOutcome:
         provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
         metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
     html_path = out_dir / f"{task.name}.html"
-    body = export_html(executed, task.title, simulated=task.simulated)
+    body = export_html(executed, task.title, simulated=task.simulated, page=task.page)
+    if task.tables_dir:
+        write_tables(body, Path(task.tables_dir), task.name)
     if task.cache_key:  # before the HTML: a run killed in between re-renders this report rather than miss its entry
         write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": task.cache_key}))
     write_text(html_path, body)
     executed_path.unlink(missing_ok=True)
     return ReportOutcome(task.name, task.title, "ok", html_path=html_path, seconds=time.perf_counter() - started,
-                         simulated=task.simulated)
+                         simulated=task.simulated, region=task.page.get("region", ""),
+                         period=task.page.get("period", ""), policy=task.page.get("policy", {}))
 
 
 # --- batch (parent side) --------------------------------------------------------------------
@@ -217,6 +229,10 @@ def _cache_key(task: RenderTask, notebook_sha: str, input_shas: dict[str, str]) 
         key["simulated"] = True
     if task.weak_policy:
         key["weak_policy"] = task.weak_policy
+    key["page"] = task.page  # links and publisher are part of the page
+    key["template"] = TEMPLATE_VERSION
+    if task.tables_dir:
+        key["tables"] = task.tables_dir
     payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -246,8 +262,9 @@ def _sweep_leftovers(out_dir: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
-          force: bool, allow_weak_policy: bool = False) -> tuple[list[RenderTask], list[ReportOutcome]]:
+def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str, force: bool,
+          allow_weak_policy: bool = False, publisher: Publisher | None = None,
+          tables_dir: Path | None = None) -> tuple[list[RenderTask], list[ReportOutcome]]:
     """The tasks to render and the outcomes of the reports whose cache entry is still current."""
     notebooks = dict.fromkeys(name for name, _ in requests)
     notebook_shas = {name: sha256_of(NOTEBOOK_DIR / REPORTS[name].notebook) for name in notebooks}
@@ -267,12 +284,14 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str,
                           public_parameters=tuple(params.public_parameters().items()),
                           policy=get_policy(params.disclosure_policy).statement(),
                           sources=tuple(line for p in params.input_files() for line in sources[str(p)]),
-                          simulated=simulated.setdefault(str(params.data_dir), params.simulated()), weak_policy=weak)
+                          simulated=simulated.setdefault(str(params.data_dir), params.simulated()), weak_policy=weak,
+                          page=page_info(name, params, publisher), tables_dir=str(tables_dir) if tables_dir else "")
         key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
         task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):
             outcomes.append(ReportOutcome(task.name, task.title, "cached", html_path=out_dir / f"{task.name}.html",
-                                          notebook=name, simulated=task.simulated))
+                                          notebook=name, simulated=task.simulated, region=task.page.get("region", ""),
+                                          period=task.page.get("period", ""), policy=task.page.get("policy", {})))
         else:
             tasks.append(task)
     return tasks, outcomes
@@ -290,6 +309,9 @@ def render_reports(
     verbose: bool = False,
     progress: bool | None = None,
     allow_weak_policy: bool = False,
+    publisher: Publisher | None = None,
+    pdf: bool = False,
+    tables_dir: str | Path | None = None,
 ) -> list[ReportOutcome]:
     """Render a report per parameter set, skipping unchanged ones; then write the index.
 
@@ -301,7 +323,7 @@ def render_reports(
     """
     return render_batch([(notebook, params) for params in params_list], out_dir, jobs=jobs, executor=executor,
                         force=force, quiet=quiet, kernel_name=kernel_name, verbose=verbose, progress=progress,
-                        allow_weak_policy=allow_weak_policy)
+                        allow_weak_policy=allow_weak_policy, publisher=publisher, pdf=pdf, tables_dir=tables_dir)
 
 
 def render_batch(
@@ -315,12 +337,19 @@ def render_batch(
     verbose: bool = False,
     progress: bool | None = None,
     allow_weak_policy: bool = False,
+    publisher: Publisher | None = None,
+    pdf: bool = False,
+    tables_dir: str | Path | None = None,
 ) -> list[ReportOutcome]:
     """Render (notebook, parameters) requests of any notebooks in one pool of warm kernels; write the index.
 
     As :func:`render_reports`; the costliest reports start first (``ReportSpec.render_weight``) so that one
     long report does not leave the other workers idle at the end. The index lists every
-    report rendered into `out_dir` so far, grouped by notebook.
+    report rendered into `out_dir` so far, councils grouped by region.
+
+    `publisher`: name, contact and logo on every page (:mod:`.page`); `tables_dir`: every table also
+    written there as CSV (:mod:`.tables`); `pdf`: a PDF beside each HTML, printed by headless
+    Chromium after the batch (:mod:`.pdf`), so a batch without it pays nothing.
     """
     requests = sorted(requests, key=lambda r: -REPORTS[r[0]].render_weight)  # stable: order kept within a notebook
     for name, params in requests:  # every parameter checked before any kernel starts
@@ -330,14 +359,15 @@ def render_batch(
     out_dir = ensure_folder(out_dir)
     with OutputLock(out_dir, "reports"):
         return _render_locked(requests, out_dir, jobs, executor, force, quiet, kernel_name, verbose, progress,
-                              allow_weak_policy)
+                              allow_weak_policy, publisher, pdf, tables_dir)
 
 
 def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel_name, verbose, progress,
-                   allow_weak_policy) -> list[ReportOutcome]:
+                   allow_weak_policy, publisher, pdf, tables_dir) -> list[ReportOutcome]:
     _sweep_leftovers(out_dir)
     notebook = "+".join(dict.fromkeys(name for name, _ in requests))
-    tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy)
+    tables_dir = ensure_folder(tables_dir) if tables_dir else None
+    tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy, publisher, tables_dir)
     own_executor = executor is None
     executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     failures = 0
@@ -354,6 +384,9 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
                 except Exception as error:  # a worker died: report it, keep going
                     outcome = ReportOutcome(task.name, task.title, "failed", error=f"{type(error).__name__}: {error}")
                 outcome.notebook = outcome.notebook or task.notebook
+                outcome.region = outcome.region or task.page.get("region", "")
+                outcome.period = outcome.period or task.page.get("period", "")
+                outcome.policy = outcome.policy or task.page.get("policy", {})
                 outcomes.append(outcome)
                 if outcome.status == "ok":
                     write_text(out_dir / CACHE_DIR / f"{task.name}.json", json.dumps({"key": task.cache_key}))
@@ -368,6 +401,8 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
                 executor.shutdown(wait=True)
                 shutdown_kernels()
         log.write(f"{datetime.now(timezone.utc).isoformat()} done, {failures} failed\n")
+    if pdf:
+        print_pdfs(outcomes)
     write_index(outcomes, out_dir)
     return outcomes
 

@@ -1,7 +1,10 @@
 """Executed notebook → one self-contained HTML page: figures embedded, no code, no parameters, no CDN.
 
-The nbconvert template ``templates/msp_report`` (based on JupyterLab's) lays the page out;
-the exporter drops every input cell and prompt, the parameters, injected-parameters and
+The nbconvert template ``templates/msp_report`` (nbconvert's lean ``basic`` cells with the
+project's own stylesheet, ``report.css``, a few KB) lays the page out: ``lang="en-GB"``, the
+area in the title and the ``h1``, a header of links to the index, the region and England
+(:mod:`.page`), the publisher's name, a glossary; no heading anchors and no ``tabindex``.
+The exporter drops every input cell and prompt, the parameters, injected-parameters and
 reset cells, and every stderr stream (warnings can carry local paths). Each worker thread
 keeps one exporter: building it parses the templates.
 
@@ -11,6 +14,7 @@ a banner opens the page, and every figure carries the note in the image and its 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -29,6 +33,9 @@ SIMULATED_BANNER = ("Every number, table and figure comes from data made up by t
                     "(msp-analysis simulate) to show what the reports look like. They are not real figures for the "
                     "councils, regions or England named, and must not be quoted as such.")
 SIMULATED_FIGURE_NOTE = "Simulated data: not real figures for any council named"
+# the template's files, hashed: a report whose page layout changed is not "unchanged" to the batch's cache
+TEMPLATE_VERSION = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((TEMPLATE_DIR / REPORT_TEMPLATE).iterdir())
+                                           if p.is_file())).hexdigest()[:16]
 
 _local = threading.local()
 
@@ -49,6 +56,7 @@ def _exporter() -> HTMLExporter:
         exporter.exclude_input = True
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
+        exporter.exclude_anchor_links = True
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(REMOVED_TAGS), enabled=True), enabled=True)
         exporter.register_preprocessor(_RemoveStderr(enabled=True), enabled=True)
         _local.exporter = exporter
@@ -69,11 +77,25 @@ def _note_figures(executed: nbformat.NotebookNode) -> None:
                 output["data"]["text/html"] = note_figures("".join(page), SIMULATED_FIGURE_NOTE)[0]
 
 
-def export_html(executed: nbformat.NotebookNode, title: str, simulated: bool = False) -> str:
+def _area_heading(executed: nbformat.NotebookNode, area: str) -> None:
+    """The notebook's first ``# heading`` with the area in front: "Kent — Making Safeguarding Personal: locality report"."""
+    for cell in executed.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            first, _, rest = cell.source.partition("\n")
+            if area and not first[2:].startswith(area):
+                cell.source = f"# {area} — {first[2:].strip()}\n{rest}"
+            return
+
+
+def export_html(executed: nbformat.NotebookNode, title: str, simulated: bool = False, page: dict | None = None) -> str:
     """Self-contained HTML: figures embedded, no input code, no parameters, nothing from a CDN.
 
     `simulated`: the report's data are simulated; the title, a banner at the top and every figure say so.
+    `page`: what :func:`.page.page_info` says of the report (area, links, publisher), printed around it.
     """
+    page = page or {}
+    executed.metadata["msp_page"] = page
+    _area_heading(executed, page.get("area", ""))
     if simulated:
         title = simulated_title(title)
         executed.metadata["msp_simulated"] = {"heading": SIMULATED_TITLE, "text": SIMULATED_BANNER}

@@ -71,8 +71,18 @@ def test_strongest_and_weakest_items(report):
     assert min(means[:3]) >= max(means[3:])
 
 
-def test_notes_are_text_and_escaped_in_html(report):
+def test_notes_not_reviewed_are_counted_not_printed(report):
+    assert len(report.notes_text.tables) == 1, "only the counts"
     html = report.notes_text.tables[0].to_html()
+    assert "alert(1)" not in html and "bold" not in html and "not yet reviewed" in html
+    assert "not printed" in report.notes_text.markdown
+
+
+def test_reviewed_notes_are_text_and_escaped_in_html(raw_returns):
+    clean = clean_temperature_check(raw_returns).clean
+    clean["notes_reviewed"] = clean["notes"].notna()  # as a return whose notes were reviewed for publication marks them
+    notes = tr.build_temperature_check_report(clean, REGION, WAVE, "sac").notes_text
+    html = notes.tables[-1].to_html()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
     assert "<script" not in html and "<b>" not in html
 

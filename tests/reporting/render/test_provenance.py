@@ -81,18 +81,23 @@ def test_the_batch_gives_each_report_the_publishers_files_of_its_inputs(publishe
     assert url in text and sha in text and "2025-11-30T09:15:00Z" in text
 
 
-def test_the_cache_key_of_a_report_without_fetched_inputs_is_unchanged(tmp_path):
+def test_the_cache_key_of_a_report_without_fetched_inputs_adds_only_the_page_and_its_template(tmp_path):
+    """Issue 13: a report's page (links, publisher) and the template's files are part of its key, so a new layout
+    renders every report once; otherwise the key is what it was, and the same in every plan."""
+    from msp_analysis.reporting.render.export import TEMPLATE_VERSION
+
     processed = tmp_path / "processed"
     processed.mkdir()
     pd.DataFrame({"value": [1]}).to_parquet(processed / "temperature_check.parquet")
     params = validate_parameters("temperature_check", {"region": "North East", "wave": "2023-24",
                                                       "data_dir": str(processed)})
     [task], _ = _plan([("temperature_check", params)], tmp_path / "out", "msp-analysis", force=False)
-    assert task.sources == ()
+    [again], _ = _plan([("temperature_check", params)], tmp_path / "out", "msp-analysis", force=False)
+    assert task.sources == () and task.cache_key == again.cache_key
     shas = {str(processed / "temperature_check.parquet"): task.inputs[0][1]}
-    before = json.dumps({"notebook": "n", "parameters": task.parameters, "inputs": shas, "version": __version__},
-                        sort_keys=True)
-    assert _cache_key(task, "n", shas) == hashlib.sha256(before.encode()).hexdigest(), "demo caches stay valid"
+    before = json.dumps({"notebook": "n", "parameters": task.parameters, "inputs": shas, "version": __version__,
+                         "page": task.page, "template": TEMPLATE_VERSION}, sort_keys=True)
+    assert _cache_key(task, "n", shas) == hashlib.sha256(before.encode()).hexdigest()
 
 
 @pytest.mark.kernel
