@@ -15,7 +15,6 @@ from msp_analysis.reference import geography
 from msp_analysis.toolkit.errors import ParameterError
 from tests.io.workbook.filling import INSTRUMENT_CSV, ITEMS, LABELS, REGION, WAVE, libreoffice, row_of
 
-
 FIRST_TEMPLATE_CHECKSUM = "c09ebfa63660d278f4ccd4f58edd2b7b3f7a1014312497b975e997350b28a52f"
 
 
