@@ -234,6 +234,21 @@ def person_items() -> pd.DataFrame:
     return read_codebook("person_items.csv")
 
 
+@cache
+def feedback_labels(field: str) -> dict[str, str]:
+    """Normalised variants → canonical label of a person-feedback field (``answered_by``, ``answered_when``;
+    ``feedback_labels.csv``), canonical labels first in list order.
+
+    >>> feedback_labels("answered_by")["imca"]
+    'An advocate'
+    """
+    table = _read("feedback_labels.csv")
+    rows = table[table["field"] == field]
+    if rows.empty:
+        raise ValueError(f"unknown feedback field {field!r}; known: {sorted(table['field'].unique())}")
+    return {normalise_label(v): c for v, c in zip(rows["variant"], rows["canonical"], strict=True)}
+
+
 def success_measures() -> pd.DataFrame:
     """Appendix 5's West Sussex measures of success, one row per bullet (``success_measures.csv``).
 
