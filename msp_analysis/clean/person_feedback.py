@@ -107,10 +107,7 @@ def _agreement(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     out, bad = [], []
     for cell in text:
         key = answer_key(cell)
-        if normalise_label(cell) in markers or key == "":
-            out.append(pd.NA)
-            bad.append(False)
-        elif key in scales and scales[key][0] == "unknown":
+        if normalise_label(cell) in markers or key == "" or scales.get(key, ("",))[0] == "unknown":
             out.append(pd.NA)
             bad.append(False)
         elif key in scales and scales[key][0] == "likert5":
