@@ -254,3 +254,51 @@ def _cronbach_alpha(answers: pd.DataFrame) -> float:
         return float("nan")
     return float(k / (k - 1) * (1 - answers.var(ddof=1).sum() / total_variance))
 
+
+
+# --- people's own feedback (kind person_feedback) ------------------------------------------------------------
+
+FEEDBACK_KEYS = ["ons_code", "financial_year"]
+
+
+def feedback_scores(feedback: pd.DataFrame) -> pd.DataFrame:
+    """Council × year mean agreement (1-5) with each 'I' statement, from clean ``person_feedback`` rows.
+
+    One row per council and year: ``n_responses`` (people who gave feedback), and for each statement
+    (``i_empowerment`` …) the mean over the people who answered it and ``n_<statement>``, how many did,
+    so a report can hide a mean resting on too few answers.
+
+    >>> feedback_scores(clean_person_feedback(raw).clean)  # doctest: +SKIP
+    """
+    statements = [c for c in feedback.columns if c.startswith("i_")]
+    values = feedback[statements].astype("float64")
+    grouped = values.groupby([feedback[k].astype(str) for k in FEEDBACK_KEYS], sort=True)
+    means = grouped.mean()
+    counts = grouped.count().add_prefix("n_")
+    size = feedback.groupby([feedback[k].astype(str) for k in FEEDBACK_KEYS], sort=True).size().rename("n_responses")
+    return means.join(counts).join(size).reset_index()
+
+
+def feedback_against_record(feedback: pd.DataFrame, enquiries: pd.DataFrame) -> pd.DataFrame:
+    """What people say against what the record says: counts of enquiries by the record's SG4a answer and the
+    person's, for the feedback rows whose enquiry is in the record (matched on ``enquiry_id`` and ``ons_code``).
+
+    Columns: ``ons_code``, ``financial_year``, ``question`` (``msp_asked`` or ``msp_outcome_achieved``),
+    ``record``, ``person`` (the labels, ``Not given`` when blank) and ``n``. Feedback whose enquiry is not in
+    the record is counted under ``record == "Not in the record"``.
+    """
+    record = enquiries[["enquiry_id", "ons_code", "msp_asked", "msp_outcome_achieved"]].astype("string")
+    record = record.drop_duplicates(["enquiry_id", "ons_code"])
+    joined = feedback.astype({"enquiry_id": "string", "ons_code": "string"}).merge(
+        record, on=["enquiry_id", "ons_code"], how="left", suffixes=("_person", "_record"), indicator=True)
+    rows = []
+    for question in ("msp_asked", "msp_outcome_achieved"):
+        part = pd.DataFrame({
+            "ons_code": joined["ons_code"].astype(str), "financial_year": joined["financial_year"].astype(str),
+            "question": question,
+            "record": joined[f"{question}_record"].astype("string").fillna("Not given").where(
+                joined["_merge"].eq("both"), "Not in the record"),
+            "person": joined[f"{question}_person"].astype("string").fillna("Not given"),
+        })
+        rows.append(part.groupby(list(part.columns), sort=True).size().rename("n").reset_index())
+    return pd.concat(rows, ignore_index=True)

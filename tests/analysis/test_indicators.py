@@ -300,3 +300,28 @@ def test_instrument_coverage_counts_items_per_dimension_in_the_resource_order():
     assert (instrument_coverage("principle")["total"] >= 3).all()
     with pytest.raises(ValueError, match="msp_step"):
         instrument_coverage("colour")
+
+
+def test_feedback_scores_and_feedback_against_the_record():
+    from msp_analysis.analysis.indicators import feedback_against_record, feedback_scores
+    from msp_analysis.clean.person_feedback import clean_person_feedback
+
+    raw = pd.DataFrame([
+        {"enquiry_id": "E1", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "Asked and expressed",
+         "msp_outcome_achieved": "Partially", "i_empowerment": "Agree", "i_prevention": "Strongly agree"},
+        {"enquiry_id": "E2", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "No",
+         "msp_outcome_achieved": "", "i_empowerment": "Disagree", "i_prevention": ""},
+        {"enquiry_id": "E9", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "No",
+         "msp_outcome_achieved": "", "i_empowerment": "", "i_prevention": ""},
+    ])
+    feedback = clean_person_feedback(raw).clean
+    scores = feedback_scores(feedback).iloc[0]
+    assert scores["n_responses"] == 3 and scores["n_i_empowerment"] == 2 and scores["n_i_prevention"] == 1
+    assert scores["i_empowerment"] == pytest.approx(3.0) and scores["i_prevention"] == pytest.approx(5.0)
+    enquiries = pd.DataFrame({"enquiry_id": ["E1", "E2"], "ons_code": "E08000025",
+                              "msp_asked": ["Yes they were asked and outcomes were expressed"] * 2,
+                              "msp_outcome_achieved": ["Fully Achieved", "Not Achieved"]})
+    table = feedback_against_record(feedback, enquiries).set_index(["question", "record", "person"])["n"]
+    assert table[("msp_outcome_achieved", "Fully Achieved", "Partially Achieved")] == 1
+    assert table[("msp_asked", "Yes they were asked and outcomes were expressed", "No")] == 1  # the record says asked
+    assert table[("msp_asked", "Not in the record", "No")] == 1 and table.sum() == 6
