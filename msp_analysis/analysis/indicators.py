@@ -17,6 +17,13 @@ every organisation with a score counts equally in its council's (weight ``1 /
 n_organisations``; an organisation without a score for an indicator is left out of that
 indicator's mean and the others share its weight). The quantitative staffing items
 (``stf_turnover_pct``, ``stf_vacancy_pct``, ``stf_caseload``) are averaged the same way.
+
+The same scores can be built over other groupings of the instrument's items (``by``): the resource's
+four groups of essential steps (``step_group``) or the CQC key question Table 1 files each item under
+(``table1_column``), which is how the resource itself lays the steps and questions out. Items of the
+item bank (``codebook/instrument.csv``, ``asked == "bank"``) are scored wherever a return carries them.
+:func:`instrument_coverage` counts the instrument's items per step, group, key question, principle or
+NHS England assurance theme.
 """
 
 from __future__ import annotations
@@ -25,25 +32,41 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis.clean.temperature_check import wide_answers  # the cleaner owns the long -> wide step
-from msp_analysis.reference.codebook import likert_items
+from msp_analysis.reference.codebook import (
+    assurance_themes,
+    instrument,
+    likert_items,
+    safeguarding_principles,
+    step_groups,
+)
 from msp_analysis.toolkit.caches import frame_cache
 
 ID_COLUMNS = ["org_id", "ons_code", "wave"]
 COUNCIL_KEYS = ["ons_code", "wave"]
 MIN_ANSWERED = 2
 STAFFING_NUMBERS = ("stf_turnover_pct", "stf_vacancy_pct", "stf_caseload")
+GROUPINGS = ("indicator", "step_group", "table1_column")
+KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
+COVERAGE_DIMENSIONS = ("msp_step", "step_group", "table1_column", "principle", "nhs_theme")
 
 
-def respondent_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+def _grouping(by: str) -> str:
+    if by not in GROUPINGS:
+        raise ValueError(f"by={by!r}; expected one of {', '.join(GROUPINGS)}")
+    return by
+
+
+def respondent_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED, by: str = "indicator") -> pd.DataFrame:
     """Per respondent row: mean item score for each indicator (1-5, higher = better culture).
 
     Items must be numeric 1-5 in columns named by ``item_id``. An indicator with fewer than
-    `min_answered` answered items is missing rather than resting on one answer.
+    `min_answered` answered items is missing rather than resting on one answer. `by` groups the
+    items another way (``step_group``, ``table1_column``); the columns are then those groups.
     """
-    items = likert_items()
+    items = likert_items(include_bank=True)
     items = items[items["item_id"].isin(returns.columns)]
     scores = pd.DataFrame(index=returns.index)
-    for indicator, group in items.groupby("indicator", sort=False):
+    for indicator, group in items.groupby(_grouping(by), sort=False):
         answers = _flipped(returns, group)
         enough = answers.notna().sum(axis=1) >= min_answered
         scores[indicator] = answers.mean(axis=1).where(enough)
@@ -62,7 +85,7 @@ def _staffing_numbers(returns: pd.DataFrame) -> list[str]:
     return [c for c in STAFFING_NUMBERS if c in returns.columns]
 
 
-def organisation_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+def organisation_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED, by: str = "indicator") -> pd.DataFrame:
     """Organisation × wave indicator means (respondents weighted equally) and the organisation's weight.
 
     ``council_weight`` is 1 / (organisations of the council in that wave): each partner of a
@@ -73,7 +96,7 @@ def organisation_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED)
     """
     numbers = _staffing_numbers(returns)
     per_respondent = pd.concat(
-        [returns[ID_COLUMNS].astype(str), respondent_scores(returns, min_answered),
+        [returns[ID_COLUMNS].astype(str), respondent_scores(returns, min_answered, by),
          returns[numbers].astype("float64")], axis=1)
     values = [c for c in per_respondent.columns if c not in ID_COLUMNS]
     grouped = per_respondent.groupby(ID_COLUMNS, sort=True)
@@ -82,14 +105,15 @@ def organisation_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED)
     return per_org.assign(council_weight=1.0 / orgs_in_council)
 
 
-def council_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED) -> pd.DataFrame:
+def council_scores(returns: pd.DataFrame, min_answered: int = MIN_ANSWERED, by: str = "indicator") -> pd.DataFrame:
     """Council × wave indicator means: respondents averaged per organisation, organisations per council.
 
     Staffing numbers (``stf_turnover_pct`` …) are carried as council means when the returns have them.
+    ``by="step_group"`` or ``"table1_column"`` gives one column per group of steps or key question instead.
 
     >>> council_scores(tidy_returns).loc[:, ["ons_code", "wave", "supervision"]]  # doctest: +SKIP
     """
-    per_org = organisation_scores(returns, min_answered)
+    per_org = organisation_scores(returns, min_answered, by)
     values = [c for c in per_org.columns if c not in ID_COLUMNS + ["n_respondents", "council_weight"]]
     indicators = [c for c in values if c not in STAFFING_NUMBERS]
     numbers = [c for c in values if c in STAFFING_NUMBERS]
@@ -129,7 +153,7 @@ def score_temperature_check(
     >>> scores[["ons_code", "wave", "z_supervision", "n_organisations"]]       # doctest: +SKIP
     """
     scores = council_scores(wide_answers(clean_long), min_answered)
-    indicators = [c for c in likert_items()["indicator"].unique() if c in scores.columns]
+    indicators = [c for c in likert_items(include_bank=True)["indicator"].unique() if c in scores.columns]
     scored = standardise(scores, indicators, by=standardise_by)
     counts = ["n_organisations", "n_respondents"]
     numbers = [c for c in STAFFING_NUMBERS if c in scored.columns]
@@ -152,6 +176,40 @@ def culture_scores(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
     return council_scores(wide_answers(clean_tc_long))
 
 
+@frame_cache
+def grouped_culture_scores(clean_tc_long: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Council × wave means (1-5) over every item of each group of steps (``by="step_group"``) or each key
+    question (``by="table1_column"``), built as :func:`culture_scores`; cached per input frame and worker."""
+    return council_scores(wide_answers(clean_tc_long), by=by)
+
+
+def instrument_coverage(dimension: str) -> pd.DataFrame:
+    """How many items of the instrument cover each value of `dimension`, asked on the template and in the bank.
+
+    `dimension`: ``msp_step`` (Steps 1-8), ``step_group``, ``table1_column`` (key question), ``principle``
+    or ``nhs_theme``. Every value the resource names is a row, in the resource's order, so a value
+    with no item shows as 0. Columns: ``value``, ``asked``, ``bank``, ``total``.
+
+    >>> instrument_coverage("table1_column")["value"].tolist()
+    ['Safe', 'Effective', 'Caring', 'Responsive', 'Well-led']
+    """
+    if dimension not in COVERAGE_DIMENSIONS:
+        raise ValueError(f"dimension={dimension!r}; expected one of {', '.join(COVERAGE_DIMENSIONS)}")
+    items = instrument(include_bank=True)
+    values = items[dimension]
+    if dimension == "msp_step":
+        values = values.str.extract(r"^(Step \d)")[0]
+    order = {"msp_step": [f"Step {n}" for n in range(1, 9)], "step_group": step_groups()["group"].tolist(),
+             "table1_column": list(KEY_QUESTIONS), "principle": [p for p, _ in safeguarding_principles()],
+             "nhs_theme": list(assurance_themes())}[dimension]
+    asked = items["asked"].eq("return")
+    table = pd.DataFrame({"value": order})
+    table["asked"] = [int((values.eq(v) & asked).sum()) for v in order]
+    table["bank"] = [int((values.eq(v) & ~asked).sum()) for v in order]
+    table["total"] = table["asked"] + table["bank"]
+    return table
+
+
 def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:
     """Cronbach's alpha per indicator and item-rest correlations, from respondent-level answers.
 
@@ -164,7 +222,7 @@ def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:
 
     >>> reliability(wide_answers(clean.clean)).groupby("indicator")["alpha"].first()  # doctest: +SKIP
     """
-    items = likert_items()
+    items = likert_items(include_bank=True)
     items = items[items["item_id"].isin(wide_answers.columns)]
     rows = []
     for indicator, group in items.groupby("indicator", sort=False):
@@ -196,3 +254,51 @@ def _cronbach_alpha(answers: pd.DataFrame) -> float:
         return float("nan")
     return float(k / (k - 1) * (1 - answers.var(ddof=1).sum() / total_variance))
 
+
+
+# --- people's own feedback (kind person_feedback) ------------------------------------------------------------
+
+FEEDBACK_KEYS = ["ons_code", "financial_year"]
+
+
+def feedback_scores(feedback: pd.DataFrame) -> pd.DataFrame:
+    """Council × year mean agreement (1-5) with each 'I' statement, from clean ``person_feedback`` rows.
+
+    One row per council and year: ``n_responses`` (people who gave feedback), and for each statement
+    (``i_empowerment`` …) the mean over the people who answered it and ``n_<statement>``, how many did,
+    so a report can hide a mean resting on too few answers.
+
+    >>> feedback_scores(clean_person_feedback(raw).clean)  # doctest: +SKIP
+    """
+    statements = [c for c in feedback.columns if c.startswith("i_")]
+    values = feedback[statements].astype("float64")
+    grouped = values.groupby([feedback[k].astype(str) for k in FEEDBACK_KEYS], sort=True)
+    means = grouped.mean()
+    counts = grouped.count().add_prefix("n_")
+    size = feedback.groupby([feedback[k].astype(str) for k in FEEDBACK_KEYS], sort=True).size().rename("n_responses")
+    return means.join(counts).join(size).reset_index()
+
+
+def feedback_against_record(feedback: pd.DataFrame, enquiries: pd.DataFrame) -> pd.DataFrame:
+    """What people say against what the record says: counts of enquiries by the record's SG4a answer and the
+    person's, for the feedback rows whose enquiry is in the record (matched on ``enquiry_id`` and ``ons_code``).
+
+    Columns: ``ons_code``, ``financial_year``, ``question`` (``msp_asked`` or ``msp_outcome_achieved``),
+    ``record``, ``person`` (the labels, ``Not given`` when blank) and ``n``. Feedback whose enquiry is not in
+    the record is counted under ``record == "Not in the record"``.
+    """
+    record = enquiries[["enquiry_id", "ons_code", "msp_asked", "msp_outcome_achieved"]].astype("string")
+    record = record.drop_duplicates(["enquiry_id", "ons_code"])
+    joined = feedback.astype({"enquiry_id": "string", "ons_code": "string"}).merge(
+        record, on=["enquiry_id", "ons_code"], how="left", suffixes=("_person", "_record"), indicator=True)
+    rows = []
+    for question in ("msp_asked", "msp_outcome_achieved"):
+        part = pd.DataFrame({
+            "ons_code": joined["ons_code"].astype(str), "financial_year": joined["financial_year"].astype(str),
+            "question": question,
+            "record": joined[f"{question}_record"].astype("string").fillna("Not given").where(
+                joined["_merge"].eq("both"), "Not in the record"),
+            "person": joined[f"{question}_person"].astype("string").fillna("Not given"),
+        })
+        rows.append(part.groupby(list(part.columns), sort=True).size().rename("n").reset_index())
+    return pd.concat(rows, ignore_index=True)

@@ -1,7 +1,8 @@
 """Clean temperature-check returns (kind ``temperature_check``) into one row per answer.
 
 A region's return file has one row per organisation × respondent × wave and one column
-per instrument item (``codebook/instrument.csv``), answered on a 5-point Likert scale, on
+per instrument item (``codebook/instrument.csv``: the items the return template asks and, where a
+return carries their columns, the item bank drawn from the same resource), answered on a 5-point Likert scale, on
 a RAG scale (``Red`` … ``Green``), as numbers, or — for the staffing items — as
 percentages and caseloads. :func:`clean_temperature_check` reads every variant through
 ``codebook/answer_scales.csv`` and returns a tidy long frame that keeps the scale each
@@ -75,7 +76,8 @@ IDENTITY_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "wav
 RESPONDENT_ID = "respondent_id"
 NOTES = "notes"
 # the output contract: column order, exact dtypes and the rules across columns
-_ANSWER_SCALES = sorted((set(instrument()["answer_scale"]) | set(read_codebook("answer_scales.csv")["scale"])) - {"unknown"})
+_ANSWER_SCALES = sorted((set(instrument(include_bank=True)["answer_scale"])
+                         | set(read_codebook("answer_scales.csv")["scale"])) - {"unknown"})
 
 SCHEMA = schema("temperature_check", {
     "org_id": typed_column("string", description="The organisation's ID as the return gives it."),
@@ -86,9 +88,9 @@ SCHEMA = schema("temperature_check", {
     "wave": typed_column("string", YEAR, description="Financial year of the return (YYYY-YY)."),
     "respondent": typed_column("string", description="respondent_id, else 1, 2, … by position within organisation and wave."),
     "respondent_role": typed_column("string", nullable=True, description="The respondent's role, as given."),
-    "item_id": typed_column("string", pa.Check.isin(list(instrument()["item_id"])),
+    "item_id": typed_column("string", pa.Check.isin(list(instrument(include_bank=True)["item_id"])),
                       description="Instrument item (codebook instrument.csv)."),
-    "indicator": typed_column("string", pa.Check.isin(list(instrument()["indicator"].unique())),
+    "indicator": typed_column("string", pa.Check.isin(list(instrument(include_bank=True)["indicator"].unique())),
                         description="Culture indicator the item measures (indicators.csv)."),
     "answer": typed_column("string", nullable=True, description="The answer as given; missing when blank."),
     "scale": typed_column("string", pa.Check.isin(_ANSWER_SCALES),
@@ -249,7 +251,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
     >>> result.reconciles(), council_scores(wide_answers(result.clean))  # doctest: +SKIP
     """
     df, original_names = _match_columns(with_source(frame, source), source)
-    items = instrument().set_index("item_id")
+    items = instrument(include_bank=True).set_index("item_id")
     item_columns = [item for item in items.index if item in df.columns]
     extra = [c for c in df.columns if not c.startswith("_source") and c not in item_columns
              and c not in IDENTITY_COLUMNS + [RESPONDENT_ID, NOTES]]
@@ -535,7 +537,7 @@ def wide_answers(clean_long: pd.DataFrame) -> pd.DataFrame:
     if absent:
         raise ValueError(f"not a clean temperature-check frame: missing column(s) {', '.join(absent)}")
     present = set(clean_long["item_id"].dropna().unique())
-    item_order = [i for i in instrument()["item_id"] if i in present]
+    item_order = [i for i in instrument(include_bank=True)["item_id"] if i in present]
     respondent, _ = pd.factorize(pd.MultiIndex.from_frame(clean_long[keys].astype(object)))  # first-seen order
     first_rows = np.unique(respondent, return_index=True)[1]
     column = clean_long["item_id"].map({item: i for i, item in enumerate(item_order)}).to_numpy(dtype="int64")

@@ -264,3 +264,64 @@ def test_culture_scores_are_the_council_scores_of_the_clean_returns_computed_onc
     assert culture_scores(clean) is scores, "cached per input frame"
     pd.testing.assert_frame_equal(scores, council_scores(wide_answers(clean)))
     assert {"ons_code", "wave", "supervision", "n_respondents"} <= set(scores.columns)
+
+
+def test_scores_by_key_question_and_step_group_use_every_item_of_the_group():
+    from msp_analysis.reference.codebook import instrument
+
+    items = instrument().set_index("item_id")
+    frame = pd.DataFrame([{"org_id": "a", "ons_code": "E08000025", "wave": "2023-24", "sup_1": 5, "sup_3": 1,
+                           "stf_1": 3, "mca_1": 2, "lead_1": 4, "lead_3": 2}])
+    by_question = council_scores(frame, by="table1_column").iloc[0]
+    # sup_1, sup_3 (flipped to 5), stf_1 and mca_1 are Effective in Table 1; stf_1 is no longer filed under Safe
+    assert items.loc[["sup_1", "sup_3", "stf_1", "mca_1"], "table1_column"].eq("Effective").all()
+    assert by_question["Effective"] == pytest.approx((5 + 5 + 3 + 2) / 4)
+    assert by_question["Well-led"] == pytest.approx(3.0) and "Safe" not in by_question
+    by_group = council_scores(frame, by="step_group").iloc[0]
+    assert by_group["workforce"] == pytest.approx((5 + 5 + 3 + 2) / 4) and by_group["leading"] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="step_group"):
+        council_scores(frame, by="principle")
+
+
+def test_bank_items_in_a_return_are_scored_into_their_indicator():
+    frame = pd.DataFrame([{"org_id": "a", "ons_code": "E08000025", "wave": "2023-24", "car_1": 5, "car_2": 3}])
+    assert respondent_scores(frame).iloc[0]["caring"] == pytest.approx(4.0)
+
+
+def test_instrument_coverage_counts_items_per_dimension_in_the_resource_order():
+    from msp_analysis.analysis.indicators import instrument_coverage
+    from msp_analysis.reference.codebook import instrument
+
+    steps = instrument_coverage("msp_step")
+    assert steps["value"].tolist() == [f"Step {n}" for n in range(1, 9)]
+    assert steps["asked"].sum() == len(instrument()) and (steps["total"] >= 3).all()
+    themes = instrument_coverage("nhs_theme").set_index("value")
+    assert themes.loc["governance and commissioning", "asked"] == 0 and themes.loc["governance and commissioning", "bank"] >= 3
+    assert (instrument_coverage("principle")["total"] >= 3).all()
+    with pytest.raises(ValueError, match="msp_step"):
+        instrument_coverage("colour")
+
+
+def test_feedback_scores_and_feedback_against_the_record():
+    from msp_analysis.analysis.indicators import feedback_against_record, feedback_scores
+    from msp_analysis.clean.person_feedback import clean_person_feedback
+
+    raw = pd.DataFrame([
+        {"enquiry_id": "E1", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "Asked and expressed",
+         "msp_outcome_achieved": "Partially", "i_empowerment": "Agree", "i_prevention": "Strongly agree"},
+        {"enquiry_id": "E2", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "No",
+         "msp_outcome_achieved": "", "i_empowerment": "Disagree", "i_prevention": ""},
+        {"enquiry_id": "E9", "ons_code": "E08000025", "financial_year": "2023-24", "msp_asked": "No",
+         "msp_outcome_achieved": "", "i_empowerment": "", "i_prevention": ""},
+    ])
+    feedback = clean_person_feedback(raw).clean
+    scores = feedback_scores(feedback).iloc[0]
+    assert scores["n_responses"] == 3 and scores["n_i_empowerment"] == 2 and scores["n_i_prevention"] == 1
+    assert scores["i_empowerment"] == pytest.approx(3.0) and scores["i_prevention"] == pytest.approx(5.0)
+    enquiries = pd.DataFrame({"enquiry_id": ["E1", "E2"], "ons_code": "E08000025",
+                              "msp_asked": ["Yes they were asked and outcomes were expressed"] * 2,
+                              "msp_outcome_achieved": ["Fully Achieved", "Not Achieved"]})
+    table = feedback_against_record(feedback, enquiries).set_index(["question", "record", "person"])["n"]
+    assert table[("msp_outcome_achieved", "Fully Achieved", "Partially Achieved")] == 1
+    assert table[("msp_asked", "Yes they were asked and outcomes were expressed", "No")] == 1  # the record says asked
+    assert table[("msp_asked", "Not in the record", "No")] == 1 and table.sum() == 6

@@ -34,11 +34,16 @@ INLINE = {
         "Financial year": "2022-23", "Local authority code": "E06000005", "Local authority name": "Darlington",
         "Measure": "Turnover rate of directly employed staff", "Code": "ASC7", "Value": "27.4",
     }]), "ASC_data.csv"),
+    "person_feedback": (pd.DataFrame([{
+        "enquiry_id": "EQ1", "ons_code": "E08000025", "financial_year": "2023-24", "answered_by": "The person",
+        "answered_when": "At closure", "msp_asked": "Asked and expressed", "msp_outcome_achieved": "Fully",
+        "i_empowerment": "Agree", "i_accountability": "Strongly agree",
+    }]), "feedback.csv"),
 }
 
 
 def test_one_frozen_spec_per_kind():
-    assert list(KINDS) == ["sac", "evaluation", "temperature_check", "la_measures"]
+    assert list(KINDS) == ["sac", "evaluation", "temperature_check", "la_measures", "person_feedback"]
     for name, kind in KINDS.items():
         assert isinstance(kind, DatasetKind) and kind.name == name == kind.schema.name
         assert callable(kind.cleaner) and kind.description

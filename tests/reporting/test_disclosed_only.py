@@ -43,7 +43,8 @@ MOVES = {  # column: the categories a person can be moved between
     "risk_source": None,
 }
 LOCALITY_SECTIONS = ("summary", "pathway", "trend", "funnel", "risks", "capacity", "culture", "grid", "notes")
-TC_SECTIONS = ("summary", "coverage", "heatmap", "reliability", "change", "items", "notes_text", "notes")
+TC_SECTIONS = ("summary", "coverage", "heatmap", "reliability", "change", "items", "notes_text", "notes", "by_group",
+               "instrument")
 
 
 @pytest.fixture(scope="module")

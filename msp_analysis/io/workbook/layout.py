@@ -8,12 +8,11 @@ template puts things and what a reader expects to find.
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 
 import pandas as pd
 
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import LIKERT_LABELS, instrument
+from msp_analysis.reference.codebook import LIKERT_LABELS, instrument, read_codebook
 from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import ParameterError
 
@@ -55,11 +54,27 @@ STATUS_UNREADABLE = "unreadable"
 USABLE_STATUSES = (STATUS_COMPLETE, STATUS_INCOMPLETE)
 
 
+def questions_checksum(items: pd.DataFrame | None = None) -> str:
+    """sha256 of what a respondent answers: item ID, wording, answer scale and reverse coding of each item the
+    template asks, in order. Tags (key question, step, source …) and the item bank are not part of it, so
+    correcting a tag does not make earlier returns unreadable."""
+    items = instrument() if items is None else items
+    lines = (f"{i}\t{w}\t{s}\t{str(bool(r)).lower()}\n" for i, w, s, r in
+             zip(items["item_id"], items["wording"], items["answer_scale"], items["reverse_coded"], strict=True))
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
 def instrument_checksum() -> str:
-    """sha256 of the instrument (``codebook/instrument.csv``) as shipped: a template records it,
-    so a return made from another instrument is recognised."""
-    data = resources.files("msp_analysis.reference.codebook").joinpath("instrument.csv").read_bytes()
-    return hashlib.sha256(data).hexdigest()
+    """The checksum a template records for its questions, so a return made from other questions is recognised.
+
+    It is :func:`questions_checksum`, except for a question set first published under another checksum
+    (``codebook/instrument_checksums.csv``): the first template recorded the sha256 of ``instrument.csv`` as
+    then shipped, and its question set keeps that checksum, so returns filled in from it still read.
+    """
+    questions = questions_checksum()
+    table = read_codebook("instrument_checksums.csv")
+    recorded = dict(zip(table["questions_sha256"], table["recorded_sha256"], strict=True))
+    return recorded.get(questions, questions)
 
 
 def template_items(scale: str = "likert") -> pd.DataFrame:

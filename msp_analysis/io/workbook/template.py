@@ -9,14 +9,15 @@ lists and prose in the codebook:
 * **Return** — the council is *picked* from a dropdown of the region's councils (cell
   ``B4``, fed by the Councils sheet), so one file serves the whole region and a council
   cannot misspell itself. Below, one row per item (item ID, statement, theme, CQC key
-  question, answer scale) and one column per person answering (``Person 1`` …): the
+  question as Table 1 files it, answer scale) and one column per person answering (``Person 1`` …): the
   organisation, its type and the person's role at the top of each column, then a dropdown
   answer for every statement (Likert or RAG, plus ``Don't know``) and the staffing figures
   (turnover %, vacancy %, caseload) with range validation. Only the yellow cells are
   unlocked (the sheet is protected without a password, to prevent accidents, not people);
 * **Councils** — the region's councils in that wave, from the geography;
 * **_template** (hidden) — template version, instrument checksum (sha256 of
-  ``instrument.csv``), region, wave and the scale of every item.
+  questions, see :func:`~msp_analysis.io.workbook.layout.instrument_checksum`), region, wave and the scale of every
+  item.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
     ws.add_data_validation(council_list)
     council_list.add(f"{get_column_letter(VALUE_COLUMN)}{COUNCIL_ROW}")
 
-    headers = [HEADER_ITEM_ID, "Statement", "Theme", "CQC key question", "Answer scale"]
+    headers = [HEADER_ITEM_ID, "Statement", "Theme", "CQC key question (Table 1)", "Answer scale"]
     headers += [f"Person {n}" for n in range(1, respondents + 1)]
     for column, text in enumerate(headers, start=1):
         put(ws, HEADER_ROW, column, text, font=BOLD, fill=HEADER_FILL, wrap=True)
@@ -190,7 +191,7 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
         number_checks[kind] = dv
     for item in items.itertuples(index=False):
         for column, value in enumerate((item.item_id, item.wording, themes.get(item.indicator, item.indicator),
-                                        item.cqc_key_question, SCALE_NAMES[item.template_scale]), start=1):
+                                        item.table1_column, SCALE_NAMES[item.template_scale]), start=1):
             put(ws, row, column, value, wrap=True)
         fit_height(ws, row, item.wording, 62)
         fit_height(ws, row, themes.get(item.indicator, item.indicator), 24)

@@ -88,10 +88,34 @@ def field_info(field: str) -> dict[str, str]:
     return dict(_field_table()[field])
 
 
-def instrument() -> pd.DataFrame:
-    """The culture-indicator instrument: one row per item, derived from the seed's Table 1."""
+SEED_FILE = "000_90a0418e40da04af.txt"
+"""The founding resource (LGA/ADASS 2017, *Making Safeguarding Personal: what might 'good' look like for health and
+social care commissioners and providers?*) as text; every codebook row drawn from it names it in its ``source``."""
+
+ASKED = "return"
+"""``asked`` value of the items on the temperature-check return template; the others (``bank``) are drawn from the
+resource and scored where a return carries them, but not yet on the template (adding them would change the
+questions of returns already filled in)."""
+
+
+def instrument(include_bank: bool = False) -> pd.DataFrame:
+    """The culture-indicator instrument: one row per item, each sourced to the seed (``instrument.csv``).
+
+    By default only the items the return template asks (``asked == "return"``), in template order, as the
+    template, its reader and the simulator use them; ``include_bank=True`` adds the item bank. Columns besides
+    the wording and scale: ``indicator``, ``cqc_key_question`` (CQC's own filing of the topic),
+    ``table1_column`` (the key question the resource's Table 1 gives it: reports group by this),
+    ``table1_row`` (provider, commissioner or culture; blank when the passage is not in Table 1), ``msp_step``,
+    ``step_group``, ``principle``, ``nhs_theme``, ``seed_passage`` (verbatim unless ``adapted``) and ``source``.
+
+    >>> len(instrument()), len(instrument(include_bank=True)) > len(instrument())
+    (30, True)
+    """
     items = read_codebook("instrument.csv")
     items["reverse_coded"] = items["reverse_coded"].eq("true")
+    items["adapted"] = items["adapted"].eq("true")
+    if not include_bank:
+        items = items[items["asked"] == ASKED].reset_index(drop=True)
     return items
 
 
@@ -129,9 +153,10 @@ def culture_terms() -> tuple[str, ...]:
     return tuple(table.loc[table["in_models"], "indicator"])
 
 
-def likert_items(indicators: list[str] | None = None) -> pd.DataFrame:
-    """Likert items of the instrument, optionally only for some indicators."""
-    items = instrument()
+def likert_items(indicators: list[str] | None = None, include_bank: bool = False) -> pd.DataFrame:
+    """Likert items of the instrument (the asked ones, or with `include_bank` the bank too), optionally only for
+    some indicators."""
+    items = instrument(include_bank)
     items = items[items["answer_scale"] == "likert5"]
     if indicators is not None:
         items = items[items["indicator"].isin(indicators)]
@@ -169,15 +194,94 @@ def respondent_roles(kind: str | None = None) -> tuple[str, ...]:
 
 
 def essential_steps() -> list[tuple[str, str]]:
-    """(title, text) of the eight essential steps of Making Safeguarding Personal, in order."""
+    """(title, text) of the eight essential steps of Making Safeguarding Personal, in order, in the template's
+    plain words; :func:`step_table` has the seed's own titles and groups."""
     table = _read("essential_steps.csv")
     return list(zip(table["title"], table["text"], strict=True))
+
+
+def step_table() -> pd.DataFrame:
+    """The eight essential steps: ``step`` (1-8), ``title``, ``text``, ``seed_title`` (the resource's words),
+    ``group`` (see :func:`step_groups`) and ``source``."""
+    table = read_codebook("essential_steps.csv")
+    table["step"] = table["step"].astype(int)
+    return table
+
+
+def step_groups() -> pd.DataFrame:
+    """The resource's four groups of steps (``group``, ``title`` as the resource heads them, ``steps``, ``source``).
+
+    >>> step_groups()["group"].tolist()
+    ['leading', 'workforce', 'prevention_engagement', 'across_organisations']
+    """
+    return read_codebook("step_groups.csv")
 
 
 def safeguarding_principles() -> list[tuple[str, str]]:
     """(principle, text) of the six safeguarding principles; the text continues "Principle: …"."""
     table = _read("safeguarding_principles.csv")
     return list(zip(table["principle"], table["text"], strict=True))
+
+
+def principle_table() -> pd.DataFrame:
+    """The six principles with the resource's ``definition`` and ``i_statement`` (verbatim, Appendix 2)."""
+    return read_codebook("safeguarding_principles.csv")
+
+
+def person_items() -> pd.DataFrame:
+    """Person-level feedback items: the six 'I' statements, verbatim, asked on the five-point agreement scale of
+    the person after an enquiry (``person_items.csv``): ``item_id``, ``principle``, ``wording``, ``answer_scale``."""
+    return read_codebook("person_items.csv")
+
+
+@cache
+def feedback_labels(field: str) -> dict[str, str]:
+    """Normalised variants → canonical label of a person-feedback field (``answered_by``, ``answered_when``;
+    ``feedback_labels.csv``), canonical labels first in list order.
+
+    >>> feedback_labels("answered_by")["imca"]
+    'An advocate'
+    """
+    table = _read("feedback_labels.csv")
+    rows = table[table["field"] == field]
+    if rows.empty:
+        raise ValueError(f"unknown feedback field {field!r}; known: {sorted(table['field'].unique())}")
+    return {normalise_label(v): c for v, c in zip(rows["variant"], rows["canonical"], strict=True)}
+
+
+def success_measures() -> pd.DataFrame:
+    """Appendix 5's West Sussex measures of success, one row per bullet (``success_measures.csv``).
+
+    ``perspective``: individuals, staff, service, relatives_friends; ``part``: ``means`` (what success means),
+    ``delivered`` (how it is delivered) or ``measured`` (how it is measured); ``text`` verbatim. These are
+    provider-level measures: a provider rates itself on them, they are not asked of each person.
+    """
+    return read_codebook("success_measures.csv")
+
+
+def provider_checklist() -> pd.DataFrame:
+    """Appendix 3's provider internal-guidelines checklist (paragraph 14.231), one row per thing the guidelines
+    should cover; ``under == "operational"`` for the operational guidelines (restraint, medication, money …)."""
+    return read_codebook("provider_checklist.csv")
+
+
+def commissioner_evidence() -> pd.DataFrame:
+    """Table 1's commissioner row ("What evidence would a commissioner look for?"): one row per piece of evidence,
+    with the key question it sits under. Answered yes / partly / no (:func:`evidence_answers`) with a source and
+    date, not agreed with."""
+    return read_codebook("commissioner_evidence.csv")
+
+
+def evidence_answers() -> dict[str, int]:
+    """Answer → value of the evidence scale (Yes 2, Partly 1, No 0)."""
+    table = _read("evidence_answers.csv")
+    return {a: int(v) for a, v in zip(table["answer"], table["value"], strict=True)}
+
+
+def assurance_themes() -> tuple[str, ...]:
+    """The nine thematic headings of NHS England's safeguarding assurance tool, as the resource lists them; items
+    name theirs in ``instrument.csv`` (``nhs_theme``)."""
+    return tuple(_read("assurance_themes.csv")["theme"])
 
 
 def template_themes() -> dict[str, str]:

@@ -3,9 +3,12 @@
 An ADASS region sends councils and their partners a return; this module turns the clean
 returns (``clean_temperature_check``'s long frame) into what a regional lead reads: who
 returned, how each council rated itself on each culture indicator (grouped by the CQC key
-question and MSP essential step the instrument ties it to), whether each indicator's items
+question Table 1 of the resource files its items under, with the MSP essential steps they come
+from) and on each group of essential steps and key question as the resource lays them out,
+whether each indicator's items
 hang together (Cronbach's alpha), what changed since the previous wave, the strongest and
-weakest items across the region, and the respondents' free-text notes, shown as text.
+weakest items across the region, the respondents' free-text notes, shown as text, and what of the
+resource the instrument covers (items per step, group, key question, principle and NHS England theme).
 
 Shared work (wide answers, council scores of every wave) is cached per worker through
 ``toolkit.caches.frame_cache``; every table goes through :func:`msp_analysis.disclosure.display.disclose`.
@@ -21,13 +24,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from msp_analysis.analysis.indicators import culture_scores, reliability
+from msp_analysis.analysis.indicators import (
+    culture_scores,
+    grouped_culture_scores,
+    instrument_coverage,
+    reliability,
+)
 from msp_analysis.clean.temperature_check import wide_answers
 from msp_analysis.disclosure.areas import culture_means, shown_scores
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items
+from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items, step_groups
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.sections import ReportText, Section, phrase, score, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
@@ -54,22 +62,29 @@ def wide_returns(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_layout() -> pd.DataFrame:
-    """Indicators in CQC key-question order with their key question and MSP essential steps.
+    """Indicators in key-question order with their key question, group of steps and MSP essential steps.
 
-    An indicator belongs to the key question most of its Likert items name; its steps are
-    every step its items name (``Steps 1, 2``).
+    An indicator belongs to the key question most of its Likert items are filed under in the resource's
+    Table 1 (``table1_column``; ties go to the first in ``KEY_QUESTIONS`` order) and to the group of
+    steps most of its items come from; its steps are every step its items name (``Steps 1, 2``). The items
+    the return asks decide; an indicator only the item bank has is laid out by its bank items (the report
+    shows only the indicators the returns carry).
     """
-    items = likert_items()
+    items = likert_items(include_bank=True)
+    asked_indicators = set(likert_items()["indicator"])
+    items = items[(items["asked"] == "return") | ~items["indicator"].isin(asked_indicators)]
     names = indicator_labels()
+    order = {q: i for i, q in enumerate(KEY_QUESTIONS)}
     rows = []
     for indicator, group in items.groupby("indicator", sort=False):
-        question = group["cqc_key_question"].value_counts().index[0]
+        counts = group["table1_column"].value_counts()
+        question = min(counts.index[counts == counts.max()], key=lambda q: order.get(q, 99))
         steps = sorted({s.split(":")[0].replace("Step ", "") for s in group["msp_step"]}, key=int)
         rows.append({"indicator": indicator, "label": names.get(indicator, indicator),
-                     "key_question": question,
+                     "key_question": question, "step_group": group["step_group"].value_counts().index[0],
                      "steps": text("steps_one" if len(steps) == 1 else "steps_many", steps=", ".join(steps))})
     layout = pd.DataFrame(rows)
-    layout["_order"] = layout["key_question"].map({q: i for i, q in enumerate(KEY_QUESTIONS)}).fillna(99)
+    layout["_order"] = layout["key_question"].map(order).fillna(99)
     return layout.sort_values(["_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
@@ -84,11 +99,13 @@ class TemperatureCheckReport:
     summary: Section
     coverage: Section
     heatmap: Section
+    by_group: Section
     reliability: Section
     change: Section
     items: Section
     notes_text: Section
     notes: Section
+    instrument: Section = field(default_factory=Section)
     facts: dict = field(default_factory=dict)
 
 
@@ -184,6 +201,84 @@ def _region_means(scores: pd.DataFrame, policy: DisclosurePolicy, wave: str, reg
     return row.iloc[0][indicators].astype(float), float(row.iloc[0]["n_respondents"])
 
 
+def _group_table(scores: pd.DataFrame, councils: pd.DataFrame, columns: list[str], labels: dict[str, str],
+                 region: str, wave: str, policy: DisclosurePolicy, caption: str):
+    """Councils' scores over `columns` (groups of steps or key questions) with the region's mean of the shown
+    councils as a last row; a council whose count is hidden shows no score and adds nothing to the mean."""
+    in_wave = scores[(scores["wave"] == wave) & scores["ons_code"].isin(councils["ons_code"])]
+    table = councils[["ons_code", "name"]].merge(in_wave, on="ons_code", how="inner")  # disclose hides small councils
+    means = culture_means(scores, policy, tuple(columns))
+    row = means[(means["wave"] == wave) & (means["level"] == "region") & (means["area"] == region)]
+    region_row = pd.DataFrame([{"name": text("by_group_region_row", region=region),
+                                **{c: (row.iloc[0][c] if len(row) else np.nan) for c in columns},
+                                "n_respondents": float(row.iloc[0]["n_respondents"]) if len(row) else 0.0}])
+    both = pd.concat([table[["name", *columns, "n_respondents"]], region_row], ignore_index=True)
+    shown_table = disclose(both, policy, columns=["name", *columns], labels={"name": text("column_council"), **labels},
+                           text=["name"], means={c: "n_respondents" for c in columns}, decimals=2, caption=caption)
+    region_means = region_row.iloc[0][columns].astype(float)
+    return shown_table, region_means
+
+
+def _by_group(clean_tc_long: pd.DataFrame, councils: pd.DataFrame, region: str, wave: str,
+              policy: DisclosurePolicy) -> tuple[Section, dict]:
+    """Scores over every item of each group of essential steps and each key question, as the resource lays them out."""
+    groups = step_groups()
+    by_step = grouped_culture_scores(clean_tc_long, "step_group")
+    by_question = grouped_culture_scores(clean_tc_long, "table1_column")
+    group_columns = [g for g in groups["group"] if g in by_step.columns]
+    question_columns = [q for q in KEY_QUESTIONS if q in by_question.columns]
+    if not group_columns or by_step[(by_step["wave"] == wave) & by_step["ons_code"].isin(councils["ons_code"])].empty:
+        return Section(markdown=text("by_group_none")), {}
+    titles = dict(zip(groups["group"], groups["title"], strict=True))
+    steps = dict(zip(groups["group"], groups["steps"], strict=True))
+    group_labels = {g: text("by_group_column_many" if ";" in steps[g] else "by_group_column_one", title=titles[g],
+                            steps=steps[g].replace(";", ", ")) for g in group_columns}
+    step_table, step_means = _group_table(by_step, councils, group_columns, group_labels, region, wave, policy,
+                                          text("by_group_steps_caption", wave=wave))
+    question_table, question_means = _group_table(by_question, councils, question_columns,
+                                                  {q: q for q in question_columns}, region, wave, policy,
+                                                  text("by_group_questions_caption", wave=wave))
+    facts: dict = {}
+    sentences = []
+    if step_means.notna().any():
+        high, low = step_means.idxmax(), step_means.idxmin()
+        sentences.append(text("by_group_steps_summary", region=with_article(region), high=titles[high],
+                              high_score=f"{step_means.max():.2f}", low=titles[low], low_score=f"{step_means.min():.2f}"))
+        facts.update(best_step_group=high, worst_step_group=low)
+    if question_means.notna().any():
+        high, low = question_means.idxmax(), question_means.idxmin()
+        sentences.append(text("by_group_questions_summary", high=high, high_score=f"{question_means.max():.2f}",
+                              low=low, low_score=f"{question_means.min():.2f}"))
+        facts.update(best_key_question=high, worst_key_question=low)
+    markdown = " ".join(sentences) or text("heatmap_all_hidden")
+    return Section(markdown=markdown, tables=[step_table, question_table], after=text("by_group_after")), facts
+
+
+def _instrument_coverage(policy: DisclosurePolicy) -> Section:
+    """What of the resource the instrument covers: items per step, group, key question, principle and NHS theme."""
+    titles = dict(zip(step_groups()["group"], step_groups()["title"], strict=True))
+    dimensions = {"msp_step": text("instrument_dimension_msp_step"),
+                  "step_group": text("instrument_dimension_step_group"),
+                  "table1_column": text("instrument_dimension_table1_column"),
+                  "principle": text("instrument_dimension_principle"),
+                  "nhs_theme": text("instrument_dimension_nhs_theme")}
+    parts = []
+    for dimension, heading in dimensions.items():
+        table = instrument_coverage(dimension)
+        table.insert(0, "dimension", heading)
+        if dimension == "step_group":
+            table["value"] = table["value"].map(titles)
+        parts.append(table)
+    table = pd.concat(parts, ignore_index=True)
+    labels = {"dimension": "", "value": text("instrument_column_value"), "asked": text("instrument_column_asked"),
+              "bank": text("instrument_column_bank")}
+    shown = disclose(table, policy, columns=list(labels), labels=labels, text=["dimension", "value"],
+                     numbers={"asked": "{:.0f}", "bank": "{:.0f}"}, caption=text("instrument_caption"),
+                     note=text("instrument_note"))
+    return Section(markdown=text("instrument_intro", asked=len(instrument()),
+                                 bank=len(instrument(include_bank=True)) - len(instrument())), tables=[shown])
+
+
 def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section, dict]:
     result = reliability(wide)
     facts: dict = {}
@@ -193,7 +288,7 @@ def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section,
     per = result.groupby("indicator", sort=False).agg(n_items=("n_items", "first"), n_respondents=("n_respondents", "first"),
                                                       alpha=("alpha", "first"))
     per = per.join(weakest[["item_id", "item_rest_correlation"]]).reset_index()
-    wording = instrument().set_index("item_id")["wording"]
+    wording = instrument(include_bank=True).set_index("item_id")["wording"]
     names = indicator_labels()
     per["label"] = per["indicator"].map(lambda i: names.get(i, i))
     per["weakest"] = per["item_id"].map(wording)
@@ -278,12 +373,12 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
 
 
 def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Section, dict]:
-    items = likert_items()
+    items = likert_items(include_bank=True)
     items = items[items["item_id"].isin(wide.columns)]
     values = wide[items["item_id"].tolist()].astype(float)
     reversed_items = items.loc[items["reverse_coded"], "item_id"].tolist()
     values[reversed_items] = 6 - values[reversed_items]
-    table = items[["item_id", "wording", "indicator", "cqc_key_question", "reverse_coded"]].copy()
+    table = items[["item_id", "wording", "indicator", "table1_column", "reverse_coded"]].copy()
     table["mean"] = values.mean().reindex(table["item_id"]).to_numpy()
     table["n"] = values.notna().sum().reindex(table["item_id"]).to_numpy().astype(float)
     table["agree_pct"] = (values >= 4).sum().reindex(table["item_id"]).to_numpy() / table["n"].where(table["n"] > 0) * 100
@@ -301,10 +396,10 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
     weakest = ranked.tail(3).iloc[::-1].assign(group=text("items_group_weakest"))
     both = pd.concat([strongest, weakest], ignore_index=True)
     labels = {"group": "", "wording_shown": text("column_item"), "label": text("column_indicator"),
-              "cqc_key_question": text("column_key_question"), "mean": text("column_item_mean"),
+              "table1_column": text("column_key_question"), "mean": text("column_item_mean"),
               "agree_pct": text("column_favourable_pct")}
     shown = disclose(both, policy, columns=list(labels), labels=labels,
-                     text=["group", "wording_shown", "label", "cqc_key_question"], means={"mean": "n"},
+                     text=["group", "wording_shown", "label", "table1_column"], means={"mean": "n"},
                      rates={"agree_pct": (["agree"], ["n"])}, decimals=1,
                      caption=text("items_caption", wave=wave), note=text("items_note"))
     top, bottom = strongest.iloc[0], weakest.iloc[0]
@@ -385,6 +480,8 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     facts.update(more)
     heatmap, more = _heatmap(scores, councils, layout, region, wave, policy)
     facts.update(more)
+    by_group, more = _by_group(clean_tc_long, councils, region, wave, policy)
+    facts.update(more)
     reliability, more = _reliability(wide, policy) if len(wide) else (Section(markdown=text("no_returns")), {})
     facts.update(more)
     previous_councils = geography.councils(previous, region) if previous in geography.FINANCIAL_YEARS else councils
@@ -399,5 +496,5 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     return TemperatureCheckReport(
         region=region, wave=wave, previous_wave=facts.get("previous_wave"), policy=policy,
         summary=Section(markdown=summary_text), coverage=Section(tables=coverage.tables), heatmap=heatmap,
-        reliability=reliability, change=change, items=items, notes_text=notes_text,
-        notes=_data_notes(params, policy), facts=facts)
+        by_group=by_group, reliability=reliability, change=change, items=items, notes_text=notes_text,
+        notes=_data_notes(params, policy), instrument=_instrument_coverage(policy), facts=facts)

@@ -25,7 +25,7 @@ from msp_analysis.reference.codebook import respondent_roles
 REGION, WAVE = "North East", "2023-24"
 INSTRUMENT_CSV = Path(msp_analysis.__file__).parent / "reference" / "codebook" / "instrument.csv"
 with open(INSTRUMENT_CSV, encoding="utf-8", newline="") as _handle:
-    ITEMS = list(csv.DictReader(_handle))
+    ITEMS = [item for item in csv.DictReader(_handle) if item["asked"] == "return"]  # the items the template asks
 LIKERT = [i for i in ITEMS if i["answer_scale"] == "likert5"]
 LABELS = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
 NUMBER_ITEMS = {i["item_id"] for i in ITEMS if i["answer_scale"] in ("percent", "number")}

@@ -15,6 +15,8 @@ from msp_analysis.reference import geography
 from msp_analysis.toolkit.errors import ParameterError
 from tests.io.workbook.filling import INSTRUMENT_CSV, ITEMS, LABELS, REGION, WAVE, libreoffice, row_of
 
+FIRST_TEMPLATE_CHECKSUM = "c09ebfa63660d278f4ccd4f58edd2b7b3f7a1014312497b975e997350b28a52f"
+
 
 def test_template_has_instructions_return_councils_and_hidden_version(template_path):
     wb = load_workbook(template_path)
@@ -22,7 +24,9 @@ def test_template_has_instructions_return_councils_and_hidden_version(template_p
     assert wb["_template"].sheet_state == "hidden"
     meta = {r[0]: r[1] for r in wb["_template"].iter_rows(max_col=2, values_only=True) if r[0]}
     assert meta["template_version"] == layout.TEMPLATE_VERSION
-    assert meta["instrument_sha256"] == hashlib.sha256(INSTRUMENT_CSV.read_bytes()).hexdigest()
+    # the first template's question set keeps the checksum it was published with (sha256 of instrument.csv as then
+    # shipped), so returns filled in from it still read after tags were corrected and the item bank added
+    assert meta["instrument_sha256"] == FIRST_TEMPLATE_CHECKSUM == layout.instrument_checksum()
     assert (meta["region"], meta["wave"]) == (REGION, WAVE)
     instructions = " ".join(str(c) for (c,) in wb["Instructions"].iter_rows(max_col=1, values_only=True) if c)
     for phrase in ("Leadership", "Mental Capacity Act", "Prevention", "Partnership", "Empowerment",
@@ -39,8 +43,22 @@ def test_return_sheet_has_one_row_per_item_with_its_indicator_and_key_question(t
         row = rows[item["item_id"]]
         assert ws.cell(row=row, column=2).value == item["wording"]
         assert ws.cell(row=row, column=3).value == themes.get(item["indicator"], item["indicator"])
-        assert ws.cell(row=row, column=4).value == item["cqc_key_question"]
+        assert ws.cell(row=row, column=4).value == item["table1_column"]
+    # the key question is the one the resource's Table 1 gives the passage (staffing levels: Effective, not Safe)
+    assert [ws.cell(row=rows[i], column=4).value for i in ("stf_1", "prev_2", "part_3")] == [
+        "Effective", "Responsive", "Effective"]
     assert [ws.cell(row=layout.HEADER_ROW, column=c).value for c in (6, 15)] == ["Person 1", "Person 10"]
+
+
+def test_the_checksum_follows_the_questions_not_the_tags():
+    items = layout.instrument()
+    assert layout.questions_checksum(items) != hashlib.sha256(INSTRUMENT_CSV.read_bytes()).hexdigest()
+    retagged = items.assign(cqc_key_question="Safe", source="")
+    assert layout.questions_checksum(retagged) == layout.questions_checksum(items)
+    reworded = items.copy()
+    reworded.loc[0, "wording"] += " (edited)"
+    assert layout.questions_checksum(reworded) != layout.questions_checksum(items)
+    assert layout.questions_checksum(items.iloc[::-1]) != layout.questions_checksum(items)
 
 
 def test_every_answer_cell_has_a_dropdown_or_a_range_check(template_path):

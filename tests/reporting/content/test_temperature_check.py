@@ -4,9 +4,11 @@ import ast
 import string
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from msp_analysis.clean.temperature_check import clean_temperature_check
+from msp_analysis.reference import codebook
 from msp_analysis.reporting.content import temperature_check as tr
 
 REGION, WAVE = "North East", "2023-24"
@@ -26,11 +28,52 @@ def report(raw_returns):
     return tr.build_temperature_check_report(clean_temperature_check(raw_returns).clean, REGION, WAVE, "sac")
 
 
-def test_indicator_layout_follows_the_cqc_key_questions():
+def test_indicator_layout_follows_the_key_questions_of_table_1():
     layout = tr.indicator_layout()
     order = [tr.KEY_QUESTIONS.index(q) for q in layout["key_question"]]
-    assert order == sorted(order) and len(layout) == 9
-    assert layout.set_index("indicator").loc["leadership", "steps"] == "Steps 1, 2"
+    assert order == sorted(order) and len(layout) == len(codebook.indicator_labels())
+    by_indicator = layout.set_index("indicator")
+    assert by_indicator.loc["leadership", "steps"] == "Steps 1, 2"
+    # staffing levels are Effective in Table 1 (CQC files staffing under Safe; the reports follow the resource)
+    assert by_indicator.loc["staffing", "key_question"] == "Effective"
+    assert by_indicator.loc["caring", "key_question"] == "Caring" and by_indicator.loc["partnership", "step_group"] == (
+        "across_organisations")
+
+
+def test_scores_by_group_of_steps_and_key_question_leave_out_hidden_councils(report, raw_returns):
+    from msp_analysis.analysis.indicators import council_scores
+    from msp_analysis.clean.temperature_check import wide_answers
+    from msp_analysis.disclosure.policies import get_policy
+
+    steps, questions = (t.display for t in report.by_group.tables)
+    assert list(questions.columns) == ["Council", "Safe", "Effective", "Caring", "Responsive", "Well-led"]
+    assert steps.columns[1].startswith("Leading Making Safeguarding Personal (steps 1, 2, 3)")
+    assert len(steps) == 13 and steps.iloc[-1]["Council"].startswith(REGION)
+    wide = wide_answers(clean_temperature_check(raw_returns).clean)
+    scores = council_scores(wide, by="table1_column")
+    scores = scores[(scores["wave"] == WAVE)]
+    from msp_analysis.reference import geography
+
+    mine = scores[scores["ons_code"].isin(geography.councils(WAVE, REGION)["ons_code"])]
+    policy = get_policy("sac")
+    shown = mine[[not policy.is_suppressed(n) for n in mine["n_respondents"]]]
+    assert 0 < len(shown) <= len(mine)
+    expected = shown["Effective"].round(2).mean()
+    assert float(questions.iloc[-1]["Effective"]) == pytest.approx(expected, abs=0.006)
+    hidden = questions.iloc[:-1][questions.iloc[:-1]["Safe"] == "[c]"]
+    assert len(hidden) == len(mine) - len(shown)
+    assert report.facts["best_key_question"] in tr.KEY_QUESTIONS
+
+
+def test_instrument_section_counts_items_per_part_of_the_resource(report):
+    table = report.instrument.tables[0].display
+    steps = table[table.iloc[:, 0] == "Essential step"]
+    assert steps["Part of the resource"].tolist() == [f"Step {n}" for n in range(1, 9)]
+    totals = steps["Items on the return"].astype(int) + steps["Items in the bank"].astype(int)
+    assert (totals >= 3).all() and steps["Items on the return"].astype(int).sum() == len(codebook.instrument())
+    assert set(table.iloc[:, 0]) == {"Essential step", "Group of steps", "Key question (Table 1)",
+                                     "Safeguarding principle", "NHS England assurance theme"}
+    assert "30 items" in report.instrument.markdown
 
 
 def test_coverage_lists_every_council_of_the_region(report):
@@ -146,3 +189,15 @@ def test_the_module_writes_its_sentences_from_the_text_file(report):
     assert report.heatmap.after == tr.text("heatmap_after")
     assert report.summary.markdown.startswith(f"## {tr.text('summary_heading', region=REGION, wave=WAVE)}\n\n")
     assert report.coverage.tables[0].display.columns[0] == tr.text("column_council")
+
+
+def test_a_council_with_too_few_respondents_shows_no_group_score_and_adds_nothing_to_the_region():
+    from msp_analysis.disclosure.policies import get_policy
+    from msp_analysis.reference import geography
+
+    councils = geography.councils(WAVE, REGION).head(3)
+    scores = pd.DataFrame({"ons_code": councils["ons_code"].to_numpy(), "wave": WAVE, "Safe": [4.0, 2.0, 1.0],
+                           "n_respondents": [20, 30, 2], "n_organisations": [4, 5, 1]})
+    table, means = tr._group_table(scores, councils, ["Safe"], {"Safe": "Safe"}, REGION, WAVE, get_policy("sac"), "")
+    assert table.display["Safe"].tolist() == ["4.00", "2.00", "[c]", "3.00"]
+    assert means["Safe"] == pytest.approx(3.0)
