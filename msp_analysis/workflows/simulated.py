@@ -48,8 +48,9 @@ def write_simulation(out_dir: str | Path, seed: int, scale: float = 1.0, **optio
     write_csv(folder / EVALUATION_FILE, sim.evaluation)
     write_csv(folder / TEMPERATURE_CHECK_FILE, sim.temperature_check)
     write_csv(folder / COVARIATES_FILE, sim.council_covariates)
-    write_text(folder / TRUTH_FILE, json.dumps(sim.truth, indent=2, sort_keys=True) + "\n")
+    truth_text = json.dumps(sim.truth, indent=2, sort_keys=True)
+    write_text(folder / TRUTH_FILE, truth_text + "\n")
     mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, COVARIATES_FILE, TRUTH_FILE],
                    {"seed": seed, "scale": scale, **options})
     return WrittenSimulation(folder=folder, evaluation=folder / EVALUATION_FILE,
-                             temperature_check=folder / TEMPERATURE_CHECK_FILE, truth=sim.truth)
+                             temperature_check=folder / TEMPERATURE_CHECK_FILE, truth=json.loads(truth_text))

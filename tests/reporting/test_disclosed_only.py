@@ -52,7 +52,23 @@ def data(cleaned_simulation, simulation):
     from msp_analysis.clean.temperature_check import clean_temperature_check
 
     returns = clean_temperature_check(simulation.temperature_check.astype(str).replace("nan", "")).clean
-    return cleaned_simulation.clean, returns
+    return cleaned_simulation.clean, _with_small_councils(returns)
+
+
+def _with_small_councils(returns: pd.DataFrame, councils: int = 4, keep: int = 3) -> pd.DataFrame:
+    """The returns with a few council-waves cut to `keep` respondents, so that some councils' scores are hidden.
+
+    (The simulator gives every council enough respondents to show.)
+    """
+    sizes = returns.groupby(["ons_code", "wave"])["respondent"].nunique().sort_values(kind="stable")
+    drop = pd.Series(False, index=returns.index)
+    for code, wave in sizes.index[:councils]:
+        mine = (returns["ons_code"] == code) & (returns["wave"] == wave)
+        people = returns.loc[mine, ["org_id", "respondent"]].drop_duplicates()
+        kept = set(map(tuple, people.head(keep).to_numpy()))
+        drop |= mine & ~pd.Series([tuple(v) in kept for v in returns[["org_id", "respondent"]].to_numpy()],
+                                  index=returns.index)
+    return returns[~drop].reset_index(drop=True)
 
 
 def _html(section) -> str:
