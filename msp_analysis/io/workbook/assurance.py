@@ -39,14 +39,9 @@ from msp_analysis.io.workbook.layout import (
     INSTRUCTIONS_SHEET,
     META_SHEET,
     RAG_LABELS,
-    STATUS_COMPLETE,
-    STATUS_INCOMPLETE,
-    STATUS_UNREADABLE,
-    STATUS_WRONG_VERSION,
-    USABLE_STATUSES,
     checked_region_wave,
 )
-from msp_analysis.io.workbook.returns import Problem
+from msp_analysis.io.workbook.returns import Problem, ReadingStatus
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
     commissioner_evidence,
@@ -209,7 +204,7 @@ def write_assurance_template(kind: str, region: str, wave: str, path: str | Path
 # --- reading a filled assurance return -------------------------------------------------------------------
 
 @dataclass
-class AssuranceReading:
+class AssuranceReading(ReadingStatus):
     """What :func:`read_assurance_return` found: kind, council, organisation, one answer per check, problems."""
 
     path: str
@@ -224,17 +219,6 @@ class AssuranceReading:
     unreadable: bool = False
     wrong_version: bool = False
 
-    @property
-    def status(self) -> str:
-        if self.unreadable:
-            return STATUS_UNREADABLE
-        if self.wrong_version:
-            return STATUS_WRONG_VERSION
-        return STATUS_INCOMPLETE if any(p.severity == "error" for p in self.problems) else STATUS_COMPLETE
-
-    @property
-    def usable(self) -> bool:
-        return self.status in USABLE_STATUSES
 
 
 def _text(value: object) -> str:

@@ -108,6 +108,31 @@ class Problem:
         return f"{self.sheet}!{self.cell}" if self.sheet and self.cell else self.sheet
 
 
+class ReadingStatus:
+    """The status of a workbook as read: needs ``unreadable``, ``wrong_version`` and ``problems``.
+
+    Shared by the return reader and the assurance reader, so both say the same four things.
+    """
+
+    unreadable: bool
+    wrong_version: bool
+    problems: list[Problem]
+
+    @property
+    def status(self) -> str:
+        """complete, incomplete, wrong template version or unreadable."""
+        if self.unreadable:
+            return STATUS_UNREADABLE
+        if self.wrong_version:
+            return STATUS_WRONG_VERSION
+        return STATUS_INCOMPLETE if any(p.severity == "error" for p in self.problems) else STATUS_COMPLETE
+
+    @property
+    def usable(self) -> bool:
+        """True when the answers can be used (complete or incomplete)."""
+        return self.status in USABLE_STATUSES
+
+
 @dataclass
 class Respondent:
     """One filled Person column: identity, answers by item (canonical text, None when unusable)."""
@@ -125,7 +150,7 @@ class Respondent:
 
 
 @dataclass
-class ReturnReading:
+class ReturnReading(ReadingStatus):
     """What :func:`read_return` found in one return file."""
 
     path: str
@@ -145,18 +170,6 @@ class ReturnReading:
     unreadable: bool = False
     wrong_version: bool = False
 
-    @property
-    def status(self) -> str:
-        """complete, incomplete, wrong template version or unreadable."""
-        if self.unreadable:
-            return STATUS_UNREADABLE
-        if self.wrong_version:
-            return STATUS_WRONG_VERSION
-        return STATUS_INCOMPLETE if any(p.severity == "error" for p in self.problems) else STATUS_COMPLETE
-
-    @property
-    def usable(self) -> bool:
-        return self.status in USABLE_STATUSES
 
     def cell_of(self, column: str, person_column: int) -> str:
         """Sheet!cell of a cleaner column (item ID or identity column) in one Person column."""
