@@ -75,6 +75,8 @@ REQUIRED_COLUMNS = ["org_id", "ons_code", "wave"]
 IDENTITY_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "wave", "respondent_role"]
 RESPONDENT_ID = "respondent_id"
 NOTES = "notes"
+NOTES_REVIEWED = "notes_reviewed"  # the return marks the note as reviewed for publication
+REVIEWED_YES, REVIEWED_NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0", "")
 # the output contract: column order, exact dtypes and the rules across columns
 _ANSWER_SCALES = sorted((set(instrument(include_bank=True)["answer_scale"])
                          | set(read_codebook("answer_scales.csv")["scale"])) - {"unknown"})
@@ -102,6 +104,8 @@ SCHEMA = schema("temperature_check", {
     "missing": typed_column("bool", description="Blank, or an unknown marker (Don't know, Prefer not to say …)."),
     "answer_rejected": typed_column("bool", description="The answer could not be read; a reject line says why."),
     "notes": typed_column("string", nullable=True, description="Free text, verbatim, never interpreted."),
+    "notes_reviewed": typed_column("bool", description="The return marks the note as reviewed for publication "
+                                                       "(yes / no; blank or no column: no). Reports print only such notes."),
     "source_file": typed_column("string", description="File the answer came from."),
     "source_row": typed_column("int64", pa.Check.ge(1), description="Row of that file (its header is row 1)."),
 }, [
@@ -254,7 +258,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
     items = instrument(include_bank=True).set_index("item_id")
     item_columns = [item for item in items.index if item in df.columns]
     extra = [c for c in df.columns if not c.startswith("_source") and c not in item_columns
-             and c not in IDENTITY_COLUMNS + [RESPONDENT_ID, NOTES]]
+             and c not in IDENTITY_COLUMNS + [RESPONDENT_ID, NOTES, NOTES_REVIEWED]]
     if not item_columns:
         raise UnusableInputError(
             f"{source}: no instrument item columns (expected e.g. {', '.join(items.index[:3])}, see codebook "
@@ -265,7 +269,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
     order = np.lexsort((rows, files.astype(str)))  # source order, so the result does not depend on row order
     df, files, rows = df.iloc[order].reset_index(drop=True), files[order], rows[order]
     raw = {c: _cells(df[c]) if c in df else np.full(len(df), "", dtype=object)
-           for c in IDENTITY_COLUMNS + [RESPONDENT_ID, NOTES]}
+           for c in IDENTITY_COLUMNS + [RESPONDENT_ID, NOTES, NOTES_REVIEWED]}
     text = {c: np.array([v.strip() for v in values], dtype=object) for c, values in raw.items()}
     blank = {c: values == "" for c, values in text.items()}
 
@@ -281,6 +285,9 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
             row_rejected[hit] = True
 
     reject_rows(blank["org_id"], "org_id", ROW_REASONS["org_id"])
+    reviewed_text = np.array([v.casefold() for v in text[NOTES_REVIEWED]], dtype=object)
+    reject_rows(~np.isin(reviewed_text, REVIEWED_YES + REVIEWED_NO), NOTES_REVIEWED,
+                "notes_reviewed must be yes or no (blank: no)")
     parsed = {value: parse_financial_year(value) for value in set(text["wave"]) if value}
     wave = np.array([parsed.get(value) for value in text["wave"]], dtype=object)
     known_year = np.array([year in geography.FINANCIAL_YEARS for year in wave], dtype=bool)
@@ -332,6 +339,7 @@ def clean_temperature_check(frame: pd.DataFrame, source: str = "temperature_chec
         **{name: pd.array(values[keep], dtype="string") if values.dtype == object else values[keep]
            for name, values in long.items() if name != "_row"},
         "notes": column(np.where(blank[NOTES], None, raw[NOTES])),  # verbatim, never read
+        "notes_reviewed": column(np.isin(reviewed_text, REVIEWED_YES), "bool"),
         "source_file": column(files),
         "source_row": column(rows, "int64"),
     })[OUTPUT_COLUMNS].astype(OUTPUT_DTYPES)
@@ -386,7 +394,7 @@ def _header_rejects(df: pd.DataFrame, extra: list[str], original_names: dict[str
             lines.append({
                 "file": file, "row": HEADER_ROW, "column": header, "value": header,
                 "reason": "not an item of the instrument (codebook instrument.csv), an identity column, "
-                          "respondent_id or notes; its answers are not used, the rows are kept",
+                          "respondent_id, notes or notes_reviewed; its answers are not used, the rows are kept",
             })
     return pd.DataFrame(lines, columns=REJECT_COLUMNS)
 

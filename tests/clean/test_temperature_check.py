@@ -543,3 +543,24 @@ def test_property_row_order_does_not_matter(frame, data):
     pd.testing.assert_frame_equal(shuffled.clean, first.clean)
     pd.testing.assert_frame_equal(shuffled.rejects, first.rejects)
     assert (shuffled.rows_clean, shuffled.rows_rejected) == (first.rows_clean, first.rows_rejected)
+
+
+# --- the reviewed-for-publication flag of a note -----------------------------------------------------
+
+
+def test_notes_reviewed_is_read_as_yes_or_no_and_anything_else_is_a_reject(simulated_returns):
+    raw = simulated_returns[0]  # the return file as text
+    raw = raw.head(4).copy()
+    raw["notes"] = "A note"
+    raw["notes_reviewed"] = ["Yes", "", "no", "perhaps"]
+    result = clean_temperature_check(raw.astype(str))
+    assert result.reconciles() and result.rows_rejected == 1
+    reject = result.rejects[result.rejects["column"] == "notes_reviewed"]
+    assert reject["value"].tolist() == ["perhaps"] and "yes or no" in reject["reason"].iloc[0]
+    flags = result.clean.drop_duplicates("source_row").set_index("source_row")["notes_reviewed"]
+    assert flags.dtype == bool and flags.tolist() == [True, False, False]
+
+
+def test_without_the_column_no_note_counts_as_reviewed(simulated_returns):
+    raw = simulated_returns[0]  # the return file as text
+    assert not clean_temperature_check(raw.head(3).astype(str)).clean["notes_reviewed"].any()
