@@ -33,6 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from msp_analysis import __version__
+from msp_analysis.io.limits import check_input_file, check_zip_parts
 from msp_analysis.io.workbook.cells import BOLD, HEADER_FILL, INPUT_FILL, TITLE, fit_height, print_setup, protect, put
 from msp_analysis.io.workbook.layout import (
     COUNCILS_SHEET,
@@ -41,7 +42,7 @@ from msp_analysis.io.workbook.layout import (
     RAG_LABELS,
     checked_region_wave,
 )
-from msp_analysis.io.workbook.returns import Problem, ReadingStatus
+from msp_analysis.io.workbook.returns import RETURN_LIMITS, Problem, ReadingStatus
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
     commissioner_evidence,
@@ -50,7 +51,7 @@ from msp_analysis.reference.codebook import (
     read_codebook,
     success_measures,
 )
-from msp_analysis.toolkit.errors import ParameterError
+from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
 from msp_analysis.toolkit.files import atomic_path
 
 KINDS = ("commissioner", "provider")
@@ -250,9 +251,14 @@ def read_assurance_return(path: str | Path) -> AssuranceReading:
     add = reading.problems.append
     fresh = "copy your answers into a fresh copy of the assurance template (ask your region for it) and send that"
     try:
+        check_input_file(path, RETURN_LIMITS)  # the return reader's size limits: a small file cannot cost gigabytes
+        check_zip_parts(path, RETURN_LIMITS)
         wb = load_workbook(path)
-    except FileNotFoundError:
-        add(Problem("error", "no_file", "", "", f"{path}: no such file", str(path), "check the file name and folder"))
+    except UnusableInputError as error:
+        code = "no_file" if "no such file" in str(error) else "not_a_workbook"
+        add(Problem("error", code, "", "", str(error), str(path),
+                    "check the file name and folder" if code == "no_file" else
+                    "send the .xlsx file made from the template, saved as Excel Workbook (.xlsx)"))
         reading.unreadable = True
         return reading
     except Exception as error:  # zip, XML and format errors all mean the same to the sender

@@ -145,3 +145,12 @@ def test_bad_kind_region_or_name_is_a_parameter_error(tmp_path):
         assurance.build_assurance_template("provider", "Atlantis", WAVE)
     with pytest.raises(ParameterError, match=".xlsx"):
         assurance.write_assurance_template("provider", REGION, WAVE, tmp_path / "a.csv")
+
+
+def test_an_assurance_file_over_the_return_size_limit_is_unreadable_without_being_opened(tmp_path):
+    big = tmp_path / "huge.xlsx"
+    with big.open("wb") as handle:  # sparse: 21 MB on paper, nothing on disk
+        handle.truncate(21 * 1024 * 1024)
+    reading = assurance.read_assurance_return(big)
+    assert reading.unreadable and reading.status == "unreadable"
+    assert [p.code for p in reading.problems] == ["not_a_workbook"] and "MB" in reading.problems[0].problem
