@@ -40,6 +40,7 @@ from msp_analysis.clean.common import (
     reject_lines,
     with_source,
 )
+from msp_analysis.clean.sac_codebook import ENGLAND_ONS_CODE
 from msp_analysis.clean.schemas import (
     AREA_CODE,
     DatasetKind,
@@ -55,7 +56,7 @@ from msp_analysis.reference.codebook import (
     read_codebook,
     unknown_markers,
 )
-from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.reference.financial_years import financial_year_from_name, parse_financial_year
 from msp_analysis.toolkit.errors import UnusableInputError
 
 # the output contract: column order, exact dtypes and the rules across columns
@@ -87,7 +88,6 @@ SCHEMA = schema("la_measures", {
 OUTPUT_COLUMNS = output_columns(SCHEMA)
 OUTPUT_DTYPES = output_dtypes(SCHEMA)
 OTHER_MEASURE = "other"
-ENGLAND_CODE = "E92000001"
 LEVEL_BY_KEY = {normalise_label(level): level for level in GEOGRAPHY_LEVELS}  # "council type" -> "Council type"
 # Measure Type rows of the official file; the non-outcome ones become columns of the outcome row.
 MEASURE_TYPES = {
@@ -255,23 +255,6 @@ def detect_layout(frame: pd.DataFrame, source: str) -> str:
     )
 
 
-def financial_year_from_name(name: str) -> str | None:
-    """The financial year a published file name states, else None.
-
-    NHS Digital names its ASCOF files ``meas-from-asc-of-eng-2021-…`` for 2020-21 (and
-    ``…-2122-…`` for 2021-22); ``2020-21`` or ``2020_21`` anywhere also count.
-    Example: ``financial_year_from_name("meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx") == "2020-21"``.
-    """
-    stem = PurePath(str(name)).name
-    spelled = re.search(r"(?<!\d)(20\d{2})[-_ ](?:20)?(\d{2})(?!\d)", stem)
-    if spelled:
-        return parse_financial_year(f"{spelled.group(1)}-{spelled.group(2)}")
-    for first, second in re.findall(r"(?<!\d)(\d{2})(\d{2})(?!\d)", stem):
-        if int(first) >= 10 and int(second) == int(first) + 1:
-            return f"20{first}-{second}"
-    return None
-
-
 def _text(df: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text ('' when absent), so blanks are one value, not three."""
     if column not in df:
@@ -304,7 +287,7 @@ def _standardise(df: pd.DataFrame, layout: str, year: str | None) -> pd.DataFram
         if missing_year.any():
             fallback = year or None
             files = df.loc[missing_year, SOURCE_FILE].astype(str)
-            by_file = {name: fallback or financial_year_from_name(name) for name in files.unique()}
+            by_file = {name: fallback or financial_year_from_name(name, compact=True) for name in files.unique()}
             unknown = sorted(name for name, found in by_file.items() if found is None)
             if unknown:
                 raise UnusableInputError(
@@ -470,7 +453,7 @@ def _resolve_geography(std: pd.DataFrame, reject: _Rejects) -> None:
     std["name"] = pd.Series(pd.NA, index=std.index, dtype="string")
 
     is_england = level.eq("England").fillna(False)
-    std.loc[is_england, "ons_code"], std.loc[is_england, "name"] = ENGLAND_CODE, "England"
+    std.loc[is_england, "ons_code"], std.loc[is_england, "name"] = ENGLAND_ONS_CODE, "England"
 
     is_region = level.eq("Region").fillna(False)
     by_name = _map_unique(name[is_region], _region_or_none)

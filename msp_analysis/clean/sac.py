@@ -11,10 +11,8 @@ MSP percentages of a clean SAC frame are ``analysis.msp_rates``.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
@@ -57,7 +55,7 @@ from msp_analysis.clean.schemas import (
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import normalise_label, read_codebook
-from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.reference.financial_years import financial_year_from_name, parse_financial_year
 from msp_analysis.toolkit.errors import UnusableInputError
 
 # --- layouts ---------------------------------------------------------------------------------
@@ -125,9 +123,6 @@ SCHEMA = schema("sac", {
 OUTPUT_COLUMNS = output_columns(SCHEMA)
 OUTPUT_DTYPES = output_dtypes(SCHEMA)
 ALL_ZERO_MSP_NOTE = "SG4a block all zero: read as not submitted (docs/data.md, Safeguarding Adults Collection)"
-_YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})\s*(?:-|\u2013|_|/|\s+to\s+)\s*(\d{4}|\d{2})(?!\d)", re.IGNORECASE)
-
-
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -164,21 +159,6 @@ def _map_each(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     values = values.astype(object)
     uniques = values.unique()
     return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
-
-
-def financial_year_from_name(name: str) -> str | None:
-    """The financial year a file name carries (``sac_2023-24.csv``, ``..., 2024 to 2025.ods``), else None.
-
-    >>> financial_year_from_name("SAC-2019-20-long.csv"), financial_year_from_name("sac.csv")
-    ('2019-20', None)
-    """
-    text = str(name)
-    for candidate in (PurePath(text).name, text):
-        for start, end in _YEAR_IN_NAME.findall(candidate):
-            year = parse_financial_year(f"{start}-{end}")
-            if year:
-                return year
-    return None
 
 
 # --- clean_sac ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Canonical form ``YYYY-YY``; ``1999-00`` is the year after ``1998-99``.
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
@@ -59,3 +60,33 @@ def financial_year_of_date(date: pd.Timestamp) -> str:
     """The financial year (1 April to 31 March) a date falls in."""
     start = date.year if date.month >= 4 else date.year - 1
     return _fy_from_start(start)
+
+
+# a year spelled out in a file or folder name: 2023-24, 2023_24, 2023/24, 2024 to 2025, 2024_to_2025
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})[\s_]*(?:-|\u2013|_|/|to)[\s_]*(\d{4}|\d{2})(?!\d)", re.IGNORECASE)
+
+
+def financial_year_from_name(name: object, compact: bool = False) -> str | None:
+    """The financial year a file name states (its base name first, then its folders), else None.
+
+    Spelled years count anywhere (``sac_2023-24.csv``, ``..., 2024 to 2025.ods``, ``2024_to_2025``).
+    With ``compact``, four digits naming two consecutive years also count, as NHS Digital names
+    its ASCOF files (``meas-from-asc-of-eng-2021-...`` is 2020-21), in the base name only.
+
+    >>> financial_year_from_name("SAC-2019-20-long.csv"), financial_year_from_name("sac.csv")
+    ('2019-20', None)
+    >>> financial_year_from_name("meas-from-asc-of-eng-2122-open-data.csv", compact=True)
+    '2021-22'
+    """
+    text = str(name)
+    base = PurePath(text).name
+    for candidate in (base, text):
+        for start, end in _YEAR_IN_NAME.findall(candidate):
+            year = parse_financial_year(f"{start}-{end}")
+            if year:
+                return year
+    if compact:
+        for first, second in re.findall(r"(?<!\d)(\d{2})(\d{2})(?!\d)", base):
+            if int(first) >= 10 and int(second) == int(first) + 1:
+                return f"20{first}-{second}"
+    return None

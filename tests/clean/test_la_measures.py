@@ -13,7 +13,6 @@ from msp_analysis.clean.common import CleanResult
 from msp_analysis.clean.la_measures import (
     OUTPUT_COLUMNS,
     clean_la_measures,
-    financial_year_from_name,
     match_measure,
     measure_key,
     parse_values,
@@ -377,16 +376,6 @@ def test_official_year_from_argument_or_column():
 def test_official_file_without_any_year_is_unusable():
     with pytest.raises(UnusableInputError, match=r"ascof\.csv: .*no Year column.*--year"):
         clean_la_measures(official(official_rows()), source="ascof.csv")
-
-
-@pytest.mark.parametrize(
-    "name,year",
-    [(OFFICIAL_FILE, "2020-21"), ("meas-from-asc-of-eng-2122-open-data-csv.csv", "2021-22"),
-     ("/data/meas-from-asc-of-eng-1819-open-data-csv.csv", "2018-19"), ("ascof_2019-20.csv", "2019-20"),
-     ("ascof_2019_2020.csv", "2019-20"), ("ascof.csv", None), ("v2_final.xlsx", None)],
-)
-def test_financial_year_from_name(name, year):
-    assert financial_year_from_name(name) == year
 
 
 # --- Oflog layout --------------------------------------------------------------------------------

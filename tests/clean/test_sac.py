@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msp_analysis.clean import KINDS
-from msp_analysis.clean.sac import ALL_ZERO_MSP_NOTE, clean_sac, financial_year_from_name
+from msp_analysis.clean.sac import ALL_ZERO_MSP_NOTE, clean_sac
 from msp_analysis.clean.sac_codebook import YEAR_COLUMN
 from msp_analysis.toolkit.errors import UnusableInputError
 from tests.clean.sac_frames import BIRMINGHAM, ENGLAND, MSP_LABELS, SOURCE, cleaned, frame, long_layout, row
@@ -218,22 +218,6 @@ def test_unknown_geographies_are_rejected_with_reasons(geography, column, reason
 
 
 # --- financial year ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name,year",
-    [
-        ("sac_2023-24.csv", "2023-24"),
-        ("Safeguarding Adults, 2024 to 2025.ods", "2024-25"),
-        ("SAC-2019-20-long.csv", "2019-20"),
-        ("data/raw/2021-22/sac.csv", "2021-22"),
-        ("sac_2018_19.csv", "2018-19"),
-        ("sac.csv", None),
-        ("sac_2019-21.csv", None),
-    ],
-)
-def test_financial_year_from_file_name(name, year):
-    assert financial_year_from_name(name) == year
 
 
 def test_year_from_file_name_argument_and_column():
