@@ -19,6 +19,7 @@ from msp_analysis.clean.common import GEOGRAPHY_LEVELS
 from msp_analysis.clean.sac_codebook import CAPACITY_TABLE, CONCLUDED_S42, MSP_TABLE
 from msp_analysis.reference.codebook import ASKED_NOT_EXPRESSED, EXPRESSED, LACKED_CAPACITY
 from msp_analysis.toolkit.errors import UnusableInputError
+from msp_analysis.toolkit.files import neutralise_formulas
 
 MSP_RATE_KEY = ["ons_code", "name", "financial_year"]
 # SAC labels feeding the pathway count columns (several labels may add up to one column).
@@ -127,7 +128,8 @@ def msp_rates_csv(df_sac: pd.DataFrame) -> str:
     Returns
     -------
     str
-        CSV with a header line and ``\\n`` line ends; ``concluded_s42`` as a whole number.
+        CSV with a header line and ``\\n`` line ends; ``concluded_s42`` as a whole number; text a
+        spreadsheet would run as a formula quote-prefixed.
 
     >>> msp_rates_csv(clean).splitlines()[0]   # doctest: +SKIP
     'ons_code,name,financial_year,concluded_s42,asked_pct,expressed_pct,fully_pct,partially_pct,not_pct,fully_or_partially_pct'
@@ -136,4 +138,5 @@ def msp_rates_csv(df_sac: pd.DataFrame) -> str:
     for column in rates.columns[4:]:
         rates[column] = _round_half_up(rates[column])
     rates["concluded_s42"] = rates["concluded_s42"].astype(float).round().astype("Int64")
-    return rates.to_csv(index=False, lineterminator="\n", float_format="%.1f")
+    # names come from the published file: a cell a spreadsheet would run is shown as text instead
+    return neutralise_formulas(rates).to_csv(index=False, lineterminator="\n", float_format="%.1f")

@@ -86,6 +86,12 @@ def test_msp_rates_csv_rounds_half_up_to_one_decimal():
     assert lines[1] == "E08000025,Birmingham,2023-24,400,90.0,75.0,12.3,75.0,12.8,87.3"
 
 
+def test_msp_rates_csv_shows_a_formula_in_a_name_as_text():
+    clean = cleaned(frame(*sac_counts(EXACT))).clean.assign(name='=HYPERLINK("http://x","Birmingham")')
+    line = msp_rates_csv(clean).splitlines()[1]
+    assert line.startswith("E08000025,\"'=HYPERLINK(") and ",2023-24,400," in line
+
+
 def test_msp_rates_refuse_the_same_label_twice():
     twice = cleaned(frame(*sac_counts(EXACT))).clean
     with pytest.raises(ValueError, match="twice"):
