@@ -14,10 +14,10 @@ What is rejected, and how much goes with it:
   read or that is not an assurance return of this version (one row for the file); a check whose wording was
   edited or whose answer is a formula; a ``kind`` that is not commissioner or provider; a check that is not one of
   that kind's; a wave that is not a financial year of the geography; a council that is not one in that wave, or
-  not in the return's region; no organisation name; ``name_published`` other than yes / no / blank; the same
-  organisation's check answered twice for the same council, kind and wave (the later one, naming the first).
+  not in the return's region; no organisation name; the same organisation's check answered twice for the same council, kind and wave (the later one, naming the first).
 * **the answer** (the row is kept, ``answer_rejected`` set, no value): an answer that is not on the check's scale.
-  **The date** (the row and answer are kept, no date): a date that is not a date.
+  **The date** (the row and answer are kept, no date): a date that is not a date. **The name** (the rows are
+  kept, the organisation is not named; one line per file): ``name_published`` other than yes / no / blank.
 
 A blank answer is kept as not answered (``answered`` false): for assurance it is a gap, not an error to hide.
 Rows in = rows kept + rows rejected. ``name_published`` is true only where the return says Yes: reports name
@@ -173,6 +173,7 @@ def clean_assurance(frame: pd.DataFrame, source: str = "assurance.csv") -> Clean
     councils_of: dict[str, pd.DataFrame] = {}
     kept, lines = [], []
     first_seen: dict[tuple, tuple[str, int]] = {}
+    unclear_publication: set[str] = set()
     order = sorted(range(len(df)), key=lambda i: (str(df[SOURCE_FILE].iat[i]), int(df[SOURCE_ROW].iat[i])))
     for i in order:
         row = {c: _text(df[c].iat[i]) for c in REQUIRED + OPTIONAL}
@@ -211,8 +212,6 @@ def clean_assurance(frame: pd.DataFrame, source: str = "assurance.csv") -> Clean
                                       "region needs that region's template")
         if not row["org_name"]:
             problem("org_name", "no organisation name; write your organisation's name in B5")
-        if row["name_published"].casefold() not in YES + NO:
-            problem("name_published", "whether the name may be published must be Yes or No (blank: No)")
         if not problems:
             key = (kind, code, wave, organisation_id(code, row["org_name"]), row["check_id"])
             if key in first_seen:
@@ -236,6 +235,11 @@ def clean_assurance(frame: pd.DataFrame, source: str = "assurance.csv") -> Clean
                                         + ", ".join(answer_options(check["scale"])) + ANSWER_LEFT_OUT})
             else:
                 answer, value = picked
+        if row["name_published"].casefold() not in YES + NO and file not in unclear_publication:
+            unclear_publication.add(file)  # one line per file: the answers are kept, the name is not published
+            lines.append({"file": file, "row": line, "column": "name_published", "value": row["name_published"],
+                          "reason": "whether the name may be published must be Yes or No; read as No: the "
+                                    "organisation is not named, its answers are kept"})
         date = _date(row["date"]) if row["date"] else None
         if row["date"] and date is None:
             lines.append({"file": file, "row": line, "column": "date", "value": row["date"],

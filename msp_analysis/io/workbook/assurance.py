@@ -226,7 +226,8 @@ class AssuranceReading(ReadingStatus):
     ons_code: str | None = None
     org_name: str = ""
     council_text: str = ""  # the council cell as typed (the cleaner names it when it is not a council)
-    name_published: str = ""  # "yes", "no" or "" (not answered: not published)
+    name_published: str = ""  # "yes", "no" or "" (not answered, or not Yes / No: not published)
+    name_published_text: str = ""  # the cell as typed
     answers: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unreadable: bool = False
@@ -315,6 +316,7 @@ def read_assurance_return(path: str | Path) -> AssuranceReading:
                     f"B{PUBLISH_ROW}", "whether the organisation's name may be published must be Yes or No",
                     _text(publish.value)[:80], "pick Yes or No (empty means No: the report does not name you)"))
     reading.name_published = (picked or "").casefold()
+    reading.name_published_text = given
     _read_checks(ws, reading, assurance_checks(kind))
     return reading
 
@@ -436,7 +438,7 @@ def assurance_input_rows(reading: AssuranceReading) -> pd.DataFrame:
                                                         READ_VALUE: Path(reading.path).name}
         return pd.DataFrame([row], columns=columns).astype({"_source_row": "int64"})
     rows = [{"kind": reading.kind, "ons_code": reading.ons_code or reading.council_text, "region": reading.template_region,
-             "wave": reading.template_wave, "org_name": reading.org_name, "name_published": reading.name_published,
+             "wave": reading.template_wave, "org_name": reading.org_name, "name_published": reading.name_published_text,
              "check_id": a["check_id"], "answer": a["text"], "source": a["source"], "date": a["date_text"],
              "notes": a["notes"], "_source_file": reading.path, "_source_row": a["row"], READ_PROBLEM: a["problem"],
              READ_VALUE: a["text"] if a["problem"] else ""}

@@ -176,3 +176,43 @@ def libreoffice() -> str:
         pytest.skip("LibreOffice is not installed (Debian: apt-get install libreoffice-calc); "
                     "the template's PDF check needs it")
     return found
+
+
+# --- assurance workbooks (commissioners and providers) ----------------------------------------------------
+
+
+def assurance_answers(kind: str, seed: int = 0, blank_every: int = 0) -> dict:
+    """check_id -> (answer, source, date) for every check of `kind`, cycling through the scale's answers from
+    `seed`; every `blank_every`-th check left blank (0: none)."""
+    import datetime as dt
+
+    from msp_analysis.io.workbook import assurance
+
+    checks = assurance.assurance_checks(kind)
+    out = {}
+    for n, (check, scale) in enumerate(zip(checks["check_id"], checks["scale"], strict=True)):
+        options = assurance.answer_options(scale)
+        if blank_every and n % blank_every == blank_every - 1:
+            out[check] = (None, None, None)
+        else:
+            out[check] = (options[(n + seed) % len(options)], f"audit {n}", dt.date(2024, 3, 1 + n % 28))
+    return out
+
+
+def assurance_fill(template: Path, out: Path, answers: dict, council: str | None = "Gateshead",
+                   organisation: str | None = "Gateshead CCG", publish: str | None = None, change=None) -> Path:
+    """Fill an assurance template as its commissioner or provider would; `change(ws, rows)` edits it further."""
+    from msp_analysis.io.workbook import assurance
+
+    wb = load_workbook(template)
+    ws = wb["Assurance"]
+    ws["B4"], ws["B5"], ws["B8"] = council, organisation, publish
+    rows = {ws.cell(row=r, column=1).value: r for r in range(assurance.HEADER_ROW + 1, ws.max_row + 1)}
+    for check, (answer, source, date) in answers.items():
+        ws.cell(row=rows[check], column=assurance.ANSWER_COLUMN).value = answer
+        ws.cell(row=rows[check], column=assurance.SOURCE_COLUMN).value = source
+        ws.cell(row=rows[check], column=assurance.DATE_COLUMN).value = date
+    if change is not None:
+        change(ws, rows)
+    wb.save(out)
+    return out
