@@ -68,16 +68,18 @@ class AssuranceReport:
 
 def organisation_labels(returns: pd.DataFrame) -> dict[tuple[str, str], str]:
     """(kind, org_id) → what the report calls the organisation: its name where the return allows it to be
-    published, else "Commissioner 1", "Provider A" … in the order of the organisations' IDs."""
+    published, else "Commissioner 1", "Provider A" …, the unnamed ones numbered in the order of their IDs."""
     labels = {}
     for kind, group in returns.groupby("kind", sort=True):
         orgs = group.drop_duplicates("org_id").sort_values("org_id")
-        for n, org in enumerate(orgs.itertuples(index=False)):
+        unnamed = 0
+        for org in orgs.itertuples(index=False):
             if bool(org.name_published):
                 labels[(kind, org.org_id)] = str(org.org_name)
             else:
-                mark = str(n + 1) if kind == "commissioner" else _letters(n)
+                mark = str(unnamed + 1) if kind == "commissioner" else _letters(unnamed)
                 labels[(kind, org.org_id)] = text(f"anonymous_{kind}", mark=mark)
+                unnamed += 1
     return labels
 
 
@@ -97,7 +99,9 @@ def _coverage(returns: pd.DataFrame, labels: dict, policy: DisclosurePolicy) -> 
     table["organisation"] = [labels[(k, o)] for k, o in zip(table["kind"], table["org_id"], strict=True)]
     table["kind_label"] = table["kind"].map(lambda k: text(f"kind_{k}"))
     table["order"] = table["kind"].map({"commissioner": 0, "provider": 1})
-    table = table.sort_values(["order", "organisation"], kind="stable").reset_index(drop=True)
+    published = grouped["name_published"].first().to_numpy()
+    table["unnamed"] = ~published.astype(bool)
+    table = table.sort_values(["order", "unnamed", "organisation"], kind="stable").reset_index(drop=True)
     columns = {"organisation": text("column_organisation"), "kind_label": text("column_kind"),
                "checks": text("column_checks"), "answered": text("column_answered"),
                "sourced": text("column_sourced"), "dated": text("column_dated")}
