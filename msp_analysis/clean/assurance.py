@@ -180,7 +180,7 @@ def clean_assurance(frame: pd.DataFrame, source: str = "assurance.csv") -> Clean
         file, line = str(df[SOURCE_FILE].iat[i]), int(df[SOURCE_ROW].iat[i])
         problems: list[tuple[str, str, str]] = []  # column, value, reason
 
-        def problem(column: str, reason: str, row: dict = row) -> None:
+        def problem(column: str, reason: str, row: dict = row, problems: list = problems) -> None:
             problems.append((column, row.get(column, ""), reason))
 
         kind = row["kind"].casefold()

@@ -155,3 +155,50 @@ def test_an_assurance_file_over_the_return_size_limit_is_unreadable_without_bein
     reading = assurance.read_assurance_return(big)
     assert reading.unreadable and reading.status == "unreadable"
     assert [p.code for p in reading.problems] == ["not_a_workbook"] and "MB" in reading.problems[0].problem
+
+
+# --- validation with feedback, and the commands ----------------------------------------------------------
+
+def test_validation_writes_a_feedback_workbook_naming_each_cell_to_fix(templates, tmp_path):
+    from msp_analysis.io.workbook.feedback import validate_assurance_returns
+
+    answers = all_answered("commissioner")
+    answers["ca_individualised"] = ("Maybe", "", None)
+    bad = fill(templates["commissioner"], tmp_path / "bad.xlsx", answers)
+    good = fill(templates["provider"], tmp_path / "good.xlsx", all_answered("provider"))
+    summary = validate_assurance_returns([bad, good, tmp_path / "gone.xlsx"], feedback_dir=tmp_path / "fb")
+    table = summary.returns.set_index("file")
+    assert table.loc[str(good), "status"] == "complete" and table.loc[str(bad), "status"] == "incomplete"
+    assert table.loc[str(tmp_path / "gone.xlsx"), "status"] == "unreadable" and not summary.all_complete
+    row = rows_of(load_workbook(templates["commissioner"])["Assurance"])["ca_individualised"]
+    ws = load_workbook(summary.feedback_files[str(bad)])["Feedback"]
+    cells = [[c.value for c in r] for r in ws.iter_rows(min_col=1, max_col=5)]
+    assert any(r[:2] == ["Status", "incomplete"] for r in cells)
+    hit = [r for r in cells if r[1] == f"Assurance!E{row}"]
+    assert hit and hit[0][0] == "error" and hit[0][3] == "Maybe" and "Yes, Partly, No" in hit[0][4]
+    assert ws["A1"].value == "Assurance return (commissioner): feedback"
+    assert "Gateshead (E08000037): commissioner 'Gateshead CCG' incomplete, 1 error" in summary.text()
+
+
+def test_the_commands_write_the_templates_validate_and_clean(tmp_path, capsys):
+    from msp_analysis.cli import main
+
+    for kind in assurance.KINDS:
+        assert main(["template", "assurance", "--kind", kind, "--region", REGION, "--wave", WAVE,
+                     "--out", str(tmp_path / f"{kind}.xlsx")]) == 0
+    assert main(["template", "assurance", "--region", REGION, "--wave", WAVE, "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert "needs --kind commissioner or --kind provider" in capsys.readouterr().err
+    assert main(["template", "temperature-check", "--kind", "provider", "--region", REGION, "--wave", WAVE,
+                 "--out", str(tmp_path / "y.xlsx")]) == 2
+    filled = fill(tmp_path / "provider.xlsx", tmp_path / "filled.xlsx", all_answered("provider"))
+    assert main(["validate", "assurance", str(filled), "--feedback", str(tmp_path / "fb")]) == 0
+    assert (tmp_path / "fb" / "filled.feedback.xlsx").is_file()
+    assert main(["validate", "assurance", str(filled), str(tmp_path / "commissioner.xlsx")]) == 1  # blank: incomplete
+    capsys.readouterr()
+    assert main(["clean", "assurance", str(filled), str(tmp_path / "commissioner.xlsx"), "--out",
+                 str(tmp_path / "clean")]) == 0
+    assert "assurance: 105 rows in, 88 clean, 17 rejected" in capsys.readouterr().out
+    import json
+
+    manifest = json.loads((tmp_path / "clean" / "assurance.manifest.json").read_text())
+    assert manifest["reconciles"] and manifest["rows_in"] == 105

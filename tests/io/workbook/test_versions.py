@@ -4,6 +4,7 @@ each filled, read against its own items and cleaned, alone and together."""
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from msp_analysis.clean import clean_and_validate
 from msp_analysis.io.workbook.returns import read_return, read_returns_frame, return_rows
@@ -83,7 +84,7 @@ def test_a_note_reviewed_answer_other_than_yes_or_no_is_named_at_its_cell(folder
     people = v2_return[1]
     path = fill(template_path, folder / "v2_maybe.xlsx", "Gateshead", people, _note("Maybe"))
     reading = read_return(path)
-    rows = row_of(__import__("openpyxl").load_workbook(path)["Return"])
+    rows = row_of(load_workbook(path)["Return"])
     hit = [p for p in reading.problems if p.cell == f"F{rows['notes_reviewed']}"]
     assert [p.code for p in hit] == ["not_in_list"] and "Yes or No" in hit[0].fix
     assert return_rows(reading)["notes_reviewed"].iloc[0] == ""  # not read as yes

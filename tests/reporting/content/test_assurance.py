@@ -3,13 +3,16 @@ answers typed in; names only where the return allows; free text never printed; a
 
 import re
 from collections import Counter
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from msp_analysis.clean import clean_and_validate
 from msp_analysis.io.workbook import assurance
-from msp_analysis.reference import codebook
+from msp_analysis.reference import codebook, geography
 from msp_analysis.reporting.content import assurance as ar
 from msp_analysis.reporting.registry import AssuranceParams
 from tests.io.workbook.filling import assurance_answers, assurance_fill
@@ -75,8 +78,8 @@ def test_only_published_names_appear_and_no_free_text_is_printed(report):
 def test_coverage_counts_the_answers_each_organisation_gave(report, returns):
     coverage = report.coverage.tables[0].display.set_index("Organisation")
     # the unnamed are numbered in the order of their IDs: Backstreet Support is Provider A, Quiet Lane Provider B
-    for (kind, name, publish, _), label in zip(ORGS, ["Gateshead Integrated Care Board", "Commissioner 1",
-                                                      "Named Care Homes", "Provider B", "Provider A"], strict=True):
+    for (_, name, _, _), label in zip(ORGS, ["Gateshead Integrated Care Board", "Commissioner 1",
+                                             "Named Care Homes", "Provider B", "Provider A"], strict=True):
         answers = returns[1][name][1]
         answered = sum(a is not None for a, _, _ in answers.values())
         assert int(coverage.loc[label, "Checks"]) == len(answers) and int(coverage.loc[label, "Answered"]) == answered
@@ -150,17 +153,12 @@ def test_a_council_with_no_returns_says_so_in_every_section(returns):
 
 
 def test_the_words_are_in_the_text_file_and_every_key_used_exists():
-    source = (ar.__file__)
-    used = set(re.findall(r'text\(\s*f?"([a-z_{}]+)"', open(source, encoding="utf-8").read()))
-    entries = ar.text.__class__  # noqa: F841  (ReportText: the yaml is read on first use)
-    import yaml
-    from importlib import resources
-
+    used = set(re.findall(r'text\(\s*f?"([a-z_{}]+)"', Path(ar.__file__).read_text(encoding="utf-8")))
     words = yaml.safe_load(resources.files("msp_analysis.reporting.text").joinpath("assurance.yaml").read_text())
+    assert len(used) > 40
     for key in used:
         if "{" in key:  # anonymous_{kind}, kind_{k}, heading_{h}, part_{p}
-            prefix = key.split("{")[0]
-            assert any(k.startswith(prefix) for k in words), key
+            assert any(k.startswith(key.split("{")[0]) for k in words), key
         else:
             assert key in words, key
 
@@ -168,9 +166,8 @@ def test_the_words_are_in_the_text_file_and_every_key_used_exists():
 def test_the_batch_is_the_councils_with_returns(returns, tmp_path):
     returns[0].to_parquet(tmp_path / "assurance.parquet")
     found = AssuranceParams.batch(REGION, {"wave": WAVE, "data_dir": str(tmp_path)})
-    assert [p.locality for p in found] == sorted({GATESHEAD, SUNDERLAND}, key=[
-        c for c in __import__("msp_analysis.reference.geography", fromlist=["x"]).councils(WAVE, REGION)["ons_code"]
-    ].index)
+    order = list(geography.councils(WAVE, REGION)["ons_code"])
+    assert [p.locality for p in found] == sorted([GATESHEAD, SUNDERLAND], key=order.index)
     assert found[0].report_name() == f"assurance_{found[0].locality}_{WAVE}"
     assert len(AssuranceParams.batch(REGION, {"wave": WAVE, "data_dir": str(tmp_path / "none")})) == 12
 
