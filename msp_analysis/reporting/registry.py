@@ -313,7 +313,11 @@ class AssuranceParams(_ReportParams):
             raise ParameterError(str(error)) from None
         path = Path(base.data_dir) / "assurance.parquet"
         if path.is_file():
-            returned = pd.read_parquet(path, columns=["ons_code", "wave"])
+            try:
+                returned = pd.read_parquet(path, columns=["ons_code", "wave"])
+            except Exception as error:  # not parquet, or not the assurance kind's columns
+                raise ParameterError(f"{path}: not a clean assurance file ({type(error).__name__}); make it with "
+                                     "`msp-analysis clean assurance RETURNS --out DIR`") from None
             have = set(returned.loc[returned["wave"] == base.wave, "ons_code"])
             codes = [code for code in codes if code in have]
         return [cls.validate({**raw, "locality": code}) for code in codes]

@@ -190,3 +190,11 @@ def test_the_rendered_report_of_simulated_returns_says_so_and_names_no_unpublish
         assert "Provider A" in html and "Provider B" not in html
         assert not any(source in html for source in SOURCES)  # the free-text sources are never printed
         assert "Gaps" in html and "Providers saying Yes" in html
+
+
+def test_a_batch_over_a_file_that_is_not_clean_assurance_is_a_parameter_error(tmp_path):
+    from msp_analysis.toolkit.errors import ParameterError
+
+    (tmp_path / "assurance.parquet").write_text("not parquet")
+    with pytest.raises(ParameterError, match="not a clean assurance file"):
+        AssuranceParams.batch(REGION, {"wave": WAVE, "data_dir": str(tmp_path)})
