@@ -34,7 +34,9 @@ from msp_analysis.io.fetch import SOURCES_FILE, fetch
 from msp_analysis.io.limits import DEFAULT_LIMITS, check_input_file, parse_limits
 from msp_analysis.io.processed import read_column_mapping, write_clean_outputs
 from msp_analysis.io.tables import read_table
-from msp_analysis.io.workbook.feedback import validate_returns
+from msp_analysis.io.workbook.assurance import KINDS as ASSURANCE_KINDS
+from msp_analysis.io.workbook.assurance import read_assurance_frame, write_assurance_template
+from msp_analysis.io.workbook.feedback import validate_assurance_returns, validate_returns
 from msp_analysis.io.workbook.returns import is_template_return, read_returns_frame
 from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
@@ -65,7 +67,8 @@ COMMAND_HELP = {
     "clean": "Clean raw files into DIR/KIND.parquet, with every rejected row and its reason in KIND.rejects.csv "
              "and a manifest of inputs and row counts.",
     "validate": "Check raw files without writing anything: every problem, with a hint; exit 1 if a row would be rejected.",
-    "template": "Write the Excel return template a region sends its councils for a temperature check.",
+    "template": "Write the Excel return template a region sends its councils for a temperature check, or an "
+                "assurance workbook for commissioners or providers (template assurance --kind commissioner|provider).",
     "pack": "Validate, merge, clean, score and report a region's filled temperature-check returns, in one folder.",
     "reports-demo": "Render the demo's report set: every council, every region's temperature check, England.",
     "msp-rates": "Print the published MSP percentages (asked, expressed, achieved) per geography and year of a clean SAC file.",
@@ -81,7 +84,8 @@ COMMAND_EXAMPLES = {
     "simulate": "msp-analysis simulate --out data/raw/demo --seed 20261127",
     "clean": "msp-analysis clean evaluation data/raw/my_council/*.csv --out data/processed/my_study",
     "validate": "msp-analysis validate temperature_check returns/*.xlsx --feedback feedback/",
-    "template": "msp-analysis template temperature-check --region \"North East\" --wave 2024-25 --out ne.xlsx",
+    "template": "msp-analysis template temperature-check --region \"North East\" --wave 2024-25 --out ne.xlsx\n  "
+                "msp-analysis template assurance --kind provider --region \"North East\" --wave 2024-25 --out prov.xlsx",
     "pack": "msp-analysis pack --region \"North East\" --wave 2024-25 returns/*.xlsx --out pack/",
     "reports-demo": "msp-analysis reports-demo --year 2023-24 --data-dir data/processed/demo --out reports/demo",
     "msp-rates": "msp-analysis msp-rates data/processed/sac/sac.parquet --format csv",
@@ -145,6 +149,9 @@ def _clean_inputs(args: argparse.Namespace):
                                      "give the raw files, not the processed ones")
     if args.kind == "temperature_check" and all(map(is_template_return, args.inputs)):  # filled return templates
         return clean_and_validate(args.kind, read_returns_frame(args.inputs), source=str(args.inputs[0]))
+    if args.kind == "assurance" and all(str(p).lower().endswith(".xlsx") for p in args.inputs):
+        # workbooks: every file gives rows, an unreadable or hostile one a single rejected row naming why
+        return clean_and_validate(args.kind, read_assurance_frame(args.inputs), source=str(args.inputs[0]))
     frames = []
     for path in args.inputs:
         _say(args, f"reading {path}")
@@ -168,6 +175,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         summary = validate_returns(args.inputs, feedback_dir=args.feedback)
         sys.stdout.write(summary.text())
         return 0 if summary.all_complete else 1
+    if args.kind == "assurance" and (args.feedback or all(str(p).lower().endswith(".xlsx") for p in args.inputs)):
+        assurance_summary = validate_assurance_returns(args.inputs, feedback_dir=args.feedback)
+        sys.stdout.write(assurance_summary.text())
+        return 0 if assurance_summary.all_complete else 1
 
     result = _clean_inputs(args)
     problems = result.rejects.copy()
@@ -252,6 +263,14 @@ def cmd_model_la_panel(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    if args.kind == "assurance":
+        if not args.assurance_kind:
+            raise ParameterError("template assurance needs --kind commissioner or --kind provider")
+        path = write_assurance_template(args.assurance_kind, args.region, args.wave, args.out)
+        print(f"wrote {path}: send it to the {args.assurance_kind}s of {args.region}'s councils for {args.wave}")
+        return 0
+    if args.assurance_kind:
+        raise ParameterError("--kind is for template assurance (commissioner or provider)")
     path = write_template(args.region, args.wave, args.out, respondents=args.respondents, scale=args.scale)
     print(f"wrote {path}: send it to every council of {args.region} for {args.wave}")
     return 0
@@ -386,11 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", required=True, type=_path)
         else:
             p.add_argument("--feedback", metavar="DIR", type=_path,
-                           help="temperature_check returns: write a feedback workbook per return here")
+                           help="temperature_check or assurance returns: write a feedback workbook per return here")
         p.set_defaults(func=func)
 
     p = sub.add_parser("template", help="write the Excel return template a region sends its councils")
-    p.add_argument("kind", choices=["temperature-check"])
+    p.add_argument("kind", choices=["temperature-check", "assurance"])
+    p.add_argument("--kind", dest="assurance_kind", choices=list(ASSURANCE_KINDS),
+                   help="assurance: commissioner (Table 1's evidence) or provider (Appendix 5 and Appendix 3)")
     p.add_argument("--region", required=True, help="ADASS region name or E12 code")
     p.add_argument("--wave", required=True, help="financial year of the check, e.g. 2024-25")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", type=_path)

@@ -108,6 +108,23 @@ def _return(folder: Path, name: str, change) -> Path:
     return fill(template, folder / name, "County Durham", people, change)
 
 
+def _assurance(folder: Path, name: str, change=None) -> Path:
+    """A provider's filled assurance return, `change(ws, rows)` applied to its Assurance sheet."""
+    from msp_analysis.io.workbook.assurance import write_assurance_template
+    from tests.io.workbook.filling import REGION, WAVE, assurance_answers, assurance_fill
+
+    template = folder / "assurance_template.xlsx"
+    if not template.exists():
+        write_assurance_template("provider", REGION, WAVE, template)
+    return assurance_fill(template, folder / name, assurance_answers("provider"), council="County Durham",
+                          organisation="Durham Care", change=change)
+
+
+def _formula_answers(ws, rows) -> None:
+    for row in rows.values():
+        ws.cell(row=row, column=5).value = '=IF(1,"Yes")'
+
+
 def _hidden_scale_rag_for_reversed_items(book) -> None:
     from msp_analysis.reference.codebook import instrument
 
@@ -185,6 +202,16 @@ def _generated(name: str, folder: Path) -> list[Path]:
         _return(folder, name, lambda book: book["Return"].cell(row=1_048_576, column=16_384, value="stray"))
     elif name == "tc_return_hidden_sheet_claims_rag_scale.xlsx":
         _return(folder, name, _hidden_scale_rag_for_reversed_items)
+    elif name == "as_return_stray_cell_at_last_row.xlsx":
+        _assurance(folder, name, lambda ws, rows: ws.cell(row=1_048_576, column=16_384, value="stray"))
+    elif name == "as_formula_answers.xlsx":
+        _assurance(folder, name, _formula_answers)
+    elif name == "as_temperature_check_return.xlsx":
+        _return(folder, name, None)
+    elif name == "as_shared_strings_bomb.xlsx":
+        bomb = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+                "<si><t>" + "a" * 60_000_000 + "</t></si></sst>")
+        _rewrite_part(_assurance(folder, name), "xl/sharedStrings.xml", lambda xml: bomb)
     elif name == "clean_evaluation.parquet":
         from msp_analysis.clean.evaluation import clean_evaluation
         from msp_analysis.io.tables import read_table

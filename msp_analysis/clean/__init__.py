@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from msp_analysis.clean import evaluation, la_measures, person_feedback, sac, temperature_check
+from msp_analysis.clean import assurance, evaluation, la_measures, person_feedback, sac, temperature_check
 from msp_analysis.clean.common import CleanResult, add_read_rejects, split_read_problems
 from msp_analysis.clean.schemas import DatasetKind, SchemaViolation, check_output
 from msp_analysis.io.processed import SCHEMA_VERSION
 
 # one entry per dataset kind, in the order the CLI and the data dictionary list them
 KINDS: dict[str, DatasetKind] = {module.KIND.name: module.KIND for module in (sac, evaluation, temperature_check, la_measures,
-                                                                                 person_feedback)}
+                                                                                 person_feedback, assurance)}
 
 
 def clean_and_validate(kind: str, frame: pd.DataFrame, source: str, **options: object) -> CleanResult:

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import pandas as pd
+
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.io.processed import is_simulated
 from msp_analysis.io.real_data import LA_MEASURE_FILES
@@ -270,6 +272,68 @@ class EvaluationParams(_ReportParams):
 
 
 @dataclass(frozen=True)
+class AssuranceParams(_ReportParams):
+    """Parameters of ``notebooks/assurance.ipynb``: one council's commissioners' and providers' assurance returns
+    in one wave.
+
+    `data_dir`: the folder holding ``assurance.parquet`` (``msp-analysis clean assurance RETURNS --out DIR``);
+    relative to the project root unless absolute (stored resolved). Without that file the report says that no
+    returns were cleaned there.
+    """
+
+    locality: str = "E06000047"
+    wave: str = "2023-24"
+    data_dir: str = str(DEMO_PROCESSED_DIR)
+    disclosure_policy: str = "sac"
+
+    @classmethod
+    def validate(cls, raw: Mapping[str, object]) -> AssuranceParams:
+        """Check and canonicalise raw values.
+
+        >>> AssuranceParams.validate({"locality": "Gateshead", "wave": "2023/24"}).locality
+        'E08000037'
+        """
+        values = _values(cls, raw)
+        wave = _year("wave", values["wave"])
+        ons_code = geography.resolve_council(values["locality"], wave)
+        if ons_code is None:
+            raise ParameterError(f"locality={values['locality']!r} is not a council in {wave}; "
+                                 f"see `msp-analysis councils --year {wave}`")
+        return cls(locality=ons_code, wave=wave, data_dir=_folder(values["data_dir"]),
+                   disclosure_policy=_policy(values["disclosure_policy"]))
+
+    @classmethod
+    def batch(cls, region: str | None, raw: Mapping[str, object]) -> list[AssuranceParams]:
+        """One parameter set per council of `region` (None: England) that has assurance returns in `data_dir` for
+        the wave; every council of the scope when no assurance file is there."""
+        base = cls.validate(raw)
+        try:
+            codes = list(geography.councils(base.wave, region)["ons_code"])
+        except ValueError as error:
+            raise ParameterError(str(error)) from None
+        path = Path(base.data_dir) / "assurance.parquet"
+        if path.is_file():
+            try:
+                returned = pd.read_parquet(path, columns=["ons_code", "wave"])
+            except Exception as error:  # not parquet, or not the assurance kind's columns
+                raise ParameterError(f"{path}: not a clean assurance file ({type(error).__name__}); make it with "
+                                     "`msp-analysis clean assurance RETURNS --out DIR`") from None
+            have = set(returned.loc[returned["wave"] == base.wave, "ons_code"])
+            codes = [code for code in codes if code in have]
+        return [cls.validate({**raw, "locality": code}) for code in codes]
+
+    def input_files(self) -> list[Path]:
+        return [Path(self.data_dir) / "assurance.parquet"]
+
+    def report_name(self) -> str:
+        return f"assurance_{self.locality}_{self.wave}"
+
+    def title(self) -> str:
+        council = geography.councils(self.wave).set_index("ons_code").loc[self.locality, "name"]
+        return f"Assurance: {council}, {self.wave}"
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     """Everything the package needs to know about one report.
 
@@ -297,6 +361,8 @@ REPORTS: dict[str, ReportSpec] = {spec.name: spec for spec in (
                ("msp_analysis.reporting.content.temperature_check",), {"region": "North East", "wave": "2023-24"}),
     ReportSpec("locality", "locality_report.ipynb", LocalityReportParams, "Locality reports", 1,
                ("msp_analysis.reporting.content.locality",), {"locality": "E06000047", "year": "2023-24"}),
+    ReportSpec("assurance", "assurance.ipynb", AssuranceParams, "Assurance: commissioners and providers", 1,
+               ("msp_analysis.reporting.content.assurance",), {"locality": "E08000037", "wave": "2023-24"}),
 )}
 
 

@@ -43,7 +43,7 @@ def headline_scores(clean_long: pd.DataFrame, region: str | None = None) -> pd.D
 
     >>> headline_scores(clean_temperature_check(rows).clean, "North East")  # doctest: +SKIP
     """
-    indicators = list(dict.fromkeys(likert_items()["indicator"]))
+    indicators = list(dict.fromkeys(likert_items(include_bank=True)["indicator"]))  # a v2 return carries the bank
     base = ["ons_code", "council", "wave"]
     if clean_long.empty:
         return pd.DataFrame(columns=base + indicators + ["n_organisations", "n_respondents"])

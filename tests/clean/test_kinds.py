@@ -39,11 +39,16 @@ INLINE = {
         "answered_when": "At closure", "msp_asked": "Asked and expressed", "msp_outcome_achieved": "Fully",
         "i_empowerment": "Agree", "i_accountability": "Strongly agree",
     }]), "feedback.csv"),
+    "assurance": (pd.DataFrame([{
+        "kind": "provider", "ons_code": "E08000025", "region": "West Midlands", "wave": "2023-24",
+        "org_name": "Acme Care", "name_published": "No", "check_id": "medication", "answer": "Partly",
+        "source": "policy file", "date": "31/03/2024", "notes": "",
+    }]), "assurance.csv"),
 }
 
 
 def test_one_frozen_spec_per_kind():
-    assert list(KINDS) == ["sac", "evaluation", "temperature_check", "la_measures", "person_feedback"]
+    assert list(KINDS) == ["sac", "evaluation", "temperature_check", "la_measures", "person_feedback", "assurance"]
     for name, kind in KINDS.items():
         assert isinstance(kind, DatasetKind) and kind.name == name == kind.schema.name
         assert callable(kind.cleaner) and kind.description

@@ -11,7 +11,8 @@ Two kinds, both drawn verbatim from the founding resource through the codebook:
   what its internal guidelines cover (``provider_checklist.csv``), each Yes / Partly / No.
 
 The workbook has an Instructions sheet, an **Assurance** sheet (council dropdown in ``B4``, the
-organisation's name in ``B5``; below, one row per check: ID, part of the resource, key question or
+organisation's name in ``B5``, and in ``B8`` whether that name may be published in the council's assurance
+report, Yes / No, empty meaning No; below, one row per check: ID, part of the resource, key question or
 perspective, what is looked for, then the yellow answer, source, date and notes cells), a Councils
 sheet and a hidden ``_template`` sheet (kind, version, checksum of the checks, region, wave). Rows are
 found by the ID in column A, as in the temperature-check return, and every problem the reader finds is a
@@ -34,12 +35,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from msp_analysis import __version__
 from msp_analysis.io.limits import check_input_file, check_zip_parts
+from msp_analysis.io.tables import READ_PROBLEM, READ_VALUE
 from msp_analysis.io.workbook.cells import BOLD, HEADER_FILL, INPUT_FILL, TITLE, fit_height, print_setup, protect, put
 from msp_analysis.io.workbook.layout import (
     COUNCILS_SHEET,
     INSTRUCTIONS_SHEET,
     META_SHEET,
     RAG_LABELS,
+    REVIEWED_OPTIONS,
     checked_region_wave,
 )
 from msp_analysis.io.workbook.returns import RETURN_LIMITS, Problem, ReadingStatus
@@ -57,7 +60,8 @@ from msp_analysis.toolkit.files import atomic_path
 KINDS = ("commissioner", "provider")
 ASSURANCE_SHEET = "Assurance"
 TEMPLATE_VERSION = "1"
-COUNCIL_ROW, ORGANISATION_ROW, REGION_ROW, WAVE_ROW = 4, 5, 6, 7
+COUNCIL_ROW, ORGANISATION_ROW, REGION_ROW, WAVE_ROW, PUBLISH_ROW = 4, 5, 6, 7, 8
+PUBLISH_LABEL = "May this organisation's name be published in the council's assurance report? (Yes / No)"
 HEADER_ROW = 9
 HEADER_ID = "Check ID"
 ANSWER_COLUMN, SOURCE_COLUMN, DATE_COLUMN, NOTES_COLUMN = 5, 6, 7, 8  # E … H
@@ -153,14 +157,20 @@ def _assurance_sheet(ws: Worksheet, kind: str, region: str, wave: str, checks: p
     put(ws, 1, 1, f"Making Safeguarding Personal assurance, {title} {region}, {wave}", font=TITLE)
     put(ws, 2, 1, "Fill the yellow cells: choose your council, name your organisation, then answer every row.")
     for row, label, value in ((COUNCIL_ROW, "Council", None), (ORGANISATION_ROW, "Organisation", None),
-                              (REGION_ROW, "Region", region), (WAVE_ROW, "Wave", wave)):
-        put(ws, row, 1, label, font=BOLD)
-        own = row in (COUNCIL_ROW, ORGANISATION_ROW)
+                              (REGION_ROW, "Region", region), (WAVE_ROW, "Wave", wave),
+                              (PUBLISH_ROW, PUBLISH_LABEL, None)):
+        put(ws, row, 1, label, font=BOLD, wrap=row == PUBLISH_ROW)
+        own = row in (COUNCIL_ROW, ORGANISATION_ROW, PUBLISH_ROW)
         put(ws, row, 2, value, fill=INPUT_FILL if own else None, unlocked=own)
     council_list = DataValidation(type="list", formula1=f"{COUNCILS_SHEET}!$A$2:$A${n_councils + 1}", allow_blank=True,
                                   showErrorMessage=True, error="Choose your council from the list.")
     ws.add_data_validation(council_list)
     council_list.add(f"B{COUNCIL_ROW}")
+    publish = DataValidation(type="list", formula1='"' + ",".join(REVIEWED_OPTIONS) + '"', allow_blank=True,
+                             showErrorMessage=True, error="Pick Yes or No.")
+    ws.add_data_validation(publish)
+    publish.add(f"B{PUBLISH_ROW}")
+    fit_height(ws, PUBLISH_ROW, PUBLISH_LABEL, 18)
     answer = "Evidence present" if kind == "commissioner" else "Rating or in place"
     headers = (HEADER_ID, "Part of the resource", "Key question or perspective", "What is looked for", answer,
                "Source of the evidence", "Date of the evidence (dd/mm/yyyy)", "Notes")
@@ -215,6 +225,9 @@ class AssuranceReading(ReadingStatus):
     council_name: str = ""
     ons_code: str | None = None
     org_name: str = ""
+    council_text: str = ""  # the council cell as typed (the cleaner names it when it is not a council)
+    name_published: str = ""  # "yes", "no" or "" (not answered, or not Yes / No: not published)
+    name_published_text: str = ""  # the cell as typed
     answers: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unreadable: bool = False
@@ -295,6 +308,15 @@ def read_assurance_return(path: str | Path) -> AssuranceReading:
         add(Problem("error", "no_organisation", ASSURANCE_SHEET, f"B{ORGANISATION_ROW}",
                     "no organisation name" if organisation.data_type != "f" else "the organisation name is a formula",
                     _text(organisation.value)[:80], "write the name of your organisation"))
+    publish = ws.cell(row=PUBLISH_ROW, column=2)
+    given = "" if publish.data_type == "f" else _text(publish.value)
+    picked = next((o for o in REVIEWED_OPTIONS if _same(given, o)), None)
+    if publish.data_type == "f" or (given and picked is None):
+        add(Problem("error", "formula" if publish.data_type == "f" else "not_in_list", ASSURANCE_SHEET,
+                    f"B{PUBLISH_ROW}", "whether the organisation's name may be published must be Yes or No",
+                    _text(publish.value)[:80], "pick Yes or No (empty means No: the report does not name you)"))
+    reading.name_published = (picked or "").casefold()
+    reading.name_published_text = given
     _read_checks(ws, reading, assurance_checks(kind))
     return reading
 
@@ -303,6 +325,7 @@ def _read_council(ws: Worksheet, reading: AssuranceReading) -> None:
     add = reading.problems.append
     cell = ws.cell(row=COUNCIL_ROW, column=2)
     value = _text(cell.value)
+    reading.council_text = "" if cell.data_type == "f" else value
     where = f"B{COUNCIL_ROW}"
     choose = f"choose your council from the list in {where}"
     if not value or cell.data_type == "f":
@@ -335,20 +358,27 @@ def _read_checks(ws: Worksheet, reading: AssuranceReading, checks: pd.DataFrame)
             add(Problem("error", "missing_check", ASSURANCE_SHEET, "A", f"the row of {check.check_id} is missing", "",
                         "copy your answers into a fresh copy of the template; every check needs its row"))
             continue
-        answer = {"check_id": check.check_id, "answer": None, "value": None, "source": "", "date": None, "notes": ""}
+        answer = {"check_id": check.check_id, "answer": None, "value": None, "source": "", "date": None, "notes": "",
+                  "row": row, "text": "", "date_text": "", "problem": ""}
         reading.answers.append(answer)
         if not _same(_text(ws.cell(row=row, column=4).value), check.text):
+            answer["problem"] = (f"the wording of {check.check_id} in D{row} has been changed, so its answer is left "
+                                 f"out; put back the original wording")
             add(Problem("error", "edited_wording", ASSURANCE_SHEET, f"D{row}",
                         f"the wording of {check.check_id} has been changed, so its answer is left out",
                         _text(ws.cell(row=row, column=4).value)[:80], f"put back the original wording: \"{check.text}\""))
             continue
         cells = {c: ws.cell(row=row, column=c) for c in (ANSWER_COLUMN, SOURCE_COLUMN, DATE_COLUMN, NOTES_COLUMN)}
         formulas = [c for c, cell in cells.items() if cell.data_type == "f"]
+        if ANSWER_COLUMN in formulas:
+            answer["problem"] = (f"the answer to {check.check_id} in {get_column_letter(ANSWER_COLUMN)}{row} is a "
+                                 "formula; type the answer itself")
         for column in formulas:
             add(Problem("error", "formula", ASSURANCE_SHEET, f"{get_column_letter(column)}{row}",
                         f"a cell of {check.check_id} holds a formula; it is not read", _text(cells[column].value)[:80],
                         "type the answer itself"))
         text = "" if ANSWER_COLUMN in formulas else _text(cells[ANSWER_COLUMN].value)
+        answer["text"] = text
         options = answer_options(check.scale)
         picked = next((o for o in options if _same(text, o)), None)
         where = f"{get_column_letter(ANSWER_COLUMN)}{row}"
@@ -366,6 +396,7 @@ def _read_checks(ws: Worksheet, reading: AssuranceReading, checks: pd.DataFrame)
         raw_date = None if DATE_COLUMN in formulas else cells[DATE_COLUMN].value
         if _text(raw_date):
             answer["date"] = _date(raw_date)
+            answer["date_text"] = answer["date"] or _text(raw_date)
             if answer["date"] is None:
                 add(Problem("error", "not_a_date", ASSURANCE_SHEET, f"{get_column_letter(DATE_COLUMN)}{row}",
                             f"the date of {check.check_id} is not a date", _text(raw_date)[:80],
@@ -383,3 +414,39 @@ def assurance_rows(reading: AssuranceReading) -> pd.DataFrame:
             for answer in reading.answers]
     columns = ["kind", "ons_code", "region", "wave", "org_name", *ANSWER_ROWS, "_source_file"]
     return pd.DataFrame(rows, columns=columns)
+
+
+CLEAN_INPUT_COLUMNS = ["kind", "ons_code", "region", "wave", "org_name", "name_published", "check_id", "answer",
+                       "source", "date", "notes"]
+
+
+def assurance_input_rows(reading: AssuranceReading) -> pd.DataFrame:
+    """The rows the assurance cleaner reads from one return, all text, as typed: one per check, with
+    ``_source_file`` and ``_source_row`` (the row of the Assurance sheet).
+
+    A return that cannot be read at all (unreadable, another kind of workbook, another version of the checks) is
+    one row carrying the reader's reason in ``_read_problem``, so the cleaner rejects it with that reason and
+    the file is counted; so is a check whose wording was edited or whose answer is a formula. A council that is
+    not recognised is passed as typed, for the cleaner to name.
+    """
+    columns = [*CLEAN_INPUT_COLUMNS, "_source_file", "_source_row", READ_PROBLEM, READ_VALUE]
+    if not reading.usable:
+        first = next((p for p in reading.problems if p.severity == "error"), None)
+        reason = f"{first.problem}: {first.fix}" if first is not None else "the return cannot be read"
+        row = dict.fromkeys(CLEAN_INPUT_COLUMNS, "") | {"kind": reading.kind, "_source_file": reading.path,
+                                                        "_source_row": 1, READ_PROBLEM: reason,
+                                                        READ_VALUE: Path(reading.path).name}
+        return pd.DataFrame([row], columns=columns).astype({"_source_row": "int64"})
+    rows = [{"kind": reading.kind, "ons_code": reading.ons_code or reading.council_text, "region": reading.template_region,
+             "wave": reading.template_wave, "org_name": reading.org_name, "name_published": reading.name_published_text,
+             "check_id": a["check_id"], "answer": a["text"], "source": a["source"], "date": a["date_text"],
+             "notes": a["notes"], "_source_file": reading.path, "_source_row": a["row"], READ_PROBLEM: a["problem"],
+             READ_VALUE: a["text"] if a["problem"] else ""}
+            for a in reading.answers]
+    return pd.DataFrame(rows, columns=columns).astype({"_source_row": "int64"})
+
+
+def read_assurance_frame(paths) -> pd.DataFrame:
+    """The cleaner's input rows of several assurance returns (:func:`assurance_input_rows`), unusable ones included."""
+    frames = [assurance_input_rows(read_assurance_return(path)) for path in paths]
+    return pd.concat(frames, ignore_index=True) if frames else assurance_input_rows(AssuranceReading(path=""))

@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
+from msp_analysis.io.workbook.assurance import ASSURANCE_SHEET, AssuranceReading, read_assurance_return
 from msp_analysis.io.workbook.cells import BOLD, HEADER_FILL, TITLE, fit_height, print_setup, put
 from msp_analysis.io.workbook.layout import (
     STATUS_COMPLETE,
@@ -34,11 +35,13 @@ RETURN_COLUMNS = ["file", "council", "ons_code", "region", "wave", "template_ver
                   "organisations", "blank_answers", "errors", "warnings", "feedback"]
 
 
-def problems_frame(reading: ReturnReading) -> pd.DataFrame:
-    """The problems of one return as a table (in sheet order), one row per problem."""
+def problems_frame(reading: ReturnReading | AssuranceReading) -> pd.DataFrame:
+    """The problems of one return (temperature check or assurance) as a table (in sheet order), one row per problem."""
+    sheet = getattr(reading, "sheet", ASSURANCE_SHEET)
+
     def order(p: Problem) -> tuple:
         match = re.fullmatch(r"([A-Z]+)(\d+)", p.cell)
-        return (p.sheet != reading.sheet, p.sheet, int(match[2]) if match else 0, len(match[1]) if match else 0,
+        return (p.sheet != sheet, p.sheet, int(match[2]) if match else 0, len(match[1]) if match else 0,
                 match[1] if match else "")
 
     rows = [{"file": Path(reading.path).name, "council": reading.council_name, "severity": p.severity,
@@ -58,17 +61,24 @@ def _next_step(status: str) -> str:
     }[status]
 
 
-def build_feedback_workbook(reading: ReturnReading) -> Workbook:
-    """A workbook for the council: status and next step, then one row per problem with its cell and fix."""
+def build_feedback_workbook(reading: ReturnReading | AssuranceReading) -> Workbook:
+    """A workbook for the council (or the commissioner or provider of an assurance return): status and next step,
+    then one row per problem with its cell and fix."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Feedback"
     problems = problems_frame(reading)
     errors = int((problems["severity"] == "error").sum())
-    put(ws, 1, 1, "Temperature-check return: feedback", font=TITLE)
-    summary = (("File", Path(reading.path).name), ("Council", reading.council_name or "(not chosen)"),
+    if isinstance(reading, AssuranceReading):
+        title = f"Assurance return ({reading.kind or 'kind not known'}): feedback"
+        count: tuple[str, object] = ("Checks answered", sum(a["answer"] is not None for a in reading.answers))
+        who: tuple[tuple[str, object], ...] = (("Organisation", reading.org_name or "(not given)"),)
+    else:
+        title, count, who = "Temperature-check return: feedback", ("People who answered", len(reading.respondents)), ()
+    put(ws, 1, 1, title, font=TITLE)
+    summary = (("File", Path(reading.path).name), ("Council", reading.council_name or "(not chosen)"), *who,
                ("Region", reading.template_region), ("Wave", reading.template_wave),
-               ("Status", reading.status), ("People who answered", len(reading.respondents)),
+               ("Status", reading.status), count,
                ("Errors to fix", errors), ("Warnings", len(problems) - errors),
                ("What to do", _next_step(reading.status)))
     for row, (label, value) in enumerate(summary, start=3):
@@ -95,7 +105,7 @@ def build_feedback_workbook(reading: ReturnReading) -> Workbook:
     return wb
 
 
-def write_feedback(reading: ReturnReading, path: str | Path) -> Path:
+def write_feedback(reading: ReturnReading | AssuranceReading, path: str | Path) -> Path:
     """Write the feedback workbook of one return atomically; return the path."""
     path = Path(path)
     workbook = build_feedback_workbook(reading)
@@ -195,6 +205,73 @@ def validate_returns(paths: Iterable[str | Path], feedback_dir: str | Path | Non
     """
     readings = [read_return(path) for path in paths]
     summary = ValidationSummary(readings)
+    if feedback_dir is not None:
+        taken: set[str] = set()
+        for reading in readings:
+            target = Path(feedback_dir) / _feedback_name(reading.path, taken)
+            summary.feedback_files[reading.path] = write_feedback(reading, target)
+    return summary
+
+
+ASSURANCE_RETURN_COLUMNS = ["file", "kind", "council", "ons_code", "organisation", "region", "wave", "status",
+                            "answered", "checks", "errors", "warnings", "feedback"]
+
+
+@dataclass
+class AssuranceValidationSummary:
+    """The readings of a batch of assurance returns, one table row per return and one per problem."""
+
+    readings: list[AssuranceReading]
+    feedback_files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        rows = []
+        for r in self.readings:
+            problems = problems_frame(r)
+            rows.append({"file": r.path, "kind": r.kind, "council": r.council_name, "ons_code": r.ons_code or "",
+                         "organisation": r.org_name, "region": r.template_region, "wave": r.template_wave,
+                         "status": r.status, "answered": sum(a["answer"] is not None for a in r.answers),
+                         "checks": len(r.answers), "errors": int((problems["severity"] == "error").sum()),
+                         "warnings": int((problems["severity"] == "warning").sum()),
+                         "feedback": str(self.feedback_files.get(r.path, ""))})
+        return pd.DataFrame(rows, columns=ASSURANCE_RETURN_COLUMNS)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        frames = [problems_frame(r).assign(file=r.path) for r in self.readings]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBLEM_COLUMNS)
+
+    @property
+    def all_complete(self) -> bool:
+        return bool(self.readings) and all(r.status == STATUS_COMPLETE for r in self.readings)
+
+    def text(self) -> str:
+        """One line per return, then the counts, as the CLI prints them."""
+        lines = []
+        for row in self.returns.itertuples(index=False):
+            who = " ".join(part for part in (row.kind, row.organisation and f"'{row.organisation}'") if part)
+            council = f"{row.council} ({row.ons_code})" if row.ons_code else "(council not identified)"
+            errors = f", {row.errors} error{'s' * (row.errors != 1)}" if row.errors else ""
+            lines.append(f"{council}: {who or 'assurance'} {row.status}{errors}, {row.answered} of {row.checks} "
+                         f"checks answered [{Path(row.file).name}]")
+        counts = self.returns["status"].value_counts()
+        lines.append(f"{len(self.readings)} assurance return(s): " + ", ".join(
+            f"{int(counts.get(s, 0))} {s}" for s in (STATUS_COMPLETE, STATUS_INCOMPLETE, STATUS_WRONG_VERSION,
+                                                     STATUS_UNREADABLE)))
+        if self.feedback_files:
+            folder = Path(next(iter(self.feedback_files.values()))).parent
+            lines.append(f"feedback workbooks: {folder}")
+        return "\n".join(lines) + "\n"
+
+
+def validate_assurance_returns(paths: Iterable[str | Path],
+                               feedback_dir: str | Path | None = None) -> AssuranceValidationSummary:
+    """Read every assurance return; with `feedback_dir`, write ``STEM.feedback.xlsx`` there for each, naming each
+    cell to fix as the temperature check's feedback does (``msp-analysis validate assurance RETURNS --feedback DIR``).
+    """
+    readings = [read_assurance_return(path) for path in paths]
+    summary = AssuranceValidationSummary(readings)
     if feedback_dir is not None:
         taken: set[str] = set()
         for reading in readings:

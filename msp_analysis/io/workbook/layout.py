@@ -17,7 +17,10 @@ from msp_analysis.reference.financial_years import parse_financial_year
 from msp_analysis.toolkit.errors import ParameterError
 
 TEMPLATE_KIND = "temperature_check"
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
+TEMPLATE_VERSIONS = ("1", "2")
+"""Versions a return may be made from: 1 asks the 30 items of the first template; 2 adds the item bank of
+``instrument.csv`` and a ``notes_reviewed`` row. A return is read against its own version's items."""
 
 INSTRUCTIONS_SHEET = "Instructions"
 RETURN_SHEET = "Return"
@@ -33,11 +36,14 @@ FIRST_PERSON_COLUMN = 6  # F
 DEFAULT_RESPONDENTS = 10
 IDENTITY_KEYS = ("org_name", "org_type", "respondent_role")
 NOTES_KEY = "notes"
+NOTES_REVIEWED_KEY = "notes_reviewed"  # version 2: the note was reviewed and may be published (Yes / No)
+REVIEWED_OPTIONS = ("Yes", "No")
 IDENTITY_LABELS = {
     "org_name": "Organisation name",
     "org_type": "Organisation type",
     "respondent_role": "Role of the person answering (optional)",
     NOTES_KEY: "Notes (optional; anything you want the region to know)",
+    NOTES_REVIEWED_KEY: "Note reviewed: may the region print it in its report? (Yes / No; empty means No)",
 }
 
 DONT_KNOW = "Don't know"
@@ -64,20 +70,29 @@ def questions_checksum(items: pd.DataFrame | None = None) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-def instrument_checksum() -> str:
-    """The checksum a template records for its questions, so a return made from other questions is recognised.
+def instrument_checksum(items: pd.DataFrame | None = None) -> str:
+    """The checksum a template records for its questions (`items`, default the current template's), so a return
+    made from other questions is recognised.
 
     It is :func:`questions_checksum`, except for a question set first published under another checksum
     (``codebook/instrument_checksums.csv``): the first template recorded the sha256 of ``instrument.csv`` as
     then shipped, and its question set keeps that checksum, so returns filled in from it still read.
     """
-    questions = questions_checksum()
+    questions = questions_checksum(items if items is not None else version_items())
     table = read_codebook("instrument_checksums.csv")
     recorded = dict(zip(table["questions_sha256"], table["recorded_sha256"], strict=True))
     return recorded.get(questions, questions)
 
 
-def template_items(scale: str = "likert") -> pd.DataFrame:
+def version_items(version: str = TEMPLATE_VERSION) -> pd.DataFrame:
+    """The instrument items a template of `version` asks, in instrument order: version 1 the items asked on the
+    first template (``asked == "return"``), version 2 those and the item bank."""
+    if version not in TEMPLATE_VERSIONS:
+        raise ParameterError(f"template version {version!r}; known versions: {', '.join(TEMPLATE_VERSIONS)}")
+    return instrument(include_bank=version != "1")
+
+
+def template_items(scale: str = "likert", version: str = TEMPLATE_VERSION) -> pd.DataFrame:
     """Instrument items in template order with the answer scale each is asked on.
 
     ``scale="rag"`` asks the positively worded Likert items on the RAG scale; reverse-coded
@@ -89,7 +104,7 @@ def template_items(scale: str = "likert") -> pd.DataFrame:
     """
     if scale not in ("likert", "rag"):
         raise ParameterError(f"scale={scale!r}; expected likert or rag")
-    items = instrument()
+    items = version_items(version)
     items["template_scale"] = items["answer_scale"]
     if scale == "rag":
         items.loc[(items["answer_scale"] == "likert5") & ~items["reverse_coded"], "template_scale"] = "rag5"

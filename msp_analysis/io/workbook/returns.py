@@ -33,10 +33,12 @@ from msp_analysis.io.workbook.layout import (
     INSTRUCTIONS_SHEET,
     META_SHEET,
     NOTES_KEY,
+    NOTES_REVIEWED_KEY,
     NUMBER_RANGES,
     REGION_LABEL,
     REGION_ROW,
     RETURN_SHEET,
+    REVIEWED_OPTIONS,
     SCALE_OPTIONS,
     STATUS_COMPLETE,
     STATUS_INCOMPLETE,
@@ -44,12 +46,14 @@ from msp_analysis.io.workbook.layout import (
     STATUS_WRONG_VERSION,
     TEMPLATE_KIND,
     TEMPLATE_VERSION,
+    TEMPLATE_VERSIONS,
     USABLE_STATUSES,
     VALUE_COLUMN,
     WAVE_LABEL,
     WAVE_ROW,
     instrument_checksum,
     template_items,
+    version_items,
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import instrument, normalise_label, organisation_types, respondent_roles
@@ -143,6 +147,7 @@ class Respondent:
     respondent_role: str
     notes: str
     answers: dict[str, str | None] = field(default_factory=dict)
+    notes_reviewed: str = ""  # "yes", "no" or "" (not asked: a first-template return; or left empty)
 
     @property
     def letter(self) -> str:
@@ -160,6 +165,7 @@ class ReturnReading(ReadingStatus):
     council_name: str = ""
     ons_code: str | None = None
     sheet: str = RETURN_SHEET
+    items: list[str] = field(default_factory=list)  # the item IDs this return's template asks, in order
     item_rows: dict[str, int] = field(default_factory=dict)
     identity_rows: dict[str, int] = field(default_factory=dict)
     council_cell: str = ""
@@ -177,7 +183,8 @@ class ReturnReading(ReadingStatus):
         if column in self.item_rows:
             return f"{self.sheet}!{letter}{self.item_rows[column]}"
         identity = {"org_id": "org_name", "org_name": "org_name", "org_type": "org_type",
-                    "respondent_role": "respondent_role", "notes": NOTES_KEY}.get(column)
+                    "respondent_role": "respondent_role", "notes": NOTES_KEY,
+                    NOTES_REVIEWED_KEY: NOTES_REVIEWED_KEY}.get(column)
         if identity in self.identity_rows:
             return f"{self.sheet}!{letter}{self.identity_rows[identity]}"
         if column in ("ons_code", "region", "wave"):
@@ -248,9 +255,12 @@ def read_return(path: str | Path) -> ReturnReading:
 
 
 def _check_meta(wb: Workbook, reading: ReturnReading) -> pd.DataFrame:
-    """Template version and instrument checksum from the hidden sheet; items with the scale asked."""
+    """Template version and instrument checksum from the hidden sheet; the items of that version with the scale
+    asked. Each return is read against its own version's items (version 1: the first template's 30; version 2:
+    those and the item bank), checked by the checksum of their questions."""
     add = reading.problems.append
     items = template_items("likert").set_index("item_id")
+    reading.items = list(items.index)
     fresh = "copy your answers into a fresh copy of the current template (ask your region for it) and send that"
     if META_SHEET not in wb.sheetnames:
         reading.wrong_version = True
@@ -273,24 +283,30 @@ def _check_meta(wb: Workbook, reading: ReturnReading) -> pd.DataFrame:
     reading.template_version = meta.get("template_version", "")
     reading.template_region = meta.get("region", "")
     reading.template_wave = meta.get("wave", "")
+    version = reading.template_version
+    if version in TEMPLATE_VERSIONS:
+        items = template_items("likert", version).set_index("item_id")
+        reading.items = list(items.index)
+    expected = instrument_checksum(version_items(version)) if version in TEMPLATE_VERSIONS else ""
     if meta.get("template_kind") != TEMPLATE_KIND:
         reading.wrong_version = True
         add(Problem("error", "not_this_template", META_SHEET, "B1",
                     "this workbook is not a temperature-check return template", meta.get("template_kind", ""), fresh))
-    elif reading.template_version != TEMPLATE_VERSION:
+    elif version not in TEMPLATE_VERSIONS:
         reading.wrong_version = True
         add(Problem("error", "old_template_version", META_SHEET, "B2",
-                    f"this return was made from template version {reading.template_version or '(none)'}; "
-                    f"this wave uses version {TEMPLATE_VERSION}", reading.template_version, fresh))
-    elif meta.get("instrument_sha256") != instrument_checksum():
+                    f"this return was made from template version {version or '(none)'}; "
+                    f"versions {' and '.join(TEMPLATE_VERSIONS)} are read (the current one is {TEMPLATE_VERSION})",
+                    version, fresh))
+    elif meta.get("instrument_sha256") != expected:
         reading.wrong_version = True
         add(Problem("error", "other_instrument", META_SHEET, "B3",
-                    "the questions of this template differ from the current instrument (checksum "
-                    f"{meta.get('instrument_sha256', '')[:12]}… instead of {instrument_checksum()[:12]}…)",
+                    f"the questions of this template differ from those of template version {version} (checksum "
+                    f"{meta.get('instrument_sha256', '')[:12]}… instead of {expected[:12]}…)",
                     meta.get("instrument_sha256", ""), fresh))
-    allowed = {item: {likert, rag} for item, likert, rag in zip(
-        items.index, items["template_scale"], template_items("rag").set_index("item_id").loc[items.index, "template_scale"],
-        strict=True)}
+    rag = template_items("rag", version if version in TEMPLATE_VERSIONS else TEMPLATE_VERSION).set_index("item_id")
+    allowed = {item: {likert, rag_scale} for item, likert, rag_scale in zip(
+        items.index, items["template_scale"], rag.loc[items.index, "template_scale"], strict=True)}
     known = {}
     for item, scale in scales.items():
         if item not in items.index:
@@ -332,7 +348,7 @@ def _answer_sheet(wb: Workbook, reading: ReturnReading) -> Worksheet | None:
 def _read_layout(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> None:
     """Find item and identity rows by their key in column A; report missing, repeated, extra or edited rows."""
     add = reading.problems.append
-    known = set(items.index) | set(IDENTITY_KEYS) | {NOTES_KEY}
+    known = set(items.index) | set(IDENTITY_KEYS) | {NOTES_KEY, NOTES_REVIEWED_KEY}
     header = next((row for row in range(1, min(ws.max_row, 60) + 1)
                    if _text(_cell(ws, row, 1).value) == HEADER_ITEM_ID), None)
     if header is None:
@@ -455,7 +471,7 @@ def _read_people(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
         def ref(key: str, letter: str = letter) -> str:
             return f"{letter}{rows[key]}"
 
-        for key in (*IDENTITY_KEYS, NOTES_KEY):
+        for key in (*IDENTITY_KEYS, NOTES_KEY, NOTES_REVIEWED_KEY):
             if key in cells and cells[key].data_type == "f":
                 add(Problem("error", "formula", reading.sheet, ref(key), f"the {IDENTITY_LABELS[key].lower()} is a "
                             "formula; it is not read", _shown(values[key]), "type the text itself"))
@@ -480,7 +496,13 @@ def _read_people(ws: Worksheet, reading: ReturnReading, items: pd.DataFrame) -> 
             add(Problem("error", "not_in_list", reading.sheet, ref("respondent_role"),
                         "not one of the roles in the list", _shown(values["respondent_role"]),
                         "pick one of: " + ", ".join(respondent_roles()) + " (or leave it empty)"))
-        person = Respondent(column, org_name, org_type or "", role or "", values.get(NOTES_KEY, ""))
+        reviewed = _pick(values.get(NOTES_REVIEWED_KEY, ""), REVIEWED_OPTIONS)
+        if values.get(NOTES_REVIEWED_KEY) and reviewed is None:
+            add(Problem("error", "not_in_list", reading.sheet, ref(NOTES_REVIEWED_KEY),
+                        "whether the note may be printed must be Yes or No", _shown(values[NOTES_REVIEWED_KEY]),
+                        "pick Yes or No (or leave it empty, which means No)"))
+        person = Respondent(column, org_name, org_type or "", role or "", values.get(NOTES_KEY, ""),
+                            notes_reviewed=(reviewed or "").casefold())
         for item_id, item in items.iterrows():
             if item_id not in reading.item_rows:
                 continue
@@ -553,7 +575,7 @@ def _read_cell(cell, item_id: str, scale: str, reading: ReturnReading, ref: str)
 # --- from a reading to the cleaner's rows --------------------------------------------------------
 
 RETURN_ROW_COLUMNS = ["org_id", "org_name", "org_type", "ons_code", "region", "wave", "respondent_role",
-                      "respondent_id", "notes"]
+                      "respondent_id", "notes", NOTES_REVIEWED_KEY]
 
 
 def organisation_id(ons_code: str | None, org_name: str) -> str:
@@ -572,10 +594,13 @@ def return_rows(reading: ReturnReading) -> pd.DataFrame:
     """One row per filled Person column, as :func:`clean_temperature_check` reads returns (all text).
 
     Answers the validation could not use (not in the list, edited wording, out of range) are
-    left empty, so the report uses exactly what the feedback says it uses. ``_source_file`` is
-    the return and ``_source_row`` the Person column's number (see :meth:`ReturnReading.cell_of`).
+    left empty, so the report uses exactly what the feedback says it uses. The item columns are those of the
+    return's own template version (a first-template return has no item-bank columns; combined with newer
+    returns, its bank items read as not answered). ``notes_reviewed`` is ``yes``, ``no`` or empty (no).
+    ``_source_file`` is the return and ``_source_row`` the Person column's number (see
+    :meth:`ReturnReading.cell_of`).
     """
-    items = instrument()["item_id"].tolist()
+    items = reading.items or instrument()["item_id"].tolist()
     name = Path(reading.path).name
     rows = []
     for person in reading.respondents:
@@ -584,6 +609,7 @@ def return_rows(reading: ReturnReading) -> pd.DataFrame:
             "org_type": person.org_type, "ons_code": reading.ons_code or "", "region": reading.template_region,
             "wave": reading.template_wave, "respondent_role": person.respondent_role,
             "respondent_id": f"{name}#{person.letter}", "notes": person.notes,
+            NOTES_REVIEWED_KEY: person.notes_reviewed,
             **{item: person.answers.get(item) or "" for item in items},
             "_source_file": reading.path, "_source_row": person.column,
         })

@@ -48,10 +48,12 @@ from msp_analysis.io.workbook.layout import (
     INSTRUCTIONS_SHEET,
     META_SHEET,
     NOTES_KEY,
+    NOTES_REVIEWED_KEY,
     NUMBER_RANGES,
     REGION_LABEL,
     REGION_ROW,
     RETURN_SHEET,
+    REVIEWED_OPTIONS,
     SCALE_NAMES,
     SCALE_OPTIONS,
     TEMPLATE_KIND,
@@ -62,6 +64,7 @@ from msp_analysis.io.workbook.layout import (
     checked_region_wave,
     instrument_checksum,
     template_items,
+    version_items,
 )
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
@@ -85,14 +88,17 @@ def _list_rows(name: str) -> list[tuple[str, str]]:
     raise ValueError(f"return_instructions.csv lists {name!r}; known lists: essential_steps, safeguarding_principles")
 
 
-def _instructions_text(region: str, wave: str, respondents: int) -> list[tuple[str, str]]:
+def _instructions_text(region: str, wave: str, respondents: int,
+                       version: str = TEMPLATE_VERSION) -> list[tuple[str, str]]:
     """(style, text) lines of the Instructions sheet: plain words, no jargon the council must decode."""
     values = {"region": region, "wave": wave, "respondents": respondents, "dont_know": DONT_KNOW,
               "council_cell": f"{get_column_letter(VALUE_COLUMN)}{COUNCIL_ROW}",
-              "themes": ", ".join(template_themes().values()), "template_version": TEMPLATE_VERSION,
+              "themes": ", ".join(template_themes().values()), "template_version": version,
               "package_version": __version__}
     lines: list[tuple[str, str]] = []
     for style, text in return_instructions():
+        if version == "1" and NOTES_REVIEWED_KEY in text:
+            continue  # the first template had no notes_reviewed row
         if style == "list":
             lines += _list_rows(text)
         else:
@@ -101,8 +107,11 @@ def _instructions_text(region: str, wave: str, respondents: int) -> list[tuple[s
 
 
 def build_template(region: str, wave: str, respondents: int = DEFAULT_RESPONDENTS,
-                   scale: str = "likert") -> Workbook:
+                   scale: str = "likert", version: str = TEMPLATE_VERSION) -> Workbook:
     """The return workbook for `region` and `wave`, in memory (see the module docstring for its layout).
+
+    `version` is the current template unless an older one is asked for (version 1, the first template: the
+    30 items without the bank and no ``notes_reviewed`` row; kept so that its returns can be tested).
 
     >>> wb = build_template("North East", "2023-24")
     >>> wb.sheetnames
@@ -111,29 +120,29 @@ def build_template(region: str, wave: str, respondents: int = DEFAULT_RESPONDENT
     region, wave = checked_region_wave(region, wave)
     if not 1 <= int(respondents) <= 50:
         raise ParameterError(f"respondents={respondents}; expected 1 to 50 people per return")
-    items = template_items(scale)
+    items = template_items(scale, version)
     councils = geography.councils(wave, region)
     wb = Workbook()
-    _instructions_sheet(wb.active, region, wave, respondents)
-    _return_sheet(wb.create_sheet(RETURN_SHEET), region, wave, respondents, items, len(councils))
+    _instructions_sheet(wb.active, region, wave, respondents, version)
+    _return_sheet(wb.create_sheet(RETURN_SHEET), region, wave, respondents, items, len(councils), version)
     _councils_sheet(wb.create_sheet(COUNCILS_SHEET), councils)
-    _meta_sheet(wb.create_sheet(META_SHEET), region, wave, respondents, items)
+    _meta_sheet(wb.create_sheet(META_SHEET), region, wave, respondents, items, version)
     wb.active = 1
     return wb
 
 
-def _instructions_sheet(ws: Worksheet, region: str, wave: str, respondents: int) -> None:
+def _instructions_sheet(ws: Worksheet, region: str, wave: str, respondents: int, version: str) -> None:
     ws.title = INSTRUCTIONS_SHEET
     ws.column_dimensions["A"].width = 68
     styles = {"title": TITLE, "heading": Font(bold=True, size=12), "small": Font(italic=True, size=9)}
-    for row, (style, text) in enumerate(_instructions_text(region, wave, respondents), start=1):
+    for row, (style, text) in enumerate(_instructions_text(region, wave, respondents, version), start=1):
         put(ws, row, 1, text or None, font=styles.get(style), wrap=True)
         fit_height(ws, row, text, 52 if style == "title" else 72)
     print_setup(ws, landscape=False)
 
 
 def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items: pd.DataFrame,
-                  n_councils: int) -> None:
+                  n_councils: int, version: str = TEMPLATE_VERSION) -> None:
     last_person = FIRST_PERSON_COLUMN + respondents - 1
     themes = template_themes()
     put(ws, 1, 1, f"Making Safeguarding Personal temperature check: {region}, {wave}", font=TITLE)
@@ -206,6 +215,14 @@ def _return_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items
     fit_height(ws, row, "", 1, minimum=3)
     for column in range(FIRST_PERSON_COLUMN, last_person + 1):
         put(ws, row, column, None, fill=INPUT_FILL, wrap=True, unlocked=True)
+    if version != "1":  # whether the note above may be printed in the region's report
+        row += 1
+        put(ws, row, 1, NOTES_REVIEWED_KEY, wrap=True)
+        put(ws, row, 2, IDENTITY_LABELS[NOTES_REVIEWED_KEY], font=BOLD, wrap=True)
+        fit_height(ws, row, IDENTITY_LABELS[NOTES_REVIEWED_KEY], 55)
+        for column in range(FIRST_PERSON_COLUMN, last_person + 1):
+            put(ws, row, column, None, fill=INPUT_FILL, unlocked=True)
+        list_validation(REVIEWED_OPTIONS, "Yes or No").add(persons.format(row=row))
 
     for column, width in zip("ABCDE", (16, 60, 24, 14, 22), strict=True):
         ws.column_dimensions[column].width = width
@@ -231,9 +248,10 @@ def _councils_sheet(ws: Worksheet, councils: pd.DataFrame) -> None:
     protect(ws)
 
 
-def _meta_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items: pd.DataFrame) -> None:
-    pairs = (("template_kind", TEMPLATE_KIND), ("template_version", TEMPLATE_VERSION),
-             ("instrument_sha256", instrument_checksum()), ("region", region), ("wave", wave),
+def _meta_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items: pd.DataFrame,
+                version: str = TEMPLATE_VERSION) -> None:
+    pairs = (("template_kind", TEMPLATE_KIND), ("template_version", version),
+             ("instrument_sha256", instrument_checksum(version_items(version))), ("region", region), ("wave", wave),
              ("respondent_columns", respondents), ("first_person_column", get_column_letter(FIRST_PERSON_COLUMN)),
              ("generated_by", f"msp-analysis {__version__}"))
     for row, (key, value) in enumerate(pairs, start=1):
@@ -250,7 +268,7 @@ def _meta_sheet(ws: Worksheet, region: str, wave: str, respondents: int, items: 
 
 
 def write_template(region: str, wave: str, path: str | Path, respondents: int = DEFAULT_RESPONDENTS,
-                   scale: str = "likert") -> Path:
+                   scale: str = "likert", version: str = TEMPLATE_VERSION) -> Path:
     """Write the return template of `region` for `wave` to `path` (xlsx, atomically); return the path.
 
     >>> write_template("North West", "2024-25", "nw_2024-25.xlsx")  # doctest: +SKIP
@@ -258,7 +276,7 @@ def write_template(region: str, wave: str, path: str | Path, respondents: int = 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ParameterError(f"--out {path}: the template is an Excel workbook; give a name ending .xlsx")
-    workbook = build_template(region, wave, respondents, scale)
+    workbook = build_template(region, wave, respondents, scale, version)
     with atomic_path(path) as temp:
         workbook.save(temp)
     return path

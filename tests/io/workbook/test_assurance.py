@@ -57,8 +57,9 @@ def test_the_commissioner_template_lists_table_1_evidence_verbatim_with_dropdown
     for row, text, column in zip(rows.values(), evidence["text"], evidence["table1_column"], strict=True):
         assert ws.cell(row=row, column=4).value == text and ws.cell(row=row, column=3).value == column
     lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list" and '"' in (dv.formula1 or "")]
-    assert [dv.formula1 for dv in lists] == ['"Yes,Partly,No"']
-    answer_cells = {str(r) for dv in lists for r in dv.sqref.ranges}
+    assert [dv.formula1 for dv in lists] == ['"Yes,No"', '"Yes,Partly,No"']  # B8: the name may be published
+    assert [str(r) for r in lists[0].sqref.ranges] == ["B8"]
+    answer_cells = {str(r) for dv in lists[1:] for r in dv.sqref.ranges}
     assert all(f"E{row}" in answer_cells for row in rows.values())
     assert ws.protection.sheet and not ws["E10"].protection.locked and ws["D10"].protection.locked
 
@@ -69,7 +70,7 @@ def test_the_provider_template_has_every_appendix_5_measure_and_appendix_3_check
     expected = list(codebook.success_measures()["measure_id"]) + list(codebook.provider_checklist()["check_id"])
     assert list(rows) == expected and len(rows) == 74 + 14
     scales = {dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list" and '"' in dv.formula1}
-    assert scales == {'"Red,Red/Amber,Amber,Amber/Green,Green"', '"Yes,Partly,No"'}
+    assert scales == {'"Red,Red/Amber,Amber,Amber/Green,Green"', '"Yes,Partly,No"', '"Yes,No"'}
 
 
 @pytest.mark.parametrize("kind", assurance.KINDS)
@@ -154,3 +155,50 @@ def test_an_assurance_file_over_the_return_size_limit_is_unreadable_without_bein
     reading = assurance.read_assurance_return(big)
     assert reading.unreadable and reading.status == "unreadable"
     assert [p.code for p in reading.problems] == ["not_a_workbook"] and "MB" in reading.problems[0].problem
+
+
+# --- validation with feedback, and the commands ----------------------------------------------------------
+
+def test_validation_writes_a_feedback_workbook_naming_each_cell_to_fix(templates, tmp_path):
+    from msp_analysis.io.workbook.feedback import validate_assurance_returns
+
+    answers = all_answered("commissioner")
+    answers["ca_individualised"] = ("Maybe", "", None)
+    bad = fill(templates["commissioner"], tmp_path / "bad.xlsx", answers)
+    good = fill(templates["provider"], tmp_path / "good.xlsx", all_answered("provider"))
+    summary = validate_assurance_returns([bad, good, tmp_path / "gone.xlsx"], feedback_dir=tmp_path / "fb")
+    table = summary.returns.set_index("file")
+    assert table.loc[str(good), "status"] == "complete" and table.loc[str(bad), "status"] == "incomplete"
+    assert table.loc[str(tmp_path / "gone.xlsx"), "status"] == "unreadable" and not summary.all_complete
+    row = rows_of(load_workbook(templates["commissioner"])["Assurance"])["ca_individualised"]
+    ws = load_workbook(summary.feedback_files[str(bad)])["Feedback"]
+    cells = [[c.value for c in r] for r in ws.iter_rows(min_col=1, max_col=5)]
+    assert any(r[:2] == ["Status", "incomplete"] for r in cells)
+    hit = [r for r in cells if r[1] == f"Assurance!E{row}"]
+    assert hit and hit[0][0] == "error" and hit[0][3] == "Maybe" and "Yes, Partly, No" in hit[0][4]
+    assert ws["A1"].value == "Assurance return (commissioner): feedback"
+    assert "Gateshead (E08000037): commissioner 'Gateshead CCG' incomplete, 1 error" in summary.text()
+
+
+def test_the_commands_write_the_templates_validate_and_clean(tmp_path, capsys):
+    from msp_analysis.cli import main
+
+    for kind in assurance.KINDS:
+        assert main(["template", "assurance", "--kind", kind, "--region", REGION, "--wave", WAVE,
+                     "--out", str(tmp_path / f"{kind}.xlsx")]) == 0
+    assert main(["template", "assurance", "--region", REGION, "--wave", WAVE, "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert "needs --kind commissioner or --kind provider" in capsys.readouterr().err
+    assert main(["template", "temperature-check", "--kind", "provider", "--region", REGION, "--wave", WAVE,
+                 "--out", str(tmp_path / "y.xlsx")]) == 2
+    filled = fill(tmp_path / "provider.xlsx", tmp_path / "filled.xlsx", all_answered("provider"))
+    assert main(["validate", "assurance", str(filled), "--feedback", str(tmp_path / "fb")]) == 0
+    assert (tmp_path / "fb" / "filled.feedback.xlsx").is_file()
+    assert main(["validate", "assurance", str(filled), str(tmp_path / "commissioner.xlsx")]) == 1  # blank: incomplete
+    capsys.readouterr()
+    assert main(["clean", "assurance", str(filled), str(tmp_path / "commissioner.xlsx"), "--out",
+                 str(tmp_path / "clean")]) == 0
+    assert "assurance: 105 rows in, 88 clean, 17 rejected" in capsys.readouterr().out
+    import json
+
+    manifest = json.loads((tmp_path / "clean" / "assurance.manifest.json").read_text())
+    assert manifest["reconciles"] and manifest["rows_in"] == 105

@@ -13,7 +13,7 @@ from msp_analysis.io.workbook import layout
 from msp_analysis.io.workbook.template import write_template
 from msp_analysis.reference import geography
 from msp_analysis.toolkit.errors import ParameterError
-from tests.io.workbook.filling import INSTRUMENT_CSV, ITEMS, LABELS, REGION, WAVE, libreoffice, row_of
+from tests.io.workbook.filling import INSTRUMENT_CSV, ITEMS, LABELS, REGION, V1_ITEMS, WAVE, libreoffice, row_of
 
 FIRST_TEMPLATE_CHECKSUM = "c09ebfa63660d278f4ccd4f58edd2b7b3f7a1014312497b975e997350b28a52f"
 
@@ -23,15 +23,38 @@ def test_template_has_instructions_return_councils_and_hidden_version(template_p
     assert wb.sheetnames == ["Instructions", "Return", "Councils", "_template"]
     assert wb["_template"].sheet_state == "hidden"
     meta = {r[0]: r[1] for r in wb["_template"].iter_rows(max_col=2, values_only=True) if r[0]}
-    assert meta["template_version"] == layout.TEMPLATE_VERSION
-    # the first template's question set keeps the checksum it was published with (sha256 of instrument.csv as then
-    # shipped), so returns filled in from it still read after tags were corrected and the item bank added
-    assert meta["instrument_sha256"] == FIRST_TEMPLATE_CHECKSUM == layout.instrument_checksum()
+    assert meta["template_version"] == layout.TEMPLATE_VERSION == "2"
+    # version 2 asks the item bank too, so its questions have their own checksum
+    assert meta["instrument_sha256"] == layout.questions_checksum(layout.instrument(include_bank=True)) \
+        == layout.instrument_checksum() != FIRST_TEMPLATE_CHECKSUM
     assert (meta["region"], meta["wave"]) == (REGION, WAVE)
     instructions = " ".join(str(c) for (c,) in wb["Instructions"].iter_rows(max_col=1, values_only=True) if c)
     for phrase in ("Leadership", "Mental Capacity Act", "Prevention", "Partnership", "Empowerment",
                    "Proportionality", "Accountability", "Don't know", REGION, WAVE):
         assert phrase in instructions
+
+
+def test_the_first_template_keeps_its_published_checksum_and_its_30_items(v1_template_path):
+    # the first template's question set keeps the checksum it was published with (sha256 of instrument.csv as then
+    # shipped), so returns filled in from it still read after tags were corrected and the item bank added
+    wb = load_workbook(v1_template_path)
+    meta = {r[0]: r[1] for r in wb["_template"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert meta["template_version"] == "1"
+    assert meta["instrument_sha256"] == FIRST_TEMPLATE_CHECKSUM == layout.instrument_checksum(layout.version_items("1"))
+    rows = row_of(wb["Return"])
+    assert [i for i in rows if i in {item["item_id"] for item in ITEMS}] == [i["item_id"] for i in V1_ITEMS]
+    assert "notes_reviewed" not in rows and "notes" in rows
+
+
+def test_the_current_template_asks_the_item_bank_and_whether_each_note_may_be_printed(template_path):
+    ws = load_workbook(template_path)["Return"]
+    rows = row_of(ws)
+    bank = [i["item_id"] for i in ITEMS if i["asked"] == "bank"]
+    assert len(bank) == 38 and all(i in rows for i in bank)
+    assert rows["notes_reviewed"] == rows["notes"] + 1
+    lists = [dv for dv in ws.data_validations.dataValidation if f"F{rows['notes_reviewed']}" in dv.sqref]
+    assert [dv.formula1 for dv in lists] == ['"Yes,No"']
+    assert not ws.cell(row=rows["notes_reviewed"], column=15).protection.locked
 
 
 def test_return_sheet_has_one_row_per_item_with_its_indicator_and_key_question(template_path):
@@ -134,6 +157,9 @@ INSTRUCTIONS = [
              "sheet is protected against accidents only; there is no password."),
     ("text", "6. Save the file as an Excel workbook (.xlsx) and send it back to your region. You will get a "
              "feedback workbook naming any cell to fix."),
+    ("text", "Notes: under each person's Notes cell, the notes_reviewed row says whether the region may print "
+             "that note in its report. Pick \"Yes\" only when the note has been read and names no one; empty means "
+             "No, and the report then only counts the note."),
     ("", ""),
     ("heading", "Answering"),
     ("text", "Describe the culture as people experience it now, not as the policy says it should be. Some "
@@ -169,7 +195,7 @@ INSTRUCTIONS = [
              "and report abuse and neglect."),
     ("text", "Accountability: everyone's role is clear, and safeguarding is done openly."),
     ("", ""),
-    ("small", f"Template version 1, made by msp-analysis {__version__}. "
+    ("small", f"Template version 2, made by msp-analysis {__version__}. "
               "Keep this file's sheets as they are so your return can be read."),
 ]
 
