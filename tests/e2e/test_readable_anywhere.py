@@ -182,13 +182,17 @@ def test_the_hidden_symbol_is_explained_where_it_is_shown(readable_set):
 
 
 @pytest.mark.kernel
-def test_a_locality_report_opens_with_main_points(readable_set):
-    html = readable_set["pages"][f"locality_{DURHAM}_{YEAR}"]
+@pytest.mark.parametrize("name, first_section", [(f"locality_{DURHAM}_{YEAR}", "The MSP pathway</h2>"),
+                                                 (f"temperature_check_north-east_{YEAR}", "Coverage of returns</h2>"),
+                                                 ("evaluation_england_fully_achieved", "Descriptives</h2>")])
+def test_every_report_opens_with_main_points(readable_set, name, first_section):
+    html = readable_set["pages"][name]
     box = re.search(r'<section [^>]*class="msp-points"[^>]*>(.*?)</section>', html, flags=re.S).group(1)
     points = re.findall(r"<li>", box)
     assert 3 <= len(points) <= 5 and "Data quality:" in box
-    assert html.index('class="msp-points"') < html.index("The MSP pathway</h2>")
-    assert "sac disclosure policy" not in html
+    assert html.count('class="msp-points"') == 1
+    assert html.index('class="msp-points"') < html.index(first_section)
+    assert "sac disclosure policy" not in html and "Working with this notebook" not in html
 
 
 @pytest.mark.kernel
