@@ -28,9 +28,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 # rendered in one batch of warm kernels and skipped when nothing they read has changed.
 DEMO_DATA := $(DEMO_PROCESSED)/evaluation.parquet $(DEMO_PROCESSED)/temperature_check.parquet
 
+# DEMO_ARGS: more reports-demo options, e.g. make demo DEMO_ARGS="--pdf --tables reports/demo/tables"
+DEMO_ARGS ?=
+
 demo: env $(DEMO_DATA)
 	$(BIN)/msp-analysis reports-demo --year $(DEMO_YEAR) --data-dir $(DEMO_PROCESSED) --out $(DEMO_REPORTS) \
-		$(if $(MSP_REAL_DATA),--real-data-dir $(MSP_REAL_DATA))
+		$(if $(MSP_REAL_DATA),--real-data-dir $(MSP_REAL_DATA)) $(DEMO_ARGS)
 	@echo "Open $(DEMO_REPORTS)/index.html"
 
 $(DEMO_RAW)/SIMULATED.json: | env

@@ -346,7 +346,7 @@ def cmd_reports_demo(args: argparse.Namespace) -> int:
     from msp_analysis.workflows.demo import render_demo
 
     return _finish(render_demo(args.year, args.data_dir, args.out, args.real_data_dir or None,
-                               jobs=args.jobs, force=args.force, **_noise(args)), args)
+                               jobs=args.jobs, force=args.force, **_noise(args), **_page_options(args)), args)
 
 
 def _noise(args: argparse.Namespace) -> dict:
@@ -363,6 +363,17 @@ def _finish(outcomes: list, args: argparse.Namespace) -> int:
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} reports ready ({cached} unchanged); "
                 f"index: {Path(args.out) / 'index.html'}")
     return 1 if failed else 0
+
+
+def _add_page_options(p: argparse.ArgumentParser) -> None:
+    """--pdf, --tables and the publisher's details, read by :func:`_page_options` (report, reports, reports-demo)."""
+    p.add_argument("--pdf", action="store_true", help="also write a PDF (A4) beside each HTML, printed by headless Chromium")
+    p.add_argument("--tables", metavar="DIR", type=_path, help="also write every table as a CSV file under DIR")
+    p.add_argument("--publisher", metavar="FILE", type=_path,
+                   help='settings file (JSON: {"name": ..., "contact": ..., "logo": "logo.png"}) for every page')
+    p.add_argument("--publisher-name", metavar="NAME", help="who publishes the reports (printed on every page)")
+    p.add_argument("--contact", metavar="TEXT", help="whom to contact (printed on every page)")
+    p.add_argument("--logo", metavar="FILE", type=_path, help="a PNG, JPEG or SVG logo embedded in every page")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -434,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real-data-dir", default="", type=_path, help="add the real ASCOF x turnover panel to the evaluation")
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--force", action="store_true")
+    _add_page_options(p)
     p.set_defaults(func=cmd_reports_demo)
 
     p = sub.add_parser("msp-rates", help="published MSP percentages per geography and year from a clean SAC file")
@@ -511,13 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--allow-weak-policy", action="store_true",
                        help="render under a disclosure policy weaker than the publisher's (threshold under 5); "
                             "every page then says so at the top")
-        p.add_argument("--pdf", action="store_true", help="also write a PDF (A4) beside each HTML, printed by headless Chromium")
-        p.add_argument("--tables", metavar="DIR", type=_path, help="also write every table as a CSV file under DIR")
-        p.add_argument("--publisher", metavar="FILE", type=_path,
-                       help='settings file (JSON: {"name": ..., "contact": ..., "logo": "logo.png"}) for every page')
-        p.add_argument("--publisher-name", metavar="NAME", help="who publishes the reports (printed on every page)")
-        p.add_argument("--contact", metavar="TEXT", help="whom to contact (printed on every page)")
-        p.add_argument("--logo", metavar="FILE", type=_path, help="a PNG, JPEG or SVG logo embedded in every page")
+        _add_page_options(p)
         if name == "reports":
             scope = p.add_mutually_exclusive_group(required=True)
             scope.add_argument("--all", action="store_true",

@@ -248,3 +248,24 @@ def test_two_columns_mapped_onto_one_name_is_a_parameter_error(capsys, tmp_path)
     assert main(["clean", "evaluation", str(source), "--out", str(tmp_path / "o"), "--columns", str(mapping)]) == 2
     err = capsys.readouterr().err
     assert "'Age in years' and 'Years old' would both be 'age'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["report", "locality"], ["reports", "locality", "--all"], ["reports-demo"]])
+def test_every_rendering_command_takes_the_page_options(command, tmp_path):
+    from msp_analysis.cli import _page_options, build_parser
+
+    args = build_parser().parse_args([*command, "--out", str(tmp_path / "out"), "--pdf", "--tables",
+                                      str(tmp_path / "tables"), "--publisher-name", "North East ADASS",
+                                      "--contact", "msp@example.org"])
+    options = _page_options(args)
+    assert options["pdf"] is True and str(options["tables_dir"]) == str(tmp_path / "tables")
+    assert options["publisher"].name == "North East ADASS" and options["publisher"].contact == "msp@example.org"
+
+
+def test_reports_demo_reads_its_page_options_before_it_renders(capsys, tmp_path):
+    (tmp_path / "logo.gif").write_bytes(b"GIF89a")
+    argv = ["reports-demo", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--logo", str(tmp_path / "logo.gif")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--logo" in err and "expected a .png" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "index.html").exists()

@@ -95,15 +95,15 @@ class DisclosedTable:
             rows.append(f"<tr>{''.join(cells)}</tr>")
         caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
         used = {v for v in self.display.to_numpy().ravel().tolist()}
-        legend = "; ".join(f"{esc(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
+        legend = "; ".join(f"{self._cell(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
         more = []
         if self.hidden_counts.get("secondary"):
-            more.append(f"{self.policy.symbol} also marks a count hidden so that a hidden count cannot be worked out "
-                        "from a total it adds up to.")
+            more.append(f"{self._cell(self.policy.symbol)} also marks a count hidden so that a hidden count cannot be "
+                        "worked out from a total it adds up to.")
         if self.hidden_counts.get("percentage"):
             more.append(f"Percentages of fewer than {self.policy.pct_bands[0][0]:,}, and 0% or 100% of fewer than "
                         f"{self.policy.pct_extreme_denominator:,}, are hidden.")
-        note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *map(esc, more)]))
+        note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *more]))  # legend and more: escaped
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
         wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
         download = (f'<a class="msp-csv" href="data:text/csv;charset=utf-8,{quote(self.to_csv(), safe="")}" '

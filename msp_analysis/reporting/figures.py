@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 import io
 import math
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
 
 from msp_analysis.toolkit.svgchart import NOTE_HEIGHT, LegendEntry, SvgChart, SvgStack
 from msp_analysis.toolkit.svgchart import with_note as svg_with_note
@@ -360,26 +363,128 @@ def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: st
 # --- temperature-check report --------------------------------------------------------------------
 
 
+LABEL_SIZES = (9.0, 8.5, 8.0, 7.5)  # points; 7.5 pt is 10.4 px in a 900 px figure, 9.2 px at the 800 px a phone scrolls
+
+
+@functools.cache
+def _measurer():
+    # lazy: the Agg renderer is only needed to measure label text for the heatmap's layout
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, DPI)
+
+
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """Width in px (at the figures' 100 dpi) of the longest line of `text` in the figures' font at `size` points."""
+    with rc_context(STYLE):
+        prop = FontProperties(size=size, weight=weight)
+    return max((_measurer().get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n")),
+               default=0.0)
+
+
+def line_height(size: float, lines: int = 1) -> float:
+    """Height in px of `lines` lines of text at `size` points (matplotlib's 1.2 line spacing)."""
+    return lines * size * 1.2 * DPI / 72
+
+
+def wrap_to_width(text: str, width: float, size: float, weight: str = "normal") -> str | None:
+    """`text` broken between words into lines no wider than `width` px at `size` points; None if a word is wider."""
+    lines: list[str] = []
+    for word in text.split():
+        if text_width(word, size, weight) > width:
+            return None
+        if lines and text_width(f"{lines[-1]} {word}", size, weight) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Label:
+    text: str
+    size: float
+    vertical: bool  # turned 90 degrees (read bottom to top): a narrow column cannot hold its words across
+    weight: str = "normal"
+
+    def extent(self) -> tuple[float, float]:
+        """(across, up) in px as drawn."""
+        lines = self.text.count("\n") + 1
+        width, height = text_width(self.text, self.size, self.weight), line_height(self.size, lines)
+        return (height, width) if self.vertical else (width, height)
+
+
+def _fit_labels(labels: Sequence[Sequence[str]], widths: Sequence[float], weight: str = "normal",
+                each: bool = False) -> list[_Label]:
+    """Labels (each a list of parts, wrapped between words) at one legible size, the largest at which they fit.
+
+    All across their `widths` px if they fit at some size of :data:`LABEL_SIZES`. Otherwise, with `each`,
+    a label that fits across stays across and one that does not is turned upright; without it, all are
+    turned upright (a row of column labels reads as one), at the largest size whose lines fit side by side.
+    """
+    def across(parts: Sequence[str], width: float, size: float) -> str | None:
+        wrapped = [wrap_to_width(part, width, size, weight) for part in parts]
+        return None if any(w is None for w in wrapped) else "\n".join(w for w in wrapped if w)
+
+    for size in LABEL_SIZES:
+        fitted = [across(parts, width, size) for parts, width in zip(labels, widths, strict=True)]
+        if all(f is not None for f in fitted):
+            return [_Label(str(f), size, False, weight) for f in fitted]
+    lines = max((len(parts) for parts in labels), default=1)
+    size = next((s for s in LABEL_SIZES if line_height(s, lines) <= min(widths, default=0.0)), LABEL_SIZES[-1])
+    if each:
+        fitted = [across(parts, width, size) for parts, width in zip(labels, widths, strict=True)]
+        return [_Label(f, size, False, weight) if f is not None else _Label("\n".join(parts), size, True, weight)
+                for f, parts in zip(fitted, labels, strict=True)]
+    return [_Label("\n".join(parts), size, True, weight) for parts in labels]
+
+
 def heatmap_figure(scores: pd.DataFrame, column_groups: Sequence[tuple[str, int]], title: str,
                    colorbar_label: str, diverging: bool = False, limits: tuple[float, float] = (1, 5)) -> Figure:
     """Councils (rows) × indicators (columns) heatmap, values written in the cells, columns grouped.
 
-    `scores` is indexed by council name with one column per indicator label (NaN: not shown);
-    `column_groups` is ``[(group label, number of columns), ...]`` in column order and is
-    written above the columns (CQC key questions).
+    `scores` is indexed by council name with one column per indicator label (NaN: not shown); a label's
+    lines (``"Supervision\\nStep 4"``) are kept as lines. `column_groups` is ``[(group label, number of
+    columns), ...]`` in column order and is written above the columns (CQC key questions).
+
+    Labels are laid out so that none touches another (:func:`label_boxes`): each column's label is
+    wrapped between words to the column's width, horizontally, at the largest of :data:`LABEL_SIZES`
+    its words fit; a column too narrow for its words has its label turned upright; the margins are
+    measured from the labels, and the colour bar has an axis of its own so it takes no column width.
     """
     rows, cols = scores.shape
-    height = max(3.2, 0.3 * rows + 2.4)
+    row_labels = [wrap_to_width(str(r), 190, 9.5) or str(r) for r in scores.index]
+    row_width = max((text_width(r, 9.5) for r in row_labels), default=0.0)
+    width_px = WIDTH * DPI
+    left_px, right_px = row_width + 36, width_px - 16  # row labels and "Council"; the colour bar goes below
+    column_px = (right_px - left_px) / max(cols, 1)
+    column_labels = _fit_labels([str(c).split("\n") for c in scores.columns], [column_px - 4] * cols)
+    group_labels = _fit_labels([[label] for label, _ in column_groups], [column_px * span - 4 for _, span in column_groups],
+                               weight="bold", each=True)
+    below = max((label.extent()[1] for label in column_labels), default=0.0)
+    above = max((label.extent()[1] for label in group_labels), default=0.0)
+    row_px, bar_px = 30.0, 64.0  # a row; the colour bar with its ticks and label
+    top_px, bottom_px = 7 + above + 6 + 28, below + 10 + 26 + bar_px  # groups 7 px above the cells, then the title
+    height_px = max(320.0, rows * row_px + top_px + bottom_px)
+    height = height_px / DPI
     with rc_context(STYLE):
-        fig, ax = _figure(height, left=0.24, right=0.86, bottom=max(0.1, 1.25 / height), top=1 - 0.95 / height)
+        fig, ax = _figure(height, left=left_px / width_px, right=right_px / width_px, bottom=bottom_px / height_px,
+                          top=1 - top_px / height_px)
         ax.grid(False)
         values = scores.to_numpy(dtype=float)
         cmap = "PuOr" if diverging else "cividis"
         image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=limits[0], vmax=limits[1])
         ax.set_facecolor("#EEEEEE")
-        ax.set_xticks(range(cols), [str(c) for c in scores.columns], rotation=35, ha="right")
-        ax.set_yticks(range(rows), [str(r) for r in scores.index])
+        ax.set_xticks(range(cols), [label.text for label in column_labels])
+        for tick, label in zip(ax.get_xticklabels(), column_labels, strict=True):
+            tick.set_fontsize(label.size)
+            if label.vertical:
+                tick.set(rotation=90, rotation_mode="anchor", ha="right", va="center")
+            else:
+                tick.set(ha="center", va="top", multialignment="center")
+        ax.set_yticks(range(rows), row_labels)
         ax.tick_params(length=0)
+        ax.tick_params(axis="x", pad=6)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
         for (i, j), value in np.ndenumerate(values):
@@ -388,18 +493,45 @@ def heatmap_figure(scores: pd.DataFrame, column_groups: Sequence[tuple[str, int]
             ax.text(j, i, f"{value:+.1f}" if diverging else f"{value:.1f}", ha="center", va="center", fontsize=8,
                     color=text_colour_on(image.cmap(image.norm(value))))
         start = 0
-        for label, width in column_groups:
+        for (_, span), fitted in zip(column_groups, group_labels, strict=True):
             if start:
                 ax.axvline(start - 0.5, color="white", linewidth=3)
-            ax.text(start + width / 2 - 0.5, -0.7, label, ha="center", va="bottom", fontsize=9 if width > 1 else 7.5,
-                    fontweight="bold")
-            start += width
-        ax.set_title(title, pad=22)
-        ax.set_xlabel("Culture indicator (grouped by CQC key question)")
+            ax.annotate(fitted.text, (start + span / 2 - 0.5, 1), xycoords=("data", "axes fraction"),
+                        xytext=(0, 7), textcoords="offset pixels", fontsize=fitted.size, fontweight="bold",
+                        ha="center", va="bottom", rotation=90 if fitted.vertical else 0,
+                        gid="heatmap-group")
+            start += span
+        ax.set_title(title, pad=(7 + above + 6) * 72 / DPI)  # pad in points
+        ax.set_xlabel("Culture indicator (grouped by CQC key question)", labelpad=8)
         ax.set_ylabel("Council")
-        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        position = ax.get_position()
+        bar_axes = fig.add_axes((position.x0 + position.width * 0.25, (bar_px - 18) / height_px, position.width * 0.5,
+                                 12 / height_px))
+        bar = fig.colorbar(image, cax=bar_axes, orientation="horizontal")
         bar.set_label(colorbar_label)
     return fig
+
+
+def label_boxes(fig: Figure) -> dict[str, list]:
+    """The drawn boxes (display px) of a heatmap's labels: column and row labels, group labels, title, axis labels.
+
+    For checking that no two labels touch: every label is horizontal or upright, so its box is exact.
+    """
+    # lazy: see _measurer
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[0]
+    boxes = {"columns": [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()],
+             "rows": [t.get_window_extent(renderer) for t in ax.get_yticklabels() if t.get_text()],
+             "groups": [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "heatmap-group"],
+             "title": [t.get_window_extent(renderer) for t in ax.get_children()
+                       if isinstance(t, Text) and t.get_text() and t.get_text() in {ax.get_title(loc=side) for side in
+                                                                                   ("left", "center", "right")}],
+             "axis labels": [ax.xaxis.label.get_window_extent(renderer), ax.yaxis.label.get_window_extent(renderer)]}
+    return boxes
 
 
 def change_figure(change: pd.DataFrame, title: str, previous: str, current: str) -> Figure:

@@ -82,6 +82,11 @@ def signed(value: float, decimals: int = 1) -> str:
     return text[1:] if float(text) == 0 else text
 
 
+def quoted(words: str) -> str:
+    """Words quoted inside a sentence, without their own closing full stop: no '"… practice.".' at a sentence's end."""
+    return f'"{words.strip().rstrip(".")}"'
+
+
 def phrase(label: str) -> str:
     """A label as it reads inside a sentence: 'Own Home' → "the person's own home", 'MCA awareness' kept."""
     phrases = label_phrases()

@@ -16,6 +16,7 @@ from msp_analysis.reporting.render.batch import (
     render_batch,
     validate_parameters,
 )
+from msp_analysis.reporting.render.page import Publisher
 
 
 def demo_requests(year: str, data_dir: str | Path, real_data_dir: str | Path | None = None) -> list[tuple[str, object]]:
@@ -30,7 +31,12 @@ def demo_requests(year: str, data_dir: str | Path, real_data_dir: str | Path | N
 
 def render_demo(year: str, data_dir: str | Path, out_dir: str | Path, real_data_dir: str | Path | None = None,
                 jobs: int | None = None, force: bool = False, quiet: bool = False, verbose: bool = False,
-                progress: bool | None = None) -> list[ReportOutcome]:
-    """Render the demo's report set (:func:`demo_requests`) in one batch of warm kernels, with one index."""
+                progress: bool | None = None, publisher: Publisher | None = None, pdf: bool = False,
+                tables_dir: str | Path | None = None) -> list[ReportOutcome]:
+    """Render the demo's report set (:func:`demo_requests`) in one batch of warm kernels, with one index.
+
+    `publisher`, `pdf` and `tables_dir` as for :func:`~msp_analysis.reporting.render.batch.render_batch`: the
+    publisher's details on every page, a PDF beside each HTML, every table as CSV under `tables_dir`.
+    """
     return render_batch(demo_requests(year, data_dir, real_data_dir), out_dir, jobs=jobs, force=force, quiet=quiet,
-                        verbose=verbose, progress=progress)
+                        verbose=verbose, progress=progress, publisher=publisher, pdf=pdf, tables_dir=tables_dir)

@@ -1,5 +1,7 @@
 """Tests for msp_analysis.disclosure.display: tables shown under a policy, every column controlled."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,7 +163,8 @@ def test_disclose_controls_every_shown_column_and_escapes_text():
         "Fully %": ["[c]", "62%", "70%"], "score": ["[c]", "3.1", "3.2"], "estimate": ["0.12", "0.20", "0.30"]}
     html = shown.to_html()
     assert "&lt;b&gt;Town&lt;/b&gt;" in html and "<b>" not in html and "A &lt;caption&gt;" in html
-    assert "[c] under 5, hidden." in html, "the symbols used are explained under the table"
+    assert "[c]</abbr> under 5, hidden." in html, "the symbols used are explained under the table"
+    assert re.search(r"<p class=\"msp-table-note\"><abbr title=\"hidden[^\"]*\">\[c\]</abbr> under 5", html)
 
 
 def test_disclose_refuses_a_column_it_was_not_told_how_to_control():

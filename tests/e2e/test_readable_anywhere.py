@@ -124,17 +124,30 @@ def test_every_report_links_the_index_its_region_and_england_and_a_region_lists_
         links = _parse(html).links
         assert "index.html" in links, name
         local = [href for href in links if href and not href.startswith(("#", "data:", "http", "mailto:"))]
-        assert all((out / href).is_file() for href in local if "locality_" not in href or DURHAM in href
-                   or DARLINGTON in href), (name, [h for h in local if not (out / h).is_file()])
+        assert all((out / href).is_file() for href in local), (name, [h for h in local if not (out / h).is_file()])
         if not name.startswith("evaluation_england"):
             assert "evaluation_england_fully_achieved.html" in links, name
     durham = _parse(readable_set["pages"][f"locality_{DURHAM}_{YEAR}"]).links
     assert f"temperature_check_north-east_{YEAR}.html" in durham
     region = _parse(readable_set["pages"][f"temperature_check_north-east_{YEAR}"]).links
     assert f"locality_{DURHAM}_{YEAR}.html" in region and f"locality_{DARLINGTON}_{YEAR}.html" in region
-    assert sum(href.startswith("locality_") for href in region) == 12, "every council of the North East"
+    assert sum(href.startswith("locality_") for href in region) == 2, "the councils whose reports are in the folder"
+    assert len(re.findall(r"<li>", readable_set["pages"][f"temperature_check_north-east_{YEAR}"].split(
+        'class="msp-children"')[1].split("</nav>")[0])) == 12, "every council of the North East is listed"
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "<summary>North East (2 councils)</summary>" in index and "failed" not in index
+
+
+@pytest.mark.kernel
+def test_a_report_rendered_alone_links_to_no_page_its_folder_lacks(small_demo, tmp_path):
+    from msp_analysis.reporting.render.batch import render_reports, validate_parameters
+
+    params = validate_parameters("locality", {"locality": DARLINGTON, "year": YEAR, "data_dir": str(small_demo["processed"])})
+    [outcome] = render_reports("locality", [params], tmp_path, jobs=1, quiet=True)
+    assert outcome.status == "ok", outcome.error
+    links = _parse(outcome.html_path.read_text(encoding="utf-8")).links
+    local = [href for href in links if href and not href.startswith(("#", "data:", "http", "mailto:"))]
+    assert set(local) == {"index.html"} and (tmp_path / "index.html").is_file()
 
 
 @pytest.mark.kernel
@@ -169,13 +182,17 @@ def test_the_hidden_symbol_is_explained_where_it_is_shown(readable_set):
 
 
 @pytest.mark.kernel
-def test_a_locality_report_opens_with_main_points(readable_set):
-    html = readable_set["pages"][f"locality_{DURHAM}_{YEAR}"]
+@pytest.mark.parametrize("name, first_section", [(f"locality_{DURHAM}_{YEAR}", "The MSP pathway</h2>"),
+                                                 (f"temperature_check_north-east_{YEAR}", "Coverage of returns</h2>"),
+                                                 ("evaluation_england_fully_achieved", "Descriptives</h2>")])
+def test_every_report_opens_with_main_points(readable_set, name, first_section):
+    html = readable_set["pages"][name]
     box = re.search(r'<section [^>]*class="msp-points"[^>]*>(.*?)</section>', html, flags=re.S).group(1)
     points = re.findall(r"<li>", box)
     assert 3 <= len(points) <= 5 and "Data quality:" in box
-    assert html.index('class="msp-points"') < html.index("The MSP pathway</h2>")
-    assert "sac disclosure policy" not in html
+    assert html.count('class="msp-points"') == 1
+    assert html.index('class="msp-points"') < html.index(first_section)
+    assert "sac disclosure policy" not in html and "Working with this notebook" not in html
 
 
 @pytest.mark.kernel

@@ -63,3 +63,17 @@ def test_notebook_passes_nbval_on_a_small_simulated_dataset(name, small_demo_tc,
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "passed" in done.stdout and "failed" not in done.stdout
+
+
+@pytest.mark.parametrize("path", REPORT_NOTEBOOKS, ids=lambda p: p.name)
+def test_the_jupyterlab_paragraph_is_in_the_notebook_and_not_in_the_report(path):
+    from msp_analysis.reporting.render.export import NOTEBOOK_ONLY_TAG, REMOVED_TAGS, export_html
+
+    nb = nbformat.read(path, as_version=4)
+    lab = [c for c in nb.cells if "Working with this notebook in JupyterLab" in c.source]
+    assert len(lab) == 1 and lab[0].cell_type == "markdown" and lab[0].metadata.get("tags") == [NOTEBOOK_ONLY_TAG]
+    assert NOTEBOOK_ONLY_TAG in REMOVED_TAGS
+    intro = nb.cells[0].source.splitlines()[2]  # the paragraph under the title, meant for every reader
+    page = export_html(nb, "A report")
+    assert "Working with this notebook" not in page and "Run All" not in page
+    assert intro[:60] in page

@@ -244,3 +244,58 @@ def test_the_report_stylesheet_colours_reach_4_5_to_1_on_their_backgrounds():
         for background in ("#FFFFFF", names["shade"], "#f3f7fb"):
             assert plots.contrast_ratio(names[text], background) >= 4.5, (text, background)
     assert plots.contrast_ratio("#4A2000", "#FFF1D6") >= 4.5, "the simulated-data banner"
+
+
+# the regional report's indicators as the heatmap labels them (label, then the essential steps), and two key
+# questions of one column each, whose names are wider than a column: the layout that collided when rotated
+HEATMAP_COLUMNS = ["Prevention\nStep 6", "Supervision\nStep 4", "Staffing\nStep 4", "MCA awareness\nStep 5",
+                   "Advocacy\nSteps 3, 5", "Complaints learning\nStep 7", "Leadership\nSteps 1, 2", "Engagement\nStep 7",
+                   "Partnership\nSteps 1, 8"]
+HEATMAP_GROUPS = [("Safe", 1), ("Effective", 3), ("Caring", 1), ("Responsive", 1), ("Well-led", 3)]
+COUNCILS = ["Bournemouth, Christchurch and Poole", "Hammersmith and Fulham", "Kensington and Chelsea", "Hull",
+            "Windsor and Maidenhead", "Bristol"]
+
+
+def _overlaps(boxes):
+    """Pairs of labels whose drawn boxes share more than a hairline (0.5 px)."""
+    flat = [(kind, i, box) for kind, group in boxes.items() for i, box in enumerate(group)]
+    return [(a[:2], b[:2]) for n, a in enumerate(flat) for b in flat[n + 1:]
+            if min(a[2].x1, b[2].x1) - max(a[2].x0, b[2].x0) > 0.5 and min(a[2].y1, b[2].y1) - max(a[2].y0, b[2].y0) > 0.5]
+
+
+def _heatmap(columns, groups, councils=COUNCILS):
+    rng = np.random.default_rng(4)
+    scores = pd.DataFrame(rng.uniform(1, 5, (len(councils), len(columns))), index=councils, columns=columns)
+    return plots.heatmap_figure(scores, groups, "Culture indicators by council, South West, 2023-24",
+                                "Mean score (1 poor to 5 good)")
+
+
+@pytest.mark.parametrize("columns, groups", [
+    (HEATMAP_COLUMNS, HEATMAP_GROUPS),
+    # the item bank's indicators too: columns too narrow for their words, so labels are turned upright
+    (HEATMAP_COLUMNS + [f"Bank indicator {i}\nSteps 2, 3" for i in range(8)], HEATMAP_GROUPS[:4] + [("Well-led", 11)]),
+    (HEATMAP_COLUMNS[:2], [("Safe", 1), ("Responsive", 1)]),
+], ids=["nine indicators", "seventeen indicators", "two indicators"])
+def test_no_two_heatmap_labels_touch_and_all_lie_inside_the_figure(columns, groups):
+    fig = _heatmap(columns, groups)
+    boxes = plots.label_boxes(fig)
+    assert len(boxes["columns"]) == len(columns) and len(boxes["groups"]) == len(groups)
+    assert len(boxes["rows"]) == len(COUNCILS)
+    assert _overlaps(boxes) == []
+    width, height = fig.get_size_inches() * fig.dpi
+    for kind, group in boxes.items():
+        for box in group:
+            assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width + 0.5 and box.y1 <= height + 0.5, (kind, box)
+    sizes = [t.get_fontsize() for t in fig.axes[0].get_xticklabels() + [t for t in fig.axes[0].texts
+                                                                          if t.get_gid() == "heatmap-group"]]
+    assert min(sizes) >= min(plots.LABEL_SIZES)
+    assert len(set(t.get_fontsize() for t in fig.axes[0].get_xticklabels())) == 1, "one size for a row of labels"
+
+
+def test_a_heatmap_column_label_keeps_its_words_whole_and_its_lines_in_order():
+    fig = _heatmap(HEATMAP_COLUMNS, HEATMAP_GROUPS)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert [" ".join(label.split()) for label in labels] == [" ".join(c.split()) for c in HEATMAP_COLUMNS]
+    assert all(t.get_rotation() == 0 for t in fig.axes[0].get_xticklabels()), "nine indicators fit across"
+    assert plots.wrap_to_width("Complaints learning", 40, 9) is None, "a word wider than the column is not cut"
+    assert plots.wrap_to_width("Complaints learning", 80, 9) == "Complaints\nlearning"

@@ -310,3 +310,12 @@ def published_files() -> list[dict[str, str]]:
     including those with no known address.
     """
     return _read("sources.csv").to_dict(orient="records")
+
+
+@cache
+def positive_wordings() -> dict[str, str]:
+    """Each reverse-worded item in its positive form (``positive_wordings.csv``), for a report that lists items as
+    strengths or weaknesses: 'Complaints are handled without reaching the staff…' → 'Complaints reach the staff
+    who could learn from them.' The return asks the item as worded in ``instrument.csv``; this form is never asked."""
+    table = _read("positive_wordings.csv")
+    return dict(zip(table["item_id"], table["positive_wording"], strict=True))

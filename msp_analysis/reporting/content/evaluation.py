@@ -176,7 +176,10 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
                     areas=areas, years=years, expressed=shown_total("expressed"),
                     rate=shown_areas.text(len(chart) - 1, "value_pct") if rate is not None else text("rate_hidden"),
                     outcome=words)
-    facts = {"rate": rate, "expressed": len(expressed), "councils": councils, "council_areas": areas}
+    facts = {"rate": rate, "expressed": len(expressed), "councils": councils, "council_areas": areas,
+             "points_descriptives": text("points_descriptives", expressed=shown_total("expressed"), years=years,
+                                         rate=shown_areas.text(len(chart) - 1, "value_pct") if rate is not None
+                                         else text("rate_hidden"), outcome=words, councils=councils)}
     return Section(markdown=markdown, figure=figure, tables=[year_table, shown_areas]), facts
 
 
@@ -499,6 +502,37 @@ def _feature_label(feature: str) -> str:
     return feature
 
 
+def _main_points(facts: dict, results: dict, main: str, outcome: str, linked_summary: dict) -> list[str]:
+    """Three to five sentences a board reads first, from the body's numbers: the disclosed descriptives, the main
+    model's odds ratios and the adjusted predicted differences (model output, which DESIGN.md lets a report
+    show), that these are associations, and what the models had to leave out."""
+    words = outcome_words(outcome)
+    points = [facts["points_descriptives"]]
+    terms = _model_terms({main: results[main]}) if main in results else pd.DataFrame()
+    if len(terms):
+        findings = [text("points_model_term", odds_ratio=r.odds_ratio, indicator=indicator_phrase(r.term), low=r.or_low,
+                         high=r.or_high) for r in terms.itertuples()]
+        clear = [indicator_phrase(r.term) for r in terms.itertuples() if r.or_low > 1 or r.or_high < 1]
+        points.append(text("points_models", model=MODEL_LABELS.get(main, main), outcome=words,
+                           findings=_listed(findings),
+                           clear=text("points_models_all_clear") if len(clear) == len(findings) else
+                           text("points_models_clear", indicators=_listed(clear)) if clear
+                           else text("points_models_none_clear")))
+    differences = [(t, facts[f"difference_points_{t}"]) for t in culture_terms() if f"difference_points_{t}" in facts]
+    if differences:
+        points.append(text("points_adjusted", outcome=words, findings=_listed(
+            [text("points_adjusted_term", difference=d, indicator=indicator_phrase(t)) for t, d in differences])))
+    points.append(text("points_associations"))
+    unmatched = int(linked_summary.get("council_years_unmatched", 0) or 0)
+    points.append(text("points_unmatched", n=unmatched) if unmatched else text("points_all_matched"))
+    return points[:5]
+
+
+def _listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 def _caveats(results: dict, main: str, scope: str) -> Section:
     items = [text("caveat_associations"), text("caveat_common_method"), text("caveat_reverse"),
              text("caveat_self_rating"), text("caveat_measurement"), text("caveat_clustering"), text("caveat_missing")]
@@ -635,8 +669,9 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
                     models=models.markdown[:1].lower() + models.markdown[1:])
     if adjusted_summary:
         headline += " " + adjusted_summary
+    points = _main_points(facts, results, methods[0], outcome, linked.summary())
     return EvaluationReport(
-        scope=scope, outcome=outcome, policy=policy, summary=Section(markdown=headline),
+        scope=scope, outcome=outcome, policy=policy, summary=Section(markdown=headline, points=points),
         descriptives=Section(figure=descriptives.figure, tables=descriptives.tables),
         models=Section(figure=models.figure, tables=models.tables + truth.tables,
                        after=" ".join(filter(None, [models.after, truth.markdown]))), icc=icc, prediction=prediction,

@@ -393,6 +393,7 @@ def _capacity_section(context: NationalContext, ons_code: str, council: str, reg
     columns = ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"]
     totals = area_totals(frame, columns, ons_code, year, region)
     totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
+    totals = totals.assign(name=totals["name"].where(totals["level"] != "council", council))  # "Bristol", as said
     rates = {"lacked_pct": (["lacked"], ["concluded_s42"]), "supported_pct": (["supported"], ["lacked"]),
              "unknown_pct": (["unknown"], ["concluded_s42"])}
     labels = {"name": text("column_area"), "concluded_s42": text("column_concluded_s42"),
@@ -632,7 +633,8 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     comparison = add_rates(totals.drop(columns="financial_year"))[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
     comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
                                    fully_or_partially=comparison["fully"] + comparison["partially"],
-                                   area=[ons_code, region, "England"])
+                                   area=[ons_code, region, "England"],
+                                   name=comparison["name"].where(comparison["level"] != "council", council))
     national = comparison["level"].eq("England")
     hidden = policy.hidden_rates(comparison, RATE_DEFINITIONS, national)
     protection = locality_protection(df_enquiries, policy)  # one decision for every council's report

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from msp_analysis.analysis.indicators import (
     culture_scores,
@@ -35,9 +36,15 @@ from msp_analysis.disclosure.areas import culture_means, shown_scores
 from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import indicator_labels, instrument, likert_items, step_groups
+from msp_analysis.reference.codebook import (
+    indicator_labels,
+    instrument,
+    likert_items,
+    positive_wordings,
+    step_groups,
+)
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, phrase, score, signed, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, quoted, score, short_name, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
 from msp_analysis.toolkit.privacy import scrub_free_text
 
@@ -45,6 +52,7 @@ KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 MAX_NOTES = 60
 REVIEWED = "notes_reviewed"  # a note is printed only where the return marks it reviewed for publication
 ALPHA_GOOD = 0.7
+CHANGE_LEVEL = 0.05  # a change of an indicator is named only when a paired test across councils gives p below this
 
 text = ReportText("temperature_check")
 
@@ -139,13 +147,16 @@ def _coverage(wide: pd.DataFrame, councils: pd.DataFrame, wave: str, policy: Dis
             who = text("coverage_who_some", returned=n_returned, councils=len(table))
         markdown = text("coverage_returned", who=who, wave=wave, respondents=f"{total_respondents:,.0f}",
                         organisations=n_orgs)
+        facts.update(coverage_sentence=markdown, councils_hidden=n_returned - int(counted.sum()))
         if n_returned > int(counted.sum()):
-            markdown += " " + text("coverage_hidden", hidden=n_returned - int(counted.sum()))
+            hidden = n_returned - int(counted.sum())
+            markdown += " " + (text("coverage_hidden_one") if hidden == 1 else text("coverage_hidden_many", hidden=hidden))
         missing = table.loc[~has_returned, "name"].tolist()
         if missing:
             markdown += " " + text("coverage_missing", councils=", ".join(missing))
     else:
         markdown = text("coverage_none", wave=wave)
+        facts["coverage_sentence"] = markdown
     return Section(markdown=markdown, tables=[shown]), facts
 
 
@@ -301,11 +312,12 @@ def _reliability(wide: pd.DataFrame, policy: DisclosurePolicy) -> tuple[Section,
                      caption=text("reliability_caption"))
     ok = per[[not policy.is_suppressed(n) for n in per["n_respondents"]]].dropna(subset=["alpha"])
     if len(ok):
-        good = int((ok["alpha"] >= ALPHA_GOOD).sum())
+        good = int((ok["alpha"].round(2) >= ALPHA_GOOD).sum())  # as the table shows alpha: 0.697 is 0.70
         low = ok.loc[ok["alpha"].idxmin()]
         markdown = text("reliability_summary", threshold=ALPHA_GOOD, good=good, indicators=len(ok),
-                        lowest=phrase(low["label"]), lowest_alpha=f"{low['alpha']:.2f}", item=low["weakest"])
-        facts.update(alpha_good=good, alpha_lowest=low["indicator"])
+                        lowest=phrase(low["label"]), lowest_alpha=f"{low['alpha']:.2f}", item=quoted(low["weakest"]))
+        facts.update(alpha_good=good, alpha_lowest=low["indicator"], alpha_indicators=len(ok),
+                     alpha_lowest_label=phrase(low["label"]), alpha_lowest_value=f"{low['alpha']:.2f}")
     else:
         markdown = text("reliability_all_hidden")
     return Section(markdown=markdown, tables=[shown], after=text("reliability_after", threshold=ALPHA_GOOD)), facts
@@ -352,7 +364,7 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
                              means={"overall_before": "n", "overall": "n", "change": "n"}, decimals=2, signed=["change"],
                              caption=text("change_council_caption", previous=previous, wave=wave))
     valid = region_change.dropna(subset=["change"])
-    facts: dict = {"previous_wave": previous}
+    facts: dict = {"previous_wave": previous, "indicator_changes": indicator_changes(shown_now, shown_before, indicators)}
     sentences = []
     if len(valid):
         up, down = valid.loc[valid["change"].idxmax()], valid.loc[valid["change"].idxmin()]
@@ -372,6 +384,35 @@ def _change(scores: pd.DataFrame, councils: pd.DataFrame, layout: pd.DataFrame, 
     return Section(markdown=" ".join(sentences), figure=figure, tables=[table, council_table]), facts
 
 
+def indicator_changes(now: pd.DataFrame, before: pd.DataFrame, indicators: list[str]) -> pd.DataFrame:
+    """Per indicator, the change of the councils shown in both waves: mean change, councils, p and whether it is clear.
+
+    `now` and `before` are the shown councils' scores of two waves (``ons_code`` and one column per
+    indicator), taken as the tables show them (two decimals). The test is a paired t-test across those
+    councils, each counting once; an indicator's change is ``clear`` when Holm's step-down adjustment
+    across the indicators keeps it below :data:`CHANGE_LEVEL`, so that nine indicators tested together do
+    not name a change that chance alone made.
+    """
+    both = now.merge(before, on="ons_code", suffixes=("", "_before"))
+    rows = []
+    for indicator in indicators:
+        if indicator not in both.columns:
+            continue
+        change = (both[indicator].astype(float).round(2) - both[f"{indicator}_before"].astype(float).round(2)).dropna()
+        p = float(stats.ttest_1samp(change, 0.0).pvalue) if len(change) >= 3 and change.std() > 0 else np.nan
+        rows.append({"indicator": indicator, "change": float(change.mean()) if len(change) else np.nan,
+                     "councils": len(change), "p": p})
+    table = pd.DataFrame(rows, columns=["indicator", "change", "councils", "p"])
+    tested = table["p"].notna()
+    order = table.loc[tested, "p"].sort_values(kind="stable").index
+    clear = pd.Series(False, index=table.index)
+    for rank, row in enumerate(order):  # Holm: stop at the first p above its adjusted level
+        if table.loc[row, "p"] > CHANGE_LEVEL / (len(order) - rank):
+            break
+        clear[row] = True
+    return table.assign(clear=clear)
+
+
 def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Section, dict]:
     items = likert_items(include_bank=True)
     items = items[items["item_id"].isin(wide.columns)]
@@ -385,8 +426,12 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
     table["agree"] = (values >= 4).sum().reindex(table["item_id"]).to_numpy().astype(float)
     names = indicator_labels()
     table["label"] = table["indicator"].map(lambda i: names.get(i, i))
-    table["wording_shown"] = [text("items_reverse_worded", wording=w) if r else w
-                              for w, r in zip(table["wording"], table["reverse_coded"], strict=True)]
+    # a reverse-worded item is listed in its positive form (codebook positive_wordings.csv), so that a strength
+    # never reads as a failing; one without a positive form is not ranked at all
+    positive = positive_wordings()
+    table = table[~table["reverse_coded"] | table["item_id"].isin(positive)].copy()
+    table["wording_shown"] = [text("items_positive_form", positive=positive[i].rstrip("."), wording=quoted(w)) if r else w
+                              for i, w, r in zip(table["item_id"], table["wording"], table["reverse_coded"], strict=True)]
     table = table[[not policy.is_suppressed(n) for n in table["n"]]].dropna(subset=["mean"])
     facts: dict = {}
     if table.empty:
@@ -404,13 +449,13 @@ def _items(wide: pd.DataFrame, policy: DisclosurePolicy, wave: str) -> tuple[Sec
                      caption=text("items_caption", wave=wave), note=text("items_note"))
     top, bottom = strongest.iloc[0], weakest.iloc[0]
 
-    def said(row: pd.Series, best: bool) -> str:
-        wording, mean = row["wording"], f"{row['mean']:.1f}"
-        if row["reverse_coded"]:  # scored so that disagreeing is good
-            return text("items_disagreed_most" if best else "items_disagreed_least", wording=wording, mean=mean)
-        return text("items_agreed_most" if best else "items_agreed_least", wording=wording, mean=mean)
+    def said(row: pd.Series) -> str:
+        if row["reverse_coded"]:  # in its positive form, scored so that disagreeing with the asked wording is good
+            return text("items_said_reversed", wording=quoted(positive[row["item_id"]]), mean=score(row["mean"]),
+                        asked=quoted(row["wording"]))
+        return text("items_said", wording=quoted(row["wording"]), mean=score(row["mean"]))
 
-    markdown = text("items_summary", strongest=said(top, True), weakest=said(bottom, False))
+    markdown = text("items_summary", strongest=said(top), weakest=said(bottom))
     facts.update(strongest_item=top["item_id"], weakest_item=bottom["item_id"])
     return Section(markdown=markdown, tables=[shown]), facts
 
@@ -449,10 +494,41 @@ def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePo
     return Section(markdown=" ".join(sentences), tables=tables)
 
 
+def _main_points(facts: dict, heatmap: Section, previous: str) -> list[str]:
+    """Three to five sentences a board reads first, from the numbers of the body: who returned, the highest and
+    lowest indicator, a change only when a test across councils says it is clear, and the data quality."""
+    names = indicator_labels()
+    points = [facts["coverage_sentence"]]
+    if heatmap.markdown:
+        points.append(heatmap.markdown)
+    changes = facts.get("indicator_changes")
+    if changes is not None and len(changes) and changes["councils"].max() >= 3:
+        clear = changes[changes["clear"]]
+        if len(clear):
+            row = clear.loc[clear["change"].abs().idxmax()]
+            points.append(text("points_change_clear", councils=int(row["councils"]), previous=previous,
+                               indicator=phrase(names.get(row["indicator"], row["indicator"])),
+                               direction=text("points_rose") if row["change"] > 0 else text("points_fell"),
+                               change=f"{abs(row['change']):.2f}"))
+        else:
+            points.append(text("points_change_none", previous=previous, councils=int(changes["councils"].max())))
+    if "alpha_good" in facts:
+        points.append(text("points_reliability", good=facts["alpha_good"], indicators=facts["alpha_indicators"],
+                           threshold=ALPHA_GOOD, lowest=facts["alpha_lowest_label"], alpha=facts["alpha_lowest_value"]))
+    else:
+        points.append(text("points_reliability_none"))
+    hidden = facts.get("councils_hidden", 0)
+    if hidden == 1:
+        points.append(text("points_hidden_one"))
+    elif hidden > 1:
+        points.append(text("points_hidden_many", hidden=hidden))
+    return points[:5]
+
+
 def _data_notes(params, policy: DisclosurePolicy) -> Section:
     dataset = Path(str(params.data_dir)).name if params is not None else text("data_notes_default_dataset")
     lines = [text("data_notes_source", dataset=dataset), text("data_notes_scores"), text("data_notes_instrument"),
-             text("data_notes_reliability"), policy.statement()]
+             text("data_notes_reliability"), text("data_notes_change", level=CHANGE_LEVEL), policy.statement()]
     if params is not None:
         lines.append(text("data_notes_parameters", region=params.region, wave=params.wave))
     return Section(markdown="\n".join(f"- {line}" for line in lines))
@@ -467,6 +543,7 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     policy = get_policy(policy) if isinstance(policy, str) else policy
     region = geography.canonical_region(region)
     councils = geography.councils(wave, region)
+    councils = councils.assign(name=councils["name"].map(short_name))  # "Hull", "Bristol": as people say them
     wide_all = wide_returns(clean_tc_long)
     scores = culture_scores(clean_tc_long)
     wide_region = wide_all[(wide_all["wave"] == wave) & wide_all["ons_code"].isin(councils["ons_code"])]
@@ -485,6 +562,7 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     reliability, more = _reliability(wide, policy) if len(wide) else (Section(markdown=text("no_returns")), {})
     facts.update(more)
     previous_councils = geography.councils(previous, region) if previous in geography.FINANCIAL_YEARS else councils
+    previous_councils = previous_councils.assign(name=previous_councils["name"].map(short_name))
     change, more = _change(scores, pd.concat([councils, previous_councils]).drop_duplicates("ons_code"), layout, region,
                            wave, previous, policy)
     facts.update(more)
@@ -495,6 +573,7 @@ def build_temperature_check_report(clean_tc_long: pd.DataFrame, region: str, wav
     summary_text = f"## {heading}\n\n{coverage.markdown} {heatmap.markdown}".strip()
     return TemperatureCheckReport(
         region=region, wave=wave, previous_wave=facts.get("previous_wave"), policy=policy,
-        summary=Section(markdown=summary_text), coverage=Section(tables=coverage.tables), heatmap=heatmap,
+        summary=Section(markdown=summary_text, points=_main_points(facts, heatmap, previous)),
+        coverage=Section(tables=coverage.tables), heatmap=heatmap,
         by_group=by_group, reliability=reliability, change=change, items=items, notes_text=notes_text,
         notes=_data_notes(params, policy), instrument=_instrument_coverage(policy), facts=facts)

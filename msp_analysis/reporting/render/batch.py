@@ -273,6 +273,8 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str, f
     simulated: dict[str, bool] = {}  # per data folder, read from its manifests once
     tasks: list[RenderTask] = []
     outcomes: list[ReportOutcome] = []
+    # the pages a report may link to: those of this batch and those already in the folder
+    available = {f"{params.report_name()}.html" for _, params in requests} | {p.name for p in out_dir.glob("*.html")}
     for name, params in requests:
         weak = check_policy(params.disclosure_policy, allow_weak_policy)
         for path in params.input_files():
@@ -285,7 +287,7 @@ def _plan(requests: list[tuple[str, object]], out_dir: Path, kernel_name: str, f
                           policy=get_policy(params.disclosure_policy).statement(),
                           sources=tuple(line for p in params.input_files() for line in sources[str(p)]),
                           simulated=simulated.setdefault(str(params.data_dir), params.simulated()), weak_policy=weak,
-                          page=page_info(name, params, publisher), tables_dir=str(tables_dir) if tables_dir else "")
+                          page=page_info(name, params, publisher, available), tables_dir=str(tables_dir) if tables_dir else "")
         key = _cache_key(task, notebook_shas[name], {str(p): input_shas[str(p)] for p in params.input_files()})
         task = dataclasses.replace(task, cache_key=key)
         if not force and _is_cached(out_dir, task, key):

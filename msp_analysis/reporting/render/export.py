@@ -27,7 +27,8 @@ from msp_analysis.reporting.render.kernel import RESET_TAG
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 REPORT_TEMPLATE = "msp_report"
-REMOVED_TAGS = ("parameters", "injected-parameters", RESET_TAG)  # cells left out of every report
+NOTEBOOK_ONLY_TAG = "notebook-only"  # markdown for whoever opens the notebook in JupyterLab, not for the report's reader
+REMOVED_TAGS = ("parameters", "injected-parameters", RESET_TAG, NOTEBOOK_ONLY_TAG)  # cells left out of every report
 SIMULATED_TITLE = "Simulated data"  # the title of a page of simulated data starts with this and " — "
 SIMULATED_BANNER = ("Every number, table and figure comes from data made up by the package's simulator "
                     "(msp-analysis simulate) to show what the reports look like. They are not real figures for the "

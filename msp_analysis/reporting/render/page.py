@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,11 +89,14 @@ def load_publisher(settings: str | Path | None = None, name: str = "", contact: 
     return Publisher(values["name"].strip(), values["contact"].strip(), uri)
 
 
-def page_info(notebook: str, params: object, publisher: Publisher | None = None) -> dict:
+def page_info(notebook: str, params: object, publisher: Publisher | None = None,
+              available: Collection[str] | None = None) -> dict:
     """Plain data the template prints around a report: area, period, region, links, publisher.
 
     ``links``: (label, file) pairs for the header (index, region, England); ``children``: the councils of a
-    region's report, linked to their locality reports.
+    region's report, linked to their locality reports. `available`: the report files that exist in the folder
+    or are rendered with this one (the batch gives them); a link to any other file is left out of the header, and
+    a council without its report is listed without a link (file ""), so no page links to a page that is not there.
     """
     links: list[tuple[str, str]] = [("All reports", "index.html")]
     children: list[tuple[str, str]] = []
@@ -114,6 +118,9 @@ def page_info(notebook: str, params: object, publisher: Publisher | None = None)
         area = ""
     if not (notebook == "evaluation" and area == ENGLAND):
         links.append(("England", f"{ENGLAND_REPORT}.html"))
+    if available is not None:
+        links = [(label, href) for label, href in links if href == "index.html" or href in available]
+        children = [(label, href if href in available else "") for label, href in children]
     spec = REPORTS.get(notebook)
     policy = get_policy(getattr(params, "disclosure_policy", "sac"))
     return {"policy": {"name": policy.name, "title": policy_title(policy.name),

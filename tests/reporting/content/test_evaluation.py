@@ -131,3 +131,24 @@ def test_no_truth_no_table_and_an_outcome_the_truth_was_not_set_on_says_so(repor
     section, facts = er._truth_section(report.results, "fully_or_partially_achieved", {"effects": {"staffing": 0.2}})
     assert section.tables == [] and facts == {} and "sets its true effects on full achievement only" in section.markdown
     assert report.models.tables[-1].caption != er.text("truth_table_caption"), "a report without params shows no truth"
+
+
+CAUSAL_WORDS = ("because", "caused", "causes", "leads to", "led to", "improves", "improved", "drives", "effect of",
+                "impact")
+
+
+def test_the_report_opens_with_three_to_five_main_points_from_the_body_and_no_causal_wording(report):
+    points = report.summary.points
+    assert 3 <= len(points) <= 5
+    areas = report.descriptives.tables[1]
+    assert f"{areas.text(len(areas.display) - 1, 'value_pct')} of them" in points[0], "the overall rate as shown"
+    expressed = report.summary.markdown.split("in about ")[1].split(" ")[0]  # the body's shown total
+    assert f"about {expressed} people" in points[0]
+    model = next(p for p in points if p.startswith("In the main model"))
+    main = report.models.tables[0].display
+    for value in main[main["Model"] == main["Model"].iloc[0]]["Odds ratio"]:
+        assert value in model, "the main model's odds ratios as the table shows them"
+    assert points[-1].startswith("Data quality:")
+    assert any("not effects" in p for p in points)
+    lowered = " ".join(p for p in points if "not effects" not in p).lower()
+    assert not [w for w in CAUSAL_WORDS if w in lowered]

@@ -4,6 +4,7 @@ import ast
 import string
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -112,6 +113,78 @@ def test_strongest_and_weakest_items(report):
     assert list(items.iloc[:, 0]) == ["Strongest"] * 3 + ["Weakest"] * 3
     means = [float(m) for m in items["Mean (1-5)"]]
     assert min(means[:3]) >= max(means[3:])
+
+
+def test_the_report_opens_with_three_to_five_main_points_from_the_body(report):
+    points = report.summary.points
+    assert 3 <= len(points) <= 5
+    assert points[0] in report.summary.markdown, "who returned: the coverage sentence of the body"
+    assert report.heatmap.markdown in points, "the highest and lowest indicator: the heatmap's sentence"
+    assert sum(p.startswith("Data quality:") for p in points) == 1
+    quality = next(p for p in points if p.startswith("Data quality:"))
+    assert f"{report.facts['alpha_good']} of {report.facts['alpha_indicators']} indicators" in quality
+    assert report.facts["alpha_lowest_value"] in report.reliability.markdown, "the same alpha as the body"
+    html = report.summary.outputs()[0].to_html()
+    assert html.startswith('<section class="msp-points"') and html.count("<li>") == len(points)
+
+
+def test_a_change_is_named_only_when_a_paired_test_across_councils_says_it_is_clear():
+    councils = [f"E0600{i:04d}" for i in range(12)]
+    rng = np.random.default_rng(7)
+    before = pd.DataFrame({"ons_code": councils, "up": rng.uniform(2.5, 3.5, 12), "noise": rng.uniform(2.5, 3.5, 12)})
+    now = before.assign(up=before["up"] + 0.4 + rng.normal(0, 0.05, 12), noise=before["noise"] + rng.normal(0, 0.3, 12))
+    changes = tr.indicator_changes(now, before, ["up", "noise"]).set_index("indicator")
+    assert changes.loc["up", "clear"] and not changes.loc["noise", "clear"]
+    assert changes.loc["up", "change"] == pytest.approx(0.4, abs=0.05) and changes.loc["up", "councils"] == 12
+    assert tr.indicator_changes(now.head(2), before.head(2), ["up"])["clear"].tolist() == [False], "two councils"
+    points = tr._main_points({"coverage_sentence": "All 12 councils returned.", "indicator_changes": changes.reset_index(),
+                              "alpha_good": 2, "alpha_indicators": 2, "alpha_lowest_label": "up",
+                              "alpha_lowest_value": "0.80"}, tr.Section(markdown="Highest up."), "2022-23")
+    assert f"the score for up rose by {changes.loc['up', 'change']:.2f} since 2022-23, more than chance" in points[2]
+    flat = changes.assign(clear=False).reset_index()
+    points = tr._main_points({"coverage_sentence": "x", "indicator_changes": flat}, tr.Section(), "2022-23")
+    assert points[1].startswith("No indicator's score changed since 2022-23") and "rose" not in " ".join(points)
+
+
+def test_holm_keeps_nine_indicators_from_naming_a_change_chance_alone_made():
+    councils = [f"E0600{i:04d}" for i in range(10)]
+    wobble = np.array([1.0, -1.0] * 5) * 0.1  # paired changes of 0.1 ± 0.1: p about 0.015 on its own
+    before = pd.DataFrame({"ons_code": councils, **{f"i{k}": 3.0 for k in range(9)}})
+    now = before.assign(i0=3.1 + wobble, **{f"i{k}": 3.0 + wobble for k in range(1, 9)})
+    alone = tr.indicator_changes(now, before, ["i0"])
+    assert alone["p"].iloc[0] < 0.05 and alone["clear"].iloc[0]
+    together = tr.indicator_changes(now, before, [f"i{k}" for k in range(9)])
+    assert together["p"].iloc[0] == pytest.approx(alone["p"].iloc[0]) and not together["clear"].any()
+
+
+def test_reverse_worded_items_are_listed_in_their_positive_form(raw_returns):
+    reverse = codebook.likert_items(include_bank=True).query("reverse_coded")
+    assert set(reverse["item_id"]) <= set(codebook.positive_wordings()), "every reverse-worded item has a positive form"
+    # the region strongly disagrees that complaints are handled without reaching the staff who could learn: a strength
+    frame = raw_returns.copy()
+    frame.loc[(frame["region"] == REGION) & (frame["wave"] == WAVE), "cmp_3"] = "Strongly disagree"
+    report = tr.build_temperature_check_report(clean_temperature_check(frame).clean, REGION, WAVE, "sac")
+    items = report.items.tables[0].display
+    strongest = items[items.iloc[:, 0] == "Strongest"]["Item"].tolist()
+    assert strongest[0].startswith("Complaints reach the staff who could learn from them (its positive form")
+    asked = reverse["wording"].tolist()
+    assert not [item for item in items["Item"] if any(item.startswith(w.rstrip(".")) for w in asked)], \
+        "no reverse-worded item is listed in its negative wording"
+    assert 'the item rated best is "Complaints reach the staff who could learn from them" (mean 5.0' in \
+        report.items.markdown
+
+
+def test_no_sentence_ends_in_a_double_full_stop_and_councils_go_by_their_short_names(raw_returns):
+    import re
+
+    clean = clean_temperature_check(raw_returns).clean
+    report = tr.build_temperature_check_report(clean, "Yorkshire and the Humber", WAVE, "sac")
+    words = [getattr(report, f).markdown for f in ("summary", "heatmap", "by_group", "reliability", "change", "items")]
+    words += [getattr(report, f).after for f in ("heatmap", "by_group", "reliability")] + report.summary.points
+    assert not [w for w in words if re.search(r"\.[\"”')]?\.(?!\.)", w)]
+    councils = report.coverage.tables[0].display["Council"].tolist()
+    assert "Hull" in councils and not [c for c in councils if c.endswith(", City of")]
+    assert "Hull:" in report.heatmap.figure.alt
 
 
 def test_notes_not_reviewed_are_counted_not_printed(report):

@@ -32,6 +32,19 @@ def test_a_council_links_its_region_and_england_and_a_region_lists_its_councils(
     assert [href for _, href in england["links"]] == ["index.html"], "England's report does not link to itself"
 
 
+def test_a_page_links_only_to_pages_of_its_folder_or_its_batch():
+    durham = validate_parameters("locality", {"locality": "E06000047", "year": "2023-24"})
+    alone = page_info("locality", durham, available={"locality_E06000047_2023-24.html"})
+    assert [href for _, href in alone["links"]] == ["index.html"], "no region or England page in the folder"
+    with_region = page_info("locality", durham, available={"temperature_check_north-east_2023-24.html"})
+    assert [href for _, href in with_region["links"]] == ["index.html", "temperature_check_north-east_2023-24.html"]
+    region = page_info("temperature_check", validate_parameters("temperature_check", {"region": "North East"}),
+                       available={"locality_E06000047_2023-24.html", "evaluation_england_fully_achieved.html"})
+    assert len(region["children"]) == 12, "a region lists every council"
+    assert [pair for pair in region["children"] if pair[1]] == [["County Durham", "locality_E06000047_2023-24.html"]]
+    assert [href for _, href in region["links"]] == ["index.html", "evaluation_england_fully_achieved.html"]
+
+
 def test_the_publisher_comes_from_a_settings_file_with_options_overriding_and_the_logo_embedded(tmp_path):
     (tmp_path / "logo.png").write_bytes(PNG)
     settings = tmp_path / "publisher.json"
