@@ -239,7 +239,8 @@ class DisclosurePolicy:
 
     def statement(self) -> str:
         """One sentence for the report saying which policy was applied."""
-        return f"Disclosure control: {self.name} policy. {self.description} {self.percentage_rule()}"
+        return (f"Disclosure control: {policy_title(self.name)} (policy {self.name}). {self.description} "
+                f"{self.percentage_rule()}")
 
 
 def row_flags(table: pd.DataFrame, flags: object) -> list[bool]:
@@ -303,6 +304,18 @@ POLICIES: dict[str, DisclosurePolicy] = {
         "counts are exact; means of fewer than 5 people are hidden (ASCOF).",
     ),
 }
+
+# how a sentence names each policy (a report never names a policy by its code alone)
+POLICY_TITLES = {"sac": "the Safeguarding Adults Collection's rules",
+                 "sac_2018": "the Safeguarding Adults Collection's rules of 2018-19",
+                 "nhs_secondary_care": "NHS Digital's secondary-care rules", "ascs": "the Adult Social Care Survey's rules",
+                 "ascof": "the ASCOF rules"}
+
+
+def policy_title(name: str) -> str:
+    """A disclosure policy as a sentence names it: 'sac' → "the Safeguarding Adults Collection's rules"."""
+    return POLICY_TITLES.get(name, f"the {name} disclosure rules")
+
 
 _CUSTOM_KEYS = {"threshold", "rounding", "symbol", "zero", "national", "pct_min", "pct_extreme", "pct_decimals"}
 

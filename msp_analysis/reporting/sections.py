@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from msp_analysis.disclosure.display import DisclosedTable
+from msp_analysis.disclosure.policies import policy_title  # noqa: F401  (the reports name policies through sections)
 from msp_analysis.reference.codebook import label_phrases
 from msp_analysis.reporting.figures import FigureImage
 
@@ -129,17 +130,6 @@ class SectionTable(DisclosedTable):
         if frame.shape[1] == self.display.shape[1]:
             frame.columns = list(self.display.columns)
         return frame
-
-
-POLICY_TITLES = {"sac": "the Safeguarding Adults Collection's rules",
-                 "sac_2018": "the Safeguarding Adults Collection's rules of 2018-19",
-                 "nhs_secondary_care": "NHS Digital's secondary-care rules", "ascs": "the Adult Social Care Survey's rules",
-                 "ascof": "the ASCOF rules"}
-
-
-def policy_title(name: str) -> str:
-    """A disclosure policy as a sentence names it: 'sac' → "the Safeguarding Adults Collection's rules"."""
-    return POLICY_TITLES.get(name, f"the {name} disclosure rules")
 
 
 MAIN_POINTS_HEADING = "Main points"

@@ -76,7 +76,7 @@ def test_report_names_the_council_and_shows_the_independently_computed_rate(rend
     header = pathway[0]
     council = next(row for row in pathway[1:] if row[0] == COUNCIL_NAME)
     assert council[header.index("Fully achieved %")] == expected, f"fully achieved {expected} not shown"
-    assert "Disclosure control: sac policy" in text
+    assert "Disclosure control: the Safeguarding Adults Collection's rules (policy sac)" in text
 
 
 def test_report_carries_no_input_code_parameters_or_cdn_scripts(rendered):

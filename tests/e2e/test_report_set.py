@@ -229,7 +229,7 @@ def test_under_the_sac_policy_no_table_shows_a_count_from_1_to_4(report_set):
                     assert int(number) % 5 == 0, f"{name}: count {number} not rounded to 5"
     assert checked > 50
     for name, html in report_set["pages"].items():
-        assert "Disclosure control: sac policy" in visible_text(html), name
+        assert "Disclosure control: the Safeguarding Adults Collection's rules (policy sac)" in visible_text(html), name
 
 
 @pytest.mark.kernel
@@ -262,7 +262,7 @@ def test_every_report_ends_with_its_provenance(report_set):
         text = visible_text(html)
         tail = text[text.rindex("Provenance"):]
         assert f"msp-analysis {__version__}" in tail and "git commit" in tail, name
-        assert "Disclosure control: sac policy" in tail and re.search(r"Rendered: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", tail)
+        assert "Disclosure control: the Safeguarding Adults Collection's rules (policy sac)" in tail and re.search(r"Rendered: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", tail)
         assert "data_dir: processed" in tail, "a folder is named, not its path"
         if not name.startswith("temperature_check"):
             assert sha in tail, name

@@ -91,7 +91,7 @@ def test_git_commit_is_read_without_git(tmp_path):
 def test_provenance_names_files_not_paths():
     text = provenance_markdown([("data_dir", "demo"), ("real_data_dir", "")],
                                [("/home/x/evaluation.parquet", "f" * 64), ("temperature_check.parquet", "missing")],
-                               "Disclosure control: sac policy.", commit=None)
+                               "Disclosure control: the Safeguarding Adults Collection's rules (policy sac).", commit=None)
     assert "`evaluation.parquet` `" + "f" * 64 + "`" in text and "/home" not in text
     assert "`temperature_check.parquet` not present" in text and "git commit not available" in text
     assert "real_data_dir" not in text and "data_dir: `demo`" in text

@@ -71,7 +71,7 @@ def test_headline_numbers_are_the_pathway_rates_as_shown(enquiries, returns):
 
 
 def test_the_notes_state_the_policy_and_no_local_path(report):
-    assert "Disclosure control: sac policy" in report.notes.markdown
+    assert "Disclosure control: the Safeguarding Adults Collection's rules (policy sac)" in report.notes.markdown
     assert "/secret/place" not in report.notes.markdown and "`demo`" in report.notes.markdown
 
 

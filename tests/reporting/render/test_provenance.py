@@ -29,7 +29,7 @@ def publisher():
 
 
 def block(**options) -> str:
-    return provenance_markdown([("data_dir", "x")], [("sac.parquet", "f" * 64)], "Disclosure control: sac policy.",
+    return provenance_markdown([("data_dir", "x")], [("sac.parquet", "f" * 64)], "Disclosure control: the Safeguarding Adults Collection's rules (policy sac).",
                                when=WHEN, commit=None, **options)
 
 
