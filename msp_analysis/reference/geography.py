@@ -240,6 +240,19 @@ def councils_csv(year: str, region: str | None = None) -> str:
     return councils(year, region).to_csv(index=False, lineterminator="\n")
 
 
+SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
+
+
+def short_name(name: str) -> str:
+    """A council's name as a sentence or heading says it: 'Bristol, City of' → 'Bristol', 'Kingston upon Hull, City of' → 'Hull'."""
+    if name in SHORT_NAMES:
+        return SHORT_NAMES[name]
+    for tail in (", City of", ", County of"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
+
+
 def resolve_council(value: object, year: str | None = None) -> str | None:
     """Return the canonical ONS code for an ONS code, CASSR code or council name, else None.
 

@@ -169,7 +169,7 @@ class LocalityReportParams(_ReportParams):
     def title(self) -> str:
         """Human title used in the index page."""
         council = geography.councils(self.year).set_index("ons_code").loc[self.locality, "name"]
-        return f"{council}, {self.year}"
+        return f"{geography.short_name(council)}, {self.year}"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import yaml
 from msp_analysis.disclosure.display import DisclosedTable
 from msp_analysis.disclosure.policies import policy_title  # noqa: F401  (the reports name policies through sections)
 from msp_analysis.reference.codebook import label_phrases
+from msp_analysis.reference.geography import short_name  # noqa: F401  (the reports shorten names through sections)
 from msp_analysis.reporting.figures import FigureImage
 
 
@@ -56,19 +57,6 @@ class ReportText:
 def pct(value: float) -> str:
     """A percentage (0-100) as a sentence writes it: whole numbers, ``68%``."""
     return f"{value:.0f}%"
-
-
-SHORT_NAMES = {"Kingston upon Hull, City of": "Hull"}  # as people say them; others drop ", City of" / ", County of"
-
-
-def short_name(name: str) -> str:
-    """A council's name as a sentence or heading says it: 'Bristol, City of' → 'Bristol', 'Kingston upon Hull, City of' → 'Hull'."""
-    if name in SHORT_NAMES:
-        return SHORT_NAMES[name]
-    for tail in (", City of", ", County of"):
-        if name.endswith(tail):
-            return name[: -len(tail)]
-    return name
 
 
 def score(value: float, top: float = 5) -> str:

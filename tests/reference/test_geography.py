@@ -386,3 +386,9 @@ def test_councils_match_ascof_trend_data(real_data_dir: Path):
     assert years == list(FINANCIAL_YEARS[2:9])
     for year, rows in council_rows.groupby("Year"):
         assert set(rows["ONS Code"].str.strip()) == set(councils(year)["ons_code"]), year
+
+
+@pytest.mark.parametrize("name,short", [("Kingston upon Hull, City of", "Hull"), ("Bristol, City of", "Bristol"),
+                                        ("Herefordshire, County of", "Herefordshire"), ("County Durham", "County Durham")])
+def test_short_names_are_as_people_say_them(name, short):
+    assert geography.short_name(name) == short

@@ -122,3 +122,8 @@ def test_a_missing_real_data_dir_names_the_resolved_folder(tmp_path, monkeypatch
     (root / "real").mkdir()
     assert EvaluationParams.validate({"real_data_dir": "real"}).real_data_dir == str(root / "real")
     assert EvaluationParams.validate({}).real_data_dir == "", "empty stays empty: no panel"
+
+
+def test_a_council_report_is_titled_by_its_short_name():
+    params = validate_parameters("locality", {"locality": "E06000010", "year": "2023-24"})
+    assert params.title() == "Hull, 2023-24"

@@ -1,4 +1,4 @@
-"""What a page says beyond its content: short names, links between reports, the publisher (settings file or options)."""
+"""What a page says beyond its content: links between reports, the publisher (settings file or options)."""
 
 import base64
 import json
@@ -8,16 +8,9 @@ import pytest
 from msp_analysis.reporting.render.batch import validate_parameters
 from msp_analysis.reporting.render.page import load_publisher, page_info
 from msp_analysis.reporting.render.tables import page_tables
-from msp_analysis.reporting.sections import short_name
 from msp_analysis.toolkit.errors import ParameterError
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-
-
-@pytest.mark.parametrize("name,short", [("Kingston upon Hull, City of", "Hull"), ("Bristol, City of", "Bristol"),
-                                        ("Herefordshire, County of", "Herefordshire"), ("County Durham", "County Durham")])
-def test_short_names_are_as_people_say_them(name, short):
-    assert short_name(name) == short
 
 
 def test_a_council_links_its_region_and_england_and_a_region_lists_its_councils():
