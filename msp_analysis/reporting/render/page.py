@@ -106,6 +106,12 @@ def page_info(notebook: str, params: object, publisher: Publisher | None = None,
         council = geography.councils(year).set_index("ons_code").loc[params.locality]  # type: ignore[attr-defined]
         area, region, period = short_name(str(council["name"])), str(council["region"]), year
         links.append((f"{region} temperature check", f"temperature_check_{slug(region)}_{year}.html"))
+    elif notebook == "assurance":  # a council's commissioners and providers: linked like its locality report
+        period = params.wave  # type: ignore[attr-defined]
+        council = geography.councils(period).set_index("ons_code").loc[params.locality]  # type: ignore[attr-defined]
+        area, region = short_name(str(council["name"])), str(council["region"])
+        links += [(f"{area} locality report", f"locality_{params.locality}_{period}.html"),  # type: ignore[attr-defined]
+                  (f"{region} temperature check", f"temperature_check_{slug(region)}_{period}.html")]
     elif notebook == "temperature_check":
         area = region = params.region  # type: ignore[attr-defined]
         period = params.wave  # type: ignore[attr-defined]

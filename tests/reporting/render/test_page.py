@@ -25,6 +25,14 @@ def test_a_council_links_its_region_and_england_and_a_region_lists_its_councils(
     assert [href for _, href in england["links"]] == ["index.html"], "England's report does not link to itself"
 
 
+def test_an_assurance_report_names_its_council_and_links_its_locality_report_and_region():
+    page = page_info("assurance", validate_parameters("assurance", {"locality": "E06000010", "wave": "2023-24"}))
+    assert page["area"] == "Hull" and page["region"] == "Yorkshire and the Humber" and page["period"] == "2023-24"
+    assert [href for _, href in page["links"]] == [
+        "index.html", "locality_E06000010_2023-24.html", "temperature_check_yorkshire-and-the-humber_2023-24.html",
+        "evaluation_england_fully_achieved.html"]
+
+
 def test_a_page_links_only_to_pages_of_its_folder_or_its_batch():
     durham = validate_parameters("locality", {"locality": "E06000047", "year": "2023-24"})
     alone = page_info("locality", durham, available={"locality_E06000047_2023-24.html"})
