@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--year", help="financial year of a SAC file that does not say it (e.g. 2023-24)")
         p.add_argument("--limit", action="append", metavar="NAME=VALUE",
                        help="raise a bound on the work one input may cost (repeatable); names and defaults: "
-                            + ", ".join(f"{k}={v:g}" for k, v in vars(DEFAULT_LIMITS).items())
+                            + ", ".join(f"{k}={v:g}" for k, v in vars(DEFAULT_LIMITS).items() if k != "hint")
                             + " (sizes in MB; docs/data.md)")
         if name == "clean":
             p.add_argument("--out", required=True, type=_path)

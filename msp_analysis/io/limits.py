@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
@@ -47,15 +47,16 @@ class Limits:
     shared_strings_mb: float = 256
     zip_ratio: float = 100
     repeated_rows: int = 10_000
+    # what the message says to do when a limit is passed: raise it, or (fixed limits) what to check instead
+    hint: str = field(default="raise it with --limit {name}=VALUE if the file is genuine", compare=False)
 
 
 DEFAULT_LIMITS = Limits()
-LIMIT_HINT = "raise it with --limit {name}=VALUE if the file is genuine"
 
 
 def parse_limits(pairs: list[str] | None) -> Limits:
     """``["file_mb=2048", "cells=1e8"]`` → :class:`Limits`; an unknown name or bad value is a ParameterError."""
-    known = {f.name: f.type for f in fields(Limits)}
+    known = {f.name: f.type for f in fields(Limits) if f.name != "hint"}
     changes: dict[str, float | int] = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
@@ -72,11 +73,12 @@ def parse_limits(pairs: list[str] | None) -> Limits:
     return replace(DEFAULT_LIMITS, **changes)
 
 
-def exceeded(path: Path | str, what: str, found: str, name: str, limit: float) -> UnusableInputError:
-    """The one-line error for a limit: the file, what was found, the limit and how to raise it."""
+def exceeded(path: Path | str, what: str, found: str, name: str, limit: float,
+             hint: str = DEFAULT_LIMITS.hint) -> UnusableInputError:
+    """The one-line error for a limit: the file, what was found, the limit and how to raise it (`hint`)."""
     shown = f"{limit:,.0f}" if float(limit).is_integer() else f"{limit:,}"
     return UnusableInputError(f"{path}: {what} is {found}, more than the limit of {shown} ({name}); "
-                              + LIMIT_HINT.format(name=name))
+                              + hint.format(name=name))
 
 
 def check_input_file(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> Path:
@@ -105,7 +107,7 @@ def check_input_file(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> Path:
     if info.st_size == 0:
         raise UnusableInputError(f"{path}: the file is empty")
     if info.st_size > limits.file_mb * MB:
-        raise exceeded(path, "the file", f"{info.st_size / MB:,.0f} MB", "file_mb", limits.file_mb)
+        raise exceeded(path, "the file", f"{info.st_size / MB:,.0f} MB", "file_mb", limits.file_mb, limits.hint)
     return path
 
 
@@ -126,10 +128,10 @@ def check_zip_parts(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> None:
         size = info.file_size
         if info.filename.endswith("sharedStrings.xml") and size > limits.shared_strings_mb * MB:
             raise exceeded(path, "its shared-strings part unpacked", f"{size / MB:,.0f} MB", "shared_strings_mb",
-                           limits.shared_strings_mb)
+                           limits.shared_strings_mb, limits.hint)
         if size > limits.part_mb * MB:
-            raise exceeded(path, f"part {info.filename} unpacked", f"{size / MB:,.0f} MB", "part_mb", limits.part_mb)
+            raise exceeded(path, f"part {info.filename} unpacked", f"{size / MB:,.0f} MB", "part_mb", limits.part_mb, limits.hint)
         if size > RATIO_CHECKED_ABOVE and size > limits.zip_ratio * max(info.compress_size, 1):
             raise exceeded(path, f"part {info.filename} unpacks {size / MB:,.0f} MB from "
                            f"{info.compress_size / MB:,.1f} MB; its ratio", f"{size / max(info.compress_size, 1):,.0f}",
-                           "zip_ratio", limits.zip_ratio)
+                           "zip_ratio", limits.zip_ratio, limits.hint)

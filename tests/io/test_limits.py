@@ -62,3 +62,13 @@ def test_utf16_is_read_with_or_without_its_byte_order_mark(tmp_path):
         path = tmp_path / f"{encoding}.csv"
         path.write_bytes("id,name\r\n1,Café – x\r\n".encode(encoding))
         assert read_table(path).loc[0, "name"] == "Café – x"
+
+
+def test_a_fixed_limit_says_what_to_check_instead_of_how_to_raise_it(tmp_path):
+    big = tmp_path / "big.csv"
+    with big.open("wb") as handle:
+        handle.truncate(3 * 1024 * 1024)
+    with pytest.raises(UnusableInputError, match=r"--limit file_mb=VALUE"):
+        check_input_file(big, Limits(file_mb=2))
+    with pytest.raises(UnusableInputError, match=r"\(file_mb\); is it the right file\?$"):
+        check_input_file(big, Limits(file_mb=2, hint="is it the right file?"))

@@ -61,7 +61,10 @@ from msp_analysis.toolkit.errors import UnusableInputError
 
 _SPACES = re.compile(r"\s+")
 # A return is a 15 KB workbook; these bound what a damaged or hostile one may cost before it is opened.
-RETURN_LIMITS = Limits(file_mb=20, part_mb=16, shared_strings_mb=8)
+# They are fixed (no --limit): a return this large is not a filled template, so the message says what to check.
+RETURN_LIMITS = Limits(file_mb=20, part_mb=16, shared_strings_mb=8,
+                       hint="a return filled in from the template is far smaller: check it is the return, "
+                            "saved from the template without added sheets or pictures")
 
 
 class _Blank:

@@ -155,6 +155,8 @@ def test_an_assurance_file_over_the_return_size_limit_is_unreadable_without_bein
     reading = assurance.read_assurance_return(big)
     assert reading.unreadable and reading.status == "unreadable"
     assert [p.code for p in reading.problems] == ["not_a_workbook"] and "MB" in reading.problems[0].problem
+    # the return limits are fixed, so the message says what to check, not an option that does not apply
+    assert "--limit" not in reading.problems[0].problem and "from the template" in reading.problems[0].problem
 
 
 # --- validation with feedback, and the commands ----------------------------------------------------------
