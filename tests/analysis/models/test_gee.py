@@ -46,3 +46,24 @@ def test_a_gee_fit_with_non_finite_estimates_or_an_impossible_correlation_is_not
     assert "below the -0.0033" in _problem(_fake(rho=-0.01), groups)  # -1/(300-1)
     assert _problem(_fake(converged=False), groups) == "did not converge"
     assert "no bias-reduced covariance" in _problem(None, groups)
+
+
+# --- the bias-reduced covariance in O(n p^2) is statsmodels' own -----------------------------------
+
+
+def test_bias_reduced_covariance_equals_statsmodels_dense_computation():
+    import statsmodels.api as sm
+
+    from msp_analysis.analysis.models.gee import bias_reduced_cov
+
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(3, 60, size=25)  # unequal councils, as in England
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    X = np.column_stack([np.ones(len(groups)), rng.normal(size=len(groups)), rng.normal(size=len(sizes))[groups]])
+    latent = X @ [0.2, 0.5, -0.3] + rng.normal(scale=0.6, size=len(sizes))[groups]
+    y = (rng.random(len(groups)) < 1 / (1 + np.exp(-latent))).astype(float)
+    for structure in (sm.cov_struct.Exchangeable, sm.cov_struct.Independence):
+        model = sm.GEE(y, X, groups=groups, family=sm.families.Binomial(), cov_struct=structure())
+        dense = model.fit(cov_type="bias_reduced")
+        fast = bias_reduced_cov(model, np.asarray(dense.cov_naive))
+        np.testing.assert_allclose(fast, dense.cov_robust_bc, rtol=1e-9, atol=1e-14)
