@@ -221,10 +221,10 @@ def disclose(
             per_row[:, 0] += [not m and policy.is_suppressed(v, n)
                               for v, n, m in zip(table[column], national_flags, missing_flags, strict=True)]
         elif kind == "rate":
-            shown, numbers_shown, flags = _rate_cells(arrays, policy, *rates[column], shown_counts, missing_flags)
+            shown, numbers_shown, flags, reasons = _rate_cells(arrays, policy, *rates[column], shown_counts,
+                                                               missing_flags)
             out[column], values[column], hidden[column] = shown, numbers_shown, flags
-            per_row[:, 2] += [r in ("denominator", "extreme") for r in _reasons(arrays, policy, *rates[column],
-                                                                                  shown_counts)]
+            per_row[:, 2] += [r in ("denominator", "extreme") for r in reasons]
         elif kind == "mean":
             out[column] = [policy.not_submitted_symbol if m else policy.format_mean(v, k, decimals, n)
                            for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags, strict=True)]
@@ -267,31 +267,32 @@ def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mappi
 
 
 def _reasons(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
-             shown: Mapping[str, np.ndarray]) -> list[str]:
-    """Per row, why the rate is not shown ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
+             shown: Mapping[str, np.ndarray]) -> list[tuple[float | None, str]]:
+    """Per row, the percentage shown and why not ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
     top, _ = _group(table, numerator, shown)
     bottom, bottom_missing = _group(table, denominator, shown)
     raw_bottom = row_sums(table, denominator)
     reasons = []
     for t, b, missing, raw in zip(top, bottom, bottom_missing, raw_bottom, strict=True):
         if missing or (not is_missing(b) and b <= 0 and raw <= 0):
-            reasons.append("missing")
+            reasons.append((None, "missing"))
         else:
-            reasons.append(policy.percentage(t, b)[1])
+            reasons.append(policy.percentage(t, b))
     return reasons
 
 
 def _rate_cells(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
-                shown: Mapping[str, np.ndarray], not_submitted: list[bool]) -> tuple[list[str], list[float], list[bool]]:
-    """(display strings, disclosed values, hidden flags) of one rate column, from the shown counts."""
-    top, _ = _group(table, numerator, shown)
+                shown: Mapping[str, np.ndarray], not_submitted: list[bool]
+                ) -> tuple[list[str], list[float], list[bool], list[str]]:
+    """(display strings, disclosed values, hidden flags, reasons) of one rate column, from the shown counts."""
     bottom, _ = _group(table, denominator, shown)
-    reasons = _reasons(table, policy, numerator, denominator, shown)
+    percentages = _reasons(table, policy, numerator, denominator, shown)  # each percentage computed once
+    reasons = [reason for _, reason in percentages]
     strings, numbers, flags = [], [], []
-    for t, b, reason, m in zip(top, bottom, reasons, not_submitted, strict=True):
-        value = policy.percentage(t, b)[0] if reason == "" else None
+    for (percentage, reason), b, m in zip(percentages, bottom, not_submitted, strict=True):
+        value = percentage if reason == "" else None
         strings.append(policy.not_submitted_symbol if m else "" if reason == "missing" else
                        policy.symbol if value is None else f"{value:.{policy.pct_decimals(b)}f}%")
         numbers.append(np.nan if value is None or m else value)
         flags.append(reason not in ("", "missing"))
-    return strings, numbers, flags
+    return strings, numbers, flags, reasons

@@ -61,6 +61,15 @@ PUBLISHER_THRESHOLD = 5
 REQUIRED_INPUTS = {"locality": ("evaluation",), "temperature_check": ("temperature_check",),
                    "evaluation": ("evaluation", "temperature_check")}
 _SAFE_SYMBOL = re.compile(r"[^<>&\"'`\\\x00-\x1f]{1,12}")
+# Workers (:func:`default_jobs`). A second warm kernel pays its start-up and the work shared by every report of
+# the year (read, national context, protection, every council's tables) again, so below this many reports one
+# worker finishes first (measured with benchmarks/render_batch.py; see benchmarks/README.md).
+SECOND_WORKER_FROM = 40
+# A warm kernel's memory: its imports, plus the frames read and the work shared by its reports, which grow with
+# the processed files (about 45 bytes per byte of evaluation.parquet at England's volumes, measured).
+KERNEL_BASE_BYTES = 400 * 2**20
+KERNEL_BYTES_PER_INPUT_BYTE = 60
+MEMORY_SHARE = 0.75  # of the memory available when the batch starts, at most this much for its kernels
 
 
 @dataclass
@@ -170,6 +179,43 @@ def _private_copy(notebook: Path, name: str) -> Path:
     return target
 
 
+def _available_memory() -> int | None:
+    """Bytes of memory available now (MemAvailable on Linux), None when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def kernel_bytes(requests: Iterable[tuple[str, object]]) -> int:
+    """A warm kernel's expected memory for these reports: its imports plus a multiple of the largest inputs it reads."""
+    sizes = [sum(Path(p).stat().st_size for p in params.input_files() if Path(p).is_file())  # type: ignore[attr-defined]
+             for _, params in requests]
+    return KERNEL_BASE_BYTES + KERNEL_BYTES_PER_INPUT_BYTE * max(sizes, default=0)
+
+
+def default_jobs(requests: Iterable[tuple[str, object]], reports: int | None = None, cores: int | None = None,
+                 available: int | None = None) -> int:
+    """Workers for a batch when ``--jobs`` is not given: one per core, by the work and by the memory.
+
+    One worker below :data:`SECOND_WORKER_FROM` reports to render (`reports`, default all of
+    them: a second costs more than it saves),
+    and no more kernels than :data:`MEMORY_SHARE` of the available memory holds at
+    :func:`kernel_bytes` each. `cores` and `available` (bytes) default to this machine's.
+    """
+    requests = list(requests)
+    cores = cores or os.cpu_count() or 1
+    reports = len(requests) if reports is None else reports
+    if reports < SECOND_WORKER_FROM:
+        return 1
+    available = available if available is not None else _available_memory()
+    by_memory = cores if available is None else int(MEMORY_SHARE * available // kernel_bytes(requests))
+    return max(1, min(cores, by_memory, reports))
+
+
 # --- one report (worker side) -----------------------------------------------------------------
 
 
@@ -187,10 +233,10 @@ def render_task(task: RenderTask) -> ReportOutcome:
     engine = register_engine()  # here, not at import: this may be a fresh worker process of another executor
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         scratch_nb = Path(scratch) / f"{task.name}.ipynb"
-        source = kernel.notebook_to_run(source, Path(scratch))
+        source = kernel.notebook_to_run(source, Path(scratch), task.parameters)  # reset and parameters: one cell
         try:
             executed = papermill.execute_notebook(
-                str(source), str(scratch_nb), parameters=task.parameters, kernel_name=task.kernel_name,
+                str(source), str(scratch_nb), kernel_name=task.kernel_name,
                 engine_name=engine, warm_kernel=kernel, progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False,
             )
@@ -315,7 +361,7 @@ def render_reports(
 ) -> list[ReportOutcome]:
     """Render a report per parameter set, skipping unchanged ones; then write the index.
 
-    Runs on `jobs` local warm kernels (default: number of cores), or on any
+    Runs on `jobs` local warm kernels (default: :func:`default_jobs`, by cores, work and memory), or on any
     ``concurrent.futures.Executor`` given (a process pool, a Dask cluster's executor).
     One failure does not stop the others. Progress: a bar on a terminal (`progress` True
     forces it, False stops it), else plain lines (one per report with `verbose`); nothing
@@ -369,7 +415,7 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
     tables_dir = ensure_folder(tables_dir) if tables_dir else None
     tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy, publisher, tables_dir)
     own_executor = executor is None
-    executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    executor = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs(requests, len(tasks)))
     failures = 0
     log_path = out_dir / "run.log"
     shown = Progress(len(requests), len(outcomes), notebook, progress_mode(quiet, verbose, progress))

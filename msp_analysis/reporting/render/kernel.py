@@ -26,6 +26,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from papermill.translators import translate_parameters
 
 from msp_analysis.reporting.registry import KERNEL_NAME
 from msp_analysis.toolkit.errors import MspError
@@ -68,14 +69,33 @@ class WarmKernel:
         client.execute(**start_options)
         self.kc = client.kc
 
-    def notebook_to_run(self, source: Path, scratch: Path) -> Path:
-        """The notebook to execute next: `source` in a fresh kernel, else a copy in `scratch` led by the reset cell."""
-        if self.used:  # put the kernel back to its fresh state in the same round trip as the report
-            notebook_node = nbformat.read(source, as_version=4)
-            notebook_node.cells.insert(0, nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]}))
-            source = scratch / "input.ipynb"
-            nbformat.write(notebook_node, source)
+    def notebook_to_run(self, source: Path, scratch: Path, parameters: dict | None = None) -> Path:
+        """The notebook to execute next: `source` as it is, or a copy in `scratch` whose parameters cell does more.
+
+        In a kernel that ran a report before, the reset runs first; with `parameters`, their values
+        follow the notebook's defaults, as papermill would inject them. Both go into the parameters
+        cell itself (reset, defaults, values), so a report pays one round trip for them instead of three.
+        """
+        if not self.used and not parameters:
+            self.used = True
+            return source
+        notebook_node = nbformat.read(source, as_version=4)
+        cell = next((c for c in notebook_node.cells if "parameters" in c.metadata.get("tags", [])), None)
+        injected = translate_parameters(self.kernel_name, "python", parameters, "Parameters") if parameters else ""
+        if cell is None:  # no parameters cell: one at the top, which the exporter leaves out too
+            cell = nbformat.v4.new_code_cell("", metadata={"tags": ["parameters"]})
+            notebook_node.cells.insert(0, cell)
+        tags = list(cell.metadata.get("tags", []))
+        if self.used:
+            cell.source = f"{RESET}\n{cell.source}"
+            tags.append(RESET_TAG)
+        if injected:
+            cell.source = f"{cell.source}\n{injected}"
+            tags.append("injected-parameters")
+        cell.metadata["tags"] = tags
         self.used = True
+        source = scratch / "input.ipynb"
+        nbformat.write(notebook_node, source)
         return source
 
     def alive(self) -> bool:
