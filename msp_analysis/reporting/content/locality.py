@@ -17,6 +17,7 @@ The words (sentences, headings, captions, alt text, notes, column labels) are in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -113,9 +114,9 @@ def _pathway_columns() -> dict[str, str]:
 def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, table: DisclosedTable, council: str,
                      year: str) -> Section:
     """The pathway table, figure and alt text; `comparison` and `hidden` hold the rates as shown (:func:`_pathway_year`)."""
-    shown = comparison.assign(**{r: comparison[r].where(~hidden[r]) for r in RATE_DEFINITIONS})
-    bits = [text("pathway_alt_value", name=name, rate=shown.loc[i, "fully_pct"])
-            for i, name in zip(shown.index, shown["name"], strict=True) if not pd.isna(shown.loc[i, "fully_pct"])]
+    bits = [text("pathway_alt_value", name=name, rate=rate)
+            for name, rate, hide in zip(comparison["name"], comparison["fully_pct"], hidden["fully_pct"], strict=True)
+            if not (hide or pd.isna(rate))]
     alt = text("pathway_alt", year=year, areas=", ".join(comparison["name"]),
                values="; ".join(bits) if bits else text("pathway_alt_hidden"))
     figure = plots.as_image(plots.pathway_figure(comparison, hidden, title=text("pathway_title", year=year)), alt)
@@ -139,19 +140,24 @@ def _trend_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regi
     table = stacked.table.rows(start, stop, caption=text("trend_caption", council=council, region=region),
                                labels=labels)
     years = list(stacked.years[start:stop])
-    long = pd.concat([pd.DataFrame({"financial_year": years, "level": level, "name": name,
-                                    "value": table.values[f"{level}_fully_pct"].to_numpy(),
-                                    "n": stacked.shown_n[level][start:stop]})
-                      for level, name in (("council", council), ("region", region), ("England", "England"))],
-                     ignore_index=True)
-    council_values = long[long["level"] == "council"].dropna(subset=["value"])
-    england_values = long[long["level"] == "England"].dropna(subset=["value"]).set_index("financial_year")
+    levels = (("council", council), ("region", region), ("England", "England"))
+    value_of = {level: table.values[f"{level}_fully_pct"].to_numpy() for level, _ in levels}
+    n_of = {level: stacked.shown_n[level][start:stop] for level, _ in levels}
+    long = pd.DataFrame({"financial_year": years * 3, "level": [level for level, _ in levels for _ in years],
+                         "name": [name for _, name in levels for _ in years],
+                         "value": np.concatenate([value_of[level] for level, _ in levels]),
+                         "n": np.concatenate([n_of[level] for level, _ in levels])})
+    shown_rows = {level: [{"financial_year": y, "value": v, "n": k}  # the years whose rate is shown
+                          for y, v, k in zip(years, value_of[level], n_of[level], strict=True) if not np.isnan(v)]
+                  for level in ("council", "England")}
+    council_values = shown_rows["council"]
+    england_values = {row["financial_year"]: row for row in shown_rows["England"]}
     facts: dict = {"trend_years": years}
     if len(years) < 2:
         markdown = (text("trend_one_year", year=year, council=council) if years
                     else text("trend_no_year", year=year, council=council))
     elif len(council_values) >= 2:
-        first, last = council_values.iloc[0], council_values.iloc[-1]
+        first, last = council_values[0], council_values[-1]
         ends = [first["financial_year"], last["financial_year"]]
         a, a_year, b, b_year = pct(first["value"]), first["financial_year"], pct(last["value"]), last["financial_year"]
         direction = _clear_change(first, last)
@@ -159,8 +165,8 @@ def _trend_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regi
                     if direction is None else
                     text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year))
         england = ""
-        if all(y in england_values.index for y in ends):
-            one, two = england_values.loc[ends[0]], england_values.loc[ends[1]]
+        if all(y in england_values for y in ends):
+            one, two = england_values[ends[0]], england_values[ends[1]]
             a, b = pct(one["value"]), pct(two["value"])
             direction = _clear_change(one, two)
             england = (text("trend_england_same", rate=a) if a == b else
@@ -175,19 +181,18 @@ def _trend_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regi
     else:
         markdown = text("trend_hidden", council=council)
     bits = []
-    for level in ("council", "England"):
-        rows = long[(long["level"] == level)].dropna(subset=["value"])
-        if len(rows):
-            values = ", ".join(text("trend_alt_value", year=y, rate=v)
-                               for y, v in zip(rows["financial_year"], rows["value"], strict=True))
-            bits.append(text("trend_alt_area", name=rows["name"].iloc[0], values=values))
+    for level, name in (("council", council), ("England", "England")):
+        if shown_rows[level]:
+            values = ", ".join(text("trend_alt_value", year=row["financial_year"], rate=row["value"])
+                               for row in shown_rows[level])
+            bits.append(text("trend_alt_area", name=name, values=values))
     alt = text("trend_alt", values="; ".join(bits) or text("trend_alt_none"))
     figure = plots.as_image(plots.trend_figure(long, text("trend_title", council=council)), alt) \
         if len(years) >= 1 else None
     return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
-def _clear_change(first: pd.Series, last: pd.Series) -> str | None:
+def _clear_change(first: Mapping, last: Mapping) -> str | None:
     """'rose' or 'fell' when the rounded rates differ and a 95% test on disclosed values says so, else None.
 
     `first` and `last` hold a shown rate (``value``, %) and the shown number who expressed
@@ -305,24 +310,23 @@ def _risk_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regio
     labels = _share_columns(text("column_risk_type"), council, region)
     risk_table = stacked.tables["risk_types"].rows(start, stop, caption=text("risk_caption", year=year), labels=labels)
     risks = risks.iloc[start:stop].reset_index(drop=True)
-    chart = pd.DataFrame({"label": risks["label"]})
-    for level in ("council", "region", "England"):
-        chart[level] = risk_table.values[f"{level}_pct"].to_numpy()  # the shares as shown
-    chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
-    shown = chart.dropna(subset=["council"])
-    top = shown.sort_values("council", ascending=False).head(1)
+    labels_shown = risks["label"].tolist()
+    council_pct = risk_table.values["council_pct"].to_numpy(dtype=float)  # the shares as shown
+    england_pct = risk_table.values["England_pct"].to_numpy(dtype=float)
+    shown = np.flatnonzero(~np.isnan(council_pct))
     sentences = []
-    if len(top):
-        t = top.iloc[0]
-        sentences.append(text("risk_top", council=council, risk=phrase(t["label"]), rate=pct(t["council"]),
-                              england=pct(t["England"])))
-        facts["top_risk"] = str(t["label"])
-    gaps = shown.assign(gap=shown["council"] - shown["England"]).dropna(subset=["gap"])
+    if len(shown):  # the largest share (ties: as pandas sorts them, the first listed)
+        t = shown[pd.Series(council_pct[shown]).sort_values(ascending=False).index[0]]
+        sentences.append(text("risk_top", council=council, risk=phrase(labels_shown[t]), rate=pct(council_pct[t]),
+                              england=pct(england_pct[t])))
+        facts["top_risk"] = str(labels_shown[t])
+    gap = council_pct[shown] - england_pct[shown]
+    gaps = shown[~np.isnan(gap)]
     if len(gaps):
-        g = gaps.loc[gaps["gap"].abs().idxmax()]
-        if abs(g["gap"]) >= 3:
-            sentences.append(text("risk_gap", risk=phrase(g["label"]), rate=pct(g["council"]),
-                                  england=pct(g["England"])))
+        g = gaps[int(np.argmax(np.abs(gap[~np.isnan(gap)])))]
+        if abs(council_pct[g] - england_pct[g]) >= 3:
+            sentences.append(text("risk_gap", risk=phrase(labels_shown[g]), rate=pct(council_pct[g]),
+                                  england=pct(england_pct[g])))
     tables = [risk_table]
     for key, heading, caption in (("locations", text("column_location"), text("location_caption", year=year)),
                                   ("sources", text("column_source"), text("source_caption", year=year))):

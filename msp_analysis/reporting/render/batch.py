@@ -30,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from papermill.engines import papermill_engines
+from papermill.execute import raise_for_execution_errors
 
 from msp_analysis import __version__
 from msp_analysis.disclosure.policies import get_policy
@@ -39,7 +41,7 @@ from msp_analysis.reporting.registry import (
     REPORTS,
     report_spec,
 )
-from msp_analysis.reporting.render.engine import register_engine
+from msp_analysis.reporting.render.engine import last_notebook, register_engine
 from msp_analysis.reporting.render.export import TEMPLATE_VERSION, export_html
 from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
@@ -169,12 +171,13 @@ def check_policy(policy_name: str, allow_weak: bool = False) -> str:
             f"publishers suppress may be shown (policy {policy_name}). Do not publish this report.")
 
 
-def _private_copy(notebook: Path, name: str) -> Path:
+def _private_copy(notebook: nbformat.NotebookNode, name: str) -> Path:
     """Keep a failed report's executed notebook (it may hold local paths) in a folder only its owner can read,
     outside the report folder; its path goes to the run log and the terminal, never to the index."""
     folder = Path(tempfile.mkdtemp(prefix="msp-analysis-failed-"))  # 0700
     target = folder / f"{name}.ipynb"
-    shutil.move(notebook, target)
+    target.touch(mode=0o600)
+    nbformat.write(notebook, target)
     os.chmod(target, 0o600)
     return target
 
@@ -231,20 +234,20 @@ def render_task(task: RenderTask) -> ReportOutcome:
     except Exception as error:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     engine = register_engine()  # here, not at import: this may be a fresh worker process of another executor
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-        scratch_nb = Path(scratch) / f"{task.name}.ipynb"
-        source = kernel.notebook_to_run(source, Path(scratch), task.parameters)  # reset and parameters: one cell
-        try:
-            executed = papermill.execute_notebook(
-                str(source), str(scratch_nb), kernel_name=task.kernel_name,
-                engine_name=engine, warm_kernel=kernel, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,
-            )
-        except papermill.PapermillExecutionError as error:
-            kept = _private_copy(scratch_nb, task.name) if scratch_nb.is_file() else None
-            executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
-            return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
-                                 error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
+    notebook = kernel.notebook_node(source, task.parameters)  # reset and parameters: one cell
+    notebook.metadata["papermill"] = {"default_parameters": {}, "parameters": dict(task.parameters),
+                                      "environment_variables": {}, "version": papermill.__version__}
+    try:  # papermill's engine on the notebook in memory: no input file read, no output file written, no copy
+        executed = papermill_engines.execute_notebook_with_engine(
+            engine, notebook, kernel_name=task.kernel_name, warm_kernel=kernel, input_path=None, output_path=None,
+            progress_bar=False, log_output=False)
+        raise_for_execution_errors(executed, None)
+    except papermill.PapermillExecutionError as error:
+        failed = last_notebook()
+        kept = _private_copy(failed, task.name) if failed is not None else None
+        executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
+        return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
+                             error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
     if task.weak_policy:  # at the top of the page, in bold, escaped like any text of ours
         executed.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**{html.escape(task.weak_policy)}**", id=WEAK_POLICY_TAG, metadata={"tags": [WEAK_POLICY_TAG]}))

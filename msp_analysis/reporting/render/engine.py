@@ -8,10 +8,18 @@ nothing in papermill.
 
 from __future__ import annotations
 
+import threading
+
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
 ENGINE = "msp-warm"
+_last = threading.local()  # the notebook this thread executed last: kept for a failed report (papermill writes none)
+
+
+def last_notebook():
+    """The notebook this thread's last execution left (outputs and papermill's error cell), or None."""
+    return getattr(_last, "notebook", None)
 
 
 class WarmEngine(NBClientEngine):
@@ -22,6 +30,7 @@ class WarmEngine(NBClientEngine):
                                  stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
         warm = kwargs.pop("warm_kernel")
         kwargs.pop("input_path", None)
+        _last.notebook = nb_man.nb
         client = PapermillNotebookClient(
             nb_man, km=warm.km, kernel_name=kernel_name, log_output=log_output, startup_timeout=start_timeout,
             timeout=execution_timeout, stdout_file=stdout_file, stderr_file=stderr_file,

@@ -15,6 +15,7 @@ stops every kernel this process started.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import shutil
 import tempfile
@@ -70,16 +71,22 @@ class WarmKernel:
         self.kc = client.kc
 
     def notebook_to_run(self, source: Path, scratch: Path, parameters: dict | None = None) -> Path:
-        """The notebook to execute next: `source` as it is, or a copy in `scratch` whose parameters cell does more.
+        """The notebook to execute next as a file: `source` as it is, or the copy :meth:`notebook_node` makes."""
+        if not self.used and not parameters:
+            self.used = True
+            return source
+        path = scratch / "input.ipynb"
+        nbformat.write(self.notebook_node(source, parameters), path)
+        return path
+
+    def notebook_node(self, source: Path, parameters: dict | None = None) -> nbformat.NotebookNode:
+        """The notebook to execute next, in memory: `source` with a parameters cell that does more.
 
         In a kernel that ran a report before, the reset runs first; with `parameters`, their values
         follow the notebook's defaults, as papermill would inject them. Both go into the parameters
         cell itself (reset, defaults, values), so a report pays one round trip for them instead of three.
         """
-        if not self.used and not parameters:
-            self.used = True
-            return source
-        notebook_node = nbformat.read(source, as_version=4)
+        notebook_node = _read_notebook(source)
         cell = next((c for c in notebook_node.cells if "parameters" in c.metadata.get("tags", [])), None)
         injected = translate_parameters(self.kernel_name, "python", parameters, "Parameters") if parameters else ""
         if cell is None:  # no parameters cell: one at the top, which the exporter leaves out too
@@ -94,9 +101,7 @@ class WarmKernel:
             tags.append("injected-parameters")
         cell.metadata["tags"] = tags
         self.used = True
-        source = scratch / "input.ipynb"
-        nbformat.write(notebook_node, source)
-        return source
+        return notebook_node
 
     def alive(self) -> bool:
         return bool(self.km.has_kernel and run_sync(self.km.is_alive)())
@@ -110,6 +115,19 @@ class WarmKernel:
         except Exception:  # shutting down at exit: nothing useful to report
             pass
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+_notebooks: dict[tuple[str, int, int], nbformat.NotebookNode] = {}
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A copy of the notebook at `path`, read (and validated) once per version of the file."""
+    status = path.stat()
+    key = (str(path), status.st_size, status.st_mtime_ns)
+    if key not in _notebooks:
+        _notebooks.clear()  # one version of each notebook at a time
+        _notebooks[key] = nbformat.read(path, as_version=4)
+    return copy.deepcopy(_notebooks[key])
 
 
 _local = threading.local()
