@@ -68,9 +68,10 @@ _SAFE_SYMBOL = re.compile(r"[^<>&\"'`\\\x00-\x1f]{1,12}")
 # worker finishes first (measured with benchmarks/render_batch.py; see benchmarks/README.md).
 SECOND_WORKER_FROM = 40
 # A warm kernel's memory: its imports, plus the frames read and the work shared by its reports, which grow with
-# the processed files (about 45 bytes per byte of evaluation.parquet at England's volumes, measured).
+# the processed files. Measured at England's volumes (8.5 MB of parquet): a locality kernel holds about 0.6 GB
+# after reading, the kernel that also runs the England evaluation's models 2.1 GiB (benchmarks/render_batch.py).
 KERNEL_BASE_BYTES = 400 * 2**20
-KERNEL_BYTES_PER_INPUT_BYTE = 60
+KERNEL_BYTES_PER_INPUT_BYTE = 200
 MEMORY_SHARE = 0.75  # of the memory available when the batch starts, at most this much for its kernels
 
 
