@@ -65,8 +65,9 @@ REQUIRED_INPUTS = {"locality": ("evaluation",), "temperature_check": ("temperatu
 _SAFE_SYMBOL = re.compile(r"[^<>&\"'`\\\x00-\x1f]{1,12}")
 # Workers (:func:`default_jobs`). A second warm kernel pays its start-up and the work shared by every report of
 # the year (read, national context, protection, every council's tables) again, so below this many reports one
-# worker finishes first (measured with benchmarks/render_batch.py; see benchmarks/README.md).
-SECOND_WORKER_FROM = 40
+# worker finishes first. Measured at England's volumes on the 2-core machine (locality reports, jobs 1 / jobs 2):
+# 20 reports 12.3 / 15.6 s, 40: 13.3 / 15.3 s, 60: 21.9 / 20.9 s, 100: 27.1 / 25.5 s, 153: 61.8 / 33.9 s.
+SECOND_WORKER_FROM = 50
 # A warm kernel's memory: its imports, plus the frames read and the work shared by its reports, which grow with
 # the processed files. Measured at England's volumes (8.5 MB of parquet): a locality kernel holds about 0.6 GB
 # after reading, the kernel that also runs the England evaluation's models 2.1 GiB (benchmarks/render_batch.py).
