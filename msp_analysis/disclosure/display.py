@@ -272,7 +272,7 @@ def _reasons(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerato
     top, _ = _group(table, numerator, shown)
     bottom, bottom_missing = _group(table, denominator, shown)
     raw_bottom = row_sums(table, denominator)
-    reasons = []
+    reasons: list[tuple[float | None, str]] = []
     for t, b, missing, raw in zip(top, bottom, bottom_missing, raw_bottom, strict=True):
         if missing or (not is_missing(b) and b <= 0 and raw <= 0):
             reasons.append((None, "missing"))
