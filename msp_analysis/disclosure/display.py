@@ -46,6 +46,33 @@ class DisclosedTable:
     note: str = ""
     values: pd.DataFrame = field(default_factory=pd.DataFrame)
     hidden_counts: dict[str, int] = field(default_factory=dict)
+    # per row, the hidden cells behind `hidden_counts` (primary, secondary, percentage): what :meth:`rows` sums
+    row_counts: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def rows(self, start: int, stop: int, caption: str | None = None, labels: Mapping[str, str] | None = None,
+             note: str | None = None) -> DisclosedTable:
+        """Rows ``start:stop`` as a table of their own, as :func:`disclose` would show them alone.
+
+        Every cell of a disclosed table depends on its row only, so a table of many areas'
+        rows disclosed once gives each area's table by slicing (the locality reports of a
+        batch do this). `caption` and `note` replace the table's; `labels` renames the shown
+        columns (from the names given to :func:`disclose`, before its own `labels`).
+        """
+        if self.row_counts is None:
+            raise ValueError("rows() needs a table made by disclose()")
+        part = slice(start, stop)
+        display = self.display.iloc[part].reset_index(drop=True)
+        numeric = list(self.numeric)
+        if labels:
+            display = display.rename(columns=labels)
+            numeric = [labels.get(c, c) for c in numeric]
+        counts = self.row_counts[part]
+        return DisclosedTable(display=display, hidden=self.hidden.iloc[part].reset_index(drop=True), policy=self.policy,
+                              caption=self.caption if caption is None else caption, numeric=numeric,
+                              note=self.note if note is None else note,
+                              values=self.values.iloc[part].reset_index(drop=True),
+                              hidden_counts={k: int(counts[:, i].sum()) for i, k in enumerate(TALLIES)},
+                              row_counts=counts)
 
     def value(self, row: int, column: str) -> float | None:
         """The disclosed number of a cell (by position and original column name); None when hidden or blank."""
@@ -115,6 +142,9 @@ class DisclosedTable:
         return self.to_html()
 
 
+TALLIES = ("primary", "secondary", "percentage")  # the kinds of hidden cell a table's note counts
+
+
 def disclose(
     table: pd.DataFrame,
     policy: DisclosurePolicy | str,
@@ -174,7 +204,7 @@ def disclose(
     out = pd.DataFrame(index=table.index)
     values = pd.DataFrame(index=table.index)
     hidden = pd.DataFrame(index=table.index)
-    tally = {"primary": 0, "secondary": 0, "percentage": 0}
+    per_row = np.zeros((len(table), len(TALLIES)), dtype=np.int64)  # columns as TALLIES
     for column in columns:
         kind = groups[column]
         if kind == "text":
@@ -186,16 +216,15 @@ def disclose(
                            else policy.format_count(v, n)
                            for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
             values[column] = shown_counts[column]
-            tally["secondary"] += sum(x and not m and not is_missing(v) and not policy.is_suppressed(v, n)
-                                      for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary,
-                                                            strict=True))
-            tally["primary"] += sum(not m and policy.is_suppressed(v, n)
-                                    for v, n, m in zip(table[column], national_flags, missing_flags, strict=True))
+            per_row[:, 1] += [x and not m and not is_missing(v) and not policy.is_suppressed(v, n)
+                              for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
+            per_row[:, 0] += [not m and policy.is_suppressed(v, n)
+                              for v, n, m in zip(table[column], national_flags, missing_flags, strict=True)]
         elif kind == "rate":
-            shown, numbers_shown, flags = _rate_cells(arrays, policy, *rates[column], shown_counts, missing_flags)
+            shown, numbers_shown, flags, reasons = _rate_cells(arrays, policy, *rates[column], shown_counts,
+                                                               missing_flags)
             out[column], values[column], hidden[column] = shown, numbers_shown, flags
-            tally["percentage"] += sum(r in ("denominator", "extreme") for r in _reasons(
-                arrays, policy, *rates[column], shown_counts))
+            per_row[:, 2] += [r in ("denominator", "extreme") for r in reasons]
         elif kind == "mean":
             out[column] = [policy.not_submitted_symbol if m else policy.format_mean(v, k, decimals, n)
                            for v, k, n, m in zip(table[column], table[means[column]], national_flags, missing_flags, strict=True)]
@@ -218,7 +247,8 @@ def disclose(
         numeric = [labels.get(c, c) for c in numeric]
     return DisclosedTable(display=out.reset_index(drop=True), hidden=hidden.reset_index(drop=True), policy=policy,
                           caption=caption, numeric=numeric, note=note, values=values.reset_index(drop=True),
-                          hidden_counts=tally)
+                          hidden_counts={k: int(per_row[:, i].sum()) for i, k in enumerate(TALLIES)},
+                          row_counts=per_row)
 
 
 def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, national: list[bool],
@@ -237,31 +267,32 @@ def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mappi
 
 
 def _reasons(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
-             shown: Mapping[str, np.ndarray]) -> list[str]:
-    """Per row, why the rate is not shown ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
+             shown: Mapping[str, np.ndarray]) -> list[tuple[float | None, str]]:
+    """Per row, the percentage shown and why not ("" when it is): see :meth:`DisclosurePolicy.percentage`."""
     top, _ = _group(table, numerator, shown)
     bottom, bottom_missing = _group(table, denominator, shown)
     raw_bottom = row_sums(table, denominator)
-    reasons = []
+    reasons: list[tuple[float | None, str]] = []
     for t, b, missing, raw in zip(top, bottom, bottom_missing, raw_bottom, strict=True):
         if missing or (not is_missing(b) and b <= 0 and raw <= 0):
-            reasons.append("missing")
+            reasons.append((None, "missing"))
         else:
-            reasons.append(policy.percentage(t, b)[1])
+            reasons.append(policy.percentage(t, b))
     return reasons
 
 
 def _rate_cells(table: Mapping[str, np.ndarray], policy: DisclosurePolicy, numerator: Sequence[str], denominator: Sequence[str],
-                shown: Mapping[str, np.ndarray], not_submitted: list[bool]) -> tuple[list[str], list[float], list[bool]]:
-    """(display strings, disclosed values, hidden flags) of one rate column, from the shown counts."""
-    top, _ = _group(table, numerator, shown)
+                shown: Mapping[str, np.ndarray], not_submitted: list[bool]
+                ) -> tuple[list[str], list[float], list[bool], list[str]]:
+    """(display strings, disclosed values, hidden flags, reasons) of one rate column, from the shown counts."""
     bottom, _ = _group(table, denominator, shown)
-    reasons = _reasons(table, policy, numerator, denominator, shown)
+    percentages = _reasons(table, policy, numerator, denominator, shown)  # each percentage computed once
+    reasons = [reason for _, reason in percentages]
     strings, numbers, flags = [], [], []
-    for t, b, reason, m in zip(top, bottom, reasons, not_submitted, strict=True):
-        value = policy.percentage(t, b)[0] if reason == "" else None
+    for (percentage, reason), b, m in zip(percentages, bottom, not_submitted, strict=True):
+        value = percentage if reason == "" else None
         strings.append(policy.not_submitted_symbol if m else "" if reason == "missing" else
                        policy.symbol if value is None else f"{value:.{policy.pct_decimals(b)}f}%")
         numbers.append(np.nan if value is None or m else value)
         flags.append(reason not in ("", "missing"))
-    return strings, numbers, flags
+    return strings, numbers, flags, reasons

@@ -145,6 +145,9 @@ class SvgChart:
         return left, right
 
     def _area(self) -> tuple[float, float, float, float]:
+        fixed = self.__dict__.get("_area_fixed")
+        if fixed is not None:  # inside render(): nothing changes the margins, so every point uses the same area
+            return fixed
         left, right = self._margins()
         return left, self.top, self.width - right, self.height - self.bottom
 
@@ -245,6 +248,14 @@ class SvgChart:
 
     def render(self) -> str:
         """The chart as a standalone SVG document (text as text, every string escaped)."""
+        self._area_fixed = None
+        self._area_fixed = self._area()  # measured once (the margins measure every label), not once per point
+        try:
+            return self._render()
+        finally:
+            self._area_fixed = None
+
+    def _render(self) -> str:
         x0, y0, x1, y1 = self._area()
         esc = html.escape
         out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '

@@ -190,3 +190,25 @@ def test_disclose_signed_changes():
     table = pd.DataFrame({"change": [0.153, -0.02, 0.0], "n": [50, 50, 50]})
     shown = disclose(table, "sac", columns=["change"], means={"change": "n"}, decimals=2, signed=["change"])
     assert shown.display["change"].tolist() == ["+0.15", "-0.02", "0.00"]
+
+
+@pytest.mark.parametrize("policy", ["sac", "ascof", "nhs_secondary_care"])
+def test_rows_of_a_table_disclosed_together_are_the_table_of_those_rows_disclosed_alone(policy):
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"area": [f"A{i}" for i in range(12)], "n": rng.integers(0, 40, 12),
+                          "k": rng.integers(0, 12, 12), "mean": rng.random(12), "national": [False, False, True] * 4})
+    table["k"] = np.minimum(table["k"], table["n"])
+    hidden = [bool(x) for x in rng.integers(0, 2, 12)]
+    spec = dict(columns=["area", "n", "k", "k_pct", "mean"], text=["area"], counts=["n", "k"],
+                rates={"k_pct": (["k"], ["n"])}, means={"mean": "n"}, national="national")
+    together = disclose(table, policy, **spec, suppressed={"k": hidden})
+    for start in (0, 3, 6, 9):
+        alone = disclose(table.iloc[start:start + 3].reset_index(drop=True), policy, **spec,
+                         labels={"n": "People"}, caption="One area", suppressed={"k": hidden[start:start + 3]})
+        part = together.rows(start, start + 3, caption="One area", labels={"n": "People"})
+        assert part.to_html() == alone.to_html()
+        assert part.hidden_counts == alone.hidden_counts
+        pd.testing.assert_frame_equal(part.values, alone.values)
+        pd.testing.assert_frame_equal(part.hidden, alone.hidden)
+    assert sum(together.rows(s, s + 3).hidden_counts["primary"] for s in (0, 3, 6, 9)) == \
+        together.hidden_counts["primary"]

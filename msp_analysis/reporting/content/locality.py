@@ -17,8 +17,10 @@ The words (sentences, headings, captions, alt text, notes, column labels) are in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -35,22 +37,18 @@ from msp_analysis.analysis.indicators import culture_scores
 from msp_analysis.analysis.pathway import (
     COUNT_COLUMNS,
     RATE_DEFINITIONS,
-    NationalContext,
     add_rates,
-    area_totals,
     change_p_value,
     national_context,
     series_codes,
 )
 from msp_analysis.disclosure.areas import (
     PATHWAY_RATES,
-    AreaProtection,
-    LocalityProtection,
     culture_means,
     locality_protection,
     shown_scores,
 )
-from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
@@ -113,74 +111,53 @@ def _pathway_columns() -> dict[str, str]:
     }
 
 
-def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, policy: DisclosurePolicy, council: str,
-                     year: str, protection: AreaProtection) -> Section:
-    """The pathway table, figure and alt text; `comparison` and `hidden` get the rates as shown (in place)."""
-    columns = _pathway_columns()
-    areas = list(zip(comparison["level"], comparison["area"], strict=True))
-    table = disclose(comparison, policy, columns=list(columns), labels=columns, text=["name"],
-                     counts=["concluded_s42"], rates=PATHWAY_RATES, national=comparison["level"].eq("England"),
-                     caption=text("pathway_caption", year=year, council=council),
-                     suppressed=protection.mask(year, areas, protection.columns))
-    for rate in RATE_DEFINITIONS:  # from here on, every sentence and figure uses the rates as shown
-        comparison[rate], hidden[rate] = table.values[rate].to_numpy(), table.hidden[rate].to_numpy()
-    shown = comparison.assign(**{r: comparison[r].where(~hidden[r]) for r in RATE_DEFINITIONS})
-    bits = [text("pathway_alt_value", name=name, rate=shown.loc[i, "fully_pct"])
-            for i, name in zip(shown.index, shown["name"], strict=True) if not pd.isna(shown.loc[i, "fully_pct"])]
+def _pathway_section(comparison: pd.DataFrame, hidden: pd.DataFrame, table: DisclosedTable, council: str,
+                     year: str) -> Section:
+    """The pathway table, figure and alt text; `comparison` and `hidden` hold the rates as shown (:func:`_pathway_year`)."""
+    bits = [text("pathway_alt_value", name=name, rate=rate)
+            for name, rate, hide in zip(comparison["name"], comparison["fully_pct"], hidden["fully_pct"], strict=True)
+            if not (hide or pd.isna(rate))]
     alt = text("pathway_alt", year=year, areas=", ".join(comparison["name"]),
                values="; ".join(bits) if bits else text("pathway_alt_hidden"))
     figure = plots.as_image(plots.pathway_figure(comparison, hidden, title=text("pathway_title", year=year)), alt)
     return Section(figure=figure, tables=[table])
 
 
-def _trend_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                   policy: DisclosurePolicy, protection: AreaProtection) -> tuple[Section, dict]:
+def _trend_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, region: str, year: str,
+                   policy: DisclosurePolicy) -> tuple[Section, dict]:
     """The fully-achieved rate by year for the council, its region and England: table, sentence and chart.
 
     Every number (table, sentence, test of change, chart) is a count or percentage as the
     policy shows it; secondary suppression is the pathway table's (one decision for all years).
     """
-    per_year = area_totals(context.pathway, COUNT_COLUMNS, ons_code, region=region)
-    years = sorted(y for y in per_year.loc[per_year["level"] == "council", "financial_year"] if y <= year)
-    per_year = per_year[per_year["financial_year"].isin(years)]
-    wide = per_year.pivot(index="financial_year", columns="level", values=COUNT_COLUMNS)
-    wide.columns = [f"{level}_{column}" for column, level in wide.columns]
-    wide = wide.reset_index()
-    code_in = context.pathway[context.pathway["ons_code"].isin(series_codes(ons_code))]
-    code_in = code_in.set_index("financial_year")["ons_code"].astype(str)
-    area_of = {"council": lambda y: code_in.get(y, ons_code), "region": lambda y: region, "England": lambda y: "England"}
-    columns = ("concluded_s42", "asked_expressed", "asked_not_expressed", "fully")
-    suppressed = {f"{level}_{c}": [protection.secondary(y, level, area(y), c) for y in wide["financial_year"]]
-                  for level, area in area_of.items() for c in columns}
-    rates = {f"{level}_fully_pct": ([f"{level}_fully"], [f"{level}_asked_expressed"]) for level in area_of}
-    rates["council_asked_pct"] = (["council_asked_expressed", "council_asked_not_expressed"], ["council_concluded_s42"])
+    stacked = _trend_year(df_enquiries, year, policy)
+    start, stop = stacked.bounds[ons_code]
     labels = {"financial_year": text("column_year"), "council_concluded_s42": text("column_concluded_s42"),
               "council_asked_expressed": text("column_expressed"), "council_asked_pct": text("column_asked_pct"),
               "council_fully_pct": text("column_fully_pct_area", area=council),
               "region_fully_pct": text("column_fully_pct_area", area=region),
               "England_fully_pct": text("column_fully_pct_area", area="England")}
-    table = disclose(wide, policy, columns=list(labels), labels=labels, text=["financial_year"],
-                     counts=["council_concluded_s42", "council_asked_expressed"], rates=rates,
-                     national=[False] * len(wide), suppressed=suppressed,
-                     caption=text("trend_caption", council=council, region=region))
-    national_table = disclose(wide, policy, columns=["England_fully_pct"], rates=rates, national=[True] * len(wide),
-                              suppressed=suppressed)  # England's rate is national: exact under exempting policies
-    table.values["England_fully_pct"] = national_table.values["England_fully_pct"]
-    shown_n = {level: [protection.disclosed(y, level, area(y), "asked_expressed") for y in wide["financial_year"]]
-               for level, area in area_of.items()}
-    long = pd.concat([pd.DataFrame({"financial_year": wide["financial_year"], "level": level, "name": name,
-                                    "value": table.values[f"{level}_fully_pct"].to_numpy(),
-                                    "n": shown_n[level]})
-                      for level, name in (("council", council), ("region", region), ("England", "England"))],
-                     ignore_index=True)
-    council_values = long[long["level"] == "council"].dropna(subset=["value"])
-    england_values = long[long["level"] == "England"].dropna(subset=["value"]).set_index("financial_year")
+    table = stacked.table.rows(start, stop, caption=text("trend_caption", council=council, region=region),
+                               labels=labels)
+    years = list(stacked.years[start:stop])
+    levels = (("council", council), ("region", region), ("England", "England"))
+    value_of = {level: table.values[f"{level}_fully_pct"].to_numpy() for level, _ in levels}
+    n_of = {level: stacked.shown_n[level][start:stop] for level, _ in levels}
+    long = pd.DataFrame({"financial_year": years * 3, "level": [level for level, _ in levels for _ in years],
+                         "name": [name for _, name in levels for _ in years],
+                         "value": np.concatenate([value_of[level] for level, _ in levels]),
+                         "n": np.concatenate([n_of[level] for level, _ in levels])})
+    shown_rows = {level: [{"financial_year": y, "value": v, "n": k}  # the years whose rate is shown
+                          for y, v, k in zip(years, value_of[level], n_of[level], strict=True) if not np.isnan(v)]
+                  for level in ("council", "England")}
+    council_values = shown_rows["council"]
+    england_values = {row["financial_year"]: row for row in shown_rows["England"]}
     facts: dict = {"trend_years": years}
     if len(years) < 2:
         markdown = (text("trend_one_year", year=year, council=council) if years
                     else text("trend_no_year", year=year, council=council))
     elif len(council_values) >= 2:
-        first, last = council_values.iloc[0], council_values.iloc[-1]
+        first, last = council_values[0], council_values[-1]
         ends = [first["financial_year"], last["financial_year"]]
         a, a_year, b, b_year = pct(first["value"]), first["financial_year"], pct(last["value"]), last["financial_year"]
         direction = _clear_change(first, last)
@@ -188,8 +165,8 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
                     if direction is None else
                     text("trend_moved", direction=direction, first=a, first_year=a_year, last=b, last_year=b_year))
         england = ""
-        if all(y in england_values.index for y in ends):
-            one, two = england_values.loc[ends[0]], england_values.loc[ends[1]]
+        if all(y in england_values for y in ends):
+            one, two = england_values[ends[0]], england_values[ends[1]]
             a, b = pct(one["value"]), pct(two["value"])
             direction = _clear_change(one, two)
             england = (text("trend_england_same", rate=a) if a == b else
@@ -204,19 +181,18 @@ def _trend_section(context: NationalContext, ons_code: str, council: str, region
     else:
         markdown = text("trend_hidden", council=council)
     bits = []
-    for level in ("council", "England"):
-        rows = long[(long["level"] == level)].dropna(subset=["value"])
-        if len(rows):
-            values = ", ".join(text("trend_alt_value", year=y, rate=v)
-                               for y, v in zip(rows["financial_year"], rows["value"], strict=True))
-            bits.append(text("trend_alt_area", name=rows["name"].iloc[0], values=values))
+    for level, name in (("council", council), ("England", "England")):
+        if shown_rows[level]:
+            values = ", ".join(text("trend_alt_value", year=row["financial_year"], rate=row["value"])
+                               for row in shown_rows[level])
+            bits.append(text("trend_alt_area", name=name, values=values))
     alt = text("trend_alt", values="; ".join(bits) or text("trend_alt_none"))
     figure = plots.as_image(plots.trend_figure(long, text("trend_title", council=council)), alt) \
         if len(years) >= 1 else None
     return Section(markdown=markdown, figure=figure, tables=[table]), facts
 
 
-def _clear_change(first: pd.Series, last: pd.Series) -> str | None:
+def _clear_change(first: Mapping, last: Mapping) -> str | None:
     """'rose' or 'fell' when the rounded rates differ and a 95% test on disclosed values says so, else None.
 
     `first` and `last` hold a shown rate (``value``, %) and the shown number who expressed
@@ -325,49 +301,38 @@ def _share_columns(heading: str, council: str, region: str) -> dict[str, str]:
             "England_pct": text("column_pct_area", area="England")}
 
 
-def _risk_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                  policy: DisclosurePolicy, protection: LocalityProtection) -> tuple[Section, dict]:
-    areas = {"council": ons_code, "region": region, "England": "England"}
+def _risk_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, region: str, year: str,
+                  policy: DisclosurePolicy) -> tuple[Section, dict]:
     facts: dict = {}
-    risk_labels = canonical_labels("risk_types")
-    risks = _category_table(context.categories["risk_types"], risk_labels, ons_code, region, year)
-    risks = risks.sort_values("England_count", ascending=False, kind="stable").reset_index(drop=True)
-    rates = _share_rates()
+    stacked = _category_year(df_enquiries, year, policy)
+    start, stop = stacked.bounds["risk_types"][ons_code]
+    risks = stacked.frames["risk_types"]
     labels = _share_columns(text("column_risk_type"), council, region)
-    risk_table = disclose(risks, policy, columns=list(labels), labels=labels, text=["label"], counts=["council_count"],
-                          rates=rates, caption=text("risk_caption", year=year),
-                          suppressed=protection.risk_types.category_mask(year, risks["label"], areas, "concluded_s42"))
-    chart = pd.DataFrame({"label": risks["label"]})
-    for level in ("council", "region", "England"):
-        chart[level] = risk_table.values[f"{level}_pct"].to_numpy()  # the shares as shown
-    chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
-    shown = chart.dropna(subset=["council"])
-    top = shown.sort_values("council", ascending=False).head(1)
+    risk_table = stacked.tables["risk_types"].rows(start, stop, caption=text("risk_caption", year=year), labels=labels)
+    risks = risks.iloc[start:stop].reset_index(drop=True)
+    labels_shown = risks["label"].tolist()
+    council_pct = risk_table.values["council_pct"].to_numpy(dtype=float)  # the shares as shown
+    england_pct = risk_table.values["England_pct"].to_numpy(dtype=float)
+    shown = np.flatnonzero(~np.isnan(council_pct))
     sentences = []
-    if len(top):
-        t = top.iloc[0]
-        sentences.append(text("risk_top", council=council, risk=phrase(t["label"]), rate=pct(t["council"]),
-                              england=pct(t["England"])))
-        facts["top_risk"] = str(t["label"])
-    gaps = shown.assign(gap=shown["council"] - shown["England"]).dropna(subset=["gap"])
+    if len(shown):  # the largest share (ties: as pandas sorts them, the first listed)
+        t = shown[pd.Series(council_pct[shown]).sort_values(ascending=False).index[0]]
+        sentences.append(text("risk_top", council=council, risk=phrase(labels_shown[t]), rate=pct(council_pct[t]),
+                              england=pct(england_pct[t])))
+        facts["top_risk"] = str(labels_shown[t])
+    gap = council_pct[shown] - england_pct[shown]
+    gaps = shown[~np.isnan(gap)]
     if len(gaps):
-        g = gaps.loc[gaps["gap"].abs().idxmax()]
-        if abs(g["gap"]) >= 3:
-            sentences.append(text("risk_gap", risk=phrase(g["label"]), rate=pct(g["council"]),
-                                  england=pct(g["England"])))
+        g = gaps[int(np.argmax(np.abs(gap[~np.isnan(gap)])))]
+        if abs(council_pct[g] - england_pct[g]) >= 3:
+            sentences.append(text("risk_gap", risk=phrase(labels_shown[g]), rate=pct(council_pct[g]),
+                                  england=pct(england_pct[g])))
     tables = [risk_table]
     for key, heading, caption in (("locations", text("column_location"), text("location_caption", year=year)),
                                   ("sources", text("column_source"), text("source_caption", year=year))):
-        names = canonical_labels("risk_location" if key == "locations" else "risk_source")
-        frame = context.categories[key]
-        rows = _category_table(frame, names, ons_code, region, year)
-        totals = rows[["council_count", "region_count", "England_count"]].sum()
-        for level in ("council", "region", "England"):
-            rows[f"{level}_total"] = float(totals[f"{level}_count"])
-        labels = _share_columns(heading, council, region)
-        shown = disclose(rows, policy, columns=list(labels), labels=labels, text=["label"],
-                         counts=["council_count"], rates=_share_rates(), caption=caption,
-                         suppressed=getattr(protection, key).category_mask(year, rows["label"], areas, "total"))
+        start, stop = stacked.bounds[key][ons_code]
+        rows = stacked.frames[key].iloc[start:stop].reset_index(drop=True)
+        shown = stacked.tables[key].rows(start, stop, caption=caption, labels=_share_columns(heading, council, region))
         tables.append(shown)
         shares = shown.values["council_pct"]
         if shares.notna().any():  # the largest share as shown (ties: the first listed)
@@ -387,24 +352,12 @@ def _with_unknown(capacity: pd.DataFrame) -> pd.DataFrame:
     return capacity.assign(unknown=capacity[[c for c in CAPACITY_UNKNOWN if c in capacity]].sum(axis=1))
 
 
-def _capacity_section(context: NationalContext, ons_code: str, council: str, region: str, year: str,
-                      policy: DisclosurePolicy, protection: LocalityProtection) -> tuple[Section, dict]:
-    frame = _with_unknown(context.categories["capacity"])
-    columns = ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"]
-    totals = area_totals(frame, columns, ons_code, year, region)
-    totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
-    totals = totals.assign(name=totals["name"].where(totals["level"] != "council", council))  # "Bristol", as said
-    rates = {"lacked_pct": (["lacked"], ["concluded_s42"]), "supported_pct": (["supported"], ["lacked"]),
-             "unknown_pct": (["unknown"], ["concluded_s42"])}
-    labels = {"name": text("column_area"), "concluded_s42": text("column_concluded_s42"),
-              "lacked": text("column_lacked"), "lacked_pct": text("column_lacked_pct"),
-              "supported": text("column_supported"), "supported_pct": text("column_supported_pct"),
-              "unknown_pct": text("column_unknown_pct")}
-    areas = [(level, {"council": ons_code, "region": region}.get(level, "England")) for level in totals["level"]]
-    table = disclose(totals, policy, columns=list(labels), labels=labels, text=["name"],
-                     counts=["concluded_s42", "lacked", "supported"], rates=rates,
-                     national=totals["level"].eq("England"), caption=text("capacity_caption", year=year),
-                     suppressed=protection.capacity.mask(year, areas, ["concluded_s42", "lacked", "supported", "unknown"]))
+def _capacity_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year: str,
+                      policy: DisclosurePolicy) -> tuple[Section, dict]:
+    stacked = _capacity_year(df_enquiries, year, policy)
+    start = 3 * stacked.position[ons_code]
+    totals = stacked.frame.iloc[start:start + 3].reset_index(drop=True)
+    table = stacked.table.rows(start, start + 3)
     mine, england = list(totals["level"]).index("council"), list(totals["level"]).index("England")
     facts: dict = {k: v for k in ("lacked_pct", "supported_pct") if (v := table.value(mine, k)) is not None}
     sentences = [text("capacity_lacked", rate=table.text(mine, "lacked_pct"), council=council)] if "lacked_pct" in facts else []
@@ -496,42 +449,21 @@ def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year:
 
 
 def _culture_section(scores: pd.DataFrame | None, ons_code: str, council: str, region: str, year: str,
-                     policy: DisclosurePolicy) -> tuple[Section, dict]:
+                     policy: DisclosurePolicy, areas: tuple = ()) -> tuple[Section, dict]:
+    """The council's culture profile beside its region's and England's means; `areas`: (code, region) of the year."""
     if scores is None or scores.empty:
         return Section(markdown=text("culture_no_returns")), {}
-    waves = sorted(w for w in scores["wave"].unique() if w <= year)
-    mine = scores[(scores["ons_code"] == ons_code) & scores["wave"].isin(waves)]
-    if mine.empty:
+    stacked = _culture_year(scores, year, policy, tuple(areas))
+    if ons_code not in stacked.bounds:
         return Section(markdown=text("culture_no_return", council=council, year=year)), {}
-    wave = str(mine["wave"].max())
-    names = indicator_labels()
-    indicators = [c for c in names if c in scores.columns]
-    row = shown_scores(mine[mine["wave"] == wave], policy, indicators).iloc[0]
-    means = culture_means(scores, policy, tuple(indicators)).set_index(["wave", "area"])
-    empty = pd.Series({c: np.nan for c in indicators} | {"n_councils": 0, "n_organisations": 0, "n_respondents": 0.0})
-    regional, england = (means.loc[(wave, area)] if (wave, area) in means.index else empty
-                         for area in (region, "England"))
-    profile = pd.DataFrame({
-        "label": [names[c] for c in indicators],
-        "council": [row[c] for c in indicators],
-        "n_council": float(mine.loc[mine["wave"] == wave, "n_respondents"].iloc[0]),
-        "region": [regional[c] for c in indicators],
-        "n_region": float(regional["n_respondents"]),
-        "England": [england[c] for c in indicators],
-        "n_England": float(england["n_respondents"]),
-    })
-    based_on = text("culture_means_note", region=region, region_councils=int(regional["n_councils"]),
-                    region_organisations=int(regional["n_organisations"]),
-                    region_respondents=policy.format_count(regional["n_respondents"]),
-                    england_councils=int(england["n_councils"]),
-                    england_organisations=int(england["n_organisations"]),
-                    england_respondents=policy.format_count(england["n_respondents"]))
+    start, stop = stacked.bounds[ons_code]
+    wave, row = stacked.wave[ons_code], stacked.row[ons_code]
+    profile = stacked.frame.iloc[start:stop].reset_index(drop=True)
     labels = {"label": text("column_indicator"), "council": council,
               "region": text("column_mean_of_councils", area=region),
               "England": text("column_mean_of_councils", area="England")}
-    table = disclose(profile, policy, columns=list(labels), labels=labels, text=["label"],
-                     means={"council": "n_council", "region": "n_region", "England": "n_England"}, decimals=2,
-                     caption=text("culture_caption", wave=wave), note=based_on)
+    table = stacked.table.rows(start, stop, caption=text("culture_caption", wave=wave), labels=labels,
+                               note=stacked.note[ons_code])
     hidden_council = not row["shown"]
     chart = profile.assign(council=np.nan if hidden_council else profile["council"])
     chart.attrs["area_names"] = {"council": council, "region": region, "England": "England"}
@@ -616,6 +548,309 @@ def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: Over
     return Section(markdown="\n".join(f"- {line}" for line in lines))
 
 
+# --- every council of a year at once ---------------------------------------------------------------
+#
+# The tables of a locality report are the same computation for every council: its rows beside
+# its region's and England's. Each function below builds one family of tables for every council
+# of a year in one pass (group-bys and arrays over the per-council counts, one disclose() over the
+# rows of all councils) and keeps it per input frame, year and policy (frame_cache), so that a
+# report slices its rows (DisclosedTable.rows) instead of filtering, summing and disclosing anew.
+# Every cell of a disclosed table depends on its row only, so a slice is the table the report
+# would disclose alone. A new section adds its own function of the same shape.
+
+
+@dataclass(frozen=True)
+class StackedTables:
+    """Tables of every council of a year disclosed together; a council's rows are ``bounds[code]``."""
+
+    bounds: dict[str, tuple[int, int]]
+    table: DisclosedTable
+    frame: pd.DataFrame  # the rows before disclosure (counts and their totals)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def position(self) -> dict[str, int]:
+        return {code: start // 3 for code, (start, _) in self.bounds.items()}
+
+
+def _council_rows(per_council: pd.DataFrame, columns: list[str], year: str) -> tuple[list[str], list[str], np.ndarray,
+                                                                                      list[str], list[str]]:
+    """(codes, names, council sums, regions, ...) of every council of `year`, as :func:`area_totals` sums them.
+
+    A council's row is the sum of the rows of its series codes in the year (:func:`series_codes`),
+    named after the last of them, as :func:`area_totals` does.
+    """
+    in_year = per_council[per_council["financial_year"] == year]
+    codes = in_year["ons_code"].astype(str).tolist()
+    names_in_year = in_year["council_name"].astype(str).tolist()
+    regions = in_year["region"].astype(str).tolist()
+    values = in_year[columns].to_numpy()
+    position = {code: i for i, code in enumerate(codes)}
+    sums, names = [], []
+    for code in codes:
+        members = sorted(position[c] for c in series_codes(code) if c in position)
+        sums.append(values[members].sum(axis=0))
+        names.append(names_in_year[members[-1]])
+    return codes, names, np.array(sums, dtype=values.dtype).reshape(len(codes), len(columns)), regions, codes
+
+
+def _level_sums(per_council: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Region and England sums of `columns` per financial year (as :func:`area_totals` sums them)."""
+    regions = per_council.groupby(["financial_year", "region"], sort=True)[columns].sum().reset_index()
+    return regions, per_council.groupby("financial_year", sort=True)[columns].sum().reset_index()
+
+
+def _three_levels(per_council: pd.DataFrame, columns: list[str], year: str) -> tuple[list[str], pd.DataFrame]:
+    """Council, region and England rows of `columns` in `year` for every council: three rows per council.
+
+    Each three are what ``area_totals(per_council, columns, code, year, region)`` gives for the
+    council, without ``financial_year``: ``level``, ``name``, then `columns`.
+    """
+    codes, names, sums, regions, _ = _council_rows(per_council, columns, year)
+    region_sums, england = _level_sums(per_council, columns)
+    region_sums = region_sums[region_sums["financial_year"] == year].set_index("region")[columns]
+    england_row = england[england["financial_year"] == year][columns].to_numpy()[0]
+    stacked = np.empty((3 * len(codes), len(columns)), dtype=np.result_type(sums.dtype, england_row.dtype))
+    stacked[0::3] = sums
+    stacked[1::3] = region_sums.loc[regions].to_numpy()
+    stacked[2::3] = england_row
+    frame = pd.DataFrame(stacked, columns=columns)
+    frame.insert(0, "level", ["council", "region", "England"] * len(codes))
+    frame.insert(1, "name", [n for name, region in zip(names, regions, strict=True)  # a council as said: "Hull"
+                             for n in (short_name(str(name)), region, "England")])
+    return codes, frame
+
+
+def _three_areas(codes: list[str], frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (level, area) of every row of :func:`_three_levels`: the council's code, its region, England."""
+    return [(level, {"council": code, "region": region}.get(level, "England"))
+            for code, (level, region) in zip([c for c in codes for _ in range(3)],
+                                             zip(frame["level"], frame["name"], strict=True), strict=True)]
+
+
+@frame_cache
+def _pathway_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> StackedTables:
+    """Every council's pathway table of `year` and its comparison (council, region, England) with the rates as shown."""
+    context = national_context(df_enquiries)
+    protection = locality_protection(df_enquiries, policy).pathway
+    codes, totals = _three_levels(context.pathway, COUNT_COLUMNS, year)
+    comparison = add_rates(totals)[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
+    comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
+                                   fully_or_partially=comparison["fully"] + comparison["partially"],
+                                   area=[area for _, area in _three_areas(codes, totals)])
+    columns = _pathway_columns()
+    areas = list(zip(comparison["level"], comparison["area"], strict=True))
+    table = disclose(comparison, policy, columns=list(columns), labels=columns, text=["name"],
+                     counts=["concluded_s42"], rates=PATHWAY_RATES, national=comparison["level"].eq("England"),
+                     suppressed=protection.mask(year, areas, protection.columns))
+    hidden = pd.DataFrame({rate: table.hidden[rate].to_numpy() for rate in RATE_DEFINITIONS})
+    for rate in RATE_DEFINITIONS:  # from here on, every sentence and figure uses the rates as shown
+        comparison[rate] = table.values[rate].to_numpy()
+    return StackedTables({code: (3 * i, 3 * i + 3) for i, code in enumerate(codes)}, table, comparison,
+                         {"hidden": hidden, "areas": tuple(zip(codes, comparison["name"].iloc[1::3], strict=True))})
+
+
+@frame_cache
+def _trend_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
+    """Every council's trend table up to `year`: its series, its region's and England's, one row per year.
+
+    A council's rows are those of ``area_totals(context.pathway, COUNT_COLUMNS, code, region=region)``
+    for the years of its series up to `year`, pivoted wide (``LEVEL_COLUMN``).
+    """
+    context = national_context(df_enquiries)
+    protection = locality_protection(df_enquiries, policy).pathway
+    pathway = context.pathway
+    in_year = pathway[pathway["financial_year"] == year]
+    codes, regions = in_year["ons_code"].astype(str).tolist(), in_year["region"].astype(str).tolist()
+    region_sums, england = _level_sums(pathway, COUNT_COLUMNS)
+    region_sums = region_sums.set_index(["region", "financial_year"])[COUNT_COLUMNS]
+    england = england.set_index("financial_year")[COUNT_COLUMNS]
+    all_codes = pathway["ons_code"].astype(str).to_numpy()
+    all_years = pathway["financial_year"].astype(str).to_numpy()
+    values = pathway[COUNT_COLUMNS].to_numpy()
+    rows_of: dict[str, list[int]] = {}
+    for i, code in enumerate(all_codes):
+        rows_of.setdefault(code, []).append(i)
+    parts, years_of, code_of_year, bounds = [], [], [], {}
+    for code, region in zip(codes, regions, strict=True):
+        members = sorted(i for c in series_codes(code) for i in rows_of.get(c, []))
+        years = sorted({all_years[i] for i in members if all_years[i] <= year})
+        sums = {y: np.zeros(len(COUNT_COLUMNS), dtype=values.dtype) for y in years}
+        code_in: dict[str, str] = {}
+        for i in members:
+            if all_years[i] in sums:
+                sums[all_years[i]] = sums[all_years[i]] + values[i]
+                code_in[all_years[i]] = all_codes[i]
+        start = len(years_of)
+        for y in years:
+            parts.append((sums[y], region, y))
+            years_of.append(y)
+            code_of_year.append((code_in.get(y, code), region))
+        bounds[code] = (start, len(years_of))
+    council = np.array([p[0] for p in parts]).reshape(len(parts), len(COUNT_COLUMNS))
+    regional = region_sums.reindex([(p[1], p[2]) for p in parts]).to_numpy()
+    national = england.reindex(years_of).to_numpy()
+    level_values = {"England": national, "council": council, "region": regional}
+    wide = pd.DataFrame({"financial_year": years_of})
+    for j, column in enumerate(COUNT_COLUMNS):  # the column order of DataFrame.pivot: levels sorted
+        for level in ("England", "council", "region"):
+            wide[f"{level}_{column}"] = level_values[level][:, j]
+    area_of = {"council": [a for a, _ in code_of_year], "region": [r for _, r in code_of_year],
+               "England": ["England"] * len(years_of)}
+    columns = ("concluded_s42", "asked_expressed", "asked_not_expressed", "fully")
+    suppressed = {f"{level}_{c}": [protection.secondary(y, level, a, c) for y, a in zip(years_of, area_of[level],
+                                                                                      strict=True)]
+                  for level in area_of for c in columns}
+    rates = {f"{level}_fully_pct": ([f"{level}_fully"], [f"{level}_asked_expressed"]) for level in area_of}
+    rates["council_asked_pct"] = (["council_asked_expressed", "council_asked_not_expressed"], ["council_concluded_s42"])
+    shown_columns = ["financial_year", "council_concluded_s42", "council_asked_expressed", "council_asked_pct",
+                     "council_fully_pct", "region_fully_pct", "England_fully_pct"]
+    table = disclose(wide, policy, columns=shown_columns, text=["financial_year"],
+                     counts=["council_concluded_s42", "council_asked_expressed"], rates=rates,
+                     national=[False] * len(wide), suppressed=suppressed)
+    national_table = disclose(wide, policy, columns=["England_fully_pct"], rates=rates, national=[True] * len(wide),
+                              suppressed=suppressed)  # England's rate is national: exact under exempting policies
+    table.values["England_fully_pct"] = national_table.values["England_fully_pct"]
+    shown_n = {level: np.array([protection.disclosed(y, level, a, "asked_expressed")
+                                for y, a in zip(years_of, area_of[level], strict=True)], dtype=float)
+               for level in area_of}
+    return SimpleNamespace(bounds=bounds, table=table, years=years_of, shown_n=shown_n)
+
+
+def _category_rows(frame: pd.DataFrame, labels: list[str], codes: list[str], regions: list[str], year: str,
+                   totals_from_counts: bool) -> pd.DataFrame:
+    """Every council's long category table (see :func:`_category_table`), one block of ``len(labels)`` rows each."""
+    rows = frame[frame["financial_year"] == year]
+    by_code = rows.set_index(rows["ons_code"].astype(str))
+    council = by_code[labels].reindex(codes).fillna(0).to_numpy()
+    council_total = by_code["concluded_s42"].reindex(codes).fillna(0).to_numpy(dtype=float)
+    by_region = rows.groupby(rows["region"].astype(str))[[*labels, "concluded_s42"]].sum()
+    regional = by_region[labels].reindex(regions).fillna(0).to_numpy()
+    regional_total = by_region["concluded_s42"].reindex(regions).fillna(0).to_numpy(dtype=float)
+    england = rows[labels].sum().to_numpy()
+    england_total = float(rows["concluded_s42"].sum())
+    n, k = len(codes), len(labels)
+    out = pd.DataFrame({"label": labels * n})
+    for level, counts, total in (("council", council, council_total), ("region", regional, regional_total),
+                                 ("England", np.tile(england, (n, 1)), np.full(n, england_total))):
+        out[f"{level}_count"] = counts.reshape(n * k).astype(rows[labels[0]].dtype) if k else []
+        out[f"{level}_total"] = (counts.sum(axis=1).astype(float) if totals_from_counts else total).repeat(k)
+    return out
+
+
+@frame_cache
+def _category_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
+    """Every council's risk type, location and source tables of `year`, disclosed once."""
+    context = national_context(df_enquiries)
+    protection = locality_protection(df_enquiries, policy)
+    in_year = context.pathway[context.pathway["financial_year"] == year]
+    codes, regions = in_year["ons_code"].astype(str).tolist(), in_year["region"].astype(str).tolist()
+    frames, tables, bounds = {}, {}, {}
+    for key, column, total in (("risk_types", "risk_types", "concluded_s42"), ("locations", "risk_location", "total"),
+                               ("sources", "risk_source", "total")):
+        labels = canonical_labels(column)
+        if key == "risk_types":  # the order of England's counts (the same for every council of the year)
+            rows = _category_rows(context.categories[key], labels, codes[:1], regions[:1], year, False)
+            labels = list(rows.sort_values("England_count", ascending=False, kind="stable")["label"])
+        rows = _category_rows(context.categories[key], labels, codes, regions, year, key != "risk_types")
+        family = getattr(protection, key)
+        suppressed: dict[str, list[bool]] = {}
+        for code, region in zip(codes, regions, strict=True):
+            areas = {"council": code, "region": region, "England": "England"}
+            for name, flags in family.category_mask(year, labels, areas, total).items():
+                suppressed.setdefault(name, []).extend(flags)
+        columns = ["label", "council_count", "council_pct", "region_pct", "England_pct"]
+        tables[key] = disclose(rows, policy, columns=columns, text=["label"], counts=["council_count"],
+                               rates=_share_rates(), suppressed=suppressed or None)
+        frames[key] = rows
+        bounds[key] = {code: (i * len(labels), (i + 1) * len(labels)) for i, code in enumerate(codes)}
+    return SimpleNamespace(frames=frames, tables=tables, bounds=bounds)
+
+
+@frame_cache
+def _capacity_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> StackedTables:
+    """Every council's capacity table of `year` (council, region, England), disclosed once."""
+    context = national_context(df_enquiries)
+    protection = locality_protection(df_enquiries, policy).capacity
+    frame = _with_unknown(context.categories["capacity"])
+    codes, totals = _three_levels(frame, ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"], year)
+    totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
+    rates = {"lacked_pct": (["lacked"], ["concluded_s42"]), "supported_pct": (["supported"], ["lacked"]),
+             "unknown_pct": (["unknown"], ["concluded_s42"])}
+    labels = {"name": text("column_area"), "concluded_s42": text("column_concluded_s42"),
+              "lacked": text("column_lacked"), "lacked_pct": text("column_lacked_pct"),
+              "supported": text("column_supported"), "supported_pct": text("column_supported_pct"),
+              "unknown_pct": text("column_unknown_pct")}
+    areas = _three_areas(codes, totals)
+    table = disclose(totals, policy, columns=list(labels), labels=labels, text=["name"],
+                     counts=["concluded_s42", "lacked", "supported"], rates=rates,
+                     national=totals["level"].eq("England"), caption=text("capacity_caption", year=year),
+                     suppressed=protection.mask(year, areas, ["concluded_s42", "lacked", "supported", "unknown"]))
+    return StackedTables({code: (3 * i, 3 * i + 3) for i, code in enumerate(codes)}, table, totals)
+
+
+@frame_cache
+def _culture_year(scores: pd.DataFrame, year: str, policy: DisclosurePolicy, areas: tuple) -> SimpleNamespace:
+    """Every council's culture profile of its latest wave up to `year`, disclosed once; `areas`: (code, region) pairs."""
+    waves = sorted(w for w in scores["wave"].unique() if w <= year)
+    names = indicator_labels()
+    indicators = [c for c in names if c in scores.columns]
+    in_waves = scores[scores["wave"].isin(waves)]
+    shown = shown_scores(in_waves, policy, indicators)
+    means = culture_means(scores, policy, tuple(indicators)).set_index(["wave", "area"])
+    mean_of = {key: row for key, row in zip(means.index, means.to_dict("records"), strict=True)}
+    empty = {c: np.nan for c in indicators} | {"n_councils": 0, "n_organisations": 0, "n_respondents": 0.0}
+    rows_of: dict[str, list[int]] = {}
+    for i, code in enumerate(in_waves["ons_code"].astype(str)):
+        rows_of.setdefault(code, []).append(i)
+    wave_values = in_waves["wave"].astype(str).to_numpy()
+    n_values = in_waves["n_respondents"].to_numpy()
+    shown_values = shown[indicators].to_numpy(dtype=float)
+    shown_flags = shown["shown"].to_numpy()
+    parts, bounds, wave_of, row_of, note_of = [], {}, {}, {}, {}
+    for code, region in areas:
+        if code not in rows_of:
+            continue
+        members = rows_of[code]
+        wave = str(max(wave_values[i] for i in members))
+        first = next(i for i in members if wave_values[i] == wave)
+        regional, england = (mean_of.get((wave, area), empty) for area in (region, "England"))
+        parts.append(pd.DataFrame({
+            "label": [names[c] for c in indicators],
+            "council": shown_values[first],
+            "n_council": float(n_values[first]),
+            "region": [regional[c] for c in indicators],
+            "n_region": float(regional["n_respondents"]),
+            "England": [england[c] for c in indicators],
+            "n_England": float(england["n_respondents"]),
+        }))
+        bounds[code] = (len(indicators) * (len(parts) - 1), len(indicators) * len(parts))
+        wave_of[code], row_of[code] = wave, {"shown": bool(shown_flags[first])}
+        note_of[code] = text("culture_means_note", region=region, region_councils=int(regional["n_councils"]),
+                             region_organisations=int(regional["n_organisations"]),
+                             region_respondents=policy.format_count(regional["n_respondents"]),
+                             england_councils=int(england["n_councils"]),
+                             england_organisations=int(england["n_organisations"]),
+                             england_respondents=policy.format_count(england["n_respondents"]))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    table = disclose(frame, policy, columns=["label", "council", "region", "England"], text=["label"],
+                     means={"council": "n_council", "region": "n_region", "England": "n_England"},
+                     decimals=2) if parts else None
+    return SimpleNamespace(bounds=bounds, frame=frame, table=table, wave=wave_of, row=row_of, note=note_of)
+
+
+@frame_cache
+def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> dict:
+    """(primary, secondary) hidden cells of every (level, area) of `year` over every family: one pass over the cells."""
+    protection = locality_protection(df_enquiries, policy)
+    out: dict[tuple[str, str], list[int]] = {}
+    for family in ("pathway", "capacity", "locations", "sources", "risk_types"):
+        for key, status in getattr(protection, family).protection.status.items():
+            if isinstance(key, tuple) and key[0] == str(year) and status in (1, 2):
+                out.setdefault((key[1], key[2]), [0, 0])[status - 1] += 1
+    return out
+
+
 def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy | str,
                           clean_tc_long: pd.DataFrame | None = None, params=None) -> LocalityReport:
     """Every section of one council's report for `year` (culture profile when `clean_tc_long` is given).
@@ -624,37 +859,33 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     >>> report.summary.markdown                                                  # doctest: +SKIP
     """
     policy = get_policy(policy) if isinstance(policy, str) else policy
-    context = national_context(df_enquiries)
-    rows = context.pathway[(context.pathway["financial_year"] == year) & (context.pathway["ons_code"] == ons_code)]
-    if rows.empty:
+    year_tables = _pathway_year(df_enquiries, year, policy)  # every council's rows of the year, computed once
+    if ons_code not in year_tables.bounds:
         raise ValueError(f"no enquiries for council {ons_code} in {year}")
-    council, region = short_name(str(rows["council_name"].iloc[0])), str(rows["region"].iloc[0])  # "Hull", "Bristol"
-    totals = area_totals(context.pathway, COUNT_COLUMNS, ons_code, year, region)
-    comparison = add_rates(totals.drop(columns="financial_year"))[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
-    comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
-                                   fully_or_partially=comparison["fully"] + comparison["partially"],
-                                   area=[ons_code, region, "England"],
-                                   name=comparison["name"].where(comparison["level"] != "council", council))
-    national = comparison["level"].eq("England")
-    hidden = policy.hidden_rates(comparison, RATE_DEFINITIONS, national)
-    protection = locality_protection(df_enquiries, policy)  # one decision for every council's report
+    start, stop = year_tables.bounds[ons_code]
+    comparison = year_tables.frame.iloc[start:stop].reset_index(drop=True)
+    hidden = year_tables.extra["hidden"].iloc[start:stop].reset_index(drop=True)
+    council, region = short_name(str(comparison["name"].iloc[0])), str(comparison["name"].iloc[1])  # "Hull", "Bristol"
+    table = year_tables.table.rows(start, stop, caption=text("pathway_caption", year=year, council=council))
     facts: dict = {}
-    pathway = _pathway_section(comparison, hidden, policy, council, year, protection.pathway)
-    trend, more = _trend_section(context, ons_code, council, region, year, policy, protection.pathway)
+    pathway = _pathway_section(comparison, hidden, table, council, year)
+    trend, more = _trend_section(df_enquiries, ons_code, council, region, year, policy)
     facts.update(more)
     funnel, more = _funnel_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
-    risks, more = _risk_section(context, ons_code, council, region, year, policy, protection)
+    risks, more = _risk_section(df_enquiries, ons_code, council, region, year, policy)
     facts.update(more)
-    capacity, more = _capacity_section(context, ons_code, council, region, year, policy, protection)
+    capacity, more = _capacity_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
     scores = culture_scores(clean_tc_long) if clean_tc_long is not None else None
-    culture, more = _culture_section(scores, ons_code, council, region, year, policy)
+    culture, more = _culture_section(scores, ons_code, council, region, year, policy, year_tables.extra["areas"])
     facts.update(more)
     grid, more = _grid_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
     summary = _summary(facts, comparison, hidden, council, region, year, policy)
-    primary, secondary = protection.counts(year, [("council", ons_code), ("region", region), ("England", "England")])
+    hidden_cells = _hidden_cells(df_enquiries, year, policy)
+    primary, secondary = (sum(hidden_cells.get(area, (0, 0))[i] for area in
+                              (("council", ons_code), ("region", region), ("England", "England"))) for i in (0, 1))
     hidden_note = text("notes_hidden", primary=primary, secondary=secondary, percentages=sum(
         t.hidden_counts.get("percentage", 0) for section in (pathway, trend, risks, capacity) for t in section.tables))
     notes = (_notes(params, policy, scores is not None, facts.get("funnel_dispersion"), hidden_note)

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from papermill.engines import papermill_engines
+from papermill.execute import raise_for_execution_errors
 
 from msp_analysis import __version__
 from msp_analysis.disclosure.policies import get_policy
@@ -39,7 +41,7 @@ from msp_analysis.reporting.registry import (
     REPORTS,
     report_spec,
 )
-from msp_analysis.reporting.render.engine import register_engine
+from msp_analysis.reporting.render.engine import last_notebook, register_engine
 from msp_analysis.reporting.render.export import TEMPLATE_VERSION, export_html
 from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
@@ -61,6 +63,17 @@ PUBLISHER_THRESHOLD = 5
 REQUIRED_INPUTS = {"locality": ("evaluation",), "temperature_check": ("temperature_check",),
                    "evaluation": ("evaluation", "temperature_check")}
 _SAFE_SYMBOL = re.compile(r"[^<>&\"'`\\\x00-\x1f]{1,12}")
+# Workers (:func:`default_jobs`). A second warm kernel pays its start-up and the work shared by every report of
+# the year (read, national context, protection, every council's tables) again, so below this many reports one
+# worker finishes first. Measured at England's volumes on the 2-core machine (locality reports, jobs 1 / jobs 2):
+# 20 reports 12.3 / 15.6 s, 40: 13.3 / 15.3 s, 60: 21.9 / 20.9 s, 100: 27.1 / 25.5 s, 153: 61.8 / 33.9 s.
+SECOND_WORKER_FROM = 50
+# A warm kernel's memory: its imports, plus the frames read and the work shared by its reports, which grow with
+# the processed files. Measured at England's volumes (8.5 MB of parquet): a locality kernel holds about 0.6 GB
+# after reading, the kernel that also runs the England evaluation's models 2.1 GiB (benchmarks/render_batch.py).
+KERNEL_BASE_BYTES = 400 * 2**20
+KERNEL_BYTES_PER_INPUT_BYTE = 200
+MEMORY_SHARE = 0.75  # of the memory available when the batch starts, at most this much for its kernels
 
 
 @dataclass
@@ -160,14 +173,52 @@ def check_policy(policy_name: str, allow_weak: bool = False) -> str:
             f"publishers suppress may be shown (policy {policy_name}). Do not publish this report.")
 
 
-def _private_copy(notebook: Path, name: str) -> Path:
+def _private_copy(notebook: nbformat.NotebookNode, name: str) -> Path:
     """Keep a failed report's executed notebook (it may hold local paths) in a folder only its owner can read,
     outside the report folder; its path goes to the run log and the terminal, never to the index."""
     folder = Path(tempfile.mkdtemp(prefix="msp-analysis-failed-"))  # 0700
     target = folder / f"{name}.ipynb"
-    shutil.move(notebook, target)
+    target.touch(mode=0o600)
+    nbformat.write(notebook, target)
     os.chmod(target, 0o600)
     return target
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (MemAvailable on Linux), None when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def kernel_bytes(requests: Iterable[tuple[str, object]]) -> int:
+    """A warm kernel's expected memory for these reports: its imports plus a multiple of the largest inputs it reads."""
+    sizes = [sum(Path(p).stat().st_size for p in params.input_files() if Path(p).is_file())  # type: ignore[attr-defined]
+             for _, params in requests]
+    return KERNEL_BASE_BYTES + KERNEL_BYTES_PER_INPUT_BYTE * max(sizes, default=0)
+
+
+def default_jobs(requests: Iterable[tuple[str, object]], reports: int | None = None, cores: int | None = None,
+                 available: int | None = None) -> int:
+    """Workers for a batch when ``--jobs`` is not given: one per core, by the work and by the memory.
+
+    One worker below :data:`SECOND_WORKER_FROM` reports to render (`reports`, default all of
+    them: a second costs more than it saves),
+    and no more kernels than :data:`MEMORY_SHARE` of the available memory holds at
+    :func:`kernel_bytes` each. `cores` and `available` (bytes) default to this machine's.
+    """
+    requests = list(requests)
+    cores = cores or os.cpu_count() or 1
+    reports = len(requests) if reports is None else reports
+    if reports < SECOND_WORKER_FROM:
+        return 1
+    available = available if available is not None else _available_memory()
+    by_memory = cores if available is None else int(MEMORY_SHARE * available // kernel_bytes(requests))
+    return max(1, min(cores, by_memory, reports))
 
 
 # --- one report (worker side) -----------------------------------------------------------------
@@ -185,20 +236,20 @@ def render_task(task: RenderTask) -> ReportOutcome:
     except Exception as error:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     engine = register_engine()  # here, not at import: this may be a fresh worker process of another executor
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-        scratch_nb = Path(scratch) / f"{task.name}.ipynb"
-        source = kernel.notebook_to_run(source, Path(scratch))
-        try:
-            executed = papermill.execute_notebook(
-                str(source), str(scratch_nb), parameters=task.parameters, kernel_name=task.kernel_name,
-                engine_name=engine, warm_kernel=kernel, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,
-            )
-        except papermill.PapermillExecutionError as error:
-            kept = _private_copy(scratch_nb, task.name) if scratch_nb.is_file() else None
-            executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
-            return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
-                                 error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
+    notebook = kernel.notebook_node(source, task.parameters)  # reset and parameters: one cell
+    notebook.metadata["papermill"] = {"default_parameters": {}, "parameters": dict(task.parameters),
+                                      "environment_variables": {}, "version": papermill.__version__}
+    try:  # papermill's engine on the notebook in memory: no input file read, no output file written, no copy
+        executed = papermill_engines.execute_notebook_with_engine(
+            engine, notebook, kernel_name=task.kernel_name, warm_kernel=kernel, input_path=None, output_path=None,
+            progress_bar=False, log_output=False)
+        raise_for_execution_errors(executed, None)
+    except papermill.PapermillExecutionError as error:
+        failed = last_notebook()
+        kept = _private_copy(failed, task.name) if failed is not None else None
+        executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
+        return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
+                             error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
     if task.weak_policy:  # at the top of the page, in bold, escaped like any text of ours
         executed.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**{html.escape(task.weak_policy)}**", id=WEAK_POLICY_TAG, metadata={"tags": [WEAK_POLICY_TAG]}))
@@ -317,7 +368,7 @@ def render_reports(
 ) -> list[ReportOutcome]:
     """Render a report per parameter set, skipping unchanged ones; then write the index.
 
-    Runs on `jobs` local warm kernels (default: number of cores), or on any
+    Runs on `jobs` local warm kernels (default: :func:`default_jobs`, by cores, work and memory), or on any
     ``concurrent.futures.Executor`` given (a process pool, a Dask cluster's executor).
     One failure does not stop the others. Progress: a bar on a terminal (`progress` True
     forces it, False stops it), else plain lines (one per report with `verbose`); nothing
@@ -371,7 +422,7 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
     tables_dir = ensure_folder(tables_dir) if tables_dir else None
     tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy, publisher, tables_dir)
     own_executor = executor is None
-    executor = executor or ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    executor = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs(requests, len(tasks)))
     failures = 0
     log_path = out_dir / "run.log"
     shown = Progress(len(requests), len(outcomes), notebook, progress_mode(quiet, verbose, progress))

@@ -15,6 +15,7 @@ stops every kernel this process started.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from papermill.translators import translate_parameters
 
 from msp_analysis.reporting.registry import KERNEL_NAME
 from msp_analysis.toolkit.errors import MspError
@@ -68,15 +70,38 @@ class WarmKernel:
         client.execute(**start_options)
         self.kc = client.kc
 
-    def notebook_to_run(self, source: Path, scratch: Path) -> Path:
-        """The notebook to execute next: `source` in a fresh kernel, else a copy in `scratch` led by the reset cell."""
-        if self.used:  # put the kernel back to its fresh state in the same round trip as the report
-            notebook_node = nbformat.read(source, as_version=4)
-            notebook_node.cells.insert(0, nbformat.v4.new_code_cell(RESET, metadata={"tags": [RESET_TAG]}))
-            source = scratch / "input.ipynb"
-            nbformat.write(notebook_node, source)
+    def notebook_to_run(self, source: Path, scratch: Path, parameters: dict | None = None) -> Path:
+        """The notebook to execute next as a file: `source` as it is, or the copy :meth:`notebook_node` makes."""
+        if not self.used and not parameters:
+            self.used = True
+            return source
+        path = scratch / "input.ipynb"
+        nbformat.write(self.notebook_node(source, parameters), path)
+        return path
+
+    def notebook_node(self, source: Path, parameters: dict | None = None) -> nbformat.NotebookNode:
+        """The notebook to execute next, in memory: `source` with a parameters cell that does more.
+
+        In a kernel that ran a report before, the reset runs first; with `parameters`, their values
+        follow the notebook's defaults, as papermill would inject them. Both go into the parameters
+        cell itself (reset, defaults, values), so a report pays one round trip for them instead of three.
+        """
+        notebook_node = _read_notebook(source)
+        cell = next((c for c in notebook_node.cells if "parameters" in c.metadata.get("tags", [])), None)
+        injected = translate_parameters(self.kernel_name, "python", parameters, "Parameters") if parameters else ""
+        if cell is None:  # no parameters cell: one at the top, which the exporter leaves out too
+            cell = nbformat.v4.new_code_cell("", metadata={"tags": ["parameters"]})
+            notebook_node.cells.insert(0, cell)
+        tags = list(cell.metadata.get("tags", []))
+        if self.used:
+            cell.source = f"{RESET}\n{cell.source}"
+            tags.append(RESET_TAG)
+        if injected:
+            cell.source = f"{cell.source}\n{injected}"
+            tags.append("injected-parameters")
+        cell.metadata["tags"] = tags
         self.used = True
-        return source
+        return notebook_node
 
     def alive(self) -> bool:
         return bool(self.km.has_kernel and run_sync(self.km.is_alive)())
@@ -90,6 +115,19 @@ class WarmKernel:
         except Exception:  # shutting down at exit: nothing useful to report
             pass
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+_notebooks: dict[tuple[str, int, int], nbformat.NotebookNode] = {}
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A copy of the notebook at `path`, read (and validated) once per version of the file."""
+    status = path.stat()
+    key = (str(path), status.st_size, status.st_mtime_ns)
+    if key not in _notebooks:
+        _notebooks.clear()  # one version of each notebook at a time
+        _notebooks[key] = nbformat.read(path, as_version=4)
+    return copy.deepcopy(_notebooks[key])
 
 
 _local = threading.local()

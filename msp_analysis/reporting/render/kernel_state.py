@@ -20,6 +20,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from msp_analysis.reporting.registry import REPORTS
+from msp_analysis.reporting.render.kernel_state_names import CELL_MARKER
 
 _SETTINGS: dict = {}
 # imported by every kernel, whatever its first report: the libraries and the shared layers
@@ -60,3 +61,19 @@ def reset() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             matplotlib.rcParams.update(_SETTINGS)
+
+
+def run_cells(sources: list[str]) -> None:
+    """Run each source as a cell of its own, in order, announcing each with a marker display; stop at a failure.
+
+    The batch's engine (:mod:`.engine`) sends a report's code cells in one message and gives each
+    cell the outputs that follow its marker, so the report is what running the cells one by one gives.
+    """
+    from IPython import get_ipython  # lazy: this runs inside a kernel, where IPython is loaded
+    from IPython.display import publish_display_data
+
+    shell = get_ipython()
+    for index, source in enumerate(sources):
+        publish_display_data({CELL_MARKER: index})
+        if not shell.run_cell(source, store_history=False).success:
+            return

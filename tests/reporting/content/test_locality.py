@@ -343,3 +343,50 @@ def test_the_grid_calls_a_council_higher_or_lower_only_beyond_binomial_limits(ov
     report = locality.build_locality_report(overdispersed, OUTLIERS[1], OD_YEARS[1], "sac")
     assert report.facts["grid_place"].startswith("higher on outcomes")
     assert "quarter" not in report.summary.markdown and "grid" not in report.summary.markdown
+
+
+def _alone(enquiries, ons_code, policy):
+    """The pathway and capacity tables of one council computed the plain way: its rows filtered, summed, disclosed."""
+    from msp_analysis.analysis.pathway import COUNT_COLUMNS, RATE_DEFINITIONS, add_rates, area_totals, national_context
+    from msp_analysis.disclosure.areas import PATHWAY_RATES, locality_protection
+    from msp_analysis.disclosure.display import disclose
+
+    context = national_context(enquiries)
+    region = str(context.pathway.loc[context.pathway["ons_code"] == ons_code, "region"].iloc[-1])
+    totals = area_totals(context.pathway, COUNT_COLUMNS, ons_code, YEAR, region)
+    comparison = add_rates(totals.drop(columns="financial_year"))
+    comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
+                                   fully_or_partially=comparison["fully"] + comparison["partially"])
+    protection = locality_protection(enquiries, policy).pathway
+    areas = [("council", ons_code), ("region", region), ("England", "England")]
+    columns = ["name", "concluded_s42", *RATE_DEFINITIONS]
+    return disclose(comparison, policy, columns=columns, text=["name"], counts=["concluded_s42"], rates=PATHWAY_RATES,
+                    national=comparison["level"].eq("England"), suppressed=protection.mask(YEAR, areas, protection.columns))
+
+
+@pytest.mark.parametrize("policy", ["sac", "ascof"])
+def test_the_tables_computed_once_for_every_council_are_each_councils_own(enquiries, returns, policy):
+    codes = sorted(enquiries.loc[enquiries["financial_year"] == YEAR, "ons_code"].astype(str).unique())
+    for code in codes[:6]:
+        report = locality.build_locality_report(enquiries, code, YEAR, policy, returns)
+        alone = _alone(enquiries, code, get_policy(policy))
+        shown = report.pathway.tables[0]
+        assert shown.display.to_numpy().tolist() == alone.display.to_numpy().tolist()
+        assert shown.hidden_counts == alone.hidden_counts
+        assert report.comparison["name"].iloc[0] == shown.display.iloc[0, 0]
+
+
+def test_a_report_is_the_same_first_or_after_others(enquiries, returns):
+    from msp_analysis.toolkit import caches
+
+    def shown(report):
+        return [(t.caption, t.to_html()) for n in ("pathway", "trend", "risks", "capacity", "culture")
+                for t in getattr(report, n).tables] + [report.notes.markdown, report.summary.points]
+
+    params = LocalityReportParams.validate({"locality": DURHAM, "data_dir": "/secret/place/demo"})
+    caches.clear()
+    first = locality.build_locality_report(enquiries, DURHAM, YEAR, "sac", returns, params)
+    for code in sorted(enquiries.loc[enquiries["financial_year"] == YEAR, "ons_code"].astype(str).unique())[:3]:
+        locality.build_locality_report(enquiries, code, YEAR, "sac", returns)
+    after = locality.build_locality_report(enquiries, DURHAM, YEAR, "sac", returns, params)
+    assert shown(after) == shown(first)

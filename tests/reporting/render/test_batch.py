@@ -9,7 +9,10 @@ import pytest
 
 from msp_analysis.cli import main
 from msp_analysis.reporting.render.batch import (
+    SECOND_WORKER_FROM,
     _sweep_leftovers,
+    default_jobs,
+    kernel_bytes,
     region_parameters,
     render_reports,
     validate_parameters,
@@ -122,3 +125,15 @@ def test_a_new_batch_sweeps_what_a_killed_run_left_behind(tmp_path):
     _sweep_leftovers(tmp_path)
     assert not any(path.exists() for path in leftovers) and not (tmp_path / ".run-abc").exists()
     assert all(path.exists() for path in kept)
+
+
+def test_workers_follow_the_work_and_the_memory(small_demo):
+    many = [("locality", params(small_demo["processed"], DURHAM))] * (SECOND_WORKER_FROM + 10)
+    plenty = 64 * 2**30
+    assert default_jobs(many[:SECOND_WORKER_FROM - 1], cores=8, available=plenty) == 1, "a second kernel would not pay"
+    assert default_jobs(many, cores=2, available=plenty) == 2
+    assert default_jobs(many, reports=3, cores=2, available=plenty) == 1, "only the reports to render count"
+    one_kernel = kernel_bytes(many)
+    assert default_jobs(many, cores=8, available=int(2 * one_kernel)) == 1, "no more kernels than memory holds"
+    assert default_jobs(many, cores=8, available=0) == 1, "always at least one"
+    assert kernel_bytes(many) > kernel_bytes([("locality", params(small_demo["processed"] / "none", DURHAM))])

@@ -52,3 +52,34 @@ def test_the_batch_registers_the_engine_before_executing(small_demo, tmp_path):
         assert registered(), "the batch ran without registering the engine"
         """)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.kernel
+def test_cells_sent_in_one_message_keep_their_own_outputs_and_stop_at_a_failure(tmp_path):
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+
+    from msp_analysis.reporting.registry import KERNEL_NAME
+    from msp_analysis.reporting.render.kernel import shutdown_kernels, warm_kernel
+
+    cells = [nbformat.v4.new_code_cell("x = 1\nprint('first')"), nbformat.v4.new_markdown_cell("between"),
+             nbformat.v4.new_code_cell("from IPython.display import Markdown\nMarkdown(f'**{x + 1}**')"),
+             nbformat.v4.new_code_cell("print('third')\nraise ValueError('stop here')"),
+             nbformat.v4.new_code_cell("print('never')")]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["papermill"] = {"default_parameters": {}, "parameters": {}, "environment_variables": {}}
+    kernel = warm_kernel(KERNEL_NAME, str(tmp_path))
+    try:
+        executed = papermill_engines.execute_notebook_with_engine(
+            register_engine(), notebook, kernel_name=KERNEL_NAME, warm_kernel=kernel, input_path=None,
+            output_path=None, progress_bar=False, log_output=False)
+        code = [c for c in executed.cells if c.cell_type == "code"]
+        assert [o.get("text") for o in code[0].outputs] == ["first\n"]
+        assert code[1].outputs[0]["data"]["text/markdown"] == "**2**"
+        assert code[2].outputs[0].get("text") == "third\n" and code[2].outputs[-1].output_type == "error"
+        assert code[3].outputs == [], "a cell after a failure does not run"
+        with pytest.raises(PapermillExecutionError, match="stop here"):
+            raise_for_execution_errors(executed, None)
+    finally:
+        shutdown_kernels()

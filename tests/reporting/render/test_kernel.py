@@ -8,6 +8,7 @@ import pytest
 
 from msp_analysis.reporting.registry import KERNEL_NAME, NOTEBOOK_DIR, REPORTS
 from msp_analysis.reporting.render.kernel import (
+    RESET,
     RESET_TAG,
     KernelNotRegisteredError,
     require_kernel,
@@ -38,8 +39,15 @@ def test_each_thread_keeps_one_warm_kernel_until_shutdown(tmp_path):
         again = first.notebook_to_run(source, tmp_path)
         assert again.parent == tmp_path
         cells = nbformat.read(again, as_version=4).cells
-        assert cells[0].metadata["tags"] == [RESET_TAG] and "_state.reset()" in cells[0].source
-        assert len(cells) == len(nbformat.read(source, as_version=4).cells) + 1
+        first_code = next(c for c in cells if c.cell_type == "code")
+        assert first_code.metadata["tags"] == ["parameters", RESET_TAG], "the reset runs in the parameters cell"
+        assert first_code.source.startswith(RESET), "before the defaults, so that nothing of the last report is left"
+        assert len(cells) == len(nbformat.read(source, as_version=4).cells), "no cell added: no extra round trip"
+        given = nbformat.read(first.notebook_to_run(source, tmp_path, {"locality": "E06000005"}), as_version=4)
+        cell = next(c for c in given.cells if c.cell_type == "code")
+        defaults, values = cell.source.split("# Parameters")
+        assert 'locality = "E06000005"' in values and "locality =" in defaults, "the values follow the defaults"
+        assert "injected-parameters" in cell.metadata["tags"]
     finally:
         shutdown_kernels()
     assert not first.alive() and not other.alive()
