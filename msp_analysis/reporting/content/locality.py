@@ -55,6 +55,9 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
+from msp_analysis.reporting.content.feedback import feedback_section, read_feedback
+from msp_analysis.reporting.content.groups import groups_section
+from msp_analysis.reporting.content.other_enquiries import other_enquiries_section
 from msp_analysis.reporting.sections import (
     ReportText,
     Section,
@@ -97,6 +100,9 @@ class LocalityReport:
     grid: Section
     notes: Section
     facts: dict = field(default_factory=dict)
+    groups: Section = field(default_factory=Section)  # the pathway by group (reporting/content/groups.py)
+    feedback: Section = field(default_factory=Section)  # people's own feedback (reporting/content/feedback.py)
+    other_enquiries: Section = field(default_factory=Section)  # reporting/content/other_enquiries.py
 
 
 def _pathway_columns() -> dict[str, str]:
@@ -360,14 +366,12 @@ def _risk_section(context: NationalContext, ons_code: str, council: str, region:
                                   ("sources", text("column_source"), text("source_caption", year=year))):
         names = canonical_labels("risk_location" if key == "locations" else "risk_source")
         frame = context.categories[key]
-        rows = _category_table(frame, names, ons_code, region, year)
-        totals = rows[["council_count", "region_count", "England_count"]].sum()
-        for level in ("council", "region", "England"):
-            rows[f"{level}_total"] = float(totals[f"{level}_count"])
+        rows = _category_table(frame.drop(columns="concluded_s42").rename(columns={"recorded": "concluded_s42"}),
+                               names, ons_code, region, year)  # shares of enquiries naming one or more
         labels = _share_columns(heading, council, region)
         shown = disclose(rows, policy, columns=list(labels), labels=labels, text=["label"],
-                         counts=["council_count"], rates=_share_rates(), caption=caption,
-                         suppressed=getattr(protection, key).category_mask(year, rows["label"], areas, "total"))
+                         counts=["council_count"], rates=_share_rates(), caption=caption, note=text("several_note"),
+                         suppressed=getattr(protection, key).category_mask(year, rows["label"], areas, "recorded"))
         tables.append(shown)
         shares = shown.values["council_pct"]
         if shares.notna().any():  # the largest share as shown (ties: the first listed)
@@ -608,6 +612,7 @@ def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: Over
         text("notes_trend"),
         text("notes_culture"),
         text("notes_policy", statement=policy.statement()),
+        text("notes_scope"),
         *([hidden_note] if hidden_note else []),
         text("notes_parameters", locality=params.locality, year=params.year),
         text("notes_produced_by", version=__version__),
@@ -616,8 +621,11 @@ def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: Over
 
 
 def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy | str,
-                          clean_tc_long: pd.DataFrame | None = None, params=None) -> LocalityReport:
+                          clean_tc_long: pd.DataFrame | None = None, params=None,
+                          person_feedback: pd.DataFrame | None = None) -> LocalityReport:
     """Every section of one council's report for `year` (culture profile when `clean_tc_long` is given).
+
+    People's feedback is `person_feedback`, else ``person_feedback.parquet`` beside the data of `params`.
 
     >>> report = build_locality_report(enquiries, "E06000047", "2023-24", "sac")  # doctest: +SKIP
     >>> report.summary.markdown                                                  # doctest: +SKIP
@@ -651,6 +659,14 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     facts.update(more)
     grid, more = _grid_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
+    groups, more = groups_section(df_enquiries, ons_code, council, region, year, policy)
+    facts.update(more)
+    feedback, more = feedback_section(df_enquiries, read_feedback(params) if person_feedback is None else person_feedback,
+                                      ons_code, council, region, year, policy)
+    facts.update(more)
+    other, more = other_enquiries_section(df_enquiries, ons_code, council, region, year, policy,
+                                          pathway.tables[0].text(0, "fully_pct") if not hidden.loc[0, "fully_pct"] else None)
+    facts.update(more)
     summary = _summary(facts, comparison, hidden, council, region, year, policy)
     primary, secondary = protection.counts(year, [("council", ons_code), ("region", region), ("England", "England")])
     hidden_note = text("notes_hidden", primary=primary, secondary=secondary, percentages=sum(
@@ -660,7 +676,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     return LocalityReport(ons_code=ons_code, council=council, region=region, year=year, policy=policy,
                           comparison=comparison, hidden=hidden, summary=summary, pathway=pathway, trend=trend,
                           funnel=funnel, risks=risks, capacity=capacity, culture=culture, grid=grid, notes=notes,
-                          facts=facts)
+                          facts=facts, groups=groups, feedback=feedback, other_enquiries=other)
 
 
 def read_inputs(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -452,7 +452,7 @@ def _notes_text(wide: pd.DataFrame, councils: pd.DataFrame, policy: DisclosurePo
 def _data_notes(params, policy: DisclosurePolicy) -> Section:
     dataset = Path(str(params.data_dir)).name if params is not None else text("data_notes_default_dataset")
     lines = [text("data_notes_source", dataset=dataset), text("data_notes_scores"), text("data_notes_instrument"),
-             text("data_notes_reliability"), policy.statement()]
+             text("data_notes_reliability"), policy.statement(), text("data_notes_scope")]
     if params is not None:
         lines.append(text("data_notes_parameters", region=params.region, wave=params.wave))
     return Section(markdown="\n".join(f"- {line}" for line in lines))
