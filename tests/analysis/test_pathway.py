@@ -236,7 +236,8 @@ def test_national_context_counts_agree_with_the_pathway(simulated):
         mentions = counts[canonical_labels(column)].sum(axis=1)
         assert (counts["recorded"] <= counts["concluded_s42"]).all(), key
         assert (mentions >= counts["recorded"]).all(), key  # several per enquiry: each counts once per label
-        assert (mentions > counts["recorded"]).any(), f"the simulation gives some enquiries several {key}"
+        if key == "sources":  # the simulator gives some enquiries several sources (not locations: see simulate_feedback)
+            assert (mentions > counts["recorded"]).any(), "some enquiries name several sources"
     capacity = context.categories["capacity"]
     assert (capacity["supported"] <= capacity[LACKED_CAPACITY]).all()
 

@@ -54,7 +54,7 @@ def test_feedback_draws_leave_the_enquiry_draws_alone():
 def test_some_enquiries_get_a_second_location_or_source_in_codebook_order():
     n = 4000
     records = pd.DataFrame({"risk_location": ["Other"] * n, "risk_source": ["Other - Unknown to individual"] * n})
-    out = several_locations_and_sources(np.random.default_rng(1), records)
+    out = several_locations_and_sources(np.random.default_rng(1), records, location=0.06, source=0.05)
     several = out["risk_location"].str.contains("; ")
     assert 0.02 < several.mean() < 0.1
     labels = canonical_labels("risk_location")

@@ -80,7 +80,7 @@ def test_a_hidden_count_hides_the_percentages_built_on_it(enquiries):
 
 def test_the_capacity_sentence_quotes_the_table(enquiries, big):
     code, council, region = big
-    section, facts = groups.groups_section(enquiries, code, council, region, YEAR, get_policy("nhs_secondary_care"))
+    section, facts = groups.groups_section(enquiries, code, council, region, YEAR, get_policy("sac"))
     table = section.tables[0]
     assert "capacity_asked" in facts or "capacity_fully" in facts
     for key, column, words in (("capacity_asked", "council_asked_pct", "of people who lacked capacity were asked"),
