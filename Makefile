@@ -26,7 +26,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # The demo data are made once (delete them, or `make clean-demo`, to simulate again); the reports are
 # rendered in one batch of warm kernels and skipped when nothing they read has changed.
-DEMO_DATA := $(DEMO_PROCESSED)/evaluation.parquet $(DEMO_PROCESSED)/temperature_check.parquet
+DEMO_DATA := $(DEMO_PROCESSED)/evaluation.parquet $(DEMO_PROCESSED)/temperature_check.parquet \
+	$(DEMO_PROCESSED)/person_feedback.parquet
 
 # DEMO_ARGS: more reports-demo options, e.g. make demo DEMO_ARGS="--pdf --tables reports/demo/tables"
 DEMO_ARGS ?=
@@ -44,6 +45,9 @@ $(DEMO_PROCESSED)/evaluation.parquet: $(DEMO_RAW)/SIMULATED.json
 
 $(DEMO_PROCESSED)/temperature_check.parquet: $(DEMO_RAW)/SIMULATED.json
 	$(BIN)/msp-analysis clean temperature_check $(DEMO_RAW)/temperature_check.csv --out $(DEMO_PROCESSED)
+
+$(DEMO_PROCESSED)/person_feedback.parquet: $(DEMO_RAW)/SIMULATED.json
+	$(BIN)/msp-analysis clean person_feedback $(DEMO_RAW)/person_feedback.csv --out $(DEMO_PROCESSED)
 
 # The layer order (import-linter) is part of the tests; ruff and mypy are `make lint` (run by CI too).
 test: env

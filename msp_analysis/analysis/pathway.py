@@ -219,8 +219,9 @@ class NationalContext:
     """Per-council counts for every financial year in the data; regions and England are their sums.
 
     ``pathway``: MSP pathway counts; ``categories``: name → counts per category label
-    (``risk_types`` (several per enquiry), ``locations``, ``sources``, ``capacity``,
-    ``risk_outcomes``), each with the AREA_COLUMNS and ``concluded_s42``.
+    (``risk_types``, ``locations`` and ``sources`` (several per enquiry, with ``recorded``: the
+    enquiries naming at least one), ``capacity``, ``risk_outcomes``), each with the AREA_COLUMNS
+    and ``concluded_s42``.
     """
 
     pathway: pd.DataFrame
@@ -228,7 +229,12 @@ class NationalContext:
 
 
 def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: bool = False) -> pd.DataFrame:
-    """Per council and year: ``concluded_s42`` and the number of enquiries with each of `labels` in `column`."""
+    """Per council and year: ``concluded_s42`` and the number of enquiries with each of `labels` in `column`.
+
+    With `multi` a cell may name several labels (``"Own Home; Other"``): the enquiry counts once
+    for each, as the collection counts them, and ``recorded`` is the number of enquiries naming
+    at least one, the denominator of shares that can add to more than 100%.
+    """
     values = s42[column].astype("string")
     keys = s42[AREA_COLUMNS].astype(str)
     if multi:
@@ -240,7 +246,11 @@ def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: b
     counts = frame.groupby(AREA_COLUMNS + ["_label"], sort=False).size().unstack("_label", fill_value=0)
     counts = counts.reindex(columns=labels, fill_value=0)
     totals = s42[AREA_COLUMNS].astype(str).value_counts().rename("concluded_s42")
-    out = totals.to_frame().join(counts, how="left").fillna(0).astype("int64").reset_index()
+    out = totals.to_frame().join(counts, how="left")
+    if multi:
+        named = frame[~frame.index.duplicated()]  # one row per enquiry naming at least one label
+        out = out.join(named.groupby(AREA_COLUMNS, sort=False).size().rename("recorded"), how="left")
+    out = out.fillna(0).astype("int64").reset_index()
     out.columns.name = None
     return out.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
 
@@ -266,9 +276,145 @@ def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
     capacity["supported"] = capacity["supported"].fillna(0).astype("int64")
     categories = {
         "risk_types": _category_counts(s42, "risk_types", canonical_labels("risk_types"), multi=True),
-        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location")),
-        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source")),
+        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location"), multi=True),
+        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source"), multi=True),
         "capacity": capacity,
         "risk_outcomes": _category_counts(s42, "risk_outcome", canonical_labels("risk_outcome")),
     }
     return NationalContext(pathway=council_pathways(df_enquiries), categories=categories)
+
+
+# --- the pathway by group: capacity, support, age band, sex, ethnicity, support reason ------------------
+
+GROUP_COUNTS = ("concluded_s42", "asked", "not_asked", "asked_expressed", "asked_not_expressed", "fully", "not_fully")
+"""Counts of the pathway by group: ``not_asked`` is not asked or not known (concluded − asked),
+``not_fully`` partially or not achieved (expressed − fully), so each count is a total of two others."""
+NOT_KNOWN = "not_known"
+CAPACITY_GROUPS = {LACKED_CAPACITY: "lacked", "No, they did not lack capacity": "not_lacked"}  # the rest: not known
+SUPPORT_GROUPS = {"Yes": "supported", "No": "not_supported"}  # of people who lacked capacity; the rest: not known
+GROUP_SOURCES = ("lacked_capacity", "capacity_support", "age_band", "sex", "ethnicity", "primary_support_reason")
+GROUP_FILL = {  # where a dimension puts a person whose value is missing: its own "not known" label
+    "sex": "Not Known", "ethnicity": "Undeclared / Not Known", "primary_support_reason": "Not Known",
+}
+
+
+def group_dimensions() -> dict[str, list[str]]:
+    """Each dimension of :func:`pathway_by_group` and its groups, in the order the reports list them.
+
+    ``capacity`` (lacked / did not lack / not known), ``capacity_support`` (of those who lacked
+    capacity: supported by an advocate, family member or friend, not supported, not known),
+    ``age_band`` (the SG1a bands, then not known), ``sex``, ``ethnicity`` and
+    ``primary_support_reason`` (their SAC labels, a missing value counted with the label's own
+    "not known"). The groups of a dimension cover its whole population, so they add up to it.
+    """
+    bands = ["18-64", "65-74", "75-84", "85-94", "95+"]
+    return {
+        "capacity": [*CAPACITY_GROUPS.values(), NOT_KNOWN],
+        "capacity_support": [*SUPPORT_GROUPS.values(), NOT_KNOWN],
+        "age_band": [*bands, NOT_KNOWN],
+        **{d: canonical_labels(d) for d in ("sex", "ethnicity", "primary_support_reason")},
+    }
+
+
+def _groups_of(s42: pd.DataFrame, dimension: str) -> pd.Series:
+    """The group of each enquiry in `dimension` (missing for an enquiry outside its population)."""
+    if dimension == "capacity":
+        return s42["lacked_capacity"].astype("string").map(CAPACITY_GROUPS).fillna(NOT_KNOWN).astype(object)
+    if dimension == "capacity_support":
+        lacked = s42["lacked_capacity"].astype("string").eq(LACKED_CAPACITY).fillna(False)
+        groups = s42["capacity_support"].astype("string").map(SUPPORT_GROUPS).fillna(NOT_KNOWN).astype(object)
+        return groups.where(lacked.to_numpy())
+    if dimension == "age_band":
+        return s42["age_band"].astype("string").fillna(NOT_KNOWN).astype(object)
+    values = s42[dimension].astype("string").fillna(GROUP_FILL[dimension]).astype(object)
+    return values.where(values.isin(group_dimensions()[dimension]), GROUP_FILL[dimension])
+
+
+def _group_flags(s42: pd.DataFrame) -> pd.DataFrame:
+    asked = s42["msp_asked"].astype("string")
+    expressed = asked.isin([EXPRESSED]).to_numpy()
+    any_asked = asked.isin([EXPRESSED, ASKED_NOT_EXPRESSED]).to_numpy()
+    fully = s42["msp_outcome_achieved"].astype("string").isin(["Fully Achieved"]).to_numpy() & expressed
+    return pd.DataFrame({
+        "concluded_s42": 1, "asked": any_asked, "not_asked": ~any_asked, "asked_expressed": expressed,
+        "asked_not_expressed": any_asked & ~expressed, "fully": fully, "not_fully": expressed & ~fully,
+    }, index=s42.index).astype("int64")
+
+
+@frame_cache
+def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """The MSP pathway of concluded Section 42 enquiries by group, for every council, region and England and year.
+
+    One vectorised pass: every enquiry is counted once in each dimension of
+    :func:`group_dimensions` (its group there), then summed by council × year × dimension ×
+    group; regions and England are the sums of their councils. Every group of every dimension is
+    present for every area and year (zeros included), so the tables and their protection see the
+    same cells whatever the data hold. Cached per input frame and worker.
+
+    Parameters
+    ----------
+    df_enquiries : pandas.DataFrame
+        Clean record-level enquiries (``clean_evaluation(...).clean``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``financial_year``, ``level`` (council / region / England), ``area`` (ONS code, region
+        name or ``England``), ``name``, ``region`` (the council's or region's; ``England`` for
+        England), ``dimension``, ``group`` and the :data:`GROUP_COUNTS`.
+
+    >>> pathway_by_group(enquiries).query("level == 'England' and dimension == 'capacity'")  # doctest: +SKIP
+    """
+    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    absent = [c for c in GROUP_SOURCES if c not in s42.columns]  # a column the data lack: everyone "not known"
+    s42 = s42.assign(**{c: pd.Series(pd.NA, index=s42.index, dtype="string") for c in absent})
+    flags = _group_flags(s42)
+    keys = s42[AREA_COLUMNS].astype(str)
+    parts = []
+    for dimension in group_dimensions():
+        groups = _groups_of(s42, dimension)
+        inside = groups.notna().to_numpy()
+        parts.append(pd.concat([keys[inside], flags[inside]], axis=1)
+                     .assign(dimension=dimension, group=groups[inside].to_numpy()))
+    columns = [*AREA_COLUMNS, "dimension", "group"]
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*columns, *GROUP_COUNTS])
+    sums = long.groupby(columns, sort=False)[list(GROUP_COUNTS)].sum()
+    councils = s42[AREA_COLUMNS].astype(str).drop_duplicates()
+    grid = pd.DataFrame([(d, g) for d, groups in group_dimensions().items() for g in groups],
+                        columns=["dimension", "group"])
+    full = councils.merge(grid, how="cross")
+    council = full.merge(sums.reset_index(), on=columns, how="left").fillna({c: 0 for c in GROUP_COUNTS})
+    council[list(GROUP_COUNTS)] = council[list(GROUP_COUNTS)].astype("int64")
+    order = {(d, g): i for i, (d, g) in enumerate(zip(grid["dimension"], grid["group"], strict=True))}
+    by = ["financial_year", "dimension", "group"]
+    region = council.groupby(["financial_year", "region", "dimension", "group"], sort=False)[list(GROUP_COUNTS)].sum()
+    region = region.reset_index().assign(level="region", area=lambda f: f["region"], name=lambda f: f["region"])
+    england = council.groupby(by, sort=False)[list(GROUP_COUNTS)].sum().reset_index()
+    england = england.assign(level="England", area="England", name="England", region="England")
+    council = council.assign(level="council", area=council["ons_code"], name=council["council_name"])
+    out = pd.concat([council, region, england], ignore_index=True)
+    out["_rank"] = [order[k] for k in zip(out["dimension"], out["group"], strict=True)]
+    out["_level"] = out["level"].map({"council": 0, "region": 1, "England": 2})
+    out = out.sort_values(["financial_year", "_level", "area", "_rank"], kind="stable")
+    return out[["financial_year", "level", "area", "name", "region", "dimension", "group", *GROUP_COUNTS]] \
+        .reset_index(drop=True)
+
+
+GROUP_RATES = {  # rate column: (numerator, denominator) of the pathway by group, the published definitions
+    "asked_pct": (["asked"], ["concluded_s42"]),
+    "expressed_pct": (["asked_expressed"], ["concluded_s42"]),
+    "fully_pct": (["fully"], ["asked_expressed"]),
+}
+
+
+@frame_cache
+def other_enquiry_pathways(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """The MSP pathway of enquiries other than Section 42, per council and financial year (no rates).
+
+    The layout of :func:`council_pathways`, with ``concluded_s42`` counting the council's
+    concluded *other* enquiries: the resource asks for MSP across the whole spectrum of
+    safeguarding, while the national collection (SG4a) covers Section 42 enquiries only. Empty
+    when the data hold none. Cached per input frame and worker.
+    """
+    other = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Other").fillna(False)]
+    return council_pathways(other.assign(enquiry_type="Section 42"))  # counted as pathway_counts counts S42

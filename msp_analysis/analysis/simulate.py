@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis.analysis.indicators import council_scores, standardise
+from msp_analysis.analysis.simulate_feedback import with_person_feedback
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
     LIKERT_LABELS,
@@ -250,6 +251,7 @@ class Simulation:
     temperature_check: pd.DataFrame
     truth: dict
     council_covariates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    person_feedback: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis/simulate_feedback.py
 
 
 def _choice(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
@@ -301,6 +303,7 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
     scored = _scored_indicators(returns)
     council_effect = dict(zip(ons_all, rng.normal(0, spec.council_sd, size=len(ons_all)), strict=True))
     records, achieved_share = _records(rng, spec, frame, context, latent, scored, council_effect, scale)
+    records, feedback, feedback_truth = with_person_feedback(seed, records)  # its own generator: nothing else moves
     evaluation, faults = _inject_faults(rng, _messy(rng, records))
     covariates = frame[["ons_code", "financial_year"]].merge(context, on="ons_code", how="left")
     covariates = covariates[["ons_code", "financial_year", "deprivation", "size", "log_size"]]
@@ -343,9 +346,10 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
         "messiness": dict(MESSINESS),
         "fault_rate": FAULT_RATE,
         "temperature_check_rows": int(len(returns)),
+        "person_feedback": feedback_truth,
     }
     return Simulation(evaluation=evaluation, temperature_check=_returns_as_text(returns), truth=truth,
-                      council_covariates=covariates.sort_values(["ons_code", "financial_year"]).reset_index(drop=True))
+                      person_feedback=feedback, council_covariates=covariates.sort_values(["ons_code", "financial_year"]).reset_index(drop=True))
 
 
 def _council_context(rng: np.random.Generator, frame: pd.DataFrame, ons: np.ndarray) -> pd.DataFrame:

@@ -42,13 +42,16 @@ from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import ACTION_ON_RISK, EXPRESSED, LACKED_CAPACITY
 
 REQUIRED_COLUMNS = ["enquiry_id", "enquiry_type", "concluded_date", "msp_asked", "msp_outcome_achieved"]
+MULTI_FIELDS = {  # several labels per cell, cleaned alike: the collection counts one for each that applies
+    "risk_types": "not a recognised risk type (SG2a); separate several with ';'",
+    "risk_location": "not a recognised location of risk (SG2b); separate several with ';'",
+    "risk_source": "not a recognised source of risk (SG2b); separate several with ';'",
+}
 LABEL_FIELDS = [
     "enquiry_type",
     "sex",
     "ethnicity",
     "primary_support_reason",
-    "risk_location",
-    "risk_source",
     "risk_assessment_outcome",
     "risk_outcome",
     "lacked_capacity",
@@ -78,8 +81,10 @@ SCHEMA = schema("evaluation", {
     "primary_support_reason": labels("primary_support_reason", "SG1d primary support reason."),
     "risk_types": typed_column("string", nullable=True,
                          description="SG2a types of risk, several joined by '; ' in codebook order."),
-    "risk_location": labels("risk_location", "SG2b location of risk."),
-    "risk_source": labels("risk_source", "SG2b source of risk."),
+    "risk_location": typed_column("string", nullable=True,
+                                  description="SG2b locations of risk, several joined by '; ' in codebook order."),
+    "risk_source": typed_column("string", nullable=True,
+                                description="SG2b sources of risk, several joined by '; ' in codebook order."),
     "risk_assessment_outcome": labels("risk_assessment_outcome", "SG2c risk assessment outcome."),
     "risk_outcome": labels("risk_outcome", "SG2e; present exactly when a risk was identified and action taken."),
     "lacked_capacity": labels("lacked_capacity", "SG3a mental capacity."),
@@ -152,9 +157,10 @@ def clean_evaluation(
         canonical, unrecognised_by_field[name], _ = canonicalise(df[name], name)
         reject(unrecognised_by_field[name], name, f"not a recognised {name} label; see the codebook labels.csv")
         out[name] = canonical
-    risk_types, unrecognised = canonicalise_multi(df["risk_types"], "risk_types")
-    reject(unrecognised, "risk_types", "not a recognised risk type (SG2a); separate several with ';'")
-    out["risk_types"] = risk_types
+    for name, reason in MULTI_FIELDS.items():
+        several, unrecognised = canonicalise_multi(df[name], name)
+        reject(unrecognised, name, reason)
+        out[name] = several
     reject(out["enquiry_type"].isna() & ~unrecognised_by_field["enquiry_type"], "enquiry_type",
            "enquiry type missing or unknown; expected 'Section 42' or 'Other'")
 

@@ -190,7 +190,8 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
 
     Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
     lacked capacity = supported + not supported, and concluded = lacked + did not lack + not
-    known; every location and every source list to its total; and each of them down the
+    known; every location and every source list to its mentions (the enquiries naming one or
+    more, the shares' denominator, protected beside them); and each of them down the
     hierarchy council → region → England. Risk types are several per enquiry, so they add up to
     no total inside an area; they are protected down the hierarchy only.
     """
@@ -208,8 +209,10 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
     for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
         frame = context.categories[key].copy()
         labels = canonical_labels(column)
+        # several per enquiry: the shares are of `recorded` (enquiries naming one or more); the labels add up
+        # to `total` (mentions), which no table shows, so protecting it too errs on the safe side
         frame["total"] = frame[labels].sum(axis=1)
-        families[key] = protect_areas(frame, ["total", *labels], (("total", tuple(labels), key),), policy)
+        families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
     risk_labels = canonical_labels("risk_types")
     return LocalityProtection(
         pathway=protect_areas(pathway, PATHWAY_COUNTS, PATHWAY_SETS, policy),

@@ -50,7 +50,8 @@ def aggregate_to_sac(df_enquiries: pd.DataFrame, policy: DisclosurePolicy = POLI
     """Aggregate clean enquiries (``clean_evaluation`` output) into the SAC long CSV layout.
 
     England, region and council rows per financial year (councils that appear in the data),
-    tables SG2a (several risks per enquiry), SG2b, SG2c, SG2e, SG3a and SG4a over concluded
+    tables SG2a (several risks per enquiry), SG2b (several locations and sources per enquiry: one
+    count for each location × source pair that applies), SG2c, SG2e, SG3a and SG4a over concluded
     Section 42 enquiries. Counts are computed unrounded at every level, then shown under
     `policy` (SAC: under 5 → ``[c]``, others to the nearest 5, ties up) as text exactly as a
     published file shows them. A leading ``FINANCIAL_YEAR`` column lets one file hold several
@@ -87,8 +88,11 @@ def aggregate_to_sac(df_enquiries: pd.DataFrame, policy: DisclosurePolicy = POLI
     risks = s42.assign(risk=s42["risk_types"].astype("string").str.split("; ")).explode("risk")
     risks = risks[risks["risk"].notna()]
     add(risks, "SG2a", risks["risk"].astype(str))
+    # SG2b: an enquiry counts once for each location and source that apply, so once per pair of them
     both = s42[s42["risk_location"].notna() & s42["risk_source"].notna()]
-    add(both, "SG2b", both["risk_location"].astype(str), both["risk_source"].astype(str))
+    both = both.assign(location=both["risk_location"].astype("string").str.split("; "),
+                       source=both["risk_source"].astype("string").str.split("; ")).explode("location").explode("source")
+    add(both, "SG2b", both["location"].astype(str), both["source"].astype(str))
     for table, column in (("SG2c", "risk_assessment_outcome"), ("SG2e", "risk_outcome"), (CAPACITY_TABLE, "lacked_capacity")):
         part = s42[s42[column].notna()]
         add(part, table, part[column].astype(str))

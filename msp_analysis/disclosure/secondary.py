@@ -36,6 +36,7 @@ once could in principle do better; the attack test of the reports is the check o
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -111,27 +112,51 @@ def shown_range(policy: DisclosurePolicy, count: float, national: bool = False) 
     return max(low, 0), max(high, low)
 
 
-def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int]) -> None:
-    """Bounds through every set (total = sum of parts) until nothing changes; in place."""
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in sets:
-            sum_low = sum(low[p] for p in parts)
-            sum_high = sum(high[p] for p in parts)
-            if sum_low > low[total]:
-                low[total], changed = sum_low, True
-            if sum_high < high[total]:
-                high[total], changed = sum_high, True
-            for p in parts:
-                new_low = low[total] - (sum_high - high[p])
-                new_high = high[total] - (sum_low - low[p])
-                if new_low > low[p]:
-                    sum_low += new_low - low[p]
-                    low[p], changed = new_low, True
-                if new_high < high[p]:
-                    sum_high -= high[p] - new_high
-                    high[p], changed = new_high, True
+def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
+            member_of: list[list[int]] | None = None) -> None:
+    """Bounds through every set (total = sum of parts) until nothing changes; in place.
+
+    A work list: every set once, then again only a set holding a cell whose bounds moved
+    (`member_of`: the sets of each cell). Narrowing only ever tightens bounds, so the bounds it
+    stops at are the same whatever the order (the greatest fixed point), as a sweep over every
+    set until nothing changes would reach, at the cost of the sets that can still change.
+    """
+    if member_of is None:
+        member_of = [[] for _ in low]
+        for j, (total, parts) in enumerate(sets):
+            for cell in (total, *parts):
+                member_of[cell].append(j)
+    queue = deque(range(len(sets)))
+    queued = [True] * len(sets)
+    while queue:
+        j = queue.popleft()
+        queued[j] = False
+        total, parts = sets[j]
+        moved: list[int] = []
+        sum_low = sum(low[p] for p in parts)
+        sum_high = sum(high[p] for p in parts)
+        if sum_low > low[total]:
+            low[total] = sum_low
+            moved.append(total)
+        if sum_high < high[total]:
+            high[total] = sum_high
+            moved.append(total)
+        for p in parts:
+            new_low = low[total] - (sum_high - high[p])
+            new_high = high[total] - (sum_low - low[p])
+            if new_low > low[p]:
+                sum_low += new_low - low[p]
+                low[p] = new_low
+                moved.append(p)
+            if new_high < high[p]:
+                sum_high -= high[p] - new_high
+                high[p] = new_high
+                moved.append(p)
+        for cell in moved:
+            for k in member_of[cell]:
+                if not queued[k]:
+                    queued[k] = True
+                    queue.append(k)
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
@@ -178,7 +203,7 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         rounds += 1
         low = [min(secondary_low, r[0]) if s == SECONDARY else r[0] for s, r in zip(status, shown_ranges, strict=True)]
         high = [UNBOUNDED if s == SECONDARY else r[1] for s, r in zip(status, shown_ranges, strict=True)]
-        _narrow(plain, low, high)
+        _narrow(plain, low, high, member_of)
         derivable = [i for i, s in enumerate(status) if s != SHOWN and low[i] == high[i]]
         if not derivable or rounds > MAX_ROUNDS:
             break

@@ -160,7 +160,8 @@ class LocalityReportParams(_ReportParams):
 
     def input_files(self) -> list[Path]:
         """Files the report reads: their sha256 decides whether a cached report is still current."""
-        return [Path(self.data_dir) / "evaluation.parquet", Path(self.data_dir) / "temperature_check.parquet"]
+        return [Path(self.data_dir) / "evaluation.parquet", Path(self.data_dir) / "temperature_check.parquet",
+                Path(self.data_dir) / "person_feedback.parquet"]
 
     def report_name(self) -> str:
         """File stem of the rendered report."""

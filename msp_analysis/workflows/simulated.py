@@ -2,8 +2,8 @@
 
 :func:`write_simulation` is what ``msp-analysis simulate`` and the worked notebook
 (``notebooks/analysis/reproduce_an_evaluation.ipynb``) run: the enquiry export
-(``evaluation.csv``), the temperature-check returns (``temperature_check.csv``), the councils'
-covariates (``council_covariates.csv``) and the simulator's true effects (``truth.json``), marked as simulated (``SIMULATED.json``) so that
+(``evaluation.csv``), people's feedback after their enquiries (``person_feedback.csv``), the
+temperature-check returns (``temperature_check.csv``), the councils' covariates (``council_covariates.csv``) and the simulator's true effects (``truth.json``), marked as simulated (``SIMULATED.json``) so that
 everything cleaned and reported from them says so.
 """
 
@@ -20,6 +20,7 @@ from msp_analysis.toolkit.paths import resolve_path
 
 EVALUATION_FILE = "evaluation.csv"
 TEMPERATURE_CHECK_FILE = "temperature_check.csv"
+PERSON_FEEDBACK_FILE = "person_feedback.csv"
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ def write_simulation(out_dir: str | Path, seed: int, scale: float = 1.0, **optio
     write_csv(folder / EVALUATION_FILE, sim.evaluation)
     write_csv(folder / TEMPERATURE_CHECK_FILE, sim.temperature_check)
     write_csv(folder / COVARIATES_FILE, sim.council_covariates)
+    write_csv(folder / PERSON_FEEDBACK_FILE, sim.person_feedback)
     truth_text = json.dumps(sim.truth, indent=2, sort_keys=True)
     write_text(folder / TRUTH_FILE, truth_text + "\n")
-    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, COVARIATES_FILE, TRUTH_FILE],
+    mark_simulated(folder, [EVALUATION_FILE, TEMPERATURE_CHECK_FILE, COVARIATES_FILE, PERSON_FEEDBACK_FILE, TRUTH_FILE],
                    {"seed": seed, "scale": scale, **options})
     return WrittenSimulation(folder=folder, evaluation=folder / EVALUATION_FILE,
                              temperature_check=folder / TEMPERATURE_CHECK_FILE, truth=json.loads(truth_text))

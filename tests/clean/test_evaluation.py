@@ -413,3 +413,33 @@ def test_ons_and_cassr_codes_naming_different_councils_are_rejected():
     result = clean_evaluation(export(enquiry(ons_code="E08000025", cassr_code="116")), source=SOURCE, today=TODAY)
     assert result.rows_rejected == 1
     assert "name different councils" in result.rejects.loc[0, "reason"] and result.rejects.loc[0, "column"] == "cassr_code"
+
+
+# --- several locations and sources per enquiry, cleaned like risk types --------------------------------
+
+
+@pytest.mark.parametrize("column,cell,expected", [
+    ("risk_location", "Own Home; Care Home \u2013 Nursing", "Own Home; Care Home - Nursing"),
+    ("risk_location", "care home - residential/Own home", "Own Home; Care Home - Residential"),
+    ("risk_location", "Other | Own Home, Other", "Own Home; Other"),
+    ("risk_location", "Hospital - Acute", "Hospital - Acute"),
+    ("risk_source", "Known to individual; Service provider", "Service Provider; Other - Known to individual"),
+])
+def test_several_locations_or_sources_are_one_cell_in_codebook_order(column, cell, expected):
+    result = clean_evaluation(export(enquiry(**{column: cell})))
+    assert result.rows_rejected == 0, result.rejects
+    assert result.clean.loc[0, column] == expected
+
+
+@pytest.mark.parametrize("column,cell", [("risk_location", "Own Home; Moon"), ("risk_source", "Telepathy")])
+def test_an_unknown_location_or_source_rejects_the_row_naming_the_separator(column, cell):
+    result = clean_evaluation(export_with_broken_row(**{column: cell}))
+    assert result.rows_rejected == 1 and result.reconciles()
+    reject = result.rejects.iloc[0]
+    assert reject["column"] == column and "separate several with ';'" in reject["reason"]
+
+
+def test_an_unknown_marker_is_a_missing_location_not_an_error():
+    result = clean_evaluation(export(enquiry(risk_location="Unknown", risk_source="")))
+    assert result.rows_rejected == 0
+    assert pd.isna(result.clean.loc[0, "risk_location"]) and pd.isna(result.clean.loc[0, "risk_source"])

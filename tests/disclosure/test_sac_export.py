@@ -136,3 +136,18 @@ def test_round_trip_is_idempotent_through_the_long_layout(round_trip):
     columns = ["financial_year", "geography_level", "ons_code", "table", "label", "sublabel", "value", "suppressed",
                "value_lower", "value_upper", "not_submitted"]
     pd.testing.assert_frame_equal(again.clean[columns], result.clean[columns])
+
+
+def test_sg2b_counts_one_for_each_location_and_source_that_apply():
+    records = pd.DataFrame(enquiries(6, "E08000025", risk_location="Own Home; Care Home - Nursing",
+                                     risk_source="Service Provider; Other - Known to individual")
+                           + enquiries(5, "E08000025"))
+    sac = aggregate_to_sac(records, POLICIES["ascof"])  # exact counts above the threshold
+    council = sac[(sac["GEOGRAPHY"] == "Council") & (sac["TABLE_REFERENCE"] == "SG2b")]
+    shown = council.set_index(["CATEGORY", "SUBCATEGORY"])["VALUE"]
+    assert shown[("Own Home", "Service Provider")] == "11"  # 6 with several + 5 with one
+    assert shown[("Own Home", "Other - Known to individual")] == "6"
+    assert shown[("Care Home - Nursing", "Service Provider")] == "6"
+    assert shown[("Care Home - Nursing", "Other - Known to individual")] == "6"
+    total = council["VALUE"].replace("[c]", "0").str.replace(",", "").astype(int).sum()
+    assert total == 6 * 4 + 5, "more than the 11 enquiries: one for each pair that applies"

@@ -14,6 +14,11 @@ A count is *given back* when every consistent solution gives it the same value. 
 reports must keep: no count of 0 to 4 is given back. This is the arithmetic of issue 12
 (percentages × denominators, complements); region-minus-councils and figure coordinates are
 not attacked here.
+
+The pathway-by-group tables (captions "The MSP pathway by …") are attacked the same way, row by
+row, on their council columns (:func:`group_leaks`): a group's concluded enquiries and its asked,
+expressed and fully achieved percentages of them, and the complements those imply (not asked,
+asked but nothing expressed, partially or not achieved).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-PATHWAY_CAPTION = "The MSP pathway in"
+PATHWAY_CAPTION = ("The MSP pathway in", "The MSP pathway of other enquiries in")
 HIDDEN = {"[c]", "*", "[x]", "[z]", "[w]", ""}
 QUANTITIES = ("concluded", "asked", "not_asked", "expressed", "fully", "partially", "not_achieved")
 
@@ -176,6 +181,8 @@ def pathway_leaks(name: str, page: str, base: int = 5, of_shown: bool | None = N
             continue
         header = rows[0]
         column = {label: header.index(label) for label in header}
+        if "Concluded other enquiries" in column:  # the other-enquiries table: the same layout
+            column["Concluded S42 enquiries"] = column["Concluded other enquiries"]
         wanted = ("Concluded S42 enquiries", "Asked %", "Expressed %", "Fully achieved %", "Partially achieved %",
                   "Not achieved %")
         if not all(label in column for label in wanted):
@@ -193,6 +200,79 @@ def pathway_leaks(name: str, page: str, base: int = 5, of_shown: bool | None = N
     return leaks
 
 
+GROUP_CAPTION = "The MSP pathway by "
+GROUP_QUANTITIES = ("concluded", "asked", "not_asked", "expressed", "asked_not_expressed", "fully", "not_fully")
+GROUP_COLUMNS = ("Concluded S42 enquiries", "Asked %", "Expressed %", "Fully achieved %")
+
+
+def group_solutions(concluded: str, asked: str, expressed: str, fully: str, base: int = 5,
+                    of_shown: bool = True) -> list[set[int]]:
+    """The values each of (concluded, asked, not asked, expressed, asked not expressed, fully, not fully) may take.
+
+    Asked % and expressed % are of the concluded count, fully achieved % of the expressed count,
+    each of the counts as shown (`of_shown`, this package's rule: numerators are multiples of
+    `base` written half up, each true count anything that rounds to its shown value) or of the
+    exact counts. The only other constraints are expressed ≤ asked ≤ concluded and fully ≤
+    expressed, so the values are collected per feasible (concluded, asked, expressed) and per
+    feasible fully given expressed, never over the whole product.
+    """
+    p_asked, p_expr, p_full = map(Percent.of, (asked, expressed, fully))
+    text = concluded.replace(",", "").strip()
+    values: list[set[int]] = [set() for _ in range(7)]
+
+    def spread(shown: int) -> range:
+        return range(shown, shown + 1) if base == 1 and shown > 0 else true_range(shown, base)
+
+    def collect(totals, asked_values, expr_pairs):
+        """expr_pairs: (true expressed, the true fully values it allows)."""
+        for total in totals:
+            for a in asked_values:
+                if a > total:
+                    continue
+                for e, fully_values in expr_pairs:
+                    allowed = [f for f in fully_values if f <= e]
+                    if e > a or not allowed:
+                        continue
+                    for i, v in enumerate((total, a, total - a, e, a - e)):
+                        values[i].add(v)
+                    values[5].update(allowed)
+                    values[6].update(e - f for f in allowed)
+
+    if not of_shown:
+        for total in count_values(concluded, base):
+            expr_pairs = [(e, list(p_full.numerators(e))) for e in p_expr.numerators(total)]
+            collect([total], list(p_asked.numerators(total)), expr_pairs)
+        return values
+    for total_shown in ([int(text)] if text.isdigit() else list(range(0, 5))):
+        totals = count_values(text, base) if text.isdigit() else range(0, 5)
+        asked_values = sorted({a for shown in p_asked.numerators(total_shown, base, True) for a in spread(shown)})
+        expr_pairs = [(e, sorted({f for shown in p_full.numerators(expr_shown, base, True) for f in spread(shown)}))
+                      for expr_shown in p_expr.numerators(total_shown, base, True) for e in spread(expr_shown)]
+        collect(totals, asked_values, expr_pairs)
+    return values
+
+
+def group_leaks(name: str, page: str, base: int = 5, of_shown: bool | None = None) -> list[Leak]:
+    """Counts of 0 to 4 the pathway-by-group tables of `page` give back (council columns: the first of each)."""
+    if of_shown is None:
+        of_shown = "computed from the counts as shown" in page
+    leaks = []
+    for caption, rows in tables(page):
+        if not caption.startswith(GROUP_CAPTION) or not rows:
+            continue
+        header = rows[0]
+        try:
+            column = [next(i for i, label in enumerate(header) if label.startswith(wanted)) for wanted in GROUP_COLUMNS]
+        except StopIteration:
+            continue
+        for row in rows[1:]:
+            found = group_solutions(*(row[i] for i in column), base=base, of_shown=of_shown)
+            for quantity, values in zip(GROUP_QUANTITIES, found, strict=True):
+                if len(values) == 1 and (value := next(iter(values))) <= 4:
+                    leaks.append(Leak(name, f"{caption}: {row[0]}", quantity, value))
+    return leaks
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m tests.e2e.attack FOLDER``: attack every locality report of a rendered folder; exit 1 on a leak."""
     import sys
@@ -200,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path((argv if argv is not None else sys.argv[1:])[0])
     pages = sorted(folder.glob("locality_*.html"))
-    leaks = [leak for path in pages for leak in pathway_leaks(path.stem, path.read_text(encoding="utf-8"))]
+    leaks = [leak for path in pages for page in [path.read_text(encoding="utf-8")]
+             for leak in pathway_leaks(path.stem, page) + group_leaks(path.stem, page)]
     reports = len({leak.page for leak in leaks})
     print(f"{len(pages)} locality reports attacked: {reports} give back a count of 0 to 4 ({len(leaks)} counts)")
     for leak in leaks[:20]:

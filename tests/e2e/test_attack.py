@@ -73,3 +73,45 @@ def test_no_councils_pathway_table_gives_a_count_of_0_to_4_back(cleaned_simulati
         attacked += 1
         leaks += pathway_leaks(code, table.to_html(), of_shown=True)  # the rule the report's notes state
     assert attacked > 100 and leaks == [], leaks[:10]
+
+
+# --- the pathway-by-group tables ------------------------------------------------------------------------
+
+GROUP_HEADER = ("<tr><th>Mental capacity</th><th>Concluded S42 enquiries, Somewhere</th><th>Asked %, Somewhere</th>"
+                "<th>Expressed %, Somewhere</th><th>Fully achieved %, Somewhere</th><th>Asked %, England</th></tr>")
+
+
+def _group_page(*cells: str) -> str:
+    row = "<tr><th>Lacked capacity</th>" + "".join(f"<td>{cell}</td>" for cell in cells) + "<td>85%</td></tr>"
+    return f"<table><caption>The MSP pathway by mental capacity in 2023-24: Somewhere</caption>{GROUP_HEADER}{row}</table>"
+
+
+def test_a_group_row_of_exact_counts_gives_its_complement_back():
+    # 20 concluded, 20 asked (100%), 18 expressed (90%), 18 fully (100%): not fully = 0, not asked = 0
+    from tests.e2e.attack import group_leaks
+
+    leaks = group_leaks("p", _group_page("20", "100%", "90%", "100%"), base=1, of_shown=True)
+    assert {(leak.quantity, leak.value) for leak in leaks} >= {("not_asked", 0), ("not_fully", 0),
+                                                               ("asked_not_expressed", 2)}
+
+
+def test_a_group_row_of_rounded_counts_leaves_small_complements_open():
+    from tests.e2e.attack import group_leaks, group_solutions
+
+    # 20 concluded, all asked, 15 expressed (75%), all of them fully: each shown count is 18-22 or 13-17
+    assert group_leaks("p", _group_page("20", "100%", "75%", "100%"), base=5, of_shown=True) == []
+    values = group_solutions("20", "100%", "75%", "100%", base=5)
+    assert values[6] == set(range(0, 5)) and values[2] == set(range(0, 5))
+
+
+def test_a_hidden_group_row_pins_nothing():
+    from tests.e2e.attack import group_leaks
+
+    assert group_leaks("p", _group_page("[c]", "[c]", "[c]", "[c]")) == []
+
+
+def test_group_tables_are_found_by_caption_and_their_first_columns():
+    from tests.e2e.attack import group_leaks
+
+    page = _group_page("20", "100%", "90%", "100%").replace("The MSP pathway by", "Something else by")
+    assert group_leaks("p", page, base=1, of_shown=True) == []

@@ -14,7 +14,8 @@ def test_a_written_simulation_is_marked_and_cleans_to_its_expected_rejects(tmp_p
     truth = json.loads((tmp_path / "raw" / TRUTH_FILE).read_text(encoding="utf-8"))
     assert truth == written.truth and truth["seed"] == 3
     marker = json.loads((tmp_path / "raw" / SIMULATED_FILE).read_text(encoding="utf-8"))
-    assert sorted(marker["files"]) == ["council_covariates.csv", "evaluation.csv", "temperature_check.csv", "truth.json"]
+    assert sorted(marker["files"]) == ["council_covariates.csv", "evaluation.csv", "person_feedback.csv",
+                                       "temperature_check.csv", "truth.json"]
     raw = read_table(written.evaluation)
     assert len(raw) == written.rows[0] == truth["rows"]
     cleaned = clean_and_validate("evaluation", raw, source=str(written.evaluation))

@@ -144,7 +144,7 @@ def binary_records(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clu
 MISSING_LEVEL = "(missing)"
 ADJUSTMENT_PREFIX = "_adj:"  # the model frame's column of an adjustment term (the term keeps the plain name)
 MULTI_VALUE_SEPARATOR = "; "
-MULTI_VALUE_COLUMNS = ("risk_types",)  # one cell may name several values: one indicator per value
+MULTI_VALUE_COLUMNS = ("risk_types", "risk_location", "risk_source")  # one cell may name several values: one indicator per value
 
 
 def adjustment_terms(data: pd.DataFrame, adjust: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:

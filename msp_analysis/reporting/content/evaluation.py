@@ -45,6 +45,7 @@ from msp_analysis.io.processed import simulation_truth
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import culture_terms, indicator_labels, indicator_phrase
 from msp_analysis.reporting import figures as plots
+from msp_analysis.reporting.content.groups import gaps_section
 from msp_analysis.reporting.sections import ReportText, Section, with_article
 from msp_analysis.toolkit.errors import UnusableInputError
 
@@ -71,6 +72,7 @@ class EvaluationReport:
     panel: Section
     notes: Section
     estimates: Section = field(default_factory=Section)
+    groups: Section = field(default_factory=Section)  # where the gaps are (reporting/content/groups.py)
     results: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
 
@@ -613,6 +615,7 @@ def _data_notes(params, scope: str, outcome: str, policy: DisclosurePolicy, meth
         text("notes_culture", area=ENGLAND if scope == ENGLAND else text("notes_area_region")),
         text("notes_models", methods=", ".join(MODEL_LABELS.get(m, m) for m in methods), few_clusters=FEW_CLUSTERS),
         text("notes_disclosure", statement=policy.statement()),
+        text("notes_scope"),
     ]
     if params is not None:
         items.append(text("notes_parameters", scope=params.scope, outcome=params.outcome))
@@ -676,4 +679,5 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
         models=Section(figure=models.figure, tables=models.tables + truth.tables,
                        after=" ".join(filter(None, [models.after, truth.markdown]))), icc=icc, prediction=prediction,
         caveats=_caveats(results, methods[0], scope), panel=panel,
-        notes=_data_notes(params, scope, outcome, policy, methods), estimates=estimates, results=results, facts=facts)
+        notes=_data_notes(params, scope, outcome, policy, methods), estimates=estimates, results=results, facts=facts,
+        groups=gaps_section(clean_eval, scope, policy)[0])  # the whole frame: the locality reports' decisions

@@ -53,6 +53,9 @@ from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
 from msp_analysis.reporting import figures as plots
+from msp_analysis.reporting.content.feedback import feedback_section, read_feedback
+from msp_analysis.reporting.content.groups import groups_section
+from msp_analysis.reporting.content.other_enquiries import other_enquiries_section
 from msp_analysis.reporting.sections import (
     ReportText,
     Section,
@@ -95,6 +98,9 @@ class LocalityReport:
     grid: Section
     notes: Section
     facts: dict = field(default_factory=dict)
+    groups: Section = field(default_factory=Section)  # the pathway by group (reporting/content/groups.py)
+    feedback: Section = field(default_factory=Section)  # people's own feedback (reporting/content/feedback.py)
+    other_enquiries: Section = field(default_factory=Section)  # reporting/content/other_enquiries.py
 
 
 def _pathway_columns() -> dict[str, str]:
@@ -277,25 +283,12 @@ def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, yea
     return Section(markdown=markdown, figure=figure), facts
 
 
-def _category_table(frame: pd.DataFrame, labels: list[str], ons_code: str, region: str, year: str) -> pd.DataFrame:
-    """Long table: one row per label with council / region / England counts and their denominators."""
-    rows = frame[frame["financial_year"] == year]
-    council = rows[rows["ons_code"] == ons_code]
-    regional = rows[rows["region"] == region]
-    out = pd.DataFrame({"label": labels})
-    for level, part in (("council", council), ("region", regional), ("England", rows)):
-        sums = part[labels].sum()
-        out[f"{level}_count"] = sums.reindex(labels).to_numpy()
-        out[f"{level}_total"] = float(part["concluded_s42"].sum())
-    return out
-
-
 def _share_rates(levels=("council", "region", "England")) -> dict:
     return {f"{level}_pct": ([f"{level}_count"], [f"{level}_total"]) for level in levels}
 
 
 def _share_columns(heading: str, council: str, region: str) -> dict[str, str]:
-    """Columns of a category table (see :func:`_category_table`) and their display names."""
+    """Columns of a category table (see :func:`_category_rows`) and their display names."""
     return {"label": heading, "council_count": text("column_enquiries_area", area=council),
             "council_pct": text("column_pct_area", area=council), "region_pct": text("column_pct_area", area=region),
             "England_pct": text("column_pct_area", area="England")}
@@ -332,7 +325,8 @@ def _risk_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regio
                                   ("sources", text("column_source"), text("source_caption", year=year))):
         start, stop = stacked.bounds[key][ons_code]
         rows = stacked.frames[key].iloc[start:stop].reset_index(drop=True)
-        shown = stacked.tables[key].rows(start, stop, caption=caption, labels=_share_columns(heading, council, region))
+        shown = stacked.tables[key].rows(start, stop, caption=caption, labels=_share_columns(heading, council, region),
+                                         note=text("several_note"))
         tables.append(shown)
         shares = shown.values["council_pct"]
         if shares.notna().any():  # the largest share as shown (ties: the first listed)
@@ -541,6 +535,7 @@ def _notes(params, policy: DisclosurePolicy, has_culture: bool, dispersion: Over
         text("notes_trend"),
         text("notes_culture"),
         text("notes_policy", statement=policy.statement()),
+        text("notes_scope"),
         *([hidden_note] if hidden_note else []),
         text("notes_parameters", locality=params.locality, year=params.year),
         text("notes_produced_by", version=__version__),
@@ -717,9 +712,11 @@ def _trend_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     return SimpleNamespace(bounds=bounds, table=table, years=years_of, shown_n=shown_n)
 
 
-def _category_rows(frame: pd.DataFrame, labels: list[str], codes: list[str], regions: list[str], year: str,
-                   totals_from_counts: bool) -> pd.DataFrame:
-    """Every council's long category table (see :func:`_category_table`), one block of ``len(labels)`` rows each."""
+def _category_rows(frame: pd.DataFrame, labels: list[str], codes: list[str], regions: list[str],
+                   year: str) -> pd.DataFrame:
+    """Every council's long category table, one block of ``len(labels)`` rows each: one row per label with the
+    council's, its region's and England's counts (``<level>_count``) and denominators (``<level>_total``, the
+    ``concluded_s42`` column of `frame`)."""
     rows = frame[frame["financial_year"] == year]
     by_code = rows.set_index(rows["ons_code"].astype(str))
     council = by_code[labels].reindex(codes).fillna(0).to_numpy()
@@ -734,7 +731,7 @@ def _category_rows(frame: pd.DataFrame, labels: list[str], codes: list[str], reg
     for level, counts, total in (("council", council, council_total), ("region", regional, regional_total),
                                  ("England", np.tile(england, (n, 1)), np.full(n, england_total))):
         out[f"{level}_count"] = counts.reshape(n * k).astype(rows[labels[0]].dtype) if k else []
-        out[f"{level}_total"] = (counts.sum(axis=1).astype(float) if totals_from_counts else total).repeat(k)
+        out[f"{level}_total"] = total.repeat(k)
     return out
 
 
@@ -746,13 +743,16 @@ def _category_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePoli
     in_year = context.pathway[context.pathway["financial_year"] == year]
     codes, regions = in_year["ons_code"].astype(str).tolist(), in_year["region"].astype(str).tolist()
     frames, tables, bounds = {}, {}, {}
-    for key, column, total in (("risk_types", "risk_types", "concluded_s42"), ("locations", "risk_location", "total"),
-                               ("sources", "risk_source", "total")):
+    for key, column, total in (("risk_types", "risk_types", "concluded_s42"), ("locations", "risk_location", "recorded"),
+                               ("sources", "risk_source", "recorded")):
         labels = canonical_labels(column)
+        frame = context.categories[key]
         if key == "risk_types":  # the order of England's counts (the same for every council of the year)
-            rows = _category_rows(context.categories[key], labels, codes[:1], regions[:1], year, False)
+            rows = _category_rows(frame, labels, codes[:1], regions[:1], year)
             labels = list(rows.sort_values("England_count", ascending=False, kind="stable")["label"])
-        rows = _category_rows(context.categories[key], labels, codes, regions, year, key != "risk_types")
+        else:  # shares of the enquiries naming one or more: several may apply, so the shares can pass 100%
+            frame = frame.drop(columns="concluded_s42").rename(columns={"recorded": "concluded_s42"})
+        rows = _category_rows(frame, labels, codes, regions, year)
         family = getattr(protection, key)
         suppressed: dict[str, list[bool]] = {}
         for code, region in zip(codes, regions, strict=True):
@@ -852,8 +852,11 @@ def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
 
 
 def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy | str,
-                          clean_tc_long: pd.DataFrame | None = None, params=None) -> LocalityReport:
+                          clean_tc_long: pd.DataFrame | None = None, params=None,
+                          person_feedback: pd.DataFrame | None = None) -> LocalityReport:
     """Every section of one council's report for `year` (culture profile when `clean_tc_long` is given).
+
+    People's feedback is `person_feedback`, else ``person_feedback.parquet`` beside the data of `params`.
 
     >>> report = build_locality_report(enquiries, "E06000047", "2023-24", "sac")  # doctest: +SKIP
     >>> report.summary.markdown                                                  # doctest: +SKIP
@@ -882,6 +885,14 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     facts.update(more)
     grid, more = _grid_section(df_enquiries, ons_code, council, year, policy)
     facts.update(more)
+    groups, more = groups_section(df_enquiries, ons_code, council, region, year, policy)
+    facts.update(more)
+    feedback, more = feedback_section(df_enquiries, read_feedback(params) if person_feedback is None else person_feedback,
+                                      ons_code, council, region, year, policy)
+    facts.update(more)
+    other, more = other_enquiries_section(df_enquiries, ons_code, council, region, year, policy,
+                                          pathway.tables[0].text(0, "fully_pct") if not hidden.loc[0, "fully_pct"] else None)
+    facts.update(more)
     summary = _summary(facts, comparison, hidden, council, region, year, policy)
     hidden_cells = _hidden_cells(df_enquiries, year, policy)
     primary, secondary = (sum(hidden_cells.get(area, (0, 0))[i] for area in
@@ -893,7 +904,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     return LocalityReport(ons_code=ons_code, council=council, region=region, year=year, policy=policy,
                           comparison=comparison, hidden=hidden, summary=summary, pathway=pathway, trend=trend,
                           funnel=funnel, risks=risks, capacity=capacity, culture=culture, grid=grid, notes=notes,
-                          facts=facts)
+                          facts=facts, groups=groups, feedback=feedback, other_enquiries=other)
 
 
 def read_inputs(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:

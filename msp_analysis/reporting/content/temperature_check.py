@@ -528,7 +528,8 @@ def _main_points(facts: dict, heatmap: Section, previous: str) -> list[str]:
 def _data_notes(params, policy: DisclosurePolicy) -> Section:
     dataset = Path(str(params.data_dir)).name if params is not None else text("data_notes_default_dataset")
     lines = [text("data_notes_source", dataset=dataset), text("data_notes_scores"), text("data_notes_instrument"),
-             text("data_notes_reliability"), text("data_notes_change", level=CHANGE_LEVEL), policy.statement()]
+             text("data_notes_reliability"), text("data_notes_change", level=CHANGE_LEVEL), policy.statement(),
+             text("data_notes_scope")]
     if params is not None:
         lines.append(text("data_notes_parameters", region=params.region, wave=params.wave))
     return Section(markdown="\n".join(f"- {line}" for line in lines))

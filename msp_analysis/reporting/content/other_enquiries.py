@@ -1,0 +1,57 @@
+"""Other enquiries in the locality report: the MSP pathway of enquiries other than Section 42, beside Section 42's.
+
+The resource says MSP "must not simply be seen in the context of … Section 42"; record-level
+exports often hold other enquiries too, which the national collection does not count. When the data
+hold them, this section shows their pathway for the council, its region and England in the layout
+of the Section 42 pathway table, under the same disclosure rules (its own primary and secondary
+suppression: :func:`msp_analysis.disclosure.groups.other_enquiry_protection`). Words:
+``reporting/text/other_enquiries.yaml``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from msp_analysis.analysis.pathway import COUNT_COLUMNS, add_rates, area_totals, other_enquiry_pathways
+from msp_analysis.disclosure.areas import PATHWAY_RATES
+from msp_analysis.disclosure.display import disclose
+from msp_analysis.disclosure.groups import other_enquiry_protection
+from msp_analysis.disclosure.policies import DisclosurePolicy
+from msp_analysis.reporting.sections import ReportText, Section, short_name
+
+text = ReportText("other_enquiries")
+
+
+def other_enquiries_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, region: str, year: str,
+                            policy: DisclosurePolicy, s42_fully: str | None = None) -> tuple[Section, dict]:
+    """The pathway of the council's other enquiries beside its region's and England's; a sentence when there are none.
+
+    `s42_fully` is the Section 42 fully-achieved percentage as the pathway table shows it (for the
+    comparison sentence), None when hidden.
+    """
+    council = short_name(council)
+    pathways = other_enquiry_pathways(df_enquiries)
+    if pathways.empty:
+        return Section(markdown=text("none_in_data")), {}
+    in_year = pathways[(pathways["financial_year"] == year) & (pathways["ons_code"] == ons_code)]
+    if in_year.empty:
+        return Section(markdown=text("none_here", council=council, year=year)), {}
+    totals = area_totals(pathways, COUNT_COLUMNS, ons_code, year, region)
+    table = add_rates(totals.drop(columns="financial_year"))
+    table = table.assign(asked=table["asked_expressed"] + table["asked_not_expressed"],
+                         fully_or_partially=table["fully"] + table["partially"], name=[council, region, "England"])
+    protection = other_enquiry_protection(df_enquiries, policy)
+    areas = list(zip(table["level"], [ons_code, region, "England"], strict=True))
+    labels = {"name": text("column_area"), "concluded_s42": text("column_concluded"),
+              **{rate: text(f"column_{rate}") for rate in PATHWAY_RATES}}
+    shown = disclose(table, policy, columns=list(labels), labels=labels, text=["name"], counts=["concluded_s42"],
+                     rates=PATHWAY_RATES, national=table["level"].eq("England"),
+                     caption=text("caption", year=year, council=council, region=region),
+                     suppressed=protection.mask(year, areas, protection.columns))
+    sentences = [text("intro")]
+    facts: dict = {}
+    other = shown.value(0, "fully_pct")
+    if other is not None and s42_fully is not None:
+        sentences.append(text("compare", council=council, other=shown.text(0, "fully_pct"), s42=s42_fully))
+        facts["other_fully"] = other
+    return Section(markdown=" ".join(sentences), tables=[shown]), facts
