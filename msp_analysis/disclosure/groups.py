@@ -13,6 +13,7 @@ per input frame and policy (one decision for every report of a run), one dimensi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from msp_analysis.analysis.pathway import GROUP_COUNTS, group_dimensions, other_
 from msp_analysis.disclosure.areas import PATHWAY_COUNTS, PATHWAY_SETS, AreaProtection, Within, protect_areas
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import Protection
-from msp_analysis.toolkit.caches import frame_cache
+from msp_analysis.toolkit.caches import BoundedCache, frame_cache
 
 ALL = "all"  # the group of a dimension's total: every enquiry of its population
 GROUP_SETS = (  # total, parts: inside one group (or the total) of one area
@@ -93,10 +94,22 @@ def group_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> Gr
         frame = dimension_frame(by_group, dimension)
         columns = [cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS]
         sets = dimension_sets(dimension)
-        years = [protect_areas(part, columns, sets, policy)  # no set crosses years: each year alone, the same cells
+        years = [_protected_year(part, dimension, columns, sets, policy)  # no set crosses years: each year alone
                  for _, part in frame.groupby("financial_year", sort=True)]
         out[dimension] = _joined(years, columns)
     return GroupProtection(dimensions=out)
+
+
+# A year's decision depends on that year's counts only, so a frame that differs from another in one year (a
+# corrected return, a new year added) reuses the other years' decisions: keyed on the counts' content.
+_YEARS = BoundedCache("group_protection_years", 64)
+
+
+def _protected_year(part: pd.DataFrame, dimension: str, columns: list[str], sets: Within,
+                    policy: DisclosurePolicy) -> AreaProtection:
+    content = pd.util.hash_pandas_object(part.reset_index(drop=True), index=True).to_numpy().tobytes()
+    key = (dimension, policy, tuple(part.columns), hashlib.sha256(content).hexdigest())
+    return _YEARS.get(key, lambda: protect_areas(part, columns, sets, policy))
 
 
 def _joined(years: list[AreaProtection], columns: list[str]) -> AreaProtection:

@@ -74,3 +74,22 @@ def test_an_empty_frame_gives_no_cells():
                                   "lacked_capacity", "capacity_support", "age_band", "sex", "ethnicity",
                                   "primary_support_reason", "msp_asked", "msp_outcome_achieved"])
     assert all(not p.shown for p in group_protection(empty, get_policy("sac")).dimensions.values())
+
+
+def test_a_change_in_one_year_reuses_the_other_years_decisions_and_gives_what_a_fresh_decision_gives(
+        cleaned_simulation, protected):
+    from msp_analysis.toolkit import caches
+
+    frame = cleaned_simulation.clean
+    years = sorted(frame["financial_year"].unique())
+    changed = frame.copy()
+    first = changed.index[(changed["financial_year"] == years[-1]) & (changed["sex"] == "Female")][0]
+    changed.loc[first, "sex"] = "Male"
+    reused = group_protection(changed, get_policy("sac"))["sex"]
+    before = protected["sac"]["sex"]
+    for key, status in before.protection.status.items():  # an earlier year: the same decision
+        if key[0] != years[-1]:
+            assert reused.protection.status[key] == status
+    caches.clear()
+    fresh = group_protection(changed, get_policy("sac"))["sex"]
+    assert fresh.protection.status == reused.protection.status and fresh.shown.keys() == reused.shown.keys()
