@@ -33,6 +33,10 @@ from msp_analysis.disclosure.policies import (
     row_sums,
 )
 
+# what a hidden cell's symbol says on hover and to a screen reader, as short as the glossary's entry (the
+# glossary explains it in full; a report has a hundred of them)
+HIDDEN_SYMBOL_TITLE = "hidden to protect confidentiality"
+
 
 @dataclass
 class DisclosedTable:
@@ -101,8 +105,8 @@ class DisclosedTable:
         text = html.escape(str(value))
         symbol = self.policy.symbol
         if symbol and symbol in str(value):
-            meaning = "hidden to protect confidentiality: a small number, or a value it could be worked out from"
-            text = text.replace(html.escape(symbol), f'<abbr title="{html.escape(meaning)}">{html.escape(symbol)}</abbr>')
+            text = text.replace(html.escape(symbol),
+                                f'<abbr title="{html.escape(HIDDEN_SYMBOL_TITLE)}">{html.escape(symbol)}</abbr>')
         return text
 
     def to_html(self) -> str:

@@ -20,7 +20,7 @@ from importlib import resources
 import pandas as pd
 import yaml
 
-from msp_analysis.disclosure.display import DisclosedTable
+from msp_analysis.disclosure.display import HIDDEN_SYMBOL_TITLE, DisclosedTable
 from msp_analysis.disclosure.policies import policy_title  # noqa: F401  (the reports name policies through sections)
 from msp_analysis.reference.codebook import label_phrases
 from msp_analysis.reference.geography import short_name  # noqa: F401  (the reports shorten names through sections)
@@ -121,7 +121,6 @@ class SectionTable(DisclosedTable):
 
 
 MAIN_POINTS_HEADING = "Main points"
-HIDDEN_SYMBOL_TITLE = "hidden to protect confidentiality: a small number, or a value it could be worked out from"
 
 
 @dataclass(frozen=True)
