@@ -53,7 +53,7 @@ COVERAGE_BOUNDS = (0.92, 0.98)
 
 
 def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
-              methods: tuple[str, ...] | None = None) -> list[dict]:
+              methods: tuple[str, ...] | None = None, ordinal: bool = False) -> list[dict]:
     """One replication: simulate, clean, score, link and fit every analysis; one row per analysis × method × term.
 
     ``glm_cluster`` rows also carry the CR1 standard error and whether its interval covered
@@ -69,7 +69,7 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
     scores = score_temperature_check(clean_tc)
     prep = time.perf_counter() - start
     rows = []
-    analyses = ANALYSES + (LAGGED if scenario == "lagged" else ()) + ORDINAL
+    analyses = ANALYSES + (LAGGED if scenario == "lagged" else ()) + (ORDINAL if ordinal else ())
     for analysis, key, fit_methods, options in analyses:
         target = sim.truth["targets"][key]
         for method in fit_methods:
@@ -84,6 +84,7 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
                     "seconds": seconds, "prep_seconds": prep, "n": result.n, "clusters": result.clusters}
             quantile = float(stats.t(max(result.clusters - 1, 1)).ppf(0.975))
             cr1 = result.details.get("std_error_cr1", {})
+            robust = result.details.get("std_error_robust", {}) if method == "mixed" else {}
             for term in result.details["multiplicity"]["family"]:
                 row = result.term(term)
                 true = target[scale_key].get(term.removesuffix("_lag1"), target[scale_key].get(term, math.nan))
@@ -92,6 +93,8 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
                        "rejected": bool(row["p_value"] < 0.05), "rejected_holm": bool(row["p_value_holm"] < 0.05)}
                 if term in cr1:
                     out.update(_interval_row(row["estimate"], cr1[term], true, quantile, "_cr1"))
+                if term in robust:
+                    out.update(_interval_row(row["estimate"], robust[term], true, quantile, "_robust"))
                 if method == "ordinal" and not sim.truth["parameters"].get("partial_log_odds"):
                     out["target"], out["covered"] = math.nan, math.nan  # proportional odds fail: no single target
                 rows.append(out)
@@ -142,12 +145,13 @@ def _replicate_star(arguments: tuple) -> list[dict]:
 
 def run(replications: int, scenario: str = "realistic", scale: float = 0.05, first_seed: int = 1, jobs: int = 1,
         methods: tuple[str, ...] | None = None, progress: bool = False,
-        max_seconds: float | None = None, out: str | None = None) -> pd.DataFrame:
+        max_seconds: float | None = None, out: str | None = None, ordinal: bool = False) -> pd.DataFrame:
     """All replications (seeds first_seed, first_seed + 1, …), in `jobs` processes; one row per fit × term.
 
     With `out`, each replication's rows are appended to that CSV as soon as it is done (a run that
     is stopped loses nothing), and seeds already in the file are skipped (a run can be resumed).
     With `max_seconds`, stops once that much time has passed and returns the replications done.
+    `ordinal` adds the ordinal model and its cut-point logits (ORDINAL).
     """
     start = time.perf_counter()
     done_seeds: set[int] = set()
@@ -155,7 +159,8 @@ def run(replications: int, scenario: str = "realistic", scale: float = 0.05, fir
     if out and Path(out).is_file() and Path(out).stat().st_size:
         previous = pd.read_csv(out)
         done_seeds = set(previous["seed"].unique().tolist())
-    tasks = [(first_seed + i, scenario, scale, methods) for i in range(replications) if first_seed + i not in done_seeds]
+    tasks = [(first_seed + i, scenario, scale, methods, ordinal) for i in range(replications)
+             if first_seed + i not in done_seeds]
     rows: list[dict] = []
     pool = multiprocessing.get_context("spawn").Pool(jobs) if jobs > 1 else None
     try:
@@ -181,14 +186,16 @@ def run(replications: int, scenario: str = "realistic", scale: float = 0.05, fir
 
 
 ROW_COLUMNS = ["seed", "scenario", "analysis", "method", "term", "target", "estimate", "std_error", "covered",
-               "rejected", "rejected_holm", "std_error_cr1", "covered_cr1", "rejected_cr1", "seconds", "prep_seconds",
+               "rejected", "rejected_holm", "std_error_cr1", "covered_cr1", "rejected_cr1", "std_error_robust",
+               "covered_robust", "rejected_robust", "seconds", "prep_seconds",
                "n", "clusters"]
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per analysis × method × term: replications, target, mean estimate, bias, SD vs mean SE, coverage, rejections."""
     rows = rows.reindex(columns=ROW_COLUMNS)
-    for column in ("covered", "rejected", "rejected_holm", "covered_cr1", "rejected_cr1"):
+    for column in ("covered", "rejected", "rejected_holm", "covered_cr1", "rejected_cr1", "covered_robust",
+                   "rejected_robust"):
         rows[column] = pd.to_numeric(rows[column].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0}),
                                      errors="coerce")
     grouped = rows.groupby(["scenario", "analysis", "method", "term"], sort=False)
@@ -197,12 +204,13 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
                         mean_std_error=("std_error", "mean"), coverage=("covered", "mean"),
                         rejected=("rejected", "mean"), rejected_holm=("rejected_holm", "mean"),
                         coverage_cr1=("covered_cr1", "mean"), rejected_cr1=("rejected_cr1", "mean"),
+                        coverage_robust=("covered_robust", "mean"), rejected_robust=("rejected_robust", "mean"),
                         seconds=("seconds", "median")).reset_index()
     table["bias"] = table["mean_estimate"] - table["target"]
     table["sd_over_se"] = table["sd_estimate"] / table["mean_std_error"]
     return table[["scenario", "analysis", "method", "term", "replications", "target", "mean_estimate", "bias",
-                  "sd_estimate", "mean_std_error", "sd_over_se", "coverage", "coverage_cr1", "rejected",
-                  "rejected_cr1", "rejected_holm", "seconds"]]
+                  "sd_estimate", "mean_std_error", "sd_over_se", "coverage", "coverage_cr1", "coverage_robust",
+                  "rejected", "rejected_cr1", "rejected_robust", "rejected_holm", "seconds"]]
 
 
 def timings(rows: pd.DataFrame) -> pd.DataFrame:
@@ -233,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1, help="seed of the first replication")
     parser.add_argument("--jobs", type=int, default=1, help="processes (each replication is independent)")
-    parser.add_argument("--methods", nargs="+", choices=["glm_cluster", "gee", "mixed"])
+    parser.add_argument("--methods", nargs="+", choices=["glm_cluster", "gee", "mixed", "ordinal"])
+    parser.add_argument("--ordinal", action="store_true", help="also fit the ordinal model (ORDINAL)")
     parser.add_argument("--out", help="also write the per-replication rows to this CSV")
     parser.add_argument("--max-seconds", type=float, help="stop after this long and summarise the replications done")
     parser.add_argument("--summarise", nargs="+", metavar="CSV",
@@ -248,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = run(args.replications, args.scenario, args.scale, args.seed, args.jobs,
                    tuple(args.methods) if args.methods else None, progress=True, max_seconds=args.max_seconds,
-                   out=args.out)
+                   out=args.out, ordinal=args.ordinal or bool(args.methods and "ordinal" in args.methods))
         done = rows["seed"].nunique()
         elapsed = time.perf_counter() - start
         heading = (f"scenario {args.scenario}: {done} replications at scale {args.scale} (from seed {args.seed}); "

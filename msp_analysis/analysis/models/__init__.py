@@ -3,14 +3,17 @@
 People are nested in councils, culture is measured per council, and a region has 10-35
 councils, so every method accounts for clustering by council:
 
-* ``glm_cluster`` — binomial logit, council-clustered (CR1) sandwich standard errors;
+* ``glm_cluster`` — binomial logit, council-clustered bias-reduced (CR2, Bell-McCaffrey) sandwich
+  standard errors (CR1, the Stata/statsmodels ones, in the details: they were too small in the
+  recovery study, see :mod:`.glm_cluster`);
 * ``gee`` — exchangeable working correlation, bias-reduced (Mancl-DeRouen) standard errors; the
   default with fewer than ``FEW_CLUSTERS`` councils;
 * ``ordinal`` — proportional-odds logit of not < partially < fully achieved, with a check of
   proportional odds against the cut-point binary logits;
 * ``mixed`` — maximum-likelihood binomial logit with a council random intercept (adaptive
-  Gauss-Hermite quadrature, observed-information standard errors): estimates conditional on the
-  council, the latent-scale intra-council correlation and shrunken council estimates;
+  Gauss-Hermite quadrature, observed-information standard errors, and council-robust sandwich ones
+  beside them in ``std_error_robust``): estimates conditional on the council, the latent-scale
+  intra-council correlation and shrunken council estimates;
 * ``ols_panel`` — continuous council measures with year fixed effects, council-clustered errors.
 
 Intervals and p-values of the cluster-robust methods use a t distribution with (councils - 1)
@@ -145,7 +148,7 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
                table_extra=("std_error_robust",)),
     MethodSpec("ordinal", fit_ordinal, "ordinal", "Ordinal (not < partly < fully)"),
     MethodSpec("mixed", fit_mixed, "binary", "Mixed model (random intercept)", options=frozenset({"quadrature_points"}),
-               counts=True, caveat=CAVEAT_CONDITIONAL,
+               counts=True, caveat=CAVEAT_CONDITIONAL, table_extra=("std_error_robust",),
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
                                     "is poorly estimated; intervals use t with {df} degrees of freedom.")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",

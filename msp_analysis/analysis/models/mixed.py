@@ -128,6 +128,7 @@ class _Councils:
             scores[:, q, k] = self._sum(residual[:, q] * u[:, q])
         mean = np.einsum("gq,gqi->gi", self.posterior, scores)
         out -= np.einsum("gq,gqi,gqj->ij", self.posterior, scores, scores) - mean.T @ mean
+        self.council_scores = mean  # each council's score (the sandwich's meat)
         return (out + out.T) / 2
 
 
@@ -170,6 +171,10 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     except np.linalg.LinAlgError:
         raise UnusableInputError("the mixed model's information matrix is singular on these data "
                                  "(a predictor constant or collinear?); try --method gee") from None
+    problem.information(params)  # each council's score at the estimates
+    meat_scores = problem.council_scores[:, :-1] if boundary else problem.council_scores
+    G = len(names)
+    robust_s = G / max(G - 1, 1) * cov_s @ (meat_scores.T @ meat_scores) @ cov_s
     # back to the predictors' own scale: beta = A beta_scaled
     k = X.shape[1]
     A = np.eye(k)
@@ -180,6 +185,7 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     if not boundary:
         cov[:k, k:] = A @ cov_s[:k, k:]
         cov[k:, :k] = cov[:k, k:].T
+    robust = A @ robust_s[:k, :k] @ A.T
     estimate_s = params[:k]
     problem.evaluate(params)  # leaves the posterior weights at the estimates
     estimate = A @ estimate_s
@@ -206,13 +212,15 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
                 if math.isfinite(log_sd_se) else (0.0, float("nan")))
     return MethodFit(
         names=[INTERCEPT, *terms], estimate=estimate, std_error=std_error, n=int(t.sum()), clusters=len(names),
-        cov=cov[:k, :k],
+        cov=cov[:k, :k], extra_columns={"std_error_robust": np.sqrt(np.diag(robust))},
         details={"council_sd": sd, "council_sd_interval": interval, "icc": icc,
                  "icc_scale": "latent: sd^2 / (sd^2 + pi^2/3)", "council_estimates": councils,
                  "log_likelihood": -float(problem.evaluate(params, gradient=False)),
                  "converged": True, "largest_score": float(np.abs(score).max()), "newton_steps": iterations,
                  "quadrature_points": quadrature_points,
-                 "cells": len(counts), "estimates_are": "conditional on the council (random intercept 0)"})
+                 "cells": len(counts), "estimates_are": "conditional on the council (random intercept 0)",
+                 "cov_robust": robust,
+                 "std_error_robust": dict(zip([INTERCEPT, *terms], np.sqrt(np.diag(robust)), strict=True))})
 
 
 def _newton(problem: _Councils, params: np.ndarray, steps: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

@@ -11,7 +11,7 @@ from msp_analysis.analysis.link import outcome_counts
 from msp_analysis.analysis.models import CULTURE_TERMS
 from msp_analysis.analysis.models.design import binomial_counts, numeric_matrix, with_intercept
 from msp_analysis.analysis.models.fit import fit_outcome_model
-from msp_analysis.analysis.models.mixed import LOGISTIC_VARIANCE, _Councils
+from msp_analysis.analysis.models.mixed import LOGISTIC_VARIANCE, _Councils, _hessian_by_differences
 from tests.analysis.models.synthetic import synthetic_enquiries
 
 
@@ -76,6 +76,26 @@ def test_the_quadrature_log_likelihood_and_score_are_right(strong_councils):
     numeric = [(problem.evaluate(params + step * e, gradient=False) - problem.evaluate(params - step * e, gradient=False))
                / (2 * step) for e in np.eye(4)]
     np.testing.assert_allclose(score, numeric, rtol=1e-5, atol=1e-5)
+
+
+def test_the_analytic_information_is_the_derivative_of_the_score(strong_councils):
+    terms = {"x1": "x1", "x2": "x2"}
+    counts = binomial_counts(strong_councils, "y", terms, "ons_code", None)
+    groups, names = pd.factorize(counts["ons_code"], sort=True)
+    problem = _Councils(with_intercept(numeric_matrix(counts, terms)), counts["_s"].to_numpy(float),
+                        counts["_t"].to_numpy(float), groups, len(names), 15)
+    params = np.array([0.5, 0.4, -0.2, math.log(0.5)])
+    analytic = problem.information(params)
+    np.testing.assert_allclose(analytic, _hessian_by_differences(problem, params), rtol=1e-5, atol=1e-4)
+    assert np.all(np.linalg.eigvalsh(analytic) > 0)
+
+
+def test_mixed_gives_council_robust_errors_beside_the_model_based_ones(strong_councils):
+    result = fit_outcome_model(strong_councils, "mixed", outcome="y", predictors=["x1", "x2"])
+    robust = result.table["std_error_robust"].to_numpy()
+    # the model is right here, so the sandwich and the information agree to sampling error
+    np.testing.assert_allclose(robust, result.table["std_error"].to_numpy(), rtol=0.35)
+    assert result.details["std_error_robust"]["x1"] == pytest.approx(robust[1])
 
 
 @pytest.mark.long
