@@ -17,8 +17,28 @@ Analyses (``ANALYSES``): ``unadjusted`` (indicators and year effects, ``glm_clus
 ``mixed`` weight within-council change heavily when councils are large, so their pooled
 (unsplit) slope mixes the between and within slopes and has no single target; they are
 compared with the truth only on the split. ``lagged`` adds ``lag1`` (culture of the previous wave).
+``--ordinal`` adds the ordinal model on the indicators and years and its two cut-point logits
+(``ordinal_cut``): in ``easy`` proportional odds hold, so all of them share the binary target; in
+the other scenarios only the "fully achieved" cut has one, and ``po_test`` gives how often the
+proportional-odds test rejects.
 
-    .venv/bin/python benchmarks/model_recovery.py --scenario realistic --replications 200 --scale 0.05 --jobs 2
+Standard errors compared in one run: ``glm_cluster`` rows carry CR2 (its ``std_error``) and CR1
+(``coverage_cr1``, ``rejected_cr1``); ``mixed`` rows the council sandwich (its ``std_error``
+and ``coverage_robust``) and the observed information (``coverage_model``; runs made before the
+sandwich became mixed's standard error have the information in ``std_error`` and no ``_model``
+columns). ``sd_over_se`` is the SD of the
+estimates over the mean standard error: 1 when the standard errors are right. With R replications
+an observed coverage has a binomial SD of sqrt(0.95 x 0.05 / R) (0.015 at R = 200), so a row of a
+method that covers exactly 0.95 falls outside [0.92, 0.98] about 3% of the time; read the table
+with that in mind (and the Wilson interval, :func:`coverage_interval`).
+
+Rows are appended to ``--out`` after every replication, and seeds already there are skipped, so a
+long run can be stopped and resumed; ``--summarise CSV...`` prints the tables of earlier runs.
+Times: ``seconds`` per fit and ``prep_seconds`` per replication (simulate, clean, score), medians.
+
+    nice -n 10 .venv/bin/python benchmarks/model_recovery.py --scenario realistic --replications 200 \
+        --scale 0.04 --out /tmp/recovery/realistic.csv
+    .venv/bin/python benchmarks/model_recovery.py --summarise /tmp/recovery/*.csv
 """
 
 from __future__ import annotations
@@ -62,12 +82,12 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
     """
     from scipy import stats
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sim = simulate(seed, scale=scale, scenario_name=scenario)
     clean_eval = clean_evaluation(sim.evaluation, source=f"simulated-{seed}.csv").clean
     clean_tc = clean_temperature_check(sim.temperature_check, source=f"returns-{seed}.csv").clean
     scores = score_temperature_check(clean_tc)
-    prep = time.perf_counter() - start
+    prep, prep_cpu = time.perf_counter() - start, time.process_time() - cpu
     rows = []
     analyses = ANALYSES + (LAGGED if scenario == "lagged" else ()) + (ORDINAL if ordinal else ())
     for analysis, key, fit_methods, options in analyses:
@@ -75,16 +95,18 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
         for method in fit_methods:
             if methods and method not in methods:
                 continue
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = model_outcome(clean_eval, clean_tc, method=method, council_covariates=sim.council_covariates,
                                    scores=scores, **options)
-            seconds = time.perf_counter() - start
+            seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
             scale_key = "conditional" if method == "mixed" else "marginal"
             base = {"seed": seed, "scenario": scenario, "analysis": analysis, "method": method,
-                    "seconds": seconds, "prep_seconds": prep, "n": result.n, "clusters": result.clusters}
+                    "seconds": seconds, "prep_seconds": prep, "cpu_seconds": cpu_seconds, "prep_cpu_seconds": prep_cpu,
+                    "n": result.n, "clusters": result.clusters}
             quantile = float(stats.t(max(result.clusters - 1, 1)).ppf(0.975))
             cr1 = result.details.get("std_error_cr1", {})
             robust = result.details.get("std_error_robust", {}) if method == "mixed" else {}
+            information = result.details.get("std_error_model", {}) if method == "mixed" else {}
             for term in result.details["multiplicity"]["family"]:
                 row = result.term(term)
                 true = target[scale_key].get(term.removesuffix("_lag1"), target[scale_key].get(term, math.nan))
@@ -95,6 +117,8 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
                     out.update(_interval_row(row["estimate"], cr1[term], true, quantile, "_cr1"))
                 if term in robust:
                     out.update(_interval_row(row["estimate"], robust[term], true, quantile, "_robust"))
+                if term in information:
+                    out.update(_interval_row(row["estimate"], information[term], true, quantile, "_model"))
                 if method == "ordinal" and not sim.truth["parameters"].get("partial_log_odds"):
                     out["target"], out["covered"] = math.nan, math.nan  # proportional odds fail: no single target
                 rows.append(out)
@@ -187,15 +211,15 @@ def run(replications: int, scenario: str = "realistic", scale: float = 0.05, fir
 
 ROW_COLUMNS = ["seed", "scenario", "analysis", "method", "term", "target", "estimate", "std_error", "covered",
                "rejected", "rejected_holm", "std_error_cr1", "covered_cr1", "rejected_cr1", "std_error_robust",
-               "covered_robust", "rejected_robust", "seconds", "prep_seconds",
-               "n", "clusters"]
+               "covered_robust", "rejected_robust", "std_error_model", "covered_model", "rejected_model", "seconds",
+               "prep_seconds", "cpu_seconds", "prep_cpu_seconds", "n", "clusters"]
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per analysis × method × term: replications, target, mean estimate, bias, SD vs mean SE, coverage, rejections."""
     rows = rows.reindex(columns=ROW_COLUMNS)
     for column in ("covered", "rejected", "rejected_holm", "covered_cr1", "rejected_cr1", "covered_robust",
-                   "rejected_robust"):
+                   "rejected_robust", "covered_model", "rejected_model"):
         rows[column] = pd.to_numeric(rows[column].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0}),
                                      errors="coerce")
     grouped = rows.groupby(["scenario", "analysis", "method", "term"], sort=False)
@@ -205,25 +229,34 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
                         rejected=("rejected", "mean"), rejected_holm=("rejected_holm", "mean"),
                         coverage_cr1=("covered_cr1", "mean"), rejected_cr1=("rejected_cr1", "mean"),
                         coverage_robust=("covered_robust", "mean"), rejected_robust=("rejected_robust", "mean"),
+                        coverage_model=("covered_model", "mean"), rejected_model=("rejected_model", "mean"),
                         seconds=("seconds", "median")).reset_index()
     table["bias"] = table["mean_estimate"] - table["target"]
     table["sd_over_se"] = table["sd_estimate"] / table["mean_std_error"]
     return table[["scenario", "analysis", "method", "term", "replications", "target", "mean_estimate", "bias",
                   "sd_estimate", "mean_std_error", "sd_over_se", "coverage", "coverage_cr1", "coverage_robust",
-                  "rejected", "rejected_cr1", "rejected_robust", "rejected_holm", "seconds"]]
+                  "coverage_model", "rejected", "rejected_cr1", "rejected_robust", "rejected_model", "rejected_holm",
+                  "seconds"]]
 
 
 def timings(rows: pd.DataFrame) -> pd.DataFrame:
-    """Median seconds per fit of each analysis × method, and of simulating, cleaning and scoring one replication."""
-    fits = rows.drop_duplicates(["seed", "analysis", "method"])
+    """Median wall and CPU seconds per fit of each analysis × method, and of simulating, cleaning and scoring.
+
+    On a shared machine the CPU seconds (``time.process_time``) are the cost; wall seconds include
+    waiting for the processor.
+    """
+    rows = rows.reindex(columns=ROW_COLUMNS)
+    fits = rows.drop_duplicates(["scenario", "seed", "analysis", "method"])
     fits = fits[fits["method"] != "ordinal_cut"]
-    table = fits.groupby(["analysis", "method"], sort=False)["seconds"].median().reset_index()
-    prep = rows.drop_duplicates("seed")["prep_seconds"].median()
-    extra = pd.DataFrame([{"analysis": "(simulate, clean, score)", "method": "", "seconds": prep}])
-    table = pd.concat([extra, table], ignore_index=True)
-    per_replication = prep + fits.groupby("seed")["seconds"].sum().median()
-    total = pd.DataFrame([{"analysis": "(one replication, all of the above)", "method": "", "seconds": per_replication}])
-    return pd.concat([table, total], ignore_index=True)
+    table = fits.groupby(["analysis", "method"], sort=False)[["seconds", "cpu_seconds"]].median().reset_index()
+    first = rows.drop_duplicates(["scenario", "seed"])
+    extra = pd.DataFrame([{"analysis": "(simulate, clean, score)", "method": "",
+                           "seconds": first["prep_seconds"].median(), "cpu_seconds": first["prep_cpu_seconds"].median()}])
+    per_seed = fits.groupby(["scenario", "seed"])[["seconds", "cpu_seconds"]].sum(min_count=1)
+    total = pd.DataFrame([{"analysis": "(one replication, all of the above)", "method": "",
+                           "seconds": extra["seconds"].iloc[0] + per_seed["seconds"].median(),
+                           "cpu_seconds": extra["cpu_seconds"].iloc[0] + per_seed["cpu_seconds"].median()}])
+    return pd.concat([extra, table, total], ignore_index=True)
 
 
 def coverage_interval(coverage: float, replications: int) -> tuple[float, float]:
@@ -251,9 +284,10 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     if args.summarise:
-        rows = pd.concat([pd.read_csv(path) for path in args.summarise], ignore_index=True)
+        found = [path for path in args.summarise if Path(path).is_file() and Path(path).stat().st_size]
+        rows = pd.concat([pd.read_csv(path) for path in found], ignore_index=True)
         rows = rows.drop_duplicates(["scenario", "seed", "analysis", "method", "term"])
-        heading = f"{rows['seed'].nunique()} replications read from {', '.join(args.summarise)}"
+        heading = f"{rows['seed'].nunique()} replications read from {', '.join(found)}"
     else:
         rows = run(args.replications, args.scenario, args.scale, args.seed, args.jobs,
                    tuple(args.methods) if args.methods else None, progress=True, max_seconds=args.max_seconds,

@@ -11,9 +11,9 @@ councils, so every method accounts for clustering by council:
 * ``ordinal`` — proportional-odds logit of not < partially < fully achieved, with a check of
   proportional odds against the cut-point binary logits;
 * ``mixed`` — maximum-likelihood binomial logit with a council random intercept (adaptive
-  Gauss-Hermite quadrature, observed-information standard errors, and council-robust sandwich ones
-  beside them in ``std_error_robust``): estimates conditional on the council, the latent-scale
-  intra-council correlation and shrunken council estimates;
+  Gauss-Hermite quadrature; council-robust sandwich standard errors, the observed-information ones
+  beside them in ``std_error_model``, see :mod:`.mixed` for why): estimates conditional on the
+  council, the latent-scale intra-council correlation and shrunken council estimates;
 * ``ols_panel`` — continuous council measures with year fixed effects, council-clustered errors.
 
 Intervals and p-values of the cluster-robust methods use a t distribution with (councils - 1)
@@ -145,10 +145,11 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
     MethodSpec("glm_cluster", fit_glm_cluster, "binary", "Logit, council-clustered errors", counts=True),
     MethodSpec("gee", fit_gee, "binary", "GEE, exchangeable", counts=True,
                few_clusters_caveat=_few_clusters_robust(" and the bias-reduced (Mancl-DeRouen) standard errors"),
-               table_extra=("std_error_robust",)),
+               table_extra=("std_error_robust",), json_extra=("std_error_robust",)),
     MethodSpec("ordinal", fit_ordinal, "ordinal", "Ordinal (not < partly < fully)"),
     MethodSpec("mixed", fit_mixed, "binary", "Mixed model (random intercept)", options=frozenset({"quadrature_points"}),
-               counts=True, caveat=CAVEAT_CONDITIONAL, table_extra=("std_error_robust",),
+               counts=True, caveat=CAVEAT_CONDITIONAL, table_extra=("std_error_model",),
+               json_extra=("std_error_model",),
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
                                     "is poorly estimated; intervals use t with {df} degrees of freedom.")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",

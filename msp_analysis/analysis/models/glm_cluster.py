@@ -24,7 +24,7 @@ and the starting values of ``mixed``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ class ClusterLogit:
     bread: np.ndarray  # H^-1, the inverse information
     cluster_scores: np.ndarray  # score sums per council, one row per council code
     groups: int  # councils with at least one row
-    cov_cr1: np.ndarray | None = None  # G/(G-1) times the plain sandwich (Stata, statsmodels)
+    cov_cr1: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # G/(G-1) x plain sandwich (Stata)
 
 
 def logit_cluster(X: np.ndarray, successes: np.ndarray, trials: np.ndarray, groups: np.ndarray,

@@ -145,7 +145,7 @@ def test_the_recovery_benchmark_runs_and_summarises_every_analysis():
     assert set(table["analysis"]) == {"unadjusted", "adjusted", "within_between", "ordinal"}
     # CR1 beside CR2 for the plain logit, the sandwich beside the information for the mixed model
     assert table.loc[table["method"] == "glm_cluster", "coverage_cr1"].notna().all()
-    assert table.loc[table["method"] == "mixed", "coverage_robust"].notna().all()
+    assert table.loc[table["method"] == "mixed", ["coverage_robust", "coverage_model"]].notna().all().all()
     assert "po_test" in set(table["term"]) and "supervision|fully" in set(table["term"])
     assert set(benchmark.timings(rows)["method"]) >= {"glm_cluster", "gee", "mixed", "ordinal"}
     assert set(table.loc[table["analysis"] == "within_between", "method"]) == {"glm_cluster", "gee", "mixed"}

@@ -90,12 +90,25 @@ def test_the_analytic_information_is_the_derivative_of_the_score(strong_councils
     assert np.all(np.linalg.eigvalsh(analytic) > 0)
 
 
-def test_mixed_gives_council_robust_errors_beside_the_model_based_ones(strong_councils):
+def test_mixed_gives_council_robust_errors_with_the_model_based_ones_beside_them(strong_councils):
     result = fit_outcome_model(strong_councils, "mixed", outcome="y", predictors=["x1", "x2"])
-    robust = result.table["std_error_robust"].to_numpy()
+    model = result.table["std_error_model"].to_numpy()
     # the model is right here, so the sandwich and the information agree to sampling error
-    np.testing.assert_allclose(robust, result.table["std_error"].to_numpy(), rtol=0.35)
-    assert result.details["std_error_robust"]["x1"] == pytest.approx(robust[1])
+    np.testing.assert_allclose(result.table["std_error"].to_numpy(), model, rtol=0.35)
+    assert result.details["std_error_model"]["x1"] == pytest.approx(model[1])
+    assert result.details["std_error_robust"]["x1"] == pytest.approx(result.term("x1")["std_error"])
+
+
+def test_the_sandwich_widens_what_council_year_variation_the_model_lacks_makes_uncertain():
+    # council-year shocks (SD 0.5) beside the council intercept: the information ignores them
+    rng = np.random.default_rng(8)
+    data = synthetic_enquiries(n_councils=50, per_council_year=400, council_sd=0.3, seed=9)
+    shock = {key: rng.normal(0, 0.5) for key in data.groupby(["ons_code", "financial_year"]).groups}
+    keys = list(zip(data["ons_code"], data["financial_year"], strict=True))
+    logit = 0.5 + 0.4 * data["x1"] - 0.2 * data["x2"] + np.array([shock[k] for k in keys])
+    data["y"] = (rng.random(len(data)) < 1 / (1 + np.exp(-logit))).astype(int)
+    result = fit_outcome_model(data, "mixed", outcome="y", predictors=["x1", "x2"])
+    assert result.term("x1")["std_error"] > 1.5 * result.term("x1")["std_error_model"]
 
 
 @pytest.mark.long
