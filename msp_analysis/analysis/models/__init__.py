@@ -54,7 +54,8 @@ CAVEAT_ECOLOGICAL_PANEL = ("Outcome and predictor are both council averages: the
                            "and does not show what happens to any one person (ecological inference); it is an "
                            "association, not an effect.")
 CAVEAT_CONDITIONAL = ("Estimates are conditional on the council (a council's own log-odds, random intercept zero), "
-                      "so slightly larger than the population-averaged ones of glm_cluster and gee.")
+                      "so slightly larger than the population-averaged ones of glm_cluster and gee. Standard errors "
+                      "are council-robust (sandwich): council-years vary more than one council intercept allows.")
 CAVEAT_DROPPED = "{rows} rows with a missing outcome, predictor or council were left out."
 
 
