@@ -109,7 +109,7 @@ def replicate(seed: int, scenario: str = "realistic", scale: float = 0.05,
             information = result.details.get("std_error_model", {}) if method == "mixed" else {}
             for term in result.details["multiplicity"]["family"]:
                 row = result.term(term)
-                true = target[scale_key].get(term.removesuffix("_lag1"), target[scale_key].get(term, math.nan))
+                true = target[scale_key].get(term, target[scale_key].get(f"{term}_lag1", math.nan))
                 out = {**base, "term": term, "target": true, "estimate": row["estimate"],
                        "std_error": row["std_error"], "covered": bool(row["ci_low"] <= true <= row["ci_high"]),
                        "rejected": bool(row["p_value"] < 0.05), "rejected_holm": bool(row["p_value_holm"] < 0.05)}
