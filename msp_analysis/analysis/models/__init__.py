@@ -3,13 +3,16 @@
 People are nested in councils, culture is measured per council, and a region has 10-35
 councils, so every method accounts for clustering by council:
 
-* ``glm_cluster`` — binomial logit, council-clustered (CR1) sandwich standard errors;
+* ``glm_cluster`` — binomial logit, council-clustered bias-reduced (CR2, Bell-McCaffrey) sandwich
+  standard errors (CR1, the Stata/statsmodels ones, in the details: they were too small in the
+  recovery study, see :mod:`.glm_cluster`);
 * ``gee`` — exchangeable working correlation, bias-reduced (Mancl-DeRouen) standard errors; the
   default with fewer than ``FEW_CLUSTERS`` councils;
 * ``ordinal`` — proportional-odds logit of not < partially < fully achieved, with a check of
   proportional odds against the cut-point binary logits;
 * ``mixed`` — maximum-likelihood binomial logit with a council random intercept (adaptive
-  Gauss-Hermite quadrature, observed-information standard errors): estimates conditional on the
+  Gauss-Hermite quadrature; council-robust sandwich standard errors, the observed-information ones
+  beside them in ``std_error_model``, see :mod:`.mixed` for why): estimates conditional on the
   council, the latent-scale intra-council correlation and shrunken council estimates;
 * ``ols_panel`` — continuous council measures with year fixed effects, council-clustered errors.
 
@@ -51,7 +54,8 @@ CAVEAT_ECOLOGICAL_PANEL = ("Outcome and predictor are both council averages: the
                            "and does not show what happens to any one person (ecological inference); it is an "
                            "association, not an effect.")
 CAVEAT_CONDITIONAL = ("Estimates are conditional on the council (a council's own log-odds, random intercept zero), "
-                      "so slightly larger than the population-averaged ones of glm_cluster and gee.")
+                      "so slightly larger than the population-averaged ones of glm_cluster and gee. Standard errors "
+                      "are council-robust (sandwich): council-years vary more than one council intercept allows.")
 CAVEAT_DROPPED = "{rows} rows with a missing outcome, predictor or council were left out."
 
 
@@ -142,10 +146,11 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
     MethodSpec("glm_cluster", fit_glm_cluster, "binary", "Logit, council-clustered errors", counts=True),
     MethodSpec("gee", fit_gee, "binary", "GEE, exchangeable", counts=True,
                few_clusters_caveat=_few_clusters_robust(" and the bias-reduced (Mancl-DeRouen) standard errors"),
-               table_extra=("std_error_robust",)),
+               table_extra=("std_error_robust",), json_extra=("std_error_robust",)),
     MethodSpec("ordinal", fit_ordinal, "ordinal", "Ordinal (not < partly < fully)"),
     MethodSpec("mixed", fit_mixed, "binary", "Mixed model (random intercept)", options=frozenset({"quadrature_points"}),
-               counts=True, caveat=CAVEAT_CONDITIONAL,
+               counts=True, caveat=CAVEAT_CONDITIONAL, table_extra=("std_error_model",),
+               json_extra=("std_error_model",),
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
                                     "is poorly estimated; intervals use t with {df} degrees of freedom.")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",

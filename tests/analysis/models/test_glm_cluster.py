@@ -1,4 +1,5 @@
-"""Tests for msp_analysis.analysis.models.glm_cluster: counts and records agree, CR1 errors match statsmodels."""
+"""Tests for msp_analysis.analysis.models.glm_cluster: counts and records agree, CR2 errors match a direct
+computation on the records, CR1 errors (kept in the details) match statsmodels."""
 
 import math
 
@@ -29,7 +30,41 @@ def test_glm_cluster_matches_a_record_level_statsmodels_fit_with_cr1_errors(reco
     ours = fit_outcome_model(records, "glm_cluster", outcome="y", predictors=["x1", "x2"], year_effects=False)
     g = 60
     np.testing.assert_allclose(ours.table["estimate"], reference.params, rtol=1e-6)
-    np.testing.assert_allclose(ours.table["std_error"], reference.bse * math.sqrt(g / (g - 1)), rtol=1e-6)
+    cr1 = [ours.details["std_error_cr1"][term] for term in ours.table["term"]]
+    np.testing.assert_allclose(cr1, reference.bse * math.sqrt(g / (g - 1)), rtol=1e-6)
+
+
+def _cr2_on_records(X, y, groups, params):
+    """CR2 by its definition: each council's residuals times (I - H_gg)^(-1/2), on one row per person."""
+    p = 1 / (1 + np.exp(-X @ params))
+    w = p * (1 - p)
+    A, e = X * np.sqrt(w)[:, None], (y - p) / np.sqrt(w)
+    bread = np.linalg.inv(A.T @ A)
+    meat = np.zeros_like(bread)
+    for g in np.unique(groups):
+        rows = groups == g
+        values, vectors = np.linalg.eigh(np.eye(rows.sum()) - A[rows] @ bread @ A[rows].T)
+        root = vectors @ np.diag(1 / np.sqrt(values)) @ vectors.T
+        u = A[rows].T @ root @ e[rows]
+        meat += np.outer(u, u)
+    return np.sqrt(np.diag(bread @ meat @ bread))
+
+
+def test_glm_cluster_cr2_errors_are_the_bell_mccaffrey_ones_and_larger_than_cr1_with_few_unequal_councils():
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(5, 60, 14)
+    council = np.repeat(np.arange(14), sizes)
+    x1 = rng.normal(size=14)[council]
+    x2 = rng.normal(size=len(council))
+    y = (rng.random(len(council)) < 1 / (1 + np.exp(-(0.3 + 0.5 * x1 - 0.4 * x2 + rng.normal(0, 0.4, 14)[council]))))
+    frame = pd.DataFrame({"ons_code": [f"C{c:02d}" for c in council], "x1": x1, "x2": x2, "y": y.astype(int)})
+    ours = fit_outcome_model(frame, "glm_cluster", outcome="y", predictors=["x1", "x2"], year_effects=False)
+    X = np.column_stack([np.ones(len(frame)), x1, x2])
+    np.testing.assert_allclose(ours.table["std_error"], _cr2_on_records(X, y.astype(float), council,
+                                                                        ours.table["estimate"].to_numpy()), rtol=1e-8)
+    cr1 = np.array([ours.details["std_error_cr1"][term] for term in ours.table["term"]])
+    assert ours.details["standard_errors"] == "CR2"
+    assert ours.term("x1")["std_error"] > cr1[1]  # the council-level slope: CR1 is too small with 14 councils
 
 
 def test_glm_cluster_recovers_known_effects(records):

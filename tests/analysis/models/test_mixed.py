@@ -11,7 +11,7 @@ from msp_analysis.analysis.link import outcome_counts
 from msp_analysis.analysis.models import CULTURE_TERMS
 from msp_analysis.analysis.models.design import binomial_counts, numeric_matrix, with_intercept
 from msp_analysis.analysis.models.fit import fit_outcome_model
-from msp_analysis.analysis.models.mixed import LOGISTIC_VARIANCE, _Councils
+from msp_analysis.analysis.models.mixed import LOGISTIC_VARIANCE, _Councils, _hessian_by_differences
 from tests.analysis.models.synthetic import synthetic_enquiries
 
 
@@ -76,6 +76,39 @@ def test_the_quadrature_log_likelihood_and_score_are_right(strong_councils):
     numeric = [(problem.evaluate(params + step * e, gradient=False) - problem.evaluate(params - step * e, gradient=False))
                / (2 * step) for e in np.eye(4)]
     np.testing.assert_allclose(score, numeric, rtol=1e-5, atol=1e-5)
+
+
+def test_the_analytic_information_is_the_derivative_of_the_score(strong_councils):
+    terms = {"x1": "x1", "x2": "x2"}
+    counts = binomial_counts(strong_councils, "y", terms, "ons_code", None)
+    groups, names = pd.factorize(counts["ons_code"], sort=True)
+    problem = _Councils(with_intercept(numeric_matrix(counts, terms)), counts["_s"].to_numpy(float),
+                        counts["_t"].to_numpy(float), groups, len(names), 15)
+    params = np.array([0.5, 0.4, -0.2, math.log(0.5)])
+    analytic = problem.information(params)
+    np.testing.assert_allclose(analytic, _hessian_by_differences(problem, params), rtol=1e-5, atol=1e-4)
+    assert np.all(np.linalg.eigvalsh(analytic) > 0)
+
+
+def test_mixed_gives_council_robust_errors_with_the_model_based_ones_beside_them(strong_councils):
+    result = fit_outcome_model(strong_councils, "mixed", outcome="y", predictors=["x1", "x2"])
+    model = result.table["std_error_model"].to_numpy()
+    # the model is right here, so the sandwich and the information agree to sampling error
+    np.testing.assert_allclose(result.table["std_error"].to_numpy(), model, rtol=0.35)
+    assert result.details["std_error_model"]["x1"] == pytest.approx(model[1])
+    assert result.details["std_error_robust"]["x1"] == pytest.approx(result.term("x1")["std_error"])
+
+
+def test_the_sandwich_widens_what_council_year_variation_the_model_lacks_makes_uncertain():
+    # council-year shocks (SD 0.5) beside the council intercept: the information ignores them
+    rng = np.random.default_rng(8)
+    data = synthetic_enquiries(n_councils=50, per_council_year=400, council_sd=0.3, seed=9)
+    shock = {key: rng.normal(0, 0.5) for key in data.groupby(["ons_code", "financial_year"]).groups}
+    keys = list(zip(data["ons_code"], data["financial_year"], strict=True))
+    logit = 0.5 + 0.4 * data["x1"] - 0.2 * data["x2"] + np.array([shock[k] for k in keys])
+    data["y"] = (rng.random(len(data)) < 1 / (1 + np.exp(-logit))).astype(int)
+    result = fit_outcome_model(data, "mixed", outcome="y", predictors=["x1", "x2"])
+    assert result.term("x1")["std_error"] > 1.5 * result.term("x1")["std_error_model"]
 
 
 @pytest.mark.long

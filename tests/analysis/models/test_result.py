@@ -19,7 +19,7 @@ def test_the_binary_methods_are_the_three_record_level_logits():
 @pytest.mark.parametrize("method", BINARY_METHODS)
 def test_every_binary_method_returns_the_tidy_shape_and_json(records, method):
     result = fit_outcome_model(records, method, outcome="y", predictors=["x1", "x2"])
-    assert [c for c in result.table.columns if c != "std_error_robust"] == TABLE_COLUMNS
+    assert [c for c in result.table.columns if c not in METHODS[method].table_extra] == TABLE_COLUMNS
     assert result.table["term"].tolist() == ["Intercept", "x1", "x2", "year[2022-23]"]
     assert (result.table["method"] == method).all()
     assert (result.table["n"] == len(records)).all() and (result.table["clusters"] == 60).all()

@@ -109,21 +109,50 @@ def test_entries_survive_yaml_folding():
         assert entry == entry.strip() and "  " not in entry, key
 
 
-def test_simulated_data_show_the_true_odds_ratios_beside_every_estimate(report):
-    truth = {"effects": {"supervision": 0.3, "staffing": 0.2, "complaints_learning": 0.15}}
+def _expected_target(targets: dict, partial_log_odds: float, row) -> float:
+    """What the truth table should set beside one row: the unadjusted target of that method's estimand."""
+    scale = "conditional" if row.method == "mixed" else "marginal"
+    value = targets["unadjusted"][scale][row.term]
+    split = targets["within_between"][scale]
+    if row.method in ("gee", "mixed") and abs(split[f"{row.term}_between"] - split[f"{row.term}_within"]) > 0.01:
+        return math.nan
+    if row.method == "ordinal" and not partial_log_odds and getattr(row, "cut", None) != "cut_2":
+        return math.nan
+    return math.exp(value)
+
+
+@pytest.mark.parametrize("scenario", ["realistic", "easy"])
+def test_simulated_data_show_each_estimate_beside_the_target_of_what_it_estimates(report, scenario):
+    from msp_analysis.analysis.simulate import SCENARIOS, targets
+
+    spec = SCENARIOS[scenario]
+    truth = {"effects": dict(spec.effects), "targets": targets(scenario),
+             "parameters": {"partial_log_odds": spec.partial_log_odds}}
     section, facts = er._truth_section(report.results, "fully_achieved", truth)
     [table] = section.tables
     terms = er._model_terms(report.results)
     assert len(table.display) == len(terms) == 3 * len(report.results)
-    assert facts == {f"true_or_{term}": pytest.approx(math.exp(value)) for term, value in truth["effects"].items()}
+    assert {k: v for k, v in facts.items() if k.startswith("true_or_")} == {
+        f"true_or_{term}": pytest.approx(math.exp(value)) for term, value in truth["effects"].items()}
     shown = table.display.set_index([er.text("column_model"), er.text("column_indicator")])
+    held = with_target = 0
     for row in terms.itertuples():
         line = shown.loc[(row.model, row.label)]
+        expected = _expected_target(truth["targets"], spec.partial_log_odds, row)
         assert line[er.text("column_true_odds_ratio")] == f"{math.exp(truth['effects'][row.term]):.2f}"
-        holds = row.or_low <= math.exp(truth["effects"][row.term]) <= row.or_high
+        if math.isnan(expected):
+            assert line[er.text("column_holds_truth")] == er.text("truth_no_target")
+            continue
+        with_target += 1
+        assert line[er.text("column_target_odds_ratio")] == f"{expected:.2f}"
+        holds = row.or_low <= expected <= row.or_high
+        held += holds
         assert line[er.text("column_holds_truth")] == er.text("truth_holds_yes" if holds else "truth_holds_no")
-    held = sum(row.or_low <= math.exp(truth["effects"][row.term]) <= row.or_high for row in terms.itertuples())
-    assert f"in {held} of the {len(terms)} rows" in section.markdown
+    # the plain logit always has a target; in realistic, GEE's and the mixed model's pooled slopes have none
+    assert with_target >= 3
+    if scenario == "realistic":
+        assert (table.display[er.text("column_holds_truth")] == er.text("truth_no_target")).sum() >= 6
+    assert f"in {held} of the {with_target} rows" in section.markdown
 
 
 def test_no_truth_no_table_and_an_outcome_the_truth_was_not_set_on_says_so(report):
