@@ -4,7 +4,7 @@ For England or one region, the report asks the question of the LGA/ADASS resourc
 councils whose staff and partners rate their culture better (supervision, staffing,
 learning from complaints) achieve more of the outcomes people want? It fits the models of
 :mod:`msp_analysis.analysis.models` (the default cluster-robust logit, GEE, the ordinal model and the
-Bayesian mixed model for the intra-council correlation), plots their odds ratios, asks
+maximum-likelihood mixed model for the intra-council correlation), plots their odds ratios, asks
 whether the indicators predict outcomes in councils the model has not seen (grouped
 cross-validation), and says the caveats in plain words. Given the public data folder it
 adds the real ASCOF 4A (feeling safe) × workforce-turnover panel.
