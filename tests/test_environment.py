@@ -13,9 +13,14 @@ def _name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~ \[;]", requirement, maxsplit=1)[0].strip().lower())
 
 
+# extras the project's environment does not install: ploomber is only compared with, in a venv of its own
+NOT_INSTALLED_EXTRAS = {"bench"}
+
+
 def _pyproject_packages() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    requirements = project["dependencies"] + [r for name, extra in project["optional-dependencies"].items()
+                                              if name not in NOT_INSTALLED_EXTRAS for r in extra]
     return {_name(r) for r in requirements}
 
 

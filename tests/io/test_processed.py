@@ -116,7 +116,8 @@ def test_files_the_simulator_wrote_are_simulated_in_the_manifest_and_others_are_
     raw, processed = small_demo["raw"], small_demo["processed"]
     marker = json.loads((raw / SIMULATED_FILE).read_text(encoding="utf-8"))
     assert marker["simulated"] is True and marker["seed"] == 7
-    assert sorted(marker["files"]) == ["council_covariates.csv", "evaluation.csv", "temperature_check.csv", "truth.json"]
+    assert sorted(marker["files"]) == ["council_covariates.csv", "evaluation.csv", "person_feedback.csv",
+                                      "temperature_check.csv", "truth.json"]
     for kind in ("evaluation", "temperature_check"):
         manifest = json.loads((processed / f"{kind}.manifest.json").read_text(encoding="utf-8"))
         assert manifest["simulated"] is True and [entry["simulated"] for entry in manifest["inputs"]] == [True]
