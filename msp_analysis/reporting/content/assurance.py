@@ -26,7 +26,7 @@ import pandas as pd
 
 from msp_analysis.clean.assurance import OUTPUT_DTYPES, check_table
 from msp_analysis.disclosure.display import disclose
-from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
+from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference import geography
 from msp_analysis.reporting.sections import ReportText, Section, short_name
@@ -257,7 +257,7 @@ def _data_notes(params, policy: DisclosurePolicy) -> Section:
     dataset = Path(str(params.data_dir)).name if params is not None else text("data_notes_default_dataset")
     lines = [text("data_notes_source", dataset=dataset), text("data_notes_organisational"),
              text("data_notes_names"), text("data_notes_free_text"), text("data_notes_scales"),
-             text("data_notes_policy", policy=policy.name)]
+             text("data_notes_policy", policy=policy_title(policy.name), code=policy.name), text("data_notes_scope")]
     if params is not None:
         lines.append(text("data_notes_parameters", locality=params.locality, wave=params.wave))
     return Section(markdown="\n".join(f"- {line}" for line in lines))

@@ -64,6 +64,12 @@ def _everything(report) -> str:
     return "\n".join(parts)
 
 
+def test_the_notes_name_the_policy_and_say_the_national_collection_covers_section_42_only(report):
+    notes = report.notes.markdown
+    assert "the Safeguarding Adults Collection's rules (policy sac)" in notes
+    assert "covers Section 42 enquiries only" in notes
+
+
 def test_only_published_names_appear_and_no_free_text_is_printed(report):
     page = _everything(report)
     assert "Gateshead Integrated Care Board" in page and "Named Care Homes" in page
