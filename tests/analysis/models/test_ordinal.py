@@ -38,6 +38,7 @@ def test_an_ordinal_outcome_needs_three_levels(records):
         fit_outcome_model(records, "ordinal", outcome="y", predictors=["x1"])
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_ordinal_recovers_the_easy_scenarios_truth_where_proportional_odds_hold(recovery):
     # scenario easy draws the three levels from one latent logistic, so proportional odds hold: the
     # ordinal slopes and both cut-point slopes aim at the same (population-averaged) target
@@ -53,6 +54,7 @@ def test_ordinal_recovers_the_easy_scenarios_truth_where_proportional_odds_hold(
     assert result.details["proportional_odds_test"]["p_value"] > 0.01
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_ordinal_on_the_realistic_scenario_shows_the_partial_cut_is_flatter():
     # elsewhere "partially vs not" is drawn whatever the culture, so only the top cut carries the effect
     from msp_analysis.analysis.simulate import simulate

@@ -5,6 +5,7 @@ import pytest
 from msp_analysis.analysis.models.prediction import prediction_check
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_prediction_check_finds_culture_helps_out_of_council(recovery):
     check = prediction_check(recovery["linked"], n_splits=5, n_repeats=2)
     summary = check["summary"].set_index("model")

@@ -77,6 +77,7 @@ def test_no_feedback_says_so(data, big):
     assert section.markdown == content.text("no_feedback") and not section.tables and facts == {}
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_the_locality_report_takes_feedback_given_or_beside_its_data(data, big, tmp_path):
     from msp_analysis.cli import main
     from msp_analysis.reporting.registry import LocalityReportParams

@@ -102,6 +102,7 @@ def test_tables_show_no_count_from_1_to_4(report):
                     assert not 1 <= int(text) <= 4, (name, value)
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_another_policy_changes_what_is_shown(enquiries, returns):
     nhs = locality.build_locality_report(enquiries, DURHAM, YEAR, get_policy("nhs_secondary_care"), returns)
     england = nhs.pathway.tables[0].display.iloc[2]
@@ -306,6 +307,7 @@ def test_a_trend_says_rose_or_fell_only_when_a_test_says_so():
     assert "no clear change (90% in 2022-23, 90% in 2023-24" in same
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_no_trend_sentence_reports_a_change_between_equal_rounded_figures(overdispersed):
     for code in sorted(set(overdispersed["ons_code"]))[:30]:
         words = _trend_words(overdispersed, code)
@@ -364,6 +366,7 @@ def _alone(enquiries, ons_code, policy):
                     national=comparison["level"].eq("England"), suppressed=protection.mask(YEAR, areas, protection.columns))
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 @pytest.mark.parametrize("policy", ["sac", "ascof"])
 def test_the_tables_computed_once_for_every_council_are_each_councils_own(enquiries, returns, policy):
     codes = sorted(enquiries.loc[enquiries["financial_year"] == YEAR, "ons_code"].astype(str).unique())
@@ -376,6 +379,7 @@ def test_the_tables_computed_once_for_every_council_are_each_councils_own(enquir
         assert report.comparison["name"].iloc[0] == shown.display.iloc[0, 0]
 
 
+@pytest.mark.long  # whole simulated frames: in make test, not the quick lane
 def test_a_report_is_the_same_first_or_after_others(enquiries, returns):
     from msp_analysis.toolkit import caches
 
