@@ -28,13 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from msp_analysis import __version__
-from msp_analysis.io.limits import check_input_file, check_zip_parts
 from msp_analysis.io.tables import READ_PROBLEM, READ_VALUE
 from msp_analysis.io.workbook.cells import BOLD, HEADER_FILL, INPUT_FILL, TITLE, fit_height, print_setup, protect, put
 from msp_analysis.io.workbook.layout import (
@@ -45,7 +44,7 @@ from msp_analysis.io.workbook.layout import (
     REVIEWED_OPTIONS,
     checked_region_wave,
 )
-from msp_analysis.io.workbook.returns import RETURN_LIMITS, Problem, ReadingStatus
+from msp_analysis.io.workbook.returns import Problem, ReadingStatus, open_return_workbook
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import (
     commissioner_evidence,
@@ -54,7 +53,7 @@ from msp_analysis.reference.codebook import (
     read_codebook,
     success_measures,
 )
-from msp_analysis.toolkit.errors import ParameterError, UnusableInputError
+from msp_analysis.toolkit.errors import ParameterError
 from msp_analysis.toolkit.files import atomic_path
 
 KINDS = ("commissioner", "provider")
@@ -263,21 +262,9 @@ def read_assurance_return(path: str | Path) -> AssuranceReading:
     reading = AssuranceReading(path=str(path))
     add = reading.problems.append
     fresh = "copy your answers into a fresh copy of the assurance template (ask your region for it) and send that"
-    try:
-        check_input_file(path, RETURN_LIMITS)  # the return reader's size limits: a small file cannot cost gigabytes
-        check_zip_parts(path, RETURN_LIMITS)
-        wb = load_workbook(path)
-    except UnusableInputError as error:
-        code = "no_file" if "no such file" in str(error) else "not_a_workbook"
-        add(Problem("error", code, "", "", str(error), str(path),
-                    "check the file name and folder" if code == "no_file" else
-                    "send the .xlsx file made from the template, saved as Excel Workbook (.xlsx)"))
-        reading.unreadable = True
-        return reading
-    except Exception as error:  # zip, XML and format errors all mean the same to the sender
-        add(Problem("error", "not_a_workbook", "", "",
-                    f"the file cannot be opened as an Excel workbook ({type(error).__name__})", Path(path).name,
-                    "send the .xlsx file made from the template, saved as Excel Workbook (.xlsx)"))
+    hint = "send the .xlsx file made from the template, saved as Excel Workbook (.xlsx)"
+    wb = open_return_workbook(path, reading.problems, hint, hint)
+    if wb is None:
         reading.unreadable = True
         return reading
     if META_SHEET not in wb.sheetnames or ASSURANCE_SHEET not in wb.sheetnames:

@@ -212,6 +212,24 @@ def _shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def open_return_workbook(path: str | Path, problems: list, unusable_hint: str, unopenable_hint: str):
+    """The workbook of a return (temperature check or assurance) within the return size limits, else None with
+    the reason appended to `problems`: a missing file, one over the limits, or one that is not a workbook."""
+    try:
+        check_input_file(path, RETURN_LIMITS)  # a small file cannot cost gigabytes
+        check_zip_parts(path, RETURN_LIMITS)
+        return load_workbook(path)
+    except UnusableInputError as error:
+        code = "no_file" if "no such file" in str(error) else "not_a_workbook"
+        problems.append(Problem("error", code, "", "", str(error), str(path),
+                                "check the file name and folder" if code == "no_file" else unusable_hint))
+    except Exception as error:  # zip, XML and format errors all mean the same to the sender
+        problems.append(Problem("error", "not_a_workbook", "", "",
+                                f"the file cannot be opened as an Excel workbook ({type(error).__name__})",
+                                Path(path).name, unopenable_hint))
+    return None
+
+
 def read_return(path: str | Path) -> ReturnReading:
     """Read one filled template: council, respondents and answers, and every problem found.
 
@@ -224,22 +242,11 @@ def read_return(path: str | Path) -> ReturnReading:
     """
     reading = ReturnReading(path=str(path))
     add = reading.problems.append
-    try:
-        check_input_file(path, RETURN_LIMITS)
-        check_zip_parts(path, RETURN_LIMITS)
-        wb = load_workbook(path)
-    except UnusableInputError as error:
-        code = "no_file" if "no such file" in str(error) else "not_a_workbook"
-        add(Problem("error", code, "", "", str(error), str(path),
-                    "check the file name and folder" if code == "no_file" else
-                    "send the .xlsx file made from the template, filled in and saved as Excel Workbook (.xlsx)"))
-        reading.unreadable = True
-        return reading
-    except Exception as error:  # zip, XML and format errors all mean the same to a council
-        add(Problem("error", "not_a_workbook", "", "",
-                    f"the file cannot be opened as an Excel workbook ({type(error).__name__})", Path(path).name,
-                    "send the .xlsx file made from the template; if you saved it as .xls or .ods, open it and "
-                    "save it as Excel Workbook (.xlsx)"))
+    wb = open_return_workbook(path, reading.problems,
+                              "send the .xlsx file made from the template, filled in and saved as Excel Workbook (.xlsx)",
+                              "send the .xlsx file made from the template; if you saved it as .xls or .ods, open it and "
+                              "save it as Excel Workbook (.xlsx)")
+    if wb is None:
         reading.unreadable = True
         return reading
 
