@@ -115,11 +115,59 @@ def write_feedback(reading: ReturnReading | AssuranceReading, path: str | Path) 
 
 
 @dataclass
-class ValidationSummary:
+class _Summary:
+    """What the two kinds of validation summary share: the readings, their feedback files and their problems."""
+
+    readings: list
+    feedback_files: dict[str, Path] = field(default_factory=dict)
+    noun = "return(s)"
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        frames = [problems_frame(r).assign(file=r.path) for r in self.readings]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBLEM_COLUMNS)
+
+    @property
+    def all_complete(self) -> bool:
+        return bool(self.readings) and all(r.status == STATUS_COMPLETE for r in self.readings)
+
+    def _lines(self) -> list[str]:
+        raise NotImplementedError
+
+    def text(self) -> str:
+        """One line per council or return, then the counts, as the CLI prints them."""
+        lines = self._lines()
+        counts = self.returns["status"].value_counts()
+        lines.append(f"{len(self.readings)} {self.noun}: " + ", ".join(
+            f"{int(counts.get(s, 0))} {s}" for s in (STATUS_COMPLETE, STATUS_INCOMPLETE, STATUS_WRONG_VERSION,
+                                                     STATUS_UNREADABLE)))
+        if self.feedback_files:
+            folder = Path(next(iter(self.feedback_files.values()))).parent
+            lines.append(f"feedback workbooks: {folder}")
+        return "\n".join(lines) + "\n"
+
+    def _write_feedback(self, feedback_dir: str | Path | None) -> None:
+        if feedback_dir is None:
+            return
+        taken: set[str] = set()
+        for reading in self.readings:
+            target = Path(feedback_dir) / _feedback_name(reading.path, taken)
+            self.feedback_files[reading.path] = write_feedback(reading, target)
+
+
+def _errors(count: int) -> str:
+    return f", {count} error{'s' * (count != 1)}" if count else ""
+
+
+@dataclass
+class ValidationSummary(_Summary):
     """The readings of a batch of returns, with one table row per return and one per problem."""
 
     readings: list[ReturnReading]
-    feedback_files: dict[str, Path] = field(default_factory=dict)
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -137,15 +185,6 @@ class ValidationSummary:
             })
         return pd.DataFrame(rows, columns=RETURN_COLUMNS)
 
-    @property
-    def problems(self) -> pd.DataFrame:
-        frames = [problems_frame(r).assign(file=r.path) for r in self.readings]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBLEM_COLUMNS)
-
-    @property
-    def all_complete(self) -> bool:
-        return bool(self.readings) and all(r.status == STATUS_COMPLETE for r in self.readings)
-
     def by_council(self) -> pd.DataFrame:
         """One row per council named in the returns (unidentified returns last): status and files."""
         table = self.returns
@@ -158,21 +197,9 @@ class ValidationSummary:
         out = pd.DataFrame(rows, columns=["council", "ons_code", "status", "returns", "errors", "files"])
         return out.sort_values(["ons_code"], key=lambda s: s.eq(""), kind="stable").reset_index(drop=True)
 
-    def text(self) -> str:
-        """The per-council summary the CLI prints."""
-        lines = []
-        for row in self.by_council().itertuples(index=False):
-            code = f" ({row.ons_code})" if row.ons_code else ""
-            errors = f", {row.errors} error{'s' * (row.errors != 1)}" if row.errors else ""
-            lines.append(f"{row.council}{code}: {row.status}{errors} [{row.files}]")
-        counts = self.returns["status"].value_counts()
-        lines.append(f"{len(self.readings)} return(s): " + ", ".join(
-            f"{int(counts.get(s, 0))} {s}" for s in (STATUS_COMPLETE, STATUS_INCOMPLETE, STATUS_WRONG_VERSION,
-                                                     STATUS_UNREADABLE)))
-        if self.feedback_files:
-            folder = Path(next(iter(self.feedback_files.values()))).parent
-            lines.append(f"feedback workbooks: {folder}")
-        return "\n".join(lines) + "\n"
+    def _lines(self) -> list[str]:
+        return [f"{row.council}{f' ({row.ons_code})' if row.ons_code else ''}: {row.status}{_errors(row.errors)} "
+                f"[{row.files}]" for row in self.by_council().itertuples(index=False)]
 
 
 def council_status(statuses: Iterable[str]) -> str:
@@ -203,13 +230,8 @@ def validate_returns(paths: Iterable[str | Path], feedback_dir: str | Path | Non
     >>> summary = validate_returns(["durham.xlsx", "gateshead.xlsx"], feedback_dir="feedback")  # doctest: +SKIP
     >>> print(summary.text())                                                                 # doctest: +SKIP
     """
-    readings = [read_return(path) for path in paths]
-    summary = ValidationSummary(readings)
-    if feedback_dir is not None:
-        taken: set[str] = set()
-        for reading in readings:
-            target = Path(feedback_dir) / _feedback_name(reading.path, taken)
-            summary.feedback_files[reading.path] = write_feedback(reading, target)
+    summary = ValidationSummary([read_return(path) for path in paths])
+    summary._write_feedback(feedback_dir)
     return summary
 
 
@@ -218,11 +240,11 @@ ASSURANCE_RETURN_COLUMNS = ["file", "kind", "council", "ons_code", "organisation
 
 
 @dataclass
-class AssuranceValidationSummary:
+class AssuranceValidationSummary(_Summary):
     """The readings of a batch of assurance returns, one table row per return and one per problem."""
 
     readings: list[AssuranceReading]
-    feedback_files: dict[str, Path] = field(default_factory=dict)
+    noun = "assurance return(s)"
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -237,32 +259,14 @@ class AssuranceValidationSummary:
                          "feedback": str(self.feedback_files.get(r.path, ""))})
         return pd.DataFrame(rows, columns=ASSURANCE_RETURN_COLUMNS)
 
-    @property
-    def problems(self) -> pd.DataFrame:
-        frames = [problems_frame(r).assign(file=r.path) for r in self.readings]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBLEM_COLUMNS)
-
-    @property
-    def all_complete(self) -> bool:
-        return bool(self.readings) and all(r.status == STATUS_COMPLETE for r in self.readings)
-
-    def text(self) -> str:
-        """One line per return, then the counts, as the CLI prints them."""
+    def _lines(self) -> list[str]:
         lines = []
         for row in self.returns.itertuples(index=False):
             who = " ".join(part for part in (row.kind, row.organisation and f"'{row.organisation}'") if part)
             council = f"{row.council} ({row.ons_code})" if row.ons_code else "(council not identified)"
-            errors = f", {row.errors} error{'s' * (row.errors != 1)}" if row.errors else ""
-            lines.append(f"{council}: {who or 'assurance'} {row.status}{errors}, {row.answered} of {row.checks} "
-                         f"checks answered [{Path(row.file).name}]")
-        counts = self.returns["status"].value_counts()
-        lines.append(f"{len(self.readings)} assurance return(s): " + ", ".join(
-            f"{int(counts.get(s, 0))} {s}" for s in (STATUS_COMPLETE, STATUS_INCOMPLETE, STATUS_WRONG_VERSION,
-                                                     STATUS_UNREADABLE)))
-        if self.feedback_files:
-            folder = Path(next(iter(self.feedback_files.values()))).parent
-            lines.append(f"feedback workbooks: {folder}")
-        return "\n".join(lines) + "\n"
+            lines.append(f"{council}: {who or 'assurance'} {row.status}{_errors(row.errors)}, {row.answered} of "
+                         f"{row.checks} checks answered [{Path(row.file).name}]")
+        return lines
 
 
 def validate_assurance_returns(paths: Iterable[str | Path],
@@ -270,11 +274,6 @@ def validate_assurance_returns(paths: Iterable[str | Path],
     """Read every assurance return; with `feedback_dir`, write ``STEM.feedback.xlsx`` there for each, naming each
     cell to fix as the temperature check's feedback does (``msp-analysis validate assurance RETURNS --feedback DIR``).
     """
-    readings = [read_assurance_return(path) for path in paths]
-    summary = AssuranceValidationSummary(readings)
-    if feedback_dir is not None:
-        taken: set[str] = set()
-        for reading in readings:
-            target = Path(feedback_dir) / _feedback_name(reading.path, taken)
-            summary.feedback_files[reading.path] = write_feedback(reading, target)
+    summary = AssuranceValidationSummary([read_assurance_return(path) for path in paths])
+    summary._write_feedback(feedback_dir)
     return summary
