@@ -25,8 +25,13 @@ def raw_returns(simulation):
 
 
 @pytest.fixture(scope="module")
-def report(raw_returns):
-    return tr.build_temperature_check_report(clean_temperature_check(raw_returns).clean, REGION, WAVE, "sac")
+def clean(raw_returns):
+    return clean_temperature_check(raw_returns).clean
+
+
+@pytest.fixture(scope="module")
+def report(clean):
+    return tr.build_temperature_check_report(clean, REGION, WAVE, "sac")
 
 
 def test_indicator_layout_follows_the_key_questions_of_table_1():
@@ -41,7 +46,7 @@ def test_indicator_layout_follows_the_key_questions_of_table_1():
         "across_organisations")
 
 
-def test_scores_by_group_of_steps_and_key_question_leave_out_hidden_councils(report, raw_returns):
+def test_scores_by_group_of_steps_and_key_question_leave_out_hidden_councils(report, clean):
     from msp_analysis.analysis.indicators import council_scores
     from msp_analysis.clean.temperature_check import wide_answers
     from msp_analysis.disclosure.policies import get_policy
@@ -50,7 +55,7 @@ def test_scores_by_group_of_steps_and_key_question_leave_out_hidden_councils(rep
     assert list(questions.columns) == ["Council", "Safe", "Effective", "Caring", "Responsive", "Well-led"]
     assert steps.columns[1].startswith("Leading Making Safeguarding Personal (steps 1, 2, 3)")
     assert len(steps) == 13 and steps.iloc[-1]["Council"].startswith(REGION)
-    wide = wide_answers(clean_temperature_check(raw_returns).clean)
+    wide = wide_answers(clean)
     scores = council_scores(wide, by="table1_column")
     scores = scores[(scores["wave"] == WAVE)]
     from msp_analysis.reference import geography
@@ -83,11 +88,11 @@ def test_coverage_lists_every_council_of_the_region(report):
     assert all(v == "[c]" or int(v.replace(",", "")) % 5 == 0 for v in coverage["Respondents"])
 
 
-def test_heatmap_table_matches_the_council_scores(report, raw_returns):
+def test_heatmap_table_matches_the_council_scores(report, clean):
     from msp_analysis.analysis.indicators import council_scores
     from msp_analysis.clean.temperature_check import wide_answers
 
-    scores = council_scores(wide_answers(clean_temperature_check(raw_returns).clean))
+    scores = council_scores(wide_answers(clean))
     durham = scores[(scores["ons_code"] == "E06000047") & (scores["wave"] == WAVE)].iloc[0]
     row = report.heatmap.tables[0].display.set_index("Council").loc["County Durham"]
     assert row["Supervision"] in (f"{durham['supervision']:.2f}", "[c]")
@@ -174,10 +179,9 @@ def test_reverse_worded_items_are_listed_in_their_positive_form(raw_returns):
         report.items.markdown
 
 
-def test_no_sentence_ends_in_a_double_full_stop_and_councils_go_by_their_short_names(raw_returns):
+def test_no_sentence_ends_in_a_double_full_stop_and_councils_go_by_their_short_names(clean):
     import re
 
-    clean = clean_temperature_check(raw_returns).clean
     report = tr.build_temperature_check_report(clean, "Yorkshire and the Humber", WAVE, "sac")
     words = [getattr(report, f).markdown for f in ("summary", "heatmap", "by_group", "reliability", "change", "items")]
     words += [getattr(report, f).after for f in ("heatmap", "by_group", "reliability")] + report.summary.points
@@ -194,8 +198,8 @@ def test_notes_not_reviewed_are_counted_not_printed(report):
     assert "not printed" in report.notes_text.markdown
 
 
-def test_reviewed_notes_are_text_and_escaped_in_html(raw_returns):
-    clean = clean_temperature_check(raw_returns).clean
+def test_reviewed_notes_are_text_and_escaped_in_html(clean):
+    clean = clean.copy()
     clean["notes_reviewed"] = clean["notes"].notna()  # as a return whose notes were reviewed for publication marks them
     notes = tr.build_temperature_check_report(clean, REGION, WAVE, "sac").notes_text
     html = notes.tables[-1].to_html()
@@ -203,9 +207,9 @@ def test_reviewed_notes_are_text_and_escaped_in_html(raw_returns):
     assert "<script" not in html and "<b>" not in html
 
 
-def test_a_region_without_returns_still_gives_a_report(raw_returns):
-    only_other = raw_returns[raw_returns["region"] != "London"]
-    report = tr.build_temperature_check_report(clean_temperature_check(only_other).clean, "London", WAVE, "sac")
+def test_a_region_without_returns_still_gives_a_report(clean):
+    only_other = clean[clean["region"] != "London"]
+    report = tr.build_temperature_check_report(only_other, "London", WAVE, "sac")
     assert "No council in the region returned" in report.summary.markdown
     assert report.coverage.tables[0].display["Returned"].eq("No").all()
 
