@@ -50,13 +50,16 @@ $(DEMO_PROCESSED)/person_feedback.parquet: $(DEMO_RAW)/SIMULATED.json
 	$(BIN)/msp-analysis clean person_feedback $(DEMO_RAW)/person_feedback.csv --out $(DEMO_PROCESSED)
 
 # The layer order (import-linter) is part of the tests; ruff and mypy are `make lint` (run by CI too).
+# Tests run in parallel (pytest-xdist), one worker per core unless TEST_JOBS says otherwise (TEST_JOBS=0: in process).
+TEST_JOBS ?= auto
+
 test: env
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS)
 
 # No kernels, browsers or long simulations: under 90 s on a 2-core machine.
 test-fast: env
-	$(BIN)/python -m pytest -m "not kernel and not browser and not long"
+	$(BIN)/python -m pytest -n $(TEST_JOBS) -m "not kernel and not browser and not long"
 
 lint: env
 	$(BIN)/ruff check msp_analysis tests benchmarks
