@@ -81,7 +81,10 @@ def test_locality_figures_have_a_title_labelled_axes_and_render(build):
     image = plots.as_image(chart, f"{chart.title}: what it shows")
     assert image.mimetype == "image/svg+xml" and image.width == chart.width
     html = image.to_html()
-    assert 'alt="' in html and "data:image/svg+xml;base64," in html
+    assert 'alt="' in html and 'src="data:image/svg+xml,%3Csvg ' in html and ";base64," not in html, "SVG as text"
+    [back] = plots.page_figures(html)
+    assert back.data.decode("utf-8") == chart.render(), "the page holds the figure byte for byte"
+    assert (back.alt, back.width, back.height, back.mimetype) == (image.alt, image.width, image.height, image.mimetype)
 
 
 def test_the_grid_draws_its_quarter_names_and_the_band_of_councils_like_england():
@@ -130,9 +133,9 @@ def test_the_pathway_keeps_its_two_denominators_in_two_panels_with_aligned_axes(
 def test_the_council_is_drawn_last_in_the_trend():
     trend = pd.DataFrame({"financial_year": ["2023-24"] * 2, "level": ["council", "England"], "name": ["Town", "England"],
                           "value": [68.0, 68.0]})
-    svg = plots.trend_figure(trend, "Trend").render()
-    council = svg.index(f'<g fill="{plots.AREA_COLOURS["council"]}" stroke="white"')
-    assert council > svg.index(f'<g fill="{plots.AREA_COLOURS["England"]}">'), "England's marker cannot hide the council's"
+    groups = [(g.get("fill"), g.get("stroke")) for g in ET.fromstring(plots.trend_figure(trend, "Trend").render()).iter(f"{SVG}g")]
+    council = groups.index((plots.AREA_COLOURS["council"], "white"))
+    assert council > groups.index((plots.AREA_COLOURS["England"], None)), "England's marker cannot hide the council's"
 
 
 @pytest.mark.parametrize("build", [
