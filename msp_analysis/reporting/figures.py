@@ -201,8 +201,74 @@ def as_image(fig: Figure | SvgChart | SvgStack, alt: str, fmt: str = "svg") -> F
     with rc_context({**STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
     width, height = (int(round(v * DPI)) for v in fig.get_size_inches())
-    mimetype = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
-    return FigureImage(data=buffer.getvalue(), alt=alt, width=width, height=height, mimetype=mimetype)
+    if fmt != "svg":
+        return FigureImage(data=buffer.getvalue(), alt=alt, width=width, height=height, mimetype=f"image/{fmt}")
+    return FigureImage(data=compact_svg(buffer.getvalue().decode("utf-8")).encode("utf-8"), alt=alt, width=width,
+                       height=height)
+
+
+_FONT_FAMILY = re.compile(r";?\s*font-family:\s*([^;\"]+?)\s*(?=;|\")")
+_TEXT_OR_GAP = re.compile(r"(<text\b.*?</text>)|>\s+<", re.S)
+_BASE64_HREF = re.compile(r"(href=[\"']data:[^;,\"']+;base64,)([^\"']*)")
+_NO_TURN = re.compile(r"""\stransform=(["'])rotate\(-?0 [^)"']*\)\1""")  # matplotlib's rotate(-0 x y) of level text
+_LONG_DECIMAL = re.compile(r"(?<![\w.#-])-?\d+\.\d{3,}")
+_ID = re.compile(r"""\sid=(["'])([^"']*)\1""")
+_REFERENCE = re.compile(r"""(?:url\(#|href=["']#)([^)"']+)""")
+
+
+_GROUP_TAG = re.compile(r"<(/?)g(?=[\s/>])([^>]*)>")
+
+
+def _unwrap_bare_groups(svg: str) -> str:
+    """`svg` without the ``<g>`` elements that carry no attribute (their children kept where they are)."""
+    bare: list[bool] = []
+
+    def group(match: re.Match) -> str:
+        closing, rest = match.group(1), match.group(2).strip()
+        if closing:
+            return "" if bare.pop() else match.group(0)
+        if rest.endswith("/"):  # an empty group
+            return "" if rest == "/" else match.group(0)
+        bare.append(rest == "")
+        return "" if rest == "" else match.group(0)
+
+    return _GROUP_TAG.sub(group, svg)
+
+
+def _two_decimals(match: re.Match) -> str:
+    text = f"{float(match.group(0)):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def compact_svg(svg: str) -> str:
+    """A matplotlib SVG drawn the same in fewer bytes: what every text repeats said once, layout whitespace gone.
+
+    - the ``<metadata>`` block (the creator's name) is dropped;
+    - the font family every text's style repeats (``svg.fonttype: none`` writes it on each of the hundreds
+      of labels of a heatmap) is said once on the root element, when every text uses the same one;
+    - whitespace between elements is dropped (never inside a ``<text>``), line breaks inside tags (path data,
+      an embedded PNG's base64) become spaces or go: XML reads a line break in an attribute as a space anyway;
+    - inside tags, numbers are written to two decimals (of a point: a hundredth of a pixel), a turn by 0 degrees
+      is dropped, and so is every id nothing refers to (matplotlib names each artist's group); a group left
+      with no attribute at all is unwrapped.
+    """
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    families = set(_FONT_FAMILY.findall(svg))
+    opening = re.search(r"<svg\b[^>]*>", svg)
+    if len(families) == 1 and opening is not None and "font-family" not in opening.group(0):
+        family = families.pop().replace("'", "").replace('"', "")
+        svg = _FONT_FAMILY.sub("", svg).replace(' style=""', "")
+        svg = svg[:opening.end() - 1] + f' font-family="{html.escape(family)}"' + svg[opening.end() - 1:]
+    svg = _TEXT_OR_GAP.sub(lambda m: m.group(1) or "><", svg)
+    svg = _BASE64_HREF.sub(lambda m: m.group(1) + re.sub(r"\s+", "", m.group(2)), svg)
+    referenced = set(_REFERENCE.findall(svg))
+
+    def tag(match: re.Match) -> str:
+        text = _NO_TURN.sub("", re.sub(r"\s*\n\s*", " ", match.group(0)))
+        text = _ID.sub(lambda m: m.group(0) if m.group(2) in referenced else "", text)
+        return _LONG_DECIMAL.sub(_two_decimals, text) if not text.startswith("<image") else text
+
+    return _unwrap_bare_groups(_TAG.sub(tag, svg)).strip()
 
 
 def _figure(height: float, width: float = WIDTH, **adjust) -> tuple[Figure, object]:

@@ -115,8 +115,6 @@ def test_the_page_is_lean_in_british_english_with_the_area_in_its_title_and_h1(r
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(strict=True, reason="issue 13 (open): the pathway-by-group, feedback and other-enquiry tables of "
-                   "issue 15 took locality reports over 120 KB; the figures as base64 are the next saving")
 def test_every_locality_page_is_under_120_kb(readable_set):
     sizes = sorted(len(html.encode()) for name, html in readable_set["pages"].items() if name.startswith("locality"))
     assert sizes[-1] < 120_000, sizes
