@@ -214,8 +214,6 @@ _NO_TURN = re.compile(r"""\stransform=(["'])rotate\(-?0 [^)"']*\)\1""")  # matpl
 _LONG_DECIMAL = re.compile(r"(?<![\w.#-])-?\d+\.\d{3,}")
 _ID = re.compile(r"""\sid=(["'])([^"']*)\1""")
 _REFERENCE = re.compile(r"""(?:url\(#|href=["']#)([^)"']+)""")
-
-
 _GROUP_TAG = re.compile(r"<(/?)g(?=[\s/>])([^>]*)>")
 
 

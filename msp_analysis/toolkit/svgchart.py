@@ -8,7 +8,9 @@ millisecond, with text kept as text (sharp at any width, read by screen readers'
 Figures drawn once per report set (heatmaps, forest plots) still use matplotlib.
 
 Text widths are estimated (0.6 em per character for sans-serif, on the generous side), which is enough to size
-margins and legends. Everything written is escaped.
+margins and legends. Everything written is escaped. Attributes are single-quoted and coordinates written
+to one decimal without a trailing ".0": a chart goes into a page as a ``data:`` URI
+(:mod:`msp_analysis.toolkit.datauri`), where a double quote costs three bytes.
 
 >>> chart = SvgChart(title="Demo", xlabel="x", ylabel="y")
 >>> chart.set_x(0, 10); chart.set_y(0, 1)
