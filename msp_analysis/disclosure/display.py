@@ -18,7 +18,6 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -32,6 +31,7 @@ from msp_analysis.disclosure.policies import (
     row_flags,
     row_sums,
 )
+from msp_analysis.toolkit.datauri import text_uri
 
 # what a hidden cell's symbol says on hover and to a screen reader, as short as the glossary's entry (the
 # glossary explains it in full; a report has a hundred of them)
@@ -110,19 +110,23 @@ class DisclosedTable:
         return text
 
     def to_html(self) -> str:
-        """A plain ``<table>`` with caption, header and body, every cell HTML-escaped, and its CSV as an inert link."""
+        """A plain ``<table>`` with caption, header and body, every cell HTML-escaped, and its CSV as an inert link.
+
+        Numbers are the common cell, so they carry no class (the stylesheet aligns cells right); the header and
+        cells of a text column carry ``class=text`` (aligned left), and a first text column is the row headers.
+        """
         esc = html.escape
-        head = "".join(f'<th scope="col"{" class=num" if c in self.numeric else ""}>{esc(str(c))}</th>'
+        head = "".join(f'<th scope="col"{"" if c in self.numeric else " class=text"}>{esc(str(c))}</th>'
                        for c in self.display.columns)
         rows = []
         numeric = [c in self.numeric for c in self.display.columns]
         for values in self.display.itertuples(index=False, name=None):
             cells = []
             for i, (value, is_number) in enumerate(zip(values, numeric, strict=True)):
-                tag = "th scope=\"row\"" if i == 0 and not is_number else "td"
-                close = "th" if tag.startswith("th") else "td"
-                cls = " class=num" if is_number else ""
-                cells.append(f"<{tag}{cls}>{self._cell(value)}</{close}>")
+                if i == 0 and not is_number:
+                    cells.append(f'<th scope="row">{self._cell(value)}</th>')
+                else:
+                    cells.append(f"<td{'' if is_number else ' class=text'}>{self._cell(value)}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
         used = {v for v in self.display.to_numpy().ravel().tolist()}
@@ -137,7 +141,7 @@ class DisclosedTable:
         note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *more]))  # legend and more: escaped
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
         wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
-        download = (f'<a class="msp-csv" href="data:text/csv;charset=utf-8,{quote(self.to_csv(), safe="")}" '
+        download = (f'<a class="msp-csv" href="{text_uri(self.to_csv(), "text/csv;charset=utf-8")}" '
                     f'download="{esc(self.csv_name())}">Download this table (CSV)</a>')
         return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}<p class=\"msp-table-note\">{download}</p>")

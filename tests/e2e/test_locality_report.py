@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from msp_analysis.reporting.figures import page_figures
 from tests.e2e.attack import tables
 from tests.e2e.independent import shown_pct
 
@@ -33,7 +34,7 @@ def rendered(small_demo, tmp_path_factory):
 
 def _visible_text(html: str) -> str:
     html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", " ", html)
+    html = re.sub(r'"data:image/[^"]*"', " ", html)  # embedded figures (base64 or percent-encoded)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
@@ -87,7 +88,8 @@ def test_report_carries_no_input_code_parameters_or_cdn_scripts(rendered):
     assert "injected-parameters" not in html and "data_dir =" not in text
     assert "<script" not in html, "a report runs no script and fetches nothing"
     assert str(rendered["processed"]) not in html, "no local paths in a report"
-    assert re.search(r'<img[^>]+src="data:image/(png|svg\+xml);base64,', html), "the figure is embedded"
+    figures = page_figures(html)
+    assert figures and all(f.mimetype == "image/svg+xml" and f.data.startswith(b"<svg") for f in figures), "embedded"
 
 
 def test_report_contains_no_enquiry_or_person_ids(rendered):

@@ -3,16 +3,15 @@ England's evaluation) rendered with a publisher, table files and PDFs, then read
 chromium at 1280 and 400 px (screenshots saved), printed to A4 PDF (read back with pdftotext), through
 its links and its table downloads."""
 
-import base64
 import json
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from urllib.parse import unquote
 
 import pytest
 
+from msp_analysis.toolkit.datauri import uri_text
 from tests.e2e.browser_check import CHROMIUM, Browser
 from tests.e2e.svg_text import smallest_text
 
@@ -62,7 +61,7 @@ class _Page(HTMLParser):
             self._column = ""
         if tag == "a":
             if attrs.get("class") == "msp-csv":
-                self.downloads.append((attrs.get("download"), unquote(attrs["href"].split(",", 1)[1])))
+                self.downloads.append((attrs.get("download"), uri_text(attrs["href"])))
             else:
                 self.links.append(attrs.get("href", ""))
         elif tag == "table":
@@ -116,8 +115,6 @@ def test_the_page_is_lean_in_british_english_with_the_area_in_its_title_and_h1(r
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(strict=True, reason="issue 13 (open): the pathway-by-group, feedback and other-enquiry tables of "
-                   "issue 15 took locality reports over 120 KB; the figures as base64 are the next saving")
 def test_every_locality_page_is_under_120_kb(readable_set):
     sizes = sorted(len(html.encode()) for name, html in readable_set["pages"].items() if name.startswith("locality"))
     assert sizes[-1] < 120_000, sizes
@@ -219,7 +216,7 @@ def test_at_1280_and_400_px_pages_open_cleanly_and_chart_text_stays_at_least_9_p
                 seen = json.loads(browser.evaluate(path, IMAGES))
                 assert seen["overflow"] <= width + 1, f"{path.name} at {width} px scrolls sideways as a whole page"
                 for image in seen["images"]:
-                    svg = base64.b64decode(image["src"].split(",", 1)[1]).decode("utf-8")
+                    svg = uri_text(image["src"])
                     smallest = smallest_text(svg, image["width"])
                     assert smallest >= 9, f"{path.name} at {width} px: chart text {smallest:.1f} px"
     assert len(list(shots.glob("*.png"))) == 2 * len(pages)

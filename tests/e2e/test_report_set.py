@@ -98,7 +98,7 @@ def parsed(html: str) -> _Tables:
 
 def visible_text(html: str) -> str:
     html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", " ", html)
+    html = re.sub(r'"data:image/[^"]*"', " ", html)  # embedded figures (base64 or percent-encoded)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 

@@ -1,6 +1,8 @@
 """Figures: titled, labelled, colour-blind-safe, described (alt text), embedded, and nothing unescaped."""
 
+import io
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -81,7 +83,10 @@ def test_locality_figures_have_a_title_labelled_axes_and_render(build):
     image = plots.as_image(chart, f"{chart.title}: what it shows")
     assert image.mimetype == "image/svg+xml" and image.width == chart.width
     html = image.to_html()
-    assert 'alt="' in html and "data:image/svg+xml;base64," in html
+    assert 'alt="' in html and 'src="data:image/svg+xml,%3Csvg ' in html and ";base64," not in html, "SVG as text"
+    [back] = plots.page_figures(html)
+    assert back.data.decode("utf-8") == chart.render(), "the page holds the figure byte for byte"
+    assert (back.alt, back.width, back.height, back.mimetype) == (image.alt, image.width, image.height, image.mimetype)
 
 
 def test_the_grid_draws_its_quarter_names_and_the_band_of_councils_like_england():
@@ -130,9 +135,9 @@ def test_the_pathway_keeps_its_two_denominators_in_two_panels_with_aligned_axes(
 def test_the_council_is_drawn_last_in_the_trend():
     trend = pd.DataFrame({"financial_year": ["2023-24"] * 2, "level": ["council", "England"], "name": ["Town", "England"],
                           "value": [68.0, 68.0]})
-    svg = plots.trend_figure(trend, "Trend").render()
-    council = svg.index(f'<g fill="{plots.AREA_COLOURS["council"]}" stroke="white"')
-    assert council > svg.index(f'<g fill="{plots.AREA_COLOURS["England"]}">'), "England's marker cannot hide the council's"
+    groups = [(g.get("fill"), g.get("stroke")) for g in ET.fromstring(plots.trend_figure(trend, "Trend").render()).iter(f"{SVG}g")]
+    council = groups.index((plots.AREA_COLOURS["council"], "white"))
+    assert council > groups.index((plots.AREA_COLOURS["England"], None)), "England's marker cannot hide the council's"
 
 
 @pytest.mark.parametrize("build", [
@@ -157,6 +162,44 @@ def test_matplotlib_figures_have_a_title_labelled_axes_and_render(build):
     image = plots.as_image(fig, "what it shows")
     assert image.data.lstrip().startswith(b"<?xml") and b"<text" in image.data, "text kept as text"
     assert plots.as_image(fig, "what it shows", fmt="png").data[:4] == b"\x89PNG"
+
+
+def _drawn(root: ET.Element) -> list[tuple]:
+    """Every text, shape and its look, in drawing order, as a browser would take it (groups' own styles folded in)."""
+    out = []
+
+    def walk(element, inherited):
+        style = "; ".join(filter(None, [inherited, element.get("style", "")]))
+        name = element.tag.removeprefix(SVG)
+        if name in ("text", "path", "use", "image", "rect"):
+            numbers = [float(v) for key in ("x", "y", "d", "width", "height")
+                       for v in re.findall(r"-?\d+(?:\.\d+)?", element.get(key, ""))]
+            look = [p.strip() for p in style.split(";") if p.strip() and not p.strip().startswith("font-family")]
+            out.append((name, (element.text or "").strip(), look, numbers))
+        for child in element:
+            walk(child, style if name == "g" else inherited)
+
+    walk(root, "")
+    return out
+
+
+def test_a_matplotlib_figure_is_compacted_and_drawn_the_same():
+    fig = plots.heatmap_figure(pd.DataFrame({"Supervision\nStep 4": [3.0, np.nan, 4.4], "Staffing\nStep 4": [2.5, 4.1, 1.2]},
+                                            index=["A", "B", "C"]), [("Effective", 1), ("Safe", 1)], "Heatmap", "Score")
+    raw = io.BytesIO()
+    with plots.rc_context({**plots.STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
+        fig.savefig(raw, format="svg", dpi=plots.DPI, metadata={"Date": None})
+    before, after = ET.fromstring(raw.getvalue()), ET.fromstring(plots.as_image(fig, "Heatmap").data)
+    compact = plots.as_image(fig, "Heatmap").data.decode("utf-8")
+    assert len(compact) < 0.6 * len(raw.getvalue()), "well under two thirds of matplotlib's bytes"
+    assert "<metadata" not in compact and "\n" not in compact and "rotate(-0 " not in compact
+    assert after.get("font-family", "").startswith("DejaVu Sans") and "font-family" not in compact.split("<svg", 1)[1].split(">", 1)[1]
+    ids = set(re.findall(r"""\sid=["']([^"']+)""", compact))
+    assert set(re.findall(r"url\(#([^)]+)\)|href=['\"]#([^'\"]+)", compact)[0]) - {""} <= ids, "what is referred to stays"
+    drawn_before, drawn_after = _drawn(before), _drawn(after)
+    assert [d[:3] for d in drawn_after] == [d[:3] for d in drawn_before], "the same texts and shapes, in order, same style"
+    for (*_, a), (*_, b) in zip(drawn_before, drawn_after, strict=True):
+        assert len(a) == len(b) and all(abs(x - y) <= 0.0051 for x, y in zip(a, b, strict=True))
 
 
 def test_a_figure_without_alt_text_is_refused():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from urllib.parse import unquote
 
+from msp_analysis.toolkit.datauri import uri_text
 from msp_analysis.toolkit.files import ensure_folder, write_text
 
 CSV_LINK = re.compile(r'<a\b[^>]*\bclass="msp-csv"[^>]*>')
@@ -26,7 +26,7 @@ def page_tables(page_html: str) -> list[tuple[str, str]]:
     for link in CSV_LINK.finditer(page_html):
         attributes = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(link.group(0))}
         if attributes.get("href", "").startswith(DATA_PREFIX):
-            found.append((attributes.get("download") or "table.csv", unquote(attributes["href"][len(DATA_PREFIX):])))
+            found.append((attributes.get("download") or "table.csv", uri_text(attributes["href"])))
     return found
 
 

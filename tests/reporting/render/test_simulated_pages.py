@@ -5,7 +5,6 @@ the mark into the manifests, the batch reads it from there. A folder cleaned fro
 renders as before: no banner, no note.
 """
 
-import base64
 import json
 import math
 import shutil
@@ -16,6 +15,7 @@ import pytest
 from msp_analysis.cli import main
 from msp_analysis.reporting.render.batch import render_batch, validate_parameters
 from msp_analysis.reporting.render.export import SIMULATED_FIGURE_NOTE
+from msp_analysis.toolkit.datauri import uri_bytes
 
 YEAR, REGION = "2023-24", "North East"
 DURHAM, DARLINGTON = "E06000047", "E06000005"
@@ -58,9 +58,9 @@ def _read(path) -> _Page:
 
 
 def _svg(image: dict) -> str:
-    kind, data = image["src"].split(",", 1)
-    assert kind == "data:image/svg+xml;base64", "every figure is SVG"
-    return base64.b64decode(data).decode("utf-8")
+    kind, data = uri_bytes(image["src"])
+    assert kind == "image/svg+xml", "every figure is SVG"
+    return data.decode("utf-8")
 
 
 @pytest.fixture(scope="module")
