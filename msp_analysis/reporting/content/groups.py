@@ -102,7 +102,7 @@ def _group_labels(level: str, name: str, dimension_words: str) -> dict[str, str]
 def _stacked_side_by_side(parts: list[DisclosedTable]) -> DisclosedTable:
     """Disclosed tables of the same rows as one table whose :meth:`~DisclosedTable.rows` slices are
     what :func:`_side_by_side` gives for the parts' slices (the per-row tallies added up)."""
-    row_counts = sum(p.row_counts for p in parts)  # type: ignore[misc]
+    row_counts = np.sum([p.row_counts for p in parts], axis=0)
     return DisclosedTable(display=pd.concat([p.display for p in parts], axis=1),
                           hidden=pd.concat([p.hidden for p in parts], axis=1), policy=parts[0].policy,
                           numeric=[c for p in parts for c in p.numeric],

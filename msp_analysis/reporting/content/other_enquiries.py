@@ -19,6 +19,7 @@ from msp_analysis.disclosure.areas import PATHWAY_RATES
 from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.groups import other_enquiry_protection
 from msp_analysis.disclosure.policies import DisclosurePolicy
+from msp_analysis.reporting.content.stacked import _three_areas, _three_levels
 from msp_analysis.reporting.sections import ReportText, Section, short_name
 from msp_analysis.toolkit.caches import frame_cache
 
@@ -82,11 +83,9 @@ def _other_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     """Every council's table of `year` (council, region, England: three rows each), disclosed once.
 
     The rows are what :func:`~msp_analysis.analysis.pathway.area_totals` sums for each council
-    (``locality._three_levels``, its series codes included); a council's three rows, renamed, are
+    (:func:`~msp_analysis.reporting.content.stacked._three_levels`, its series codes included); a council's three rows, renamed, are
     the table :func:`_table_alone` gives when their names are the report's.
     """
-    from msp_analysis.reporting.content.locality import _three_areas, _three_levels  # locality imports this module
-
     pathways = other_enquiry_pathways(df_enquiries)
     if pathways.empty or not pathways["financial_year"].eq(year).any():
         return SimpleNamespace(bounds={}, table=None)
