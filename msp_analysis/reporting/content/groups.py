@@ -18,7 +18,7 @@ import pandas as pd
 
 from msp_analysis.analysis.pathway import GROUP_RATES, group_dimensions, pathway_by_group
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.groups import ALL, cell, group_protection
+from msp_analysis.disclosure.groups import ALL, cell, group_protection, group_protection_of_year
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.reporting.sections import ReportText, Section, phrase, short_name
 from msp_analysis.toolkit.caches import frame_cache
@@ -233,7 +233,7 @@ def gaps_section(df_enquiries: pd.DataFrame, scope: str, policy: DisclosurePolic
         return Section(), {}
     year = str(by_group["financial_year"].max())
     level, area = ("England", "England") if scope == "England" else ("region", scope)
-    protection = group_protection(df_enquiries, policy)
+    protection = group_protection_of_year(df_enquiries, policy, year)  # group_protection's decisions of the year
     rows = by_group[(by_group["financial_year"] == year) & (by_group["level"] == level) & (by_group["area"] == area)]
     records = []
     for dimension, groups in group_dimensions().items():
