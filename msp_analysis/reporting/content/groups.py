@@ -18,7 +18,7 @@ import pandas as pd
 
 from msp_analysis.analysis.pathway import GROUP_RATES, group_dimensions, pathway_by_group
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.groups import ALL, cell, group_protection, group_protection_of_year
+from msp_analysis.disclosure.groups import ALL, cell, group_protection_of_year
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.reporting.sections import ReportText, Section, phrase, short_name
 from msp_analysis.toolkit.caches import frame_cache
@@ -119,7 +119,7 @@ def _groups_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy
     every cell depends on its row only, and the same protection decides the secondary cells.
     """
     by_group = pathway_by_group(df_enquiries)
-    protection = group_protection(df_enquiries, policy)
+    protection = group_protection_of_year(df_enquiries, policy, year)  # the report shows its year only
     rows = by_group[by_group["financial_year"] == year]
     councils = rows[rows["level"] == "council"][["area", "region"]].drop_duplicates("area")
     codes, regions = councils["area"].astype(str).tolist(), councils["region"].astype(str).tolist()
@@ -187,7 +187,7 @@ def groups_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, regi
     together = stacked.region.get(ons_code) == region
     if not together:
         by_group = pathway_by_group(df_enquiries)
-        protection = group_protection(df_enquiries, policy)
+        protection = group_protection_of_year(df_enquiries, policy, year)
     tables, facts = [], {}
     for dimension in group_dimensions():
         table = (_group_table_of_year(stacked, dimension, ons_code, council, region, year) if together else
