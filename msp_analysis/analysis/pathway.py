@@ -259,6 +259,16 @@ def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: b
 
 
 @frame_cache
+def section_42_rows(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """The concluded Section 42 enquiries of the frame: filtered once per frame and worker for every table.
+
+    Filtering a whole export (every column) costs about a second at England's volumes, so the
+    per-frame computations share one copy; they must not change it (they add columns with ``assign``).
+    """
+    return df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+
+
+@frame_cache
 def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
     """Every council's pathway and SAC-style counts (SG2a, SG2b, SG3a, SG2e) for every year in the data.
 
@@ -270,7 +280,7 @@ def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
     df_enquiries : pandas.DataFrame
         Clean record-level enquiries (``clean_evaluation(...).clean``).
     """
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    s42 = section_42_rows(df_enquiries)
     keys = s42[AREA_COLUMNS].astype(str)  # once for every category below
     capacity = _category_counts(s42, "lacked_capacity", canonical_labels("lacked_capacity"), area_keys=keys)
     supported = s42[s42["lacked_capacity"].astype("string").eq(LACKED_CAPACITY).fillna(False)
@@ -372,7 +382,7 @@ def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
 
     >>> pathway_by_group(enquiries).query("level == 'England' and dimension == 'capacity'")  # doctest: +SKIP
     """
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    s42 = section_42_rows(df_enquiries)
     absent = [c for c in GROUP_SOURCES if c not in s42.columns]  # a column the data lack: everyone "not known"
     s42 = s42.assign(**{c: pd.Series(pd.NA, index=s42.index, dtype="string") for c in absent})
     flags = _group_flags(s42)
