@@ -71,11 +71,12 @@ def make_data(folder: Path, seed: int = 17, scale: float = 1.0) -> Path:
     from msp_analysis.cli import main
 
     raw, processed = folder / "raw", folder / "processed"
-    if (processed / "evaluation.parquet").is_file() and (processed / "temperature_check.parquet").is_file():
+    kinds = ("evaluation", "temperature_check", "person_feedback")  # people's feedback: a section of every report
+    if all((processed / f"{kind}.parquet").is_file() for kind in kinds):
         return processed
     assert main(["simulate", "--out", str(raw), "--seed", str(seed), "--scale", str(scale)]) == 0
-    assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
-    assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+    for kind in kinds:
+        assert main(["clean", kind, str(raw / f"{kind}.csv"), "--out", str(processed)]) == 0
     return processed
 
 
@@ -274,6 +275,9 @@ def main() -> None:
     data = Path(args.data) if args.data else make_data(work / "data")
     if not (data / "evaluation.parquet").is_file():
         raise SystemExit(f"{data}/evaluation.parquet not found")
+    if not (data / "person_feedback.parquet").is_file():
+        print(f"note: {data} has no person_feedback.parquet: the reports' feedback sections say so and cost "
+              "less than with feedback (make the data again with the current simulator)", flush=True)
     cores = os.cpu_count() or 1
     codes = geography.councils(args.year)["ons_code"].tolist()
     everyone = [validate_parameters("locality", {"locality": c, "year": args.year, "data_dir": str(data)})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from msp_analysis.analysis.pathway import AREA_COLUMNS
+from msp_analysis.analysis.pathway import AREA_COLUMNS, section_42_rows
 from msp_analysis.reference.codebook import ASKED_NOT_EXPRESSED, EXPRESSED, person_items
 from msp_analysis.toolkit.caches import frame_cache
 
@@ -59,7 +59,7 @@ def link_feedback(df_enquiries: pd.DataFrame, feedback: pd.DataFrame) -> tuple[p
 
     Returns the linked rows and the number of feedback rows that name no Section 42 enquiry of the data.
     """
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    s42 = section_42_rows(df_enquiries)
     record = s42[[*AREA_COLUMNS, "enquiry_id", "msp_asked", "msp_outcome_achieved"]].astype(
         {c: "string" for c in [*AREA_COLUMNS, "enquiry_id"]})
     record = record.rename(columns={"msp_asked": "record_msp_asked", "msp_outcome_achieved": "record_msp_achieved"})

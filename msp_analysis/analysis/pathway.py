@@ -228,15 +228,18 @@ class NationalContext:
     categories: dict
 
 
-def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: bool = False) -> pd.DataFrame:
+def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: bool = False,
+                     area_keys: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per council and year: ``concluded_s42`` and the number of enquiries with each of `labels` in `column`.
 
     With `multi` a cell may name several labels (``"Own Home; Other"``): the enquiry counts once
     for each, as the collection counts them, and ``recorded`` is the number of enquiries naming
-    at least one, the denominator of shares that can add to more than 100%.
+    at least one, the denominator of shares that can add to more than 100%. `area_keys`:
+    ``s42[AREA_COLUMNS].astype(str)`` when already made (one conversion for every category).
     """
     values = s42[column].astype("string")
-    keys = s42[AREA_COLUMNS].astype(str)
+    area_keys = s42[AREA_COLUMNS].astype(str) if area_keys is None else area_keys
+    keys = area_keys
     if multi:
         exploded = values.str.split("; ").explode()
         keys = keys.loc[exploded.index]
@@ -245,7 +248,7 @@ def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: b
     frame = frame[frame["_label"].isin(labels)]
     counts = frame.groupby(AREA_COLUMNS + ["_label"], sort=False).size().unstack("_label", fill_value=0)
     counts = counts.reindex(columns=labels, fill_value=0)
-    totals = s42[AREA_COLUMNS].astype(str).value_counts().rename("concluded_s42")
+    totals = area_keys.value_counts().rename("concluded_s42")
     out = totals.to_frame().join(counts, how="left")
     if multi:
         named = frame[~frame.index.duplicated()]  # one row per enquiry naming at least one label
@@ -253,6 +256,16 @@ def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: b
     out = out.fillna(0).astype("int64").reset_index()
     out.columns.name = None
     return out.sort_values(["financial_year", "ons_code"]).reset_index(drop=True)
+
+
+@frame_cache
+def section_42_rows(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """The concluded Section 42 enquiries of the frame: filtered once per frame and worker for every table.
+
+    Filtering a whole export (every column) costs about a second at England's volumes, so the
+    per-frame computations share one copy; they must not change it (they add columns with ``assign``).
+    """
+    return df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
 
 
 @frame_cache
@@ -267,19 +280,23 @@ def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
     df_enquiries : pandas.DataFrame
         Clean record-level enquiries (``clean_evaluation(...).clean``).
     """
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
-    capacity = _category_counts(s42, "lacked_capacity", canonical_labels("lacked_capacity"))
+    s42 = section_42_rows(df_enquiries)
+    keys = s42[AREA_COLUMNS].astype(str)  # once for every category below
+    capacity = _category_counts(s42, "lacked_capacity", canonical_labels("lacked_capacity"), area_keys=keys)
     supported = s42[s42["lacked_capacity"].astype("string").eq(LACKED_CAPACITY).fillna(False)
                     & s42["capacity_support"].astype("string").eq("Yes").fillna(False)]
     support_counts = supported[AREA_COLUMNS].astype(str).value_counts().rename("supported")
     capacity = capacity.merge(support_counts.reset_index(), on=AREA_COLUMNS, how="left")
     capacity["supported"] = capacity["supported"].fillna(0).astype("int64")
     categories = {
-        "risk_types": _category_counts(s42, "risk_types", canonical_labels("risk_types"), multi=True),
-        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location"), multi=True),
-        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source"), multi=True),
+        "risk_types": _category_counts(s42, "risk_types", canonical_labels("risk_types"), multi=True,
+                                       area_keys=keys),
+        "locations": _category_counts(s42, "risk_location", canonical_labels("risk_location"), multi=True,
+                                       area_keys=keys),
+        "sources": _category_counts(s42, "risk_source", canonical_labels("risk_source"), multi=True,
+                                       area_keys=keys),
         "capacity": capacity,
-        "risk_outcomes": _category_counts(s42, "risk_outcome", canonical_labels("risk_outcome")),
+        "risk_outcomes": _category_counts(s42, "risk_outcome", canonical_labels("risk_outcome"), area_keys=keys),
     }
     return NationalContext(pathway=council_pathways(df_enquiries), categories=categories)
 
@@ -365,7 +382,7 @@ def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
 
     >>> pathway_by_group(enquiries).query("level == 'England' and dimension == 'capacity'")  # doctest: +SKIP
     """
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    s42 = section_42_rows(df_enquiries)
     absent = [c for c in GROUP_SOURCES if c not in s42.columns]  # a column the data lack: everyone "not known"
     s42 = s42.assign(**{c: pd.Series(pd.NA, index=s42.index, dtype="string") for c in absent})
     flags = _group_flags(s42)

@@ -172,4 +172,9 @@ class Section:
         # lazy: see outputs(); inside a kernel IPython is already loaded
         from IPython.display import display
 
-        display(*self.outputs())
+        for item in self.outputs():  # a table, figure or the main points: its HTML and a short plain-text stand-in,
+            html_of = getattr(item, "_repr_html_", None)  # not the repr of every frame and byte it holds
+            if html_of is None:
+                display(item)
+            else:
+                display({"text/html": html_of(), "text/plain": f"<{type(item).__name__}>"}, raw=True)

@@ -93,3 +93,21 @@ def test_a_change_in_one_year_reuses_the_other_years_decisions_and_gives_what_a_
     caches.clear()
     fresh = group_protection(changed, get_policy("sac"))["sex"]
     assert fresh.protection.status == reused.protection.status and fresh.shown.keys() == reused.shown.keys()
+
+
+@pytest.mark.parametrize("name", ["sac", "ascof"])
+def test_one_years_decisions_alone_are_that_years_decisions_of_the_whole_frame(cleaned_simulation, protected, name):
+    from msp_analysis.disclosure.groups import group_protection_of_year
+    from msp_analysis.toolkit import caches
+
+    frame = cleaned_simulation.clean
+    year = str(sorted(frame["financial_year"].astype(str).unique())[-1])
+    caches.clear()  # decided afresh, not taken from the whole frame's decisions kept by content
+    alone = group_protection_of_year(frame, get_policy(name), year)
+    whole = protected[name]
+    for dimension in group_dimensions():
+        mine, theirs = alone[dimension], whole[dimension]
+        of_year = {k: v for k, v in theirs.protection.status.items() if k[0] == year}
+        assert mine.protection.status == of_year and of_year
+        assert mine.shown == {k: v for k, v in theirs.shown.items() if k[0] == year}
+    assert any(v == 2 for d in group_dimensions() for v in alone[d].protection.status.values())  # secondary cells too

@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis.analysis.external import cqc_check
-from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
+from msp_analysis.analysis.indicators import score_temperature_check
+from msp_analysis.analysis.link import expressed_outcomes, link_outcomes, load_real_la_measures
 from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import (
     default_method,
     fit_outcome_model,
-    model_frame_outcome,
     model_la_panel,
     model_outcome,
     read_council_covariates,
@@ -376,26 +376,30 @@ def _target(truth: dict | None, analysis: str, term: str, method: str) -> float:
 
 
 def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str, outcome: str,
-                       covariates: pd.DataFrame | None, truth: dict | None) -> tuple[Section, dict, str]:
+                       covariates: pd.DataFrame | None, truth: dict | None,
+                       scores: pd.DataFrame | None = None) -> tuple[Section, dict, str]:
     """What the models estimate: unadjusted beside adjusted, between beside within, predicted probabilities.
 
     The main method fits the indicators three ways (year effects always): unadjusted; adjusted for
     the case mix of the export and, when given, the council covariates; and adjusted with each
     indicator split into its council mean over the waves and the wave's deviation from it. The
     indicators are one family for Holm's adjustment. On simulated data each estimate has beside it
-    the target a correct analysis should reach (``truth["targets"]``).
+    the target a correct analysis should reach (``truth["targets"]``). `scores`: the council × wave
+    scores of `returns` (:func:`score_temperature_check`) when already computed, shared by the three fits.
     """
+    if scores is None:
+        scores = score_temperature_check(returns)
     case_mix = [c for c in CASE_MIX if c in enquiries.columns]
     council = [c for c in (covariates.columns if covariates is not None else []) if c not in
                ("ons_code", "financial_year", "size")]
     adjust = case_mix + council
     terms = list(culture_terms())
-    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome),
+    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, scores=scores),
             "adjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
-                                      council_covariates=covariates)}
+                                      council_covariates=covariates, scores=scores)}
     with contextlib.suppress(ValueError):  # one wave only: nothing varies within a council
         fits["within_between"] = model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
-                                               council_covariates=covariates, within_between=True)
+                                               council_covariates=covariates, within_between=True, scores=scores)
     unadjusted, adjusted = _estimate_rows(fits["unadjusted"], terms), _estimate_rows(fits["adjusted"], terms)
     simulated = bool(truth and truth.get("targets"))
     rows = []
@@ -675,7 +679,8 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     if enquiries.empty:
         raise ValueError(f"no enquiries in {scope}")
     descriptives, facts = _descriptives(enquiries, scope, outcome, policy)
-    linked = model_frame_outcome(enquiries, returns)
+    scores = score_temperature_check(returns)  # once: the link below and the three fits of the estimates share it
+    linked = link_outcomes(expressed_outcomes(enquiries), scores)  # what model_frame_outcome(enquiries, returns) gives
     matched = linked.matched_data
     main = default_method(matched["ons_code"].nunique())
     methods = list(methods or dict.fromkeys([main, "gee", "ordinal", "mixed"]))
@@ -692,7 +697,7 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     facts.update(more)
     covariates = council_covariates_beside(params.data_dir) if params is not None else None
     estimates, more, adjusted_summary = _estimates_section(enquiries, returns, methods[0], outcome, covariates,
-                                                           truth_dict)
+                                                           truth_dict, scores)
     facts.update(more)
     icc, more = _icc_section(results)
     facts.update(more)

@@ -11,14 +11,17 @@ counts as shown; sentences quote only shown percentages. Words: ``reporting/text
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
 from msp_analysis.analysis.pathway import GROUP_RATES, group_dimensions, pathway_by_group
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.groups import ALL, cell, group_protection
+from msp_analysis.disclosure.groups import ALL, cell, group_protection_of_year
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.reporting.sections import ReportText, Section, phrase, short_name
+from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("groups")
 LEVELS = ("council", "region", "England")
@@ -87,18 +90,108 @@ def group_table(by_group: pd.DataFrame, protection, dimension: str, ons_code: st
     return _side_by_side(parts, caption, text("table_note"))
 
 
+def _group_labels(level: str, name: str, dimension_words: str) -> dict[str, str]:
+    """The display names of one level's columns of a dimension's table (as :func:`group_table` gives them)."""
+    labels = {f"{level}_{rate}": text(f"column_{rate}", area=name) for rate in GROUP_RATES}
+    if level == "council":
+        labels = {"group": text("column_group", dimension=dimension_words),
+                  "council_concluded_s42": text("column_concluded", area=name), **labels}
+    return labels
+
+
+def _stacked_side_by_side(parts: list[DisclosedTable]) -> DisclosedTable:
+    """Disclosed tables of the same rows as one table whose :meth:`~DisclosedTable.rows` slices are
+    what :func:`_side_by_side` gives for the parts' slices (the per-row tallies added up)."""
+    row_counts = np.sum([p.row_counts for p in parts], axis=0)
+    return DisclosedTable(display=pd.concat([p.display for p in parts], axis=1),
+                          hidden=pd.concat([p.hidden for p in parts], axis=1), policy=parts[0].policy,
+                          numeric=[c for p in parts for c in p.numeric],
+                          values=pd.concat([p.values for p in parts], axis=1), row_counts=row_counts)
+
+
+@frame_cache
+def _groups_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
+    """Every council's group tables of `year`, each dimension disclosed once over the rows of all councils.
+
+    The rows of council ``codes[i]`` are ``i * k`` to ``(i + 1) * k`` of a dimension's table (`k`
+    the groups England shows); its region is ``region[code]``. A slice (with the council's column
+    names, caption and note) is the table :func:`group_table` discloses for that council alone:
+    every cell depends on its row only, and the same protection decides the secondary cells.
+    """
+    by_group = pathway_by_group(df_enquiries)
+    protection = group_protection_of_year(df_enquiries, policy, year)  # the report shows its year only
+    rows = by_group[by_group["financial_year"] == year]
+    councils = rows[rows["level"] == "council"][["area", "region"]].drop_duplicates("area")
+    codes, regions = councils["area"].astype(str).tolist(), councils["region"].astype(str).tolist()
+    areas = {"council": codes, "region": regions, "England": ["England"] * len(codes)}
+    tables: dict[str, tuple[DisclosedTable, int] | None] = {}
+    for dimension, groups in group_dimensions().items():
+        shown = protection[dimension]
+        here = rows[rows["dimension"] == dimension]
+        shown_england = [shown.disclosed(year, "England", "England", cell(g, "concluded_s42")) for g in groups]
+        kept = [g for g, v in zip(groups, shown_england, strict=True) if v != 0]  # as group_table keeps them
+        if not kept or not codes:
+            tables[dimension] = None
+            continue
+        k = len(kept)
+        wide = pd.DataFrame({"group": [group_label(dimension, g) for g in kept] * len(codes)})
+        suppressed: dict[str, list[bool]] = {}
+        for level, area_list in areas.items():
+            mine = here[here["level"] == level].drop_duplicates(["area", "group"]).set_index(["area", "group"])
+            index = pd.MultiIndex.from_arrays([np.repeat(np.array(area_list, dtype=object), k), kept * len(codes)])
+            mine = mine.reindex(index)
+            for count in COUNTS:
+                wide[f"{level}_{count}"] = mine[count].fillna(0).to_numpy(dtype=float)
+                suppressed[f"{level}_{count}"] = [shown.secondary(year, level, area, cell(g, count))
+                                                  for area in area_list for g in kept]
+        parts = []
+        for level in LEVELS:
+            rates = {f"{level}_{rate}": ([f"{level}_{n}" for n in num], [f"{level}_{d}" for d in den])
+                     for rate, (num, den) in GROUP_RATES.items()}
+            columns = list(_group_labels(level, level, ""))
+            parts.append(disclose(wide, policy, columns=columns, text=["group"] if level == "council" else [],
+                                  counts=["council_concluded_s42"] if level == "council" else [], rates=rates,
+                                  national=[level == "England"] * len(wide), suppressed=suppressed))
+        tables[dimension] = (_stacked_side_by_side(parts), k)
+    return SimpleNamespace(position={code: i for i, code in enumerate(codes)}, region=dict(zip(codes, regions,
+                                                                                               strict=True)),
+                           tables=tables)
+
+
+def _group_table_of_year(stacked: SimpleNamespace, dimension: str, ons_code: str, council: str, region: str,
+                         year: str) -> DisclosedTable | None:
+    """One dimension's table for one council, sliced from :func:`_groups_year` (what :func:`group_table` gives)."""
+    entry = stacked.tables[dimension]
+    if entry is None:
+        return None
+    table, k = entry
+    start = stacked.position[ons_code] * k
+    dimension_words = text(f"dimension_{dimension}")
+    names = {"council": council, "region": region, "England": "England"}
+    labels = {key: value for level in LEVELS for key, value in _group_labels(level, names[level], dimension_words).items()}
+    caption = text("caption", dimension=dimension_words.lower(), year=year, council=council, region=region)
+    return table.rows(start, start + k, caption=caption, labels=labels, note=text("table_note"))
+
+
 def groups_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, region: str, year: str,
                    policy: DisclosurePolicy) -> tuple[Section, dict]:
     """The locality report's pathway-by-group section: one table per dimension and the capacity sentences.
 
+    The tables are sliced from every council's, disclosed once per year (:func:`_groups_year`);
+    a council outside them, or given another region, has its tables disclosed alone (:func:`group_table`).
+
     >>> section, facts = groups_section(enquiries, "E06000047", "County Durham", "North East", "2023-24", sac)  # doctest: +SKIP
     """
     council = short_name(council)
-    by_group = pathway_by_group(df_enquiries)
-    protection = group_protection(df_enquiries, policy)
+    stacked = _groups_year(df_enquiries, year, policy)
+    together = stacked.region.get(ons_code) == region
+    if not together:
+        by_group = pathway_by_group(df_enquiries)
+        protection = group_protection_of_year(df_enquiries, policy, year)
     tables, facts = [], {}
     for dimension in group_dimensions():
-        table = group_table(by_group, protection[dimension], dimension, ons_code, council, region, year, policy)
+        table = (_group_table_of_year(stacked, dimension, ons_code, council, region, year) if together else
+                 group_table(by_group, protection[dimension], dimension, ons_code, council, region, year, policy))
         if table is not None:
             tables.append(table)
             if dimension == "capacity":
@@ -140,7 +233,7 @@ def gaps_section(df_enquiries: pd.DataFrame, scope: str, policy: DisclosurePolic
         return Section(), {}
     year = str(by_group["financial_year"].max())
     level, area = ("England", "England") if scope == "England" else ("region", scope)
-    protection = group_protection(df_enquiries, policy)
+    protection = group_protection_of_year(df_enquiries, policy, year)  # group_protection's decisions of the year
     rows = by_group[(by_group["financial_year"] == year) & (by_group["level"] == level) & (by_group["area"] == area)]
     records = []
     for dimension, groups in group_dimensions().items():

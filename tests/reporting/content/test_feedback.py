@@ -115,3 +115,24 @@ def test_every_key_the_module_uses_exists_and_every_entry_is_used():
     used = {key for key in entries if key in constants} | set(WHO)
     assert not set(entries) - used, sorted(set(entries) - used)
     assert set(WHO) <= set(entries)
+
+
+@pytest.mark.parametrize("policy", ["sac", "ascof"])
+def test_the_tables_disclosed_once_for_every_council_are_each_councils_own(data, policy):
+    from msp_analysis.analysis.feedback import feedback_counts
+    from msp_analysis.reporting.sections import short_name
+    from tests.reporting.content.test_groups import _same_table
+
+    chosen = get_policy(policy)
+    counts = feedback_counts(*data)
+    councils = counts[counts["financial_year"] == YEAR].sort_values("responses")  # the smallest first
+    hidden = 0
+    for row in councils.head(8).itertuples():
+        names = {"council": short_name(str(row.council_name)), "region": str(row.region), "England": "England"}
+        section, _ = content.feedback_section(*data, row.ons_code, names["council"], names["region"], YEAR, chosen)
+        *alone, _ = content._tables_alone(*data, row.ons_code, names["region"], YEAR, chosen, names)
+        assert len(section.tables) == 3
+        for sliced, table in zip(section.tables, alone, strict=True):
+            _same_table(sliced, table)
+            hidden += table.hidden_counts["primary"] + table.hidden_counts["secondary"]
+    assert hidden > 0

@@ -167,3 +167,37 @@ def test_group_labels_are_the_codebooks_or_the_text_files():
     assert groups.group_label("capacity", "lacked") == "Lacked capacity"
     assert groups.group_label("age_band", "not_known") == "Not known"
     assert groups.group_label("capacity_support", "supported") == "Supported by an advocate, family member or friend"
+
+
+def _same_table(sliced, alone):
+    assert sliced.to_html() == alone.to_html()
+    assert (sliced.caption, sliced.note, sliced.numeric, sliced.hidden_counts) == \
+        (alone.caption, alone.note, alone.numeric, alone.hidden_counts)
+    for mine, theirs in ((sliced.values, alone.values), (sliced.hidden, alone.hidden)):
+        assert mine.columns.tolist() == theirs.columns.tolist()
+        assert mine.astype(object).where(mine.notna(), None).to_numpy().tolist() == \
+            theirs.astype(object).where(theirs.notna(), None).to_numpy().tolist()
+
+
+@pytest.mark.long  # every dimension of ten councils disclosed alone as well: in make test, not the quick lane
+@pytest.mark.parametrize("policy", ["sac", "ascof"])
+def test_the_tables_disclosed_once_for_every_council_are_each_councils_own(enquiries, policy):
+    from msp_analysis.disclosure.groups import group_protection
+    from msp_analysis.reporting.sections import short_name
+
+    chosen = get_policy(policy)
+    by_group = pathway_by_group(enquiries)
+    protection = group_protection(enquiries, chosen)
+    councils = by_group[(by_group["financial_year"] == YEAR) & (by_group["level"] == "council")]
+    councils = councils.drop_duplicates("area").sort_values("concluded_s42")  # the smallest first: the most hidden
+    checked = 0
+    for row in councils.head(10).itertuples():
+        name = short_name(str(row.name))
+        section, _ = groups.groups_section(enquiries, row.area, name, row.region, YEAR, chosen)
+        alone = [t for d in group_dimensions() if (t := groups.group_table(by_group, protection[d], d, row.area, name,
+                                                                         row.region, YEAR, chosen)) is not None]
+        assert len(section.tables) == len(alone)
+        for sliced, table in zip(section.tables, alone, strict=True):
+            _same_table(sliced, table)
+            checked += table.hidden_counts["secondary"] + table.hidden_counts["primary"]
+    assert checked > 0  # some of the cells compared are hidden

@@ -80,3 +80,21 @@ def test_every_entry_of_the_text_file_is_used():
 
     dynamic = {f"column_{rate}" for rate in PATHWAY_RATES}
     assert all(f'"{key}"' in source or key in dynamic for key in entries), entries
+
+
+@pytest.mark.parametrize("policy", ["sac", "ascof"])
+def test_the_table_disclosed_once_for_every_council_is_each_councils_own(enquiries, policy):
+    from msp_analysis.analysis.pathway import other_enquiry_pathways
+    from msp_analysis.reporting.sections import short_name
+    from tests.reporting.content.test_groups import _same_table
+
+    chosen = get_policy(policy)
+    pathways = other_enquiry_pathways(enquiries)
+    councils = pathways[pathways["financial_year"] == YEAR].sort_values("concluded_s42")
+    for row in councils.head(8).itertuples():
+        name = short_name(str(row.council_name))
+        section, _ = content.other_enquiries_section(enquiries, row.ons_code, name, str(row.region), YEAR, chosen)
+        assert row.ons_code in content._other_year(enquiries, YEAR, chosen).bounds  # the sliced path
+        alone = content._table_alone(enquiries, row.ons_code, name, str(row.region), YEAR, chosen,
+                                     section.tables[0].caption)
+        _same_table(section.tables[0], alone)
