@@ -21,9 +21,7 @@ import pandas as pd
 import yaml
 
 from msp_analysis.disclosure.display import HIDDEN_SYMBOL_TITLE, DisclosedTable
-from msp_analysis.disclosure.policies import policy_title  # noqa: F401  (the reports name policies through sections)
 from msp_analysis.reference.codebook import label_phrases
-from msp_analysis.reference.geography import short_name  # noqa: F401  (the reports shorten names through sections)
 from msp_analysis.reporting.figures import FigureImage
 
 

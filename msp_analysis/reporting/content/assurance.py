@@ -29,7 +29,8 @@ from msp_analysis.disclosure.display import disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference import geography
-from msp_analysis.reporting.sections import ReportText, Section, short_name
+from msp_analysis.reference.geography import short_name
+from msp_analysis.reporting.sections import ReportText, Section
 
 KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
 ANSWERS = ("Yes", "Partly", "No")

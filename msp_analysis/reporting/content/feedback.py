@@ -21,8 +21,9 @@ from msp_analysis.disclosure.feedback import feedback_protection
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import person_items
+from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting.content.groups import _side_by_side, _stacked_side_by_side
-from msp_analysis.reporting.sections import ReportText, Section, short_name
+from msp_analysis.reporting.sections import ReportText, Section
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("feedback")

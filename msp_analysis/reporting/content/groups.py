@@ -20,7 +20,8 @@ from msp_analysis.analysis.pathway import GROUP_RATES, group_dimensions, pathway
 from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.groups import ALL, cell, group_protection_of_year
 from msp_analysis.disclosure.policies import DisclosurePolicy
-from msp_analysis.reporting.sections import ReportText, Section, phrase, short_name
+from msp_analysis.reference.geography import short_name
+from msp_analysis.reporting.sections import ReportText, Section, phrase
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("groups")

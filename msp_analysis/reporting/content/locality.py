@@ -49,9 +49,10 @@ from msp_analysis.disclosure.areas import (
     shown_scores,
 )
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy
+from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
+from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.content.feedback import feedback_section, read_feedback
 from msp_analysis.reporting.content.groups import groups_section
@@ -62,9 +63,7 @@ from msp_analysis.reporting.sections import (
     Section,
     pct,
     phrase,
-    policy_title,
     score,
-    short_name,
     signed,
     with_article,
 )

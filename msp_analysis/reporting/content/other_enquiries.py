@@ -19,8 +19,9 @@ from msp_analysis.disclosure.areas import PATHWAY_RATES
 from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.groups import other_enquiry_protection
 from msp_analysis.disclosure.policies import DisclosurePolicy
+from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting.content.stacked import _three_areas, _three_levels
-from msp_analysis.reporting.sections import ReportText, Section, short_name
+from msp_analysis.reporting.sections import ReportText, Section
 from msp_analysis.toolkit.caches import frame_cache
 
 text = ReportText("other_enquiries")

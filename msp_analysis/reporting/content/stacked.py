@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis.analysis.pathway import series_codes
-from msp_analysis.reporting.sections import short_name
+from msp_analysis.reference.geography import short_name
 
 
 def _council_rows(per_council: pd.DataFrame, columns: list[str], year: str) -> tuple[list[str], list[str], np.ndarray,

@@ -43,8 +43,9 @@ from msp_analysis.reference.codebook import (
     positive_wordings,
     step_groups,
 )
+from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting import figures as plots
-from msp_analysis.reporting.sections import ReportText, Section, phrase, quoted, score, short_name, signed, with_article
+from msp_analysis.reporting.sections import ReportText, Section, phrase, quoted, score, signed, with_article
 from msp_analysis.toolkit.caches import frame_cache
 from msp_analysis.toolkit.privacy import scrub_free_text
 

@@ -20,10 +20,10 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from msp_analysis.disclosure.policies import get_policy
+from msp_analysis.disclosure.policies import get_policy, policy_title
 from msp_analysis.reference import geography
+from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting.registry import ENGLAND, REPORTS, slug
-from msp_analysis.reporting.sections import policy_title, short_name
 from msp_analysis.toolkit.errors import ParameterError
 
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}

@@ -120,7 +120,7 @@ def test_every_key_the_module_uses_exists_and_every_entry_is_used():
 @pytest.mark.parametrize("policy", ["sac", "ascof"])
 def test_the_tables_disclosed_once_for_every_council_are_each_councils_own(data, policy):
     from msp_analysis.analysis.feedback import feedback_counts
-    from msp_analysis.reporting.sections import short_name
+    from msp_analysis.reference.geography import short_name
     from tests.reporting.content.test_groups import _same_table
 
     chosen = get_policy(policy)

@@ -183,7 +183,7 @@ def _same_table(sliced, alone):
 @pytest.mark.parametrize("policy", ["sac", "ascof"])
 def test_the_tables_disclosed_once_for_every_council_are_each_councils_own(enquiries, policy):
     from msp_analysis.disclosure.groups import group_protection
-    from msp_analysis.reporting.sections import short_name
+    from msp_analysis.reference.geography import short_name
 
     chosen = get_policy(policy)
     by_group = pathway_by_group(enquiries)

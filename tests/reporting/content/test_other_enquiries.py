@@ -85,7 +85,7 @@ def test_every_entry_of_the_text_file_is_used():
 @pytest.mark.parametrize("policy", ["sac", "ascof"])
 def test_the_table_disclosed_once_for_every_council_is_each_councils_own(enquiries, policy):
     from msp_analysis.analysis.pathway import other_enquiry_pathways
-    from msp_analysis.reporting.sections import short_name
+    from msp_analysis.reference.geography import short_name
     from tests.reporting.content.test_groups import _same_table
 
     chosen = get_policy(policy)
