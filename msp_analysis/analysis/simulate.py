@@ -698,6 +698,37 @@ def write_stored_targets(replicates: int | None = None, names: tuple[str, ...] |
     return STORED_TARGETS
 
 
+def council_draw(rng: np.random.Generator, spec: Scenario, frame: pd.DataFrame, ons: np.ndarray,
+                 years: tuple[str, ...]) -> pd.DataFrame:
+    """One draw of England's councils as the targets see it: per council-year the true log-odds ``eta``
+    (culture, lagged culture, context; no council intercept, year effect or case mix), the
+    covariates, the weight (council size) and the scored indicators of every design
+    (``z_``, ``_between``, ``_within``, ``_lag1``). The same draws, in the same order, as
+    :func:`simulate` makes of the councils and temperature checks."""
+    context = _council_context(rng, frame, ons)
+    latent = _latent_culture(rng, spec, context, years)
+    scored = _scored_indicators(_temperature_check(rng, spec, frame, latent)).reset_index()
+    keys = pd.MultiIndex.from_arrays([frame["ons_code"], frame["financial_year"]])
+    ctx = context.set_index("ons_code")
+    cw = frame[["ons_code", "financial_year"]].assign(
+        eta=_culture_log_odds(spec, keys, latent, scored.set_index(["ons_code", "wave"]))
+        + spec.deprivation_on_outcome * frame["ons_code"].map(ctx["deprivation"]).to_numpy()
+        + spec.size_on_outcome * frame["ons_code"].map(ctx["log_size"]).to_numpy(),
+        deprivation=frame["ons_code"].map(ctx["deprivation"]).to_numpy(),
+        log_size=frame["ons_code"].map(ctx["log_size"]).to_numpy(),
+        weight=frame["ons_code"].map(ctx["size"]).to_numpy())
+    z = scored.rename(columns={"wave": "financial_year"})[["ons_code", "financial_year",
+                                                           *[f"z_{t}" for t in MODEL_TERMS]]]
+    cw = cw.merge(z, on=["ons_code", "financial_year"], how="left")
+    for t in MODEL_TERMS:
+        between = cw.groupby("ons_code")[f"z_{t}"].transform("mean")
+        cw[f"{t}_between"], cw[f"{t}_within"] = between, cw[f"z_{t}"] - between
+        prior = z.assign(financial_year=[_shift(y, 1) for y in z["financial_year"]])[
+            ["ons_code", "financial_year", f"z_{t}"]].rename(columns={f"z_{t}": f"{t}_lag1"})
+        cw = cw.merge(prior, on=["ons_code", "financial_year"], how="left")
+    return cw
+
+
 def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple[str, ...] = SIM_YEARS) -> dict:
     """What a correct analysis of the scored indicators should estimate in scenario `name`, and why.
 
@@ -726,30 +757,7 @@ def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple
     rng = np.random.default_rng(TARGET_SEED)
     frame = council_frame(years)
     ons = np.array(sorted(frame["ons_code"].unique()))
-    stacked = []
-    for rep in range(replicates):
-        context = _council_context(rng, frame, ons)
-        latent = _latent_culture(rng, spec, context, years)
-        scored = _scored_indicators(_temperature_check(rng, spec, frame, latent)).reset_index()
-        keys = pd.MultiIndex.from_arrays([frame["ons_code"], frame["financial_year"]])
-        ctx = context.set_index("ons_code")
-        cw = frame[["ons_code", "financial_year"]].assign(
-            rep=rep, eta=_culture_log_odds(spec, keys, latent, scored.set_index(["ons_code", "wave"]))
-            + spec.deprivation_on_outcome * frame["ons_code"].map(ctx["deprivation"]).to_numpy()
-            + spec.size_on_outcome * frame["ons_code"].map(ctx["log_size"]).to_numpy(),
-            deprivation=frame["ons_code"].map(ctx["deprivation"]).to_numpy(),
-            log_size=frame["ons_code"].map(ctx["log_size"]).to_numpy(),
-            weight=frame["ons_code"].map(ctx["size"]).to_numpy())
-        z = scored.rename(columns={"wave": "financial_year"})[["ons_code", "financial_year",
-                                                               *[f"z_{t}" for t in MODEL_TERMS]]]
-        cw = cw.merge(z, on=["ons_code", "financial_year"], how="left")
-        for t in MODEL_TERMS:
-            between = cw.groupby("ons_code")[f"z_{t}"].transform("mean")
-            cw[f"{t}_between"], cw[f"{t}_within"] = between, cw[f"z_{t}"] - between
-            prior = z.assign(financial_year=[_shift(y, 1) for y in z["financial_year"]])[
-                ["ons_code", "financial_year", f"z_{t}"]].rename(columns={f"z_{t}": f"{t}_lag1"})
-            cw = cw.merge(prior, on=["ons_code", "financial_year"], how="left")
-        stacked.append(cw)
+    stacked = [council_draw(rng, spec, frame, ons, years).assign(rep=rep) for rep in range(replicates)]
     data = pd.concat(stacked, ignore_index=True)
     data["rep_year"] = data["rep"].astype(str) + data["financial_year"]
     z_terms = [f"z_{t}" for t in MODEL_TERMS]
