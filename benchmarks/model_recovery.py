@@ -30,7 +30,14 @@ columns). ``sd_over_se`` is the SD of the
 estimates over the mean standard error: 1 when the standard errors are right. With R replications
 an observed coverage has a binomial SD of sqrt(0.95 x 0.05 / R) (0.015 at R = 200), so a row of a
 method that covers exactly 0.95 falls outside [0.92, 0.98] about 3% of the time; read the table
-with that in mind (and the Wilson interval, :func:`coverage_interval`).
+with that in mind (and the Wilson interval, :func:`coverage_interval`). The targets are Monte Carlo
+averages too (``truth["targets"][analysis]["monte_carlo_se"]``): a bias is a bias of the models only
+when it is well beyond both the SD of the estimates / sqrt(R) and that error (realistic's targets
+average over 1000 draws for this reason: at 100 their error was as large as what R = 200 resolves).
+Give every scenario its own ``--seed`` range: one seed draws the same respondents, councils and
+records in every scenario (only the parameters differ), so two scenarios run on the same seeds
+share their chance deviations (the within-council complaints slope of seeds 1001-1064 correlated
+0.86 between realistic and confounded-null) and do not confirm one another.
 
 Rows are appended to ``--out`` after every replication, and seeds already there are skipped, so a
 long run can be stopped and resumed; ``--summarise CSV...`` prints the tables of earlier runs.
