@@ -635,14 +635,16 @@ def _trend_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     for j, column in enumerate(COUNT_COLUMNS):  # the column order of DataFrame.pivot: levels sorted
         for level in ("England", "council", "region"):
             wide[f"{level}_{column}"] = level_values[level][:, j]
+    # asked, as the pathway table shows it: one protected total, so both tables show or hide the same Asked %
+    wide["council_asked"] = wide["council_asked_expressed"] + wide["council_asked_not_expressed"]
     area_of = {"council": [a for a, _ in code_of_year], "region": [r for _, r in code_of_year],
                "England": ["England"] * len(years_of)}
-    columns = ("concluded_s42", "asked_expressed", "asked_not_expressed", "fully")
+    columns = ("concluded_s42", "asked", "asked_expressed", "fully")
     suppressed = {f"{level}_{c}": [protection.secondary(y, level, a, c) for y, a in zip(years_of, area_of[level],
                                                                                       strict=True)]
                   for level in area_of for c in columns}
     rates = {f"{level}_fully_pct": ([f"{level}_fully"], [f"{level}_asked_expressed"]) for level in area_of}
-    rates["council_asked_pct"] = (["council_asked_expressed", "council_asked_not_expressed"], ["council_concluded_s42"])
+    rates["council_asked_pct"] = (["council_asked"], ["council_concluded_s42"])
     shown_columns = ["financial_year", "council_concluded_s42", "council_asked_expressed", "council_asked_pct",
                      "council_fully_pct", "region_fully_pct", "England_fully_pct"]
     table = disclose(wide, policy, columns=shown_columns, text=["financial_year"],

@@ -394,3 +394,15 @@ def test_a_report_is_the_same_first_or_after_others(enquiries, returns):
         locality.build_locality_report(enquiries, code, YEAR, "sac", returns)
     after = locality.build_locality_report(enquiries, DURHAM, YEAR, "sac", returns, params)
     assert shown(after) == shown(first)
+
+
+@pytest.mark.long  # every council of the simulated frame: in make test, not the quick lane
+def test_the_trend_shows_or_hides_the_years_asked_percentage_as_the_pathway_table_does(enquiries, returns):
+    """One quantity, one decision on a page: a hidden Asked % in the trend must not be read off the pathway table."""
+    codes = sorted(enquiries.loc[enquiries["financial_year"] == YEAR, "ons_code"].astype(str).unique())
+    for code in codes:
+        report = locality.build_locality_report(enquiries, code, YEAR, "sac", returns)
+        pathway, trend = report.pathway.tables[0], report.trend.tables[0]
+        row = trend.display.index[trend.display.iloc[:, 0] == YEAR][0]
+        assert trend.text(row, "council_asked_pct") == pathway.text(0, "asked_pct"), code
+    assert len(codes) > 100
