@@ -39,6 +39,11 @@ from msp_analysis.analysis.models.result import MethodFit
 from msp_analysis.toolkit.errors import UnusableInputError
 
 LOGISTIC_VARIANCE = math.pi**2 / 3  # variance of the standard logistic distribution (latent scale)
+
+
+def latent_icc(council_sd: float) -> float:
+    """The latent-scale ICC of a council random intercept with this SD (logit scale): ``s² / (s² + π²/3)``."""
+    return council_sd**2 / (council_sd**2 + LOGISTIC_VARIANCE)
 QUADRATURE_POINTS = 15
 MIN_LOG_SD = math.log(1e-4)
 MAX_LOG_SD = math.log(20.0)
@@ -204,7 +209,7 @@ def fit_mixed(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster:
     log_sd = float(params[-1])
     sd = math.exp(log_sd)
     log_sd_se = float(math.sqrt(cov[-1, -1])) if not boundary and cov[-1, -1] > 0 else float("nan")
-    icc = sd**2 / (sd**2 + LOGISTIC_VARIANCE)
+    icc = latent_icc(sd)
     random_effect = sd * (problem.posterior * problem.z).sum(axis=1)
     random_sd = sd * np.sqrt(np.maximum((problem.posterior * problem.z**2).sum(axis=1)
                                         - (random_effect / sd) ** 2, 0))

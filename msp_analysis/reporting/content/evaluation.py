@@ -36,6 +36,7 @@ from msp_analysis.analysis.models.fit import (
     model_outcome,
     read_council_covariates,
 )
+from msp_analysis.analysis.models.mixed import latent_icc
 from msp_analysis.analysis.models.prediction import prediction_check
 from msp_analysis.analysis.pathway import series_codes
 from msp_analysis.disclosure.display import DisclosedTable, disclose
@@ -480,9 +481,8 @@ def _icc_section(results: dict) -> tuple[Section, dict]:
     if mixed is not None and "icc" in mixed.details:
         low_sd, high_sd = mixed.details["council_sd_interval"]
         icc = mixed.details["icc"]
-        to_icc = lambda sd: sd**2 / (sd**2 + math.pi**2 / 3)  # noqa: E731
-        rows.append({"measure": text("icc_measure_latent"), "value": icc, "low": to_icc(low_sd),
-                     "high": to_icc(high_sd)})
+        rows.append({"measure": text("icc_measure_latent"), "value": icc, "low": latent_icc(low_sd),
+                     "high": latent_icc(high_sd)})
         rows.append({"measure": text("icc_measure_council_sd"), "value": mixed.details["council_sd"],
                      "low": low_sd, "high": high_sd})
         facts["icc"] = icc
