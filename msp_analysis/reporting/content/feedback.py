@@ -52,13 +52,16 @@ def _area_values(counts: pd.DataFrame, year: str, ons_code: str, region: str) ->
             "England": rows[columns].sum().astype(float) if len(rows) else zero}
 
 
-def _table(specs: list[tuple[str, list[tuple[str, str]]]], values: dict, protection, year: str, areas: dict,
-           names: dict, policy: DisclosurePolicy, rate_labels: list[str], count_label: str | None,
-           first: str, caption: str, note: str = "") -> DisclosedTable:
-    """Rows `specs` (label, [(numerator, denominator) per rate]) as one table: council, region and England side by side.
+def _table(spec: tuple, values: dict, protection, year: str, areas: dict, names: dict, policy: DisclosurePolicy,
+           caption: str, note: str = "") -> DisclosedTable:
+    """One council's table of :func:`_specs` (rows, rate labels, count label, first column) disclosed alone:
+    council, region and England side by side.
 
     Each rate's cells are the area's counts; the council also shows the first rate's denominator as a count.
+    Built row by row from the council's own sums, apart from :func:`_feedback_year`, so the tests can check
+    the slices of that against it.
     """
+    specs, rate_labels, count_label, first = spec
     frame = pd.DataFrame({"label": [label for label, _ in specs]})
     suppressed: dict[str, list[bool]] = {}
     for level in LEVELS:
@@ -70,18 +73,11 @@ def _table(specs: list[tuple[str, list[tuple[str, str]]]], values: dict, protect
                 suppressed[column] = [protection.secondary(year, level, areas[level], c) for c in cells]
     parts = []
     for level in LEVELS:
-        labels = {f"{level}_{r}_pct": text(key, area=names[level]) for r, key in enumerate(rate_labels)}
+        labels = _level_labels(level, names[level], rate_labels, count_label, first)
         rates = {f"{level}_{r}_pct": ([f"{level}_{r}_num"], [f"{level}_{r}_den"]) for r in range(len(rate_labels))}
-        columns, counts, texts = list(labels), [], []
-        if level == "council":
-            lead = {"label": text(first)}
-            if count_label:
-                labels = {**lead, **labels, "council_0_den": text(count_label, area=names[level])}
-                counts = ["council_0_den"]
-            else:
-                labels = {**lead, **labels}
-            columns, texts = list(labels), ["label"]
-        parts.append(disclose(frame, policy, columns=columns, labels=labels, text=texts, counts=counts, rates=rates,
+        counts = ["council_0_den"] if level == "council" and count_label else []
+        parts.append(disclose(frame, policy, columns=list(labels), labels=labels,
+                              text=["label"] if level == "council" else [], counts=counts, rates=rates,
                               national=[level == "England"] * len(frame), suppressed=suppressed))
     return _side_by_side(parts, caption, note)
 
@@ -215,15 +211,10 @@ def _tables_alone(df_enquiries: pd.DataFrame, feedback: pd.DataFrame, ons_code: 
     protection = feedback_protection(df_enquiries, feedback, policy)
     values = _area_values(counts, year, ons_code, region)
     areas = {"council": ons_code, "region": region, "England": "England"}
-    compare = _table([(text(key), [(r_num, r_den), (s_num, s_den)]) for key, (r_num, r_den, s_num, s_den) in COMPARE],
-                     values, protection, year, areas, names, policy, ["column_record_pct", "column_said_pct"],
-                     "column_answered", "column_measure", text("compare_caption", year=year, council=council,
-                                                                region=region), text("compare_note"))
-    items = person_items()
-    statements = _table([(wording, [(f"{item}_agree", f"{item}_answered")])
-                         for item, wording in zip(items["item_id"], items["wording"], strict=True)],
-                        values, protection, year, areas, names, policy, ["column_agree_pct"], "column_answered",
-                        "column_statement", text("statements_caption", year=year))
-    who = _table([(text(key), [(key, "responses")]) for key in WHO], values, protection, year, areas, names, policy,
-                 ["column_share_pct"], None, "column_group", text("who_caption", year=year))
+    specs = _specs()
+    compare = _table(specs["compare"], values, protection, year, areas, names, policy,
+                     text("compare_caption", year=year, council=council, region=region), text("compare_note"))
+    statements = _table(specs["statements"], values, protection, year, areas, names, policy,
+                        text("statements_caption", year=year))
+    who = _table(specs["who"], values, protection, year, areas, names, policy, text("who_caption", year=year))
     return compare, statements, who, values["council"]["responses"]
