@@ -238,8 +238,7 @@ def _category_counts(s42: pd.DataFrame, column: str, labels: list[str], multi: b
     ``s42[AREA_COLUMNS].astype(str)`` when already made (one conversion for every category).
     """
     values = s42[column].astype("string")
-    area_keys = s42[AREA_COLUMNS].astype(str) if area_keys is None else area_keys
-    keys = area_keys
+    keys = area_keys = s42[AREA_COLUMNS].astype(str) if area_keys is None else area_keys
     if multi:
         exploded = values.str.split("; ").explode()
         keys = keys.loc[exploded.index]

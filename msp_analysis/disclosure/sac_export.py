@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from msp_analysis.analysis.pathway import section_42_rows
 from msp_analysis.clean.sac_codebook import (
     CAPACITY_TABLE,
     CONCLUDED_S42,
@@ -74,7 +75,7 @@ def aggregate_to_sac(df_enquiries: pd.DataFrame, policy: DisclosurePolicy = POLI
     >>> sac = aggregate_to_sac(clean_evaluation(export).clean)   # doctest: +SKIP
     """
     specs = _aggregate_specs()
-    s42 = df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
+    s42 = section_42_rows(df_enquiries)
     s42 = s42.assign(financial_year=s42["financial_year"].astype(str), ons_code=s42["ons_code"].astype(str))
     contributions = []
 

@@ -190,7 +190,8 @@ def fit_outcome_model(
 
 
 def model_frame_outcome(
-    clean_eval: pd.DataFrame, clean_tc_long: pd.DataFrame, lag: int = 0, standardise_by: str | None = None
+    clean_eval: pd.DataFrame, clean_tc_long: pd.DataFrame, lag: int = 0, standardise_by: str | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> LinkResult:
     """Expressed S42 outcomes linked to the council culture scores of the temperature check.
 
@@ -205,8 +206,11 @@ def model_frame_outcome(
         Years between a culture score and the outcomes it is linked to.
     standardise_by
         None: z-scores across all council-waves; a column (``wave``): within each of its values.
+    scores
+        The council × wave scores of `clean_tc_long` when already computed (as :func:`model_outcome` takes them).
     """
-    scores = score_temperature_check(clean_tc_long, standardise_by=standardise_by)
+    if scores is None:
+        scores = score_temperature_check(clean_tc_long, standardise_by=standardise_by)
     return link_outcomes(expressed_outcomes(clean_eval), scores, lag=lag)
 
 

@@ -27,11 +27,12 @@ import pandas as pd
 
 from msp_analysis.analysis.external import cqc_check
 from msp_analysis.analysis.indicators import score_temperature_check
-from msp_analysis.analysis.link import expressed_outcomes, link_outcomes, load_real_la_measures
+from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
 from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import (
     default_method,
     fit_outcome_model,
+    model_frame_outcome,
     model_la_panel,
     model_outcome,
     read_council_covariates,
@@ -680,7 +681,7 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
         raise ValueError(f"no enquiries in {scope}")
     descriptives, facts = _descriptives(enquiries, scope, outcome, policy)
     scores = score_temperature_check(returns)  # once: the link below and the three fits of the estimates share it
-    linked = link_outcomes(expressed_outcomes(enquiries), scores)  # what model_frame_outcome(enquiries, returns) gives
+    linked = model_frame_outcome(enquiries, returns, scores=scores)
     matched = linked.matched_data
     main = default_method(matched["ons_code"].nunique())
     methods = list(methods or dict.fromkeys([main, "gee", "ordinal", "mixed"]))
