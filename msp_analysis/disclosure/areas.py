@@ -153,11 +153,15 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
 # --- the locality report's tables ----------------------------------------------------------------
 
 
+def with_pathway_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (the pathway's ``COUNT_COLUMNS``) with the two totals of :data:`PATHWAY_COUNTS` it lacks:
+    ``asked`` (expressed or not) and ``fully_or_partially``."""
+    return frame.assign(asked=frame["asked_expressed"] + frame["asked_not_expressed"],
+                        fully_or_partially=frame["fully"] + frame["partially"])
+
+
 def _pathway(context) -> pd.DataFrame:
-    frame = context.pathway.copy()
-    frame["asked"] = frame["asked_expressed"] + frame["asked_not_expressed"]
-    frame["fully_or_partially"] = frame["fully"] + frame["partially"]
-    return frame
+    return with_pathway_totals(context.pathway)
 
 
 def _capacity(context) -> pd.DataFrame:

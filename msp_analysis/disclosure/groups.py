@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from msp_analysis.analysis.pathway import GROUP_COUNTS, group_dimensions, other_enquiry_pathways, pathway_by_group
-from msp_analysis.disclosure.areas import PATHWAY_COUNTS, PATHWAY_SETS, AreaProtection, Within, protect_areas
+from msp_analysis.disclosure.areas import (
+    PATHWAY_COUNTS,
+    PATHWAY_SETS,
+    AreaProtection,
+    Within,
+    protect_areas,
+    with_pathway_totals,
+)
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import Protection
 from msp_analysis.toolkit.caches import BoundedCache, frame_cache
@@ -146,7 +153,5 @@ def other_enquiry_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolic
     The cells of :data:`msp_analysis.disclosure.areas.PATHWAY_COUNTS` from
     :func:`~msp_analysis.analysis.pathway.other_enquiry_pathways`, inside each area and down the hierarchy.
     """
-    frame = other_enquiry_pathways(df_enquiries).copy()
-    frame["asked"] = frame["asked_expressed"] + frame["asked_not_expressed"]
-    frame["fully_or_partially"] = frame["fully"] + frame["partially"]
+    frame = with_pathway_totals(other_enquiry_pathways(df_enquiries))
     return protect_areas(frame, PATHWAY_COUNTS, PATHWAY_SETS, policy)

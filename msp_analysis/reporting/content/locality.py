@@ -47,6 +47,7 @@ from msp_analysis.disclosure.areas import (
     culture_means,
     locality_protection,
     shown_scores,
+    with_pathway_totals,
 )
 from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
@@ -575,9 +576,7 @@ def _pathway_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
     protection = locality_protection(df_enquiries, policy).pathway
     codes, totals = _three_levels(context.pathway, COUNT_COLUMNS, year)
     comparison = add_rates(totals)[["level", "name", *COUNT_COLUMNS, *RATE_DEFINITIONS]]
-    comparison = comparison.assign(asked=comparison["asked_expressed"] + comparison["asked_not_expressed"],
-                                   fully_or_partially=comparison["fully"] + comparison["partially"],
-                                   area=[area for _, area in _three_areas(codes, totals)])
+    comparison = with_pathway_totals(comparison).assign(area=[area for _, area in _three_areas(codes, totals)])
     columns = _pathway_columns()
     areas = list(zip(comparison["level"], comparison["area"], strict=True))
     table = disclose(comparison, policy, columns=list(columns), labels=columns, text=["name"],

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from msp_analysis.analysis.pathway import COUNT_COLUMNS, add_rates, area_totals, other_enquiry_pathways
-from msp_analysis.disclosure.areas import PATHWAY_RATES
+from msp_analysis.disclosure.areas import PATHWAY_RATES, with_pathway_totals
 from msp_analysis.disclosure.display import DisclosedTable, disclose
 from msp_analysis.disclosure.groups import other_enquiry_protection
 from msp_analysis.disclosure.policies import DisclosurePolicy
@@ -61,16 +61,11 @@ def _labels() -> dict[str, str]:
             **{rate: text(f"column_{rate}") for rate in PATHWAY_RATES}}
 
 
-def _with_sums(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(asked=table["asked_expressed"] + table["asked_not_expressed"],
-                        fully_or_partially=table["fully"] + table["partially"])
-
-
 def _table_alone(df_enquiries: pd.DataFrame, ons_code: str, council: str, region: str, year: str,
                  policy: DisclosurePolicy, caption: str) -> DisclosedTable:
     """The council's table disclosed on its own: its, its region's and England's sums of the year."""
     totals = area_totals(other_enquiry_pathways(df_enquiries), COUNT_COLUMNS, ons_code, year, region)
-    table = _with_sums(add_rates(totals.drop(columns="financial_year"))).assign(name=[council, region, "England"])
+    table = with_pathway_totals(add_rates(totals.drop(columns="financial_year"))).assign(name=[council, region, "England"])
     protection = other_enquiry_protection(df_enquiries, policy)
     areas = list(zip(table["level"], [ons_code, region, "England"], strict=True))
     labels = _labels()
@@ -91,7 +86,7 @@ def _other_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     if pathways.empty or not pathways["financial_year"].eq(year).any():
         return SimpleNamespace(bounds={}, table=None)
     codes, totals = _three_levels(pathways, COUNT_COLUMNS, year)
-    table = _with_sums(totals)
+    table = with_pathway_totals(totals)
     protection = other_enquiry_protection(df_enquiries, policy)
     areas = _three_areas(codes, totals)
     columns = list(_labels())
