@@ -23,7 +23,7 @@ from msp_analysis.analysis.pathway import national_context
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import CellSet, Protection, protect
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels
+from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.toolkit.caches import frame_cache
 
 ENGLAND = "England"
@@ -50,7 +50,6 @@ PATHWAY_RATES = {
     "not_pct": (["not_achieved"], ["asked_expressed"]),
     "fully_or_partially_pct": (["fully_or_partially"], ["asked_expressed"]),
 }
-CAPACITY_UNKNOWN = ("Don't know", "Not recorded")
 
 
 @dataclass(frozen=True)
@@ -164,27 +163,18 @@ def _pathway(context) -> pd.DataFrame:
     return with_pathway_totals(context.pathway)
 
 
-def _capacity(context) -> pd.DataFrame:
-    frame = context.categories["capacity"].copy()
-    frame["unknown"] = frame[[c for c in CAPACITY_UNKNOWN if c in frame]].sum(axis=1)
-    frame["not_supported"] = frame[LACKED_CAPACITY] - frame["supported"]
-    return frame.rename(columns={LACKED_CAPACITY: "lacked"})
-
-
 @dataclass(frozen=True)
 class LocalityProtection:
     """The protected cells of each family of the locality report's tables."""
 
     pathway: AreaProtection
-    capacity: AreaProtection
     locations: AreaProtection
     sources: AreaProtection
     risk_types: AreaProtection
 
     def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
         """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
-        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "capacity", "locations", "sources",
-                                                               "risk_types")]
+        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "locations", "sources", "risk_types")]
         return sum(b[0] for b in both), sum(b[1] for b in both)
 
 
@@ -193,22 +183,14 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
     """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
 
     Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
-    lacked capacity = supported + not supported, and concluded = lacked + did not lack + not
-    known; every location and every source list to its mentions (the enquiries naming one or
-    more, the shares' denominator, protected beside them); and each of them down the
-    hierarchy council → region → England. Risk types are several per enquiry, so they add up to
-    no total inside an area; they are protected down the hierarchy only.
+    every location and every source list to its mentions (the enquiries naming one or more,
+    the shares' denominator, protected beside them); and each of them down the hierarchy
+    council → region → England. Risk types are several per enquiry, so they add up to no total
+    inside an area; they are protected down the hierarchy only. The capacity table's counts are
+    cells of the group tables (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
     """
     context = national_context(df_enquiries)
     pathway = _pathway(context)
-    capacity = _capacity(context)
-    capacity_labels = [c for c in canonical_labels("lacked_capacity") if c in capacity.columns and c != "lacked"]
-    capacity_sets: Within = (
-        ("concluded_s42", ("lacked", *[c for c in capacity_labels if c not in CAPACITY_UNKNOWN], "unknown"),
-         "capacity"),
-        ("unknown", tuple(c for c in CAPACITY_UNKNOWN if c in capacity.columns), "capacity not known"),
-        ("lacked", ("supported", "not_supported"), "supported or not"),
-    )
     families = {}
     for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
         frame = context.categories[key].copy()
@@ -220,8 +202,6 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
     risk_labels = canonical_labels("risk_types")
     return LocalityProtection(
         pathway=protect_areas(pathway, PATHWAY_COUNTS, PATHWAY_SETS, policy),
-        capacity=protect_areas(capacity, ["concluded_s42", "lacked", *capacity_labels, "unknown", "supported",
-                                          "not_supported"], capacity_sets, policy),
         locations=families["locations"], sources=families["sources"],
         risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
     )

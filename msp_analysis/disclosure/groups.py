@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from msp_analysis.analysis.pathway import GROUP_COUNTS, group_dimensions, other_enquiry_pathways, pathway_by_group
+from msp_analysis.analysis.pathway import (
+    GROUP_COUNTS,
+    NOT_KNOWN,
+    group_dimensions,
+    other_enquiry_pathways,
+    pathway_by_group,
+)
 from msp_analysis.disclosure.areas import (
     PATHWAY_COUNTS,
     PATHWAY_SETS,
@@ -60,6 +66,15 @@ def dimension_frame(by_group: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return out
 
 
+# The capacity section's table (locality report) shows three cells of the group tables beside the pathway's
+# concluded enquiries: {its column: (dimension, cell)}. Decided once, they are shown or hidden alike in both tables.
+CAPACITY_TABLE = {
+    "lacked": ("capacity", cell("lacked", "concluded_s42")),
+    "supported": ("capacity_support", cell("supported", "concluded_s42")),
+    "unknown": ("capacity", cell(NOT_KNOWN, "concluded_s42")),
+}
+
+
 def dimension_sets(dimension: str) -> Within:
     """The sets of one dimension inside an area: each group's pathway, and each count across the groups."""
     groups = group_dimensions()[dimension]
@@ -82,6 +97,11 @@ class GroupProtection:
         """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every dimension."""
         both = [p.counts(year, areas) for p in self.dimensions.values()]
         return sum(b[0] for b in both), sum(b[1] for b in both)
+
+    def capacity_mask(self, year: str, areas: Sequence[tuple[str, str]]) -> dict[str, list[bool]]:
+        """Secondary booleans of the capacity table's columns (:data:`CAPACITY_TABLE`) for rows of ``(level, area)``."""
+        return {column: [self[dimension].secondary(year, level, area, key) for level, area in areas]
+                for column, (dimension, key) in CAPACITY_TABLE.items()}
 
 
 @frame_cache

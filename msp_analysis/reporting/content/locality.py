@@ -50,6 +50,7 @@ from msp_analysis.disclosure.areas import (
     with_pathway_totals,
 )
 from msp_analysis.disclosure.display import DisclosedTable, disclose
+from msp_analysis.disclosure.groups import CAPACITY_TABLE, group_protection_of_year
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
@@ -717,7 +718,8 @@ def _category_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePoli
 def _capacity_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> StackedTables:
     """Every council's capacity table of `year` (council, region, England), disclosed once."""
     context = national_context(df_enquiries)
-    protection = locality_protection(df_enquiries, policy).capacity
+    pathway = locality_protection(df_enquiries, policy).pathway
+    groups = group_protection_of_year(df_enquiries, policy, year)  # lacked, supported, not known: the group tables'
     frame = _with_unknown(context.categories["capacity"])
     codes, totals = _three_levels(frame, ["concluded_s42", LACKED_CAPACITY, "supported", "unknown"], year)
     totals = totals.rename(columns={LACKED_CAPACITY: "lacked"})
@@ -731,7 +733,7 @@ def _capacity_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePoli
     table = disclose(totals, policy, columns=list(labels), labels=labels, text=["name"],
                      counts=["concluded_s42", "lacked", "supported"], rates=rates,
                      national=totals["level"].eq("England"), caption=text("capacity_caption", year=year),
-                     suppressed=protection.mask(year, areas, ["concluded_s42", "lacked", "supported", "unknown"]))
+                     suppressed={**pathway.mask(year, areas, ["concluded_s42"]), **groups.capacity_mask(year, areas)})
     return StackedTables({code: (3 * i, 3 * i + 3) for i, code in enumerate(codes)}, table, totals)
 
 
@@ -789,11 +791,15 @@ def _culture_year(scores: pd.DataFrame, year: str, policy: DisclosurePolicy, are
 def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> dict:
     """(primary, secondary) hidden cells of every (level, area) of `year` over every family: one pass over the cells."""
     protection = locality_protection(df_enquiries, policy)
+    statuses = [(key, status) for family in ("pathway", "locations", "sources", "risk_types")
+                for key, status in getattr(protection, family).protection.status.items()]
+    groups = group_protection_of_year(df_enquiries, policy, year)  # the capacity table's cells are the group tables'
+    for dimension, column in CAPACITY_TABLE.values():
+        statuses += [(key, status) for key, status in groups[dimension].protection.status.items() if key[3] == column]
     out: dict[tuple[str, str], list[int]] = {}
-    for family in ("pathway", "capacity", "locations", "sources", "risk_types"):
-        for key, status in getattr(protection, family).protection.status.items():
-            if isinstance(key, tuple) and key[0] == str(year) and status in (1, 2):
-                out.setdefault((key[1], key[2]), [0, 0])[status - 1] += 1
+    for key, status in statuses:
+        if isinstance(key, tuple) and key[0] == str(year) and status in (1, 2):
+            out.setdefault((key[1], key[2]), [0, 0])[status - 1] += 1
     return out
 
 
