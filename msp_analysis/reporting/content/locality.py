@@ -849,7 +849,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     hidden_cells = _hidden_cells(df_enquiries, year, policy)
     primary, secondary = (sum(hidden_cells.get(area, (0, 0))[i] for area in
                               (("council", ons_code), ("region", region), ("England", "England"))) for i in (0, 1))
-    hidden_note = text("notes_hidden", primary=primary, secondary=secondary, percentages=sum(
+    hidden_note = text("notes_hidden", year=year, primary=primary, secondary=secondary, percentages=sum(
         t.hidden_counts.get("percentage", 0) for section in (pathway, trend, risks, capacity) for t in section.tables))
     notes = (_notes(params, policy, scores is not None, facts.get("funnel_dispersion"), hidden_note)
              if params is not None else Section())
