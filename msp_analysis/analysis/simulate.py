@@ -24,7 +24,13 @@ of the scored indicators should estimate and why: measurement error in council s
 attenuates every estimate, so the target of an adjusted analysis is the projection of the true
 council log-odds onto the scored indicators and the covariates (computed by Monte Carlo over
 :func:`stored_replicates` independent draws of the councils, fixed per scenario, stored in
-``simulation_targets.json`` with the Monte Carlo error of each target).
+``simulation_targets.json`` with the Monte Carlo error of each target). A model's slope is per 1 SD
+of the scores it is given, and that SD varies from one simulation to the next (about 4%), so each
+target is also stored per score point (``per_point``) and ``truth["targets"][analysis]["this_simulation"]``
+gives it per 1 SD of that simulation's own scores (``truth["score_sd"]``): what the models' intervals,
+which take the reported SD as their unit, should cover. None of this depends on ``scale``: the councils,
+their covariates and the temperature checks (2 to 4 organisations of 3 to 8 respondents per council and
+wave) are drawn before, and independently of, the records, whose number alone the scale sets.
 
 Volumes at ``scale=1`` are England's: about 70,000 people a year whose outcomes were expressed and
 whose achievement is recorded (NHS Digital, Adult Social Care Statistics in England: An Overview,
@@ -317,6 +323,8 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
     covariates = frame[["ons_code", "financial_year"]].merge(context, on="ons_code", how="left")
     covariates = covariates[["ons_code", "financial_year", "deprivation", "size", "log_size"]]
     expressed = int((records["msp_asked"] == EXPRESSED).sum())
+    # SD of each indicator's council scores (score points): one z unit of the scores the models are given
+    score_sd = {t: round(float(scored[t].std(ddof=1)), 6) for t in MODEL_TERMS}
     expressed_s42 = int(((records["msp_asked"] == EXPRESSED) & (records["enquiry_type"] == "Section 42")).sum())
     truth = {
         "seed": seed,
@@ -330,7 +338,8 @@ def simulate(seed: int, scale: float = 1.0, years: tuple[str, ...] = SIM_YEARS,
                           "scored and standardised across all council-waves" if spec.on_scored else
                           "log-odds of fully achieved (of expressed outcomes) per 1 SD of latent council-wave culture "
                           "(conditional on the council random intercept, the case mix and the council context)"),
-        "targets": copy.deepcopy(targets(spec.name, tuple(years))),
+        "targets": _with_this_simulation(copy.deepcopy(targets(spec.name, tuple(years))), score_sd),
+        "score_sd": score_sd,
         "correct_adjustment": spec.correct_adjustment(),
         "context_effects": {"deprivation_on_outcome": spec.deprivation_on_outcome,
                             "log_size_on_outcome": spec.size_on_outcome,
@@ -647,7 +656,7 @@ STORED_REPLICATES = 100
 # 0.003-0.005 too high and the benchmark read that as a bias of the models). confounded-null's checked
 # targets (adjusted, within/between) are exactly 0 whatever the draws.
 STORED_REPLICATES_BY_SCENARIO = {"realistic": 1000}
-GENERATOR_VERSION = 2  # raise when the generator or the targets change (then rewrite the stored targets)
+GENERATOR_VERSION = 3  # raise when the generator or the targets change (then rewrite the stored targets)
 # scenario fields the targets do not depend on (record-level draws only): changing them keeps the stored targets
 NOT_IN_TARGETS = ("description", "intercept", "case_mix", "selection_culture", "selection_difficulty", "partial_log_odds")
 
@@ -703,8 +712,10 @@ def council_draw(rng: np.random.Generator, spec: Scenario, frame: pd.DataFrame, 
     """One draw of England's councils as the targets see it: per council-year the true log-odds ``eta``
     (culture, lagged culture, context; no council intercept, year effect or case mix), the
     covariates, the weight (council size) and the scored indicators of every design
-    (``z_``, ``_between``, ``_within``, ``_lag1``). The same draws, in the same order, as
-    :func:`simulate` makes of the councils and temperature checks."""
+    (``z_``, ``_between``, ``_within``, ``_lag1``), and the draw's SD of each indicator's council
+    scores in score points (``sd_``: one z unit). The same draws, in the same order, as
+    :func:`simulate` makes of the councils and temperature checks, whatever the scale: no draw of
+    the councils or temperature checks depends on it (only the records do)."""
     context = _council_context(rng, frame, ons)
     latent = _latent_culture(rng, spec, context, years)
     scored = _scored_indicators(_temperature_check(rng, spec, frame, latent)).reset_index()
@@ -720,6 +731,8 @@ def council_draw(rng: np.random.Generator, spec: Scenario, frame: pd.DataFrame, 
     z = scored.rename(columns={"wave": "financial_year"})[["ons_code", "financial_year",
                                                            *[f"z_{t}" for t in MODEL_TERMS]]]
     cw = cw.merge(z, on=["ons_code", "financial_year"], how="left")
+    for t in MODEL_TERMS:  # the draw's SD of the council scores: the score points its z-scores are per
+        cw[f"sd_{t}"] = float(scored[t].std(ddof=1))
     for t in MODEL_TERMS:
         between = cw.groupby("ons_code")[f"z_{t}"].transform("mean")
         cw[f"{t}_between"], cw[f"{t}_within"] = between, cw[f"z_{t}"] - between
@@ -779,7 +792,11 @@ def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple
                           f"averaged over {replicates} draws of England's councils and temperature checks "
                           "(monte_carlo_se: the Monte Carlo standard error of each slope; with 100 draws it was "
                           "0.002-0.003, enough to shift a target by more than the bias a 200-replication "
-                          "recovery check resolves, so realistic's targets average over 1000)")}
+                          "recovery check resolves, so realistic's targets average over 1000); per_point: the same "
+                          "per score point of the council scores, whose product with one simulation's SDs "
+                          "(this_simulation in its truth) is what a model's slope per 1 SD of that simulation's "
+                          "scores aims at; no target depends on the scale, which sets only the number of records "
+                          "(the temperature checks, hence the scores' reliability, are the same at every scale)")}
     for analysis, (terms, covariates, why) in designs.items():
         used = data.dropna(subset=terms)
         if len(years) < 2 and analysis in ("within_between", "lag1"):
@@ -809,6 +826,71 @@ def compute_targets(name: str, replicates: int = TARGET_REPLICATES, years: tuple
                          "monte_carlo_se": {name.removeprefix("z_"): round(float(mc_se[i]), 4)
                                             for i, name in enumerate(terms)},
                          "residual_variance": round(residual, 4), "why": why}
+        if not spec.on_scored:
+            sd = used[[f"sd_{indicator_of(name)}" for name in terms]].to_numpy(float)
+            out[analysis]["per_point"] = _per_point(X, y, w, reps, sd, terms, spec, unadjusted_case_mix)
+    return out
+
+
+def indicator_of(term: str) -> str:
+    """The indicator a design column or term is of: ``z_supervision``, ``supervision_between`` -> ``supervision``."""
+    name = term.removeprefix("z_")
+    for suffix in ("_between", "_within", "_lag1"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _per_point(X: np.ndarray, y: np.ndarray, w: np.ndarray, reps: np.ndarray, sd: np.ndarray, terms: list[str],
+               spec: Scenario, unadjusted_case_mix: float) -> dict:
+    """The same projection per score point of the council scores (each draw's z columns times that draw's SD).
+
+    A model's slope is per 1 SD *of the scores it was given*: its interval is for the effect of
+    that many score points, which differs from draw to draw. Per point the target is one number
+    (``conditional``/``marginal``, with ``monte_carlo_se``); the target of one simulation per 1 SD
+    of its own scores is that times its SDs (``truth["targets"][analysis]["this_simulation"]``).
+    """
+    k = len(terms)
+    Xp = X.copy()
+    Xp[:, :k] = X[:, :k] * sd  # within a replicate-year the SD is constant, so the demeaning carries over
+    coef = np.linalg.lstsq(Xp * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+    residual = float(np.average((y - Xp @ coef) ** 2, weights=w))
+    each = np.array([np.linalg.lstsq(Xp[reps == r] * np.sqrt(w[reps == r])[:, None],
+                                     y[reps == r] * np.sqrt(w[reps == r]), rcond=None)[0][:k]
+                     for r in np.unique(reps)])
+    mc_se = each.std(axis=0, ddof=1) / math.sqrt(len(each)) if len(each) > 1 else np.full(k, np.nan)
+    shrink = 1 / math.sqrt(1 + LOGIT_MARGINAL * (spec.council_sd**2 + residual + spec.unrecorded_difficulty_sd**2
+                                                 + unadjusted_case_mix))
+    names = [name.removeprefix("z_") for name in terms]
+    return {"conditional": {n: round(float(coef[i]), 5) for i, n in enumerate(names)},
+            "marginal": {n: round(float(coef[i]) * shrink, 5) for i, n in enumerate(names)},
+            "monte_carlo_se": {n: round(float(mc_se[i]), 5) for i, n in enumerate(names)},
+            "score_sd": {indicator_of(n): round(float(sd[:, i].mean()), 5) for i, n in enumerate(names)}}
+
+
+def _with_this_simulation(stored: dict, score_sd: dict[str, float]) -> dict:
+    """The scenario's targets with ``this_simulation`` (:func:`this_simulation`) added to each analysis."""
+    for analysis, aims in this_simulation(stored, score_sd).items():
+        stored[analysis]["this_simulation"] = aims
+    return stored
+
+
+def this_simulation(targets_of_scenario: dict, score_sd: dict[str, float]) -> dict:
+    """Each analysis's targets per 1 SD of one simulation's own council scores: per point times its SDs.
+
+    What the models' intervals (per 1 SD of the scores they were given, that SD treated as the
+    unit) should cover in that simulation. Analyses without ``per_point`` (``easy``, whose effects
+    are per SD of the scores as drawn) keep their per-SD targets.
+    """
+    out = {}
+    for analysis, entry in targets_of_scenario.items():
+        if not isinstance(entry, dict) or "conditional" not in entry:
+            continue
+        point = entry.get("per_point")
+        if point is None:
+            out[analysis] = {"conditional": dict(entry["conditional"]), "marginal": dict(entry["marginal"])}
+            continue
+        out[analysis] = {scale: {term: round(value * score_sd[indicator_of(term)], 4)
+                                 for term, value in point[scale].items()} for scale in ("conditional", "marginal")}
     return out
 
 

@@ -319,3 +319,52 @@ def test_a_logit_fitted_to_millions_of_records_converges_to_the_marginal_target(
         differences.append(beta[1:4] - projection[1:4] * shrink)
     mean = np.mean(differences, axis=0)
     assert np.abs(mean).max() < 0.005, dict(zip(MODEL_TERMS, mean.round(4), strict=True))
+
+
+def test_nothing_the_targets_rest_on_changes_with_the_scale(small_simulation):
+    """The targets are computed without a scale: that holds only while the scale moves nothing but the
+    records. Same seed, three times the scale: the same councils, covariates, temperature-check
+    respondents (so the same score reliability) and targets; only the enquiries differ."""
+    triple = simulate(7, scale=0.15, years=ONE_YEAR)
+    pd.testing.assert_frame_equal(triple.temperature_check, small_simulation.temperature_check)
+    pd.testing.assert_frame_equal(triple.council_covariates, small_simulation.council_covariates)
+    assert triple.truth["targets"] == small_simulation.truth["targets"]
+    assert triple.truth["score_sd"] == small_simulation.truth["score_sd"]
+    assert len(triple.evaluation) > 2 * len(small_simulation.evaluation)
+
+
+def test_a_simulations_targets_are_per_sd_of_its_own_scores(small_simulation):
+    """``this_simulation``: the target per score point times the SD of the scores the models are given
+    (score_temperature_check on the cleaned returns), which is the unit of their slopes."""
+    from msp_analysis.analysis.indicators import score_temperature_check
+    from msp_analysis.analysis.simulate import MODEL_TERMS
+
+    truth = small_simulation.truth
+    scores = score_temperature_check(clean_temperature_check(small_simulation.temperature_check, source="t.csv").clean)
+    for term in MODEL_TERMS:
+        assert truth["score_sd"][term] == pytest.approx(scores[term].std(ddof=1), abs=1e-6)
+    adjusted = truth["targets"]["adjusted"]
+    for scale in ("conditional", "marginal"):
+        for term, per_point in adjusted["per_point"][scale].items():
+            expected = round(per_point * truth["score_sd"][term], 4)
+            assert adjusted["this_simulation"][scale][term] == expected
+            assert expected != 0
+
+
+def test_the_stored_targets_per_point_agree_with_those_per_sd():
+    """Per point times the draws' mean SD is the target per SD to within the spread of the SD (about
+    4%, second order here), for every checked analysis of realistic, and precise enough per SD."""
+    import json
+
+    from msp_analysis.analysis.simulate import STORED_TARGETS, indicator_of
+
+    stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8"))["realistic"]
+    for analysis in ("unadjusted", "adjusted", "within_between", "lag1"):
+        entry = stored[analysis]
+        point = entry["per_point"]
+        for term, per_sd in entry["marginal"].items():
+            sd = point["score_sd"][indicator_of(term)]
+            assert 0.25 < sd < 0.45
+            assert point["marginal"][term] * sd == pytest.approx(per_sd, abs=0.003), (analysis, term)
+            assert point["monte_carlo_se"][term] * sd < 0.0015, (analysis, term)
+    assert "per_point" not in json.loads(STORED_TARGETS.read_text(encoding="utf-8"))["easy"]["adjusted"]

@@ -109,7 +109,7 @@ class ModelResult:
 
 
 def tidy_table(terms: list[str], estimate: np.ndarray, std_error: np.ndarray, *, method: str, n: int,
-               clusters: int, caveat: str, odds_ratios: bool, df: float | None,
+               clusters: int, caveat: str, odds_ratios: bool, df: float | np.ndarray | None,
                posterior: bool = False) -> pd.DataFrame:
     """One row per term: Wald intervals and p-values (t with `df`, or normal), or posterior summaries.
 
@@ -123,7 +123,9 @@ def tidy_table(terms: list[str], estimate: np.ndarray, std_error: np.ndarray, *,
     odds_ratios
         Fill ``odds_ratio`` with exp(estimate) (logit methods); NaN otherwise.
     df
-        Degrees of freedom of the t reference; None for the normal.
+        Degrees of freedom of the t reference, one for every term or one per term (a small-sample
+        correction such as Bell and McCaffrey's per-coefficient Satterthwaite degrees of freedom for
+        CR2, when a method computes them); None (or 0) for the normal.
     posterior
         A Bayesian fit: normal 95% credible intervals, no p-values, ``posterior_sd`` filled.
     """
@@ -134,7 +136,8 @@ def tidy_table(terms: list[str], estimate: np.ndarray, std_error: np.ndarray, *,
     if posterior:
         quantile, p_value, posterior_sd = stats.norm.ppf(0.975), np.full(len(terms), np.nan), std_error
     else:
-        dist = stats.t(df) if df else stats.norm
+        dfs = None if df is None else np.broadcast_to(np.asarray(df, float), estimate.shape)
+        dist = stats.t(dfs) if dfs is not None and (dfs > 0).all() else stats.norm
         quantile = dist.ppf(0.975)
         with np.errstate(divide="ignore", invalid="ignore"):
             p_value = 2 * dist.sf(np.abs(estimate / std_error))

@@ -155,6 +155,17 @@ def test_the_recovery_benchmark_runs_and_summarises_every_analysis():
     assert table["coverage"].dropna().between(0, 1).all() and table["seconds"].gt(0).all()
 
 
+def test_the_benchmark_says_how_often_exact_coverage_falls_outside_its_bounds():
+    """With coverage exactly 0.95, an observed coverage over R replications is binomial: the chance it
+    leaves [0.92, 0.98] (counted here by summing the binomial terms outside) shrinks with R."""
+    benchmark = load_benchmark()
+    for replications in (40, 200, 240, 459):
+        terms = [math.comb(replications, k) * 0.95**k * 0.05 ** (replications - k) for k in range(replications + 1)]
+        outside = sum(t for k, t in enumerate(terms) if not 0.92 <= k / replications <= 0.98)
+        assert benchmark.chance_outside(replications) == pytest.approx(outside, rel=1e-9)
+    assert benchmark.chance_outside(459) < benchmark.chance_outside(240) < benchmark.chance_outside(200) < 0.05
+
+
 # --- real data -------------------------------------------------------------------------------------
 
 REAL_PANEL_N = 602          # council-years 2017-18..2022-23 with both ASCOF 4A and Oflog turnover

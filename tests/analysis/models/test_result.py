@@ -46,6 +46,17 @@ def test_wald_intervals_use_t_with_the_given_degrees_of_freedom():
     assert row["odds_ratio"] == pytest.approx(np.exp(0.5))
 
 
+def test_degrees_of_freedom_may_differ_per_term():
+    from scipy import stats
+
+    table = tidy_table(["Intercept", "x", "z"], np.array([0.1, 0.5, -0.3]), np.array([0.05, 0.2, 0.1]), method="m",
+                       n=100, clusters=40, caveat="", odds_ratios=True, df=np.array([39.0, 12.5, 39.0]))
+    half = (table["ci_high"] - table["estimate"]).to_numpy()
+    np.testing.assert_allclose(half, stats.t([39.0, 12.5, 39.0]).ppf(0.975) * np.array([0.05, 0.2, 0.1]))
+    assert table.loc[1, "p_value"] == pytest.approx(2 * stats.t(12.5).sf(2.5))
+    assert half[1] / 0.2 > half[2] / 0.1  # fewer degrees of freedom, wider
+
+
 def test_a_posterior_table_has_no_p_values_and_json_says_none():
     result = tiny_result(posterior=True, term_keys=(*JSON_TERM_KEYS, "posterior_sd"))
     assert result.table["p_value"].isna().all()
