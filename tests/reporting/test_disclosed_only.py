@@ -84,10 +84,11 @@ def _page(report, sections) -> str:
 
 
 def _disclosed(frame: pd.DataFrame, policy) -> dict:
-    """Every value the locality reports may show, as the policy shows it ("hidden" for a hidden cell)."""
+    """Every value the locality reports may show, as the policy shows it ("hidden" for a hidden cell); the group
+    tables' (and the capacity table's, which are theirs) in :func:`_disclosed_groups`."""
     protection = locality_protection(frame, policy)
     cells = {}
-    for family in ("pathway", "capacity", "locations", "sources", "risk_types"):
+    for family in ("pathway", "locations", "sources", "risk_types"):
         for key, value in getattr(protection, family).shown.items():
             cells[(family, key)] = "hidden" if math.isnan(value) else value
     outcomes = national_context(frame).categories["risk_outcomes"]
