@@ -322,13 +322,12 @@ POOLED_TARGET_TOLERANCE = 0.01  # log-odds: between and within targets this clos
 
 def _pooled_target(truth: dict, method: str, term: str, cut: object = None) -> float:
     """The odds ratio an unadjusted, pooled fit of `method` should find on simulated data; NaN when it has none."""
-    targets = truth.get("targets", {})
     scale = "conditional" if method == "mixed" else "marginal"
-    value = targets.get("unadjusted", {}).get(scale, {}).get(term)
+    value = _targets_of(truth, "unadjusted").get(scale, {}).get(term)
     if value is None:
         return float("nan")
     if method in ("gee", "mixed"):
-        split = targets.get("within_between", {}).get(scale, {})
+        split = _targets_of(truth, "within_between").get(scale, {})
         between, within = split.get(f"{term}_between"), split.get(f"{term}_within")
         if between is None or within is None or abs(between - within) > POOLED_TARGET_TOLERANCE:
             return float("nan")
@@ -369,11 +368,17 @@ def _estimate_rows(result, terms: list[str]) -> dict:
     return rows
 
 
+def _targets_of(truth: dict | None, analysis: str) -> dict:
+    """An analysis's targets on simulated data: per 1 SD of this simulation's own scores (``this_simulation``)
+    when the truth has them (the unit the models' slopes are in), else the scenario's average per SD."""
+    entry = (truth or {}).get("targets", {}).get(analysis, {})
+    return entry.get("this_simulation", entry)
+
+
 def _target(truth: dict | None, analysis: str, term: str, method: str) -> float:
     """The odds ratio a correct analysis should find on simulated data (NaN when not known)."""
-    targets = (truth or {}).get("targets", {}).get(analysis, {})
     scale = "conditional" if method == "mixed" else "marginal"
-    value = targets.get(scale, {}).get(term)
+    value = _targets_of(truth, analysis).get(scale, {}).get(term)
     return math.exp(value) if value is not None else float("nan")
 
 

@@ -155,6 +155,19 @@ def test_simulated_data_show_each_estimate_beside_the_target_of_what_it_estimate
     assert f"in {held} of the {with_target} rows" in section.markdown
 
 
+def test_the_target_beside_an_estimate_is_per_sd_of_this_simulations_own_scores():
+    """A slope is per 1 SD of the scores the model was given: the truth's ``this_simulation`` target, not the average."""
+    stored = {"marginal": {"staffing": 0.09}, "conditional": {"staffing": 0.1},
+              "this_simulation": {"marginal": {"staffing": 0.08}, "conditional": {"staffing": 0.095}}}
+    truth = {"targets": {"adjusted": stored, "unadjusted": stored,
+                         "within_between": {"marginal": {"staffing_between": 0.0, "staffing_within": 0.0}}}}
+    assert er._target(truth, "adjusted", "staffing", "glm_cluster") == pytest.approx(math.exp(0.08))
+    assert er._target(truth, "adjusted", "staffing", "mixed") == pytest.approx(math.exp(0.095))
+    assert er._pooled_target(truth, "glm_cluster", "staffing") == pytest.approx(math.exp(0.08))
+    del stored["this_simulation"]  # a truth written before this_simulation existed: the scenario's average
+    assert er._target(truth, "adjusted", "staffing", "glm_cluster") == pytest.approx(math.exp(0.09))
+
+
 def test_no_truth_no_table_and_an_outcome_the_truth_was_not_set_on_says_so(report):
     assert er._truth_section(report.results, "fully_achieved", None) == (er.Section(), {})
     section, facts = er._truth_section(report.results, "fully_or_partially_achieved", {"effects": {"staffing": 0.2}})
