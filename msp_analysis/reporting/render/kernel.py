@@ -33,7 +33,7 @@ from msp_analysis.reporting.registry import KERNEL_NAME
 from msp_analysis.toolkit.errors import MspError
 
 WARM_UP = "import msp_analysis.reporting.render.kernel_state as _state\n_state.warm_up({notebook!r})\n%reset -f"
-RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset()\n%reset -f"
+RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset(namespace=True)"
 RESET_TAG = "msp-reset"  # the reset cell's tag: the exporter leaves it out of the report
 
 
