@@ -65,6 +65,24 @@ def reset(namespace: bool = False) -> None:
             matplotlib.rcParams.update(_SETTINGS)
     if namespace:
         clear_namespace()
+        # what the reports so far left alive is mostly the work they share (caches.frame_cache): out of the
+        # collector's way, as warm_up does for the imports, so that each report's collections scan its own objects
+        gc.collect()
+        gc.freeze()
+
+
+def share(folder: str | None) -> None:
+    """Share the work of this kernel's reports with the batch's other kernels through `folder` (None: not at all).
+
+    See :func:`msp_analysis.toolkit.caches.share_between_processes`; the name this cell imported
+    is removed again, so a report's namespace is the same whether it shares or not.
+    """
+    from IPython import get_ipython  # lazy: inside a kernel only
+
+    from msp_analysis.toolkit.caches import share_between_processes
+
+    share_between_processes(folder)
+    get_ipython().user_ns.pop("_state", None)
 
 
 def clear_namespace() -> None:
