@@ -232,14 +232,16 @@ def disclose(
             values[column] = out[column]
         elif kind == "count":
             secondary = extra.get(column, [False] * len(table))
+            cells = table[column].tolist()
+            shown_as, suppressed = _memo(policy.format_count), _memo(policy.is_suppressed)
             out[column] = [policy.not_submitted_symbol if m else policy.symbol if x and not is_missing(v)
-                           else policy.format_count(v, n)
-                           for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
+                           else shown_as(v, n)
+                           for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
             values[column] = shown_counts[column]
-            per_row[:, 1] += [x and not m and not is_missing(v) and not policy.is_suppressed(v, n)
-                              for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
-            per_row[:, 0] += [not m and policy.is_suppressed(v, n)
-                              for v, n, m in zip(table[column], national_flags, missing_flags, strict=True)]
+            per_row[:, 1] += [x and not m and not is_missing(v) and not suppressed(v, n)
+                              for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
+            per_row[:, 0] += [not m and suppressed(v, n)
+                              for v, n, m in zip(cells, national_flags, missing_flags, strict=True)]
         elif kind == "rate":
             shown, numbers_shown, flags, reasons = _rate_cells(arrays, policy, *rates[column], shown_counts,
                                                                missing_flags)
@@ -275,8 +277,23 @@ def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, na
                   secondary: list[bool] | None) -> np.ndarray:
     """A count column as the policy shows it, as numbers: NaN where hidden (either rule) or missing."""
     secondary = secondary or [False] * len(table)
-    return np.array([np.nan if x else policy.disclosed_count(v, n)
-                     for v, n, x in zip(table[column], national, secondary, strict=True)], dtype=float)
+    shown = _memo(policy.disclosed_count)  # a table of every council repeats the same counts many times
+    return np.array([np.nan if x else shown(v, n)
+                     for v, n, x in zip(table[column].tolist(), national, secondary, strict=True)], dtype=float)
+
+
+def _memo(rule):
+    """`rule(count, national)` computed once per distinct (count, national) of one table (NaN: every time)."""
+    done: dict = {}
+
+    def memoised(count, national):
+        key = (count, national)
+        value = done.get(key)
+        if value is None:
+            value = done[key] = rule(count, national)
+        return value
+
+    return memoised
 
 
 def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
