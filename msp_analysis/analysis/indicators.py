@@ -161,7 +161,7 @@ def score_temperature_check(
     return scored[order].sort_values(COUNCIL_KEYS, kind="stable").reset_index(drop=True)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def culture_scores(clean_tc_long: pd.DataFrame) -> pd.DataFrame:
     """Council × wave culture-indicator means (1-5) with ``n_respondents``, from a clean temperature check.
 

@@ -89,10 +89,17 @@ class DisclosedTable:
 
     def to_csv(self) -> str:
         """The table exactly as shown, as CSV: the header and every cell as a string (hidden cells as their symbol)."""
+        return self._csv(self._strings())
+
+    def _strings(self) -> list[list[str]]:
+        """Every shown cell as its string, row by row (one conversion for the HTML, its CSV and its legend)."""
+        return [[str(v) for v in row] for row in self.display.to_numpy(dtype=object).tolist()]
+
+    def _csv(self, strings: list[list[str]]) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([str(c) for c in self.display.columns])
-        writer.writerows([str(v) for v in row] for row in self.display.itertuples(index=False, name=None))
+        writer.writerows(strings)
         return out.getvalue()
 
     def csv_name(self) -> str:
@@ -118,18 +125,23 @@ class DisclosedTable:
         esc = html.escape
         head = "".join(f'<th scope="col"{"" if c in self.numeric else " class=text"}>{esc(str(c))}</th>'
                        for c in self.display.columns)
-        rows = []
         numeric = [c in self.numeric for c in self.display.columns]
-        for values in self.display.itertuples(index=False, name=None):
+        strings = self._strings()
+        shown: dict[str, str] = {}  # each distinct cell escaped once (many cells are the symbol or the same number)
+        opening = [("<td>" if is_number else "<td class=text>", "</td>") for is_number in numeric]
+        if numeric and not numeric[0]:
+            opening[0] = ('<th scope="row">', "</th>")
+        rows = []
+        for values in strings:
             cells = []
-            for i, (value, is_number) in enumerate(zip(values, numeric, strict=True)):
-                if i == 0 and not is_number:
-                    cells.append(f'<th scope="row">{self._cell(value)}</th>')
-                else:
-                    cells.append(f"<td{'' if is_number else ' class=text'}>{self._cell(value)}</td>")
+            for (start, end), value in zip(opening, values, strict=True):
+                cell = shown.get(value)
+                if cell is None:
+                    cell = shown[value] = self._cell(value)
+                cells.append(f"{start}{cell}{end}")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
-        used = {v for v in self.display.to_numpy().ravel().tolist()}
+        used = set(shown) if strings else set()
         legend = "; ".join(f"{self._cell(k)} {esc(v)}" for k, v in self.policy.legend().items() if k in used)
         more = []
         if self.hidden_counts.get("secondary"):
@@ -141,7 +153,7 @@ class DisclosedTable:
         note = " ".join(filter(None, [esc(self.note), legend and f"{legend}.", *more]))  # legend and more: escaped
         note_html = f'<p class="msp-table-note">{note}</p>' if note else ""
         wide = " msp-table-wide" if len(self.display.columns) > 8 else ""
-        download = (f'<a class="msp-csv" href="{text_uri(self.to_csv(), "text/csv;charset=utf-8")}" '
+        download = (f'<a class="msp-csv" href="{text_uri(self._csv(strings), "text/csv;charset=utf-8")}" '
                     f'download="{esc(self.csv_name())}">Download this table (CSV)</a>')
         return (f'<div class="msp-table-wrap"><table class="msp-table{wide}">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table></div>{note_html}<p class=\"msp-table-note\">{download}</p>")
@@ -220,14 +232,16 @@ def disclose(
             values[column] = out[column]
         elif kind == "count":
             secondary = extra.get(column, [False] * len(table))
+            cells = table[column].tolist()
+            shown_as, suppressed = _memo(policy.format_count), _memo(policy.is_suppressed)
             out[column] = [policy.not_submitted_symbol if m else policy.symbol if x and not is_missing(v)
-                           else policy.format_count(v, n)
-                           for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
+                           else shown_as(v, n)
+                           for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
             values[column] = shown_counts[column]
-            per_row[:, 1] += [x and not m and not is_missing(v) and not policy.is_suppressed(v, n)
-                              for v, n, m, x in zip(table[column], national_flags, missing_flags, secondary, strict=True)]
-            per_row[:, 0] += [not m and policy.is_suppressed(v, n)
-                              for v, n, m in zip(table[column], national_flags, missing_flags, strict=True)]
+            per_row[:, 1] += [x and not m and not is_missing(v) and not suppressed(v, n)
+                              for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
+            per_row[:, 0] += [not m and suppressed(v, n)
+                              for v, n, m in zip(cells, national_flags, missing_flags, strict=True)]
         elif kind == "rate":
             shown, numbers_shown, flags, reasons = _rate_cells(arrays, policy, *rates[column], shown_counts,
                                                                missing_flags)
@@ -263,8 +277,23 @@ def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, na
                   secondary: list[bool] | None) -> np.ndarray:
     """A count column as the policy shows it, as numbers: NaN where hidden (either rule) or missing."""
     secondary = secondary or [False] * len(table)
-    return np.array([np.nan if x else policy.disclosed_count(v, n)
-                     for v, n, x in zip(table[column], national, secondary, strict=True)], dtype=float)
+    shown = _memo(policy.disclosed_count)  # a table of every council repeats the same counts many times
+    return np.array([np.nan if x else shown(v, n)
+                     for v, n, x in zip(table[column].tolist(), national, secondary, strict=True)], dtype=float)
+
+
+def _memo(rule):
+    """`rule(count, national)` computed once per distinct (count, national) of one table (NaN: every time)."""
+    done: dict = {}
+
+    def memoised(count, national):
+        key = (count, national)
+        value = done.get(key)
+        if value is None:
+            value = done[key] = rule(count, national)
+        return value
+
+    return memoised
 
 
 def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

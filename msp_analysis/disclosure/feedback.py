@@ -18,7 +18,7 @@ from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.toolkit.caches import frame_cache
 
 
-@frame_cache
+@frame_cache(shared=True)
 def feedback_protection(df_enquiries: pd.DataFrame, feedback: pd.DataFrame, policy: DisclosurePolicy) -> AreaProtection:
     """Every count of the feedback tables, protected for every council, region and England and year.
 

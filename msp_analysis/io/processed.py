@@ -23,7 +23,7 @@ import yaml
 
 from msp_analysis import __version__
 from msp_analysis.io.fetch import publisher_file
-from msp_analysis.toolkit.caches import BoundedCache
+from msp_analysis.toolkit.caches import BoundedCache, register_source
 from msp_analysis.toolkit.errors import UnusableInputError
 from msp_analysis.toolkit.files import atomic_path, sha256_of, write_csv, write_text
 from msp_analysis.toolkit.paths import project_relative, project_root, resolve_path
@@ -218,7 +218,13 @@ def read_clean(kind: str, data_dir: str | Path) -> pd.DataFrame:
         raise UnusableInputError(f"{path}: not found; run `msp-analysis clean {kind} ... --out {folder}` first")
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    return _PROCESSED.get(key, lambda: pd.read_parquet(path))
+    return _PROCESSED.get(key, lambda: _read_parquet(path, key))
+
+
+def _read_parquet(path: Path, key: tuple) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    register_source(frame, repr(key))  # work on it may be shared with other kernels of a batch (toolkit.caches)
+    return frame
 
 
 def clean_exists(kind: str, data_dir: str | Path) -> bool:

@@ -471,12 +471,23 @@ def _measurer():
     return RendererAgg(1, 1, DPI)
 
 
+@functools.cache
+def _font(size: float, weight: str) -> FontProperties:
+    with rc_context(STYLE):  # the figures' font family (costs a copy of matplotlib's settings: once per size)
+        return FontProperties(size=size, weight=weight)
+
+
+@functools.lru_cache(maxsize=8192)
+def _line_width(line: str, size: float, weight: str) -> float:
+    return _measurer().get_text_width_height_descent(line, _font(size, weight), ismath=False)[0]
+
+
 def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """Width in px (at the figures' 100 dpi) of the longest line of `text` in the figures' font at `size` points."""
-    with rc_context(STYLE):
-        prop = FontProperties(size=size, weight=weight)
-    return max((_measurer().get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n")),
-               default=0.0)
+    """Width in px (at the figures' 100 dpi) of the longest line of `text` in the figures' font at `size` points.
+
+    Each line is measured once per process (the heatmap's layout tries every label at several sizes).
+    """
+    return max((_line_width(line, size, weight) for line in text.split("\n")), default=0.0)
 
 
 def line_height(size: float, lines: int = 1) -> float:

@@ -13,12 +13,28 @@ Two kinds of work are worth keeping between reports rendered in one warm kernel:
 
 Results are read-only by convention; pandas' copy-on-write protects a cached frame from a
 caller that modifies what it got. The state lives in this module, inside the kernel; the batch
-runner's ``%reset -f`` between reports does not clear it (that is the point), :func:`clear` does.
+runner's reset between reports does not clear it (that is the point), :func:`clear` does.
+
+**Shared between processes.** A batch renders on several kernels, and each would do the work its
+reports share (every council's tables of the year) again. With :func:`share_between_processes`
+given a private folder (the batch makes one per run and removes it at the end), a
+``frame_cache(shared=True)`` result whose frames all came from a file (:func:`register_source`, which
+``io.processed.read_clean`` calls with the file's path, size and modification time) is also
+written there, pickled, under a key of the function, those file signatures and the other
+arguments; another process asking for the same key reads it instead of computing it. One
+process computes each key (a lock file per key: a second process waits for the first and then
+reads its result), and a changed input file has another signature, so another key. Results that
+cannot be pickled, or arguments whose ``repr`` is not stable, are simply not shared.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import os
+import pickle
+import tempfile
 import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -61,15 +77,97 @@ def _is_frame(value: object) -> bool:
     return isinstance(value, (pd.DataFrame, pd.Series))
 
 
-def frame_cache(func: Callable[..., T]) -> Callable[..., T]:
+_SOURCES: dict[int, tuple[weakref.ref, str]] = {}  # id(frame) -> (the frame, the signature of the file it came from)
+_SHARED: dict[str, str | None] = {"folder": None}
+
+
+def register_source(frame: object, signature: str) -> None:
+    """Say that `frame` is the content of a file with this `signature` (path, size, modification time)."""
+    for key in [k for k, (ref, _) in _SOURCES.items() if ref() is None]:
+        del _SOURCES[key]
+    _SOURCES[id(frame)] = (weakref.ref(frame), signature)
+
+
+def source_of(frame: object) -> str | None:
+    """The signature :func:`register_source` gave `frame`, None for a frame that did not come from a file."""
+    entry = _SOURCES.get(id(frame))
+    return entry[1] if entry is not None and entry[0]() is frame else None
+
+
+def share_between_processes(folder: str | os.PathLike | None) -> None:
+    """Share :func:`frame_cache` results of frames read from files with other processes through `folder`.
+
+    None (or a folder that does not exist) stops sharing. The folder must be private to the run
+    (``tempfile.mkdtemp``): what is written there is pickled and read back without checks.
+    """
+    _SHARED["folder"] = str(folder) if folder is not None and os.path.isdir(folder) else None
+
+
+def _shared_path(func: Callable, args: tuple, kwargs: dict) -> str | None:
+    """The file a result is shared under, or None when it is not shared (no folder, a frame not from a file)."""
+    folder = _SHARED["folder"]
+    if folder is None or not os.path.isdir(folder):
+        return None
+    parts = []
+    for value in [*args, *(v for _, v in sorted(kwargs.items()))]:
+        if _is_frame(value):
+            signature = source_of(value)
+            if signature is None:
+                return None
+            parts.append(("frame", signature))
+        else:
+            parts.append(value)
+    text = repr((func.__module__, func.__qualname__, tuple(parts), tuple(sorted(kwargs))))
+    if " at 0x" in text:  # an argument without a stable repr: not the same key in another process
+        return None
+    return os.path.join(folder, hashlib.sha256(text.encode()).hexdigest()[:32])
+
+
+def _shared(path: str, make: Callable[[], T]) -> T:
+    """The result stored at `path`, else `make()` stored there; one process at a time per path."""
+    try:
+        import fcntl  # lazy: POSIX only; elsewhere nothing is shared
+    except ImportError:
+        return make()
+    with open(f"{path}.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process computing this key: wait for it, then read its result
+        try:
+            if os.path.isfile(path):
+                try:
+                    with open(path, "rb") as handle:
+                        return pickle.load(handle)
+                except Exception:  # a file that cannot be read back: compute it here
+                    pass
+            value = make()
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temporary, path)
+            except Exception:  # not picklable (or no room): not shared, still returned
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+            return value
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def frame_cache(func: Callable[..., T] | None = None, *, shared: bool = False):
     """Memoise `func` on the identity of its DataFrame arguments and the value of the others.
 
     Other arguments must be hashable. The cache holds at most 64 entries across every
-    decorated function and is emptied when full.
+    decorated function and is emptied when full. With ``shared=True`` (work every report of a
+    batch does, whose result is a few tables, never record-level rows), results of frames read
+    from files are also shared with other processes when :func:`share_between_processes` named a
+    folder, and a frame it returns counts as read from a file for the functions it is given to.
 
     >>> @frame_cache
     ... def council_totals(df_enquiries): ...  # doctest: +SKIP
+    >>> @frame_cache(shared=True)
+    ... def every_council_of_the_year(df_enquiries, year): ...  # doctest: +SKIP
     """
+    if func is None:
+        return functools.partial(frame_cache, shared=shared)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
@@ -80,7 +178,10 @@ def frame_cache(func: Callable[..., T]) -> Callable[..., T]:
         hit = _FRAMES._entries.get(key)
         if hit is not None and all(ref() is frame for ref, frame in zip(hit[0], frames, strict=True)):
             return hit[1]
-        value = func(*args, **kwargs)
+        path = _shared_path(func, args, kwargs) if shared else None
+        value = func(*args, **kwargs) if path is None else _shared(path, lambda: func(*args, **kwargs))
+        if path is not None and _is_frame(value):
+            register_source(value, f"result {os.path.basename(path)}")
         if len(_FRAMES) >= _FRAMES.size:
             _FRAMES.clear()
         _FRAMES._entries[key] = ([weakref.ref(f) for f in frames], value)

@@ -118,3 +118,105 @@ def test_caches_survive_the_batch_reset_of_a_warm_kernel_and_clear_empties_them(
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in source])
     NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=120).execute()  # raises if any assertion fails
+
+
+# --- shared between processes ---------------------------------------------------------------------------
+
+SHARED_SCRIPT = """
+import sys
+from msp_analysis.io.processed import read_clean
+from msp_analysis.toolkit.caches import frame_cache, share_between_processes
+
+share_between_processes(sys.argv[1])
+
+@frame_cache(shared=True)
+def total(frame, column):
+    print("computed", flush=True)
+    return float(frame[column].sum())
+
+print(total(read_clean("toy", sys.argv[2]), "n"))
+"""
+
+
+def _run_shared(folder, data):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SHARED_SCRIPT, str(folder), str(data)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+@pytest.fixture
+def share(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    caches.share_between_processes(folder)
+    yield folder
+    caches.share_between_processes(None)
+
+
+def test_work_on_a_file_is_computed_by_one_process_and_read_by_the_next(tmp_path, share):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"n": [1, 2, 3]}).to_parquet(data / "toy.parquet")
+    assert _run_shared(share, data) == ["computed", "6.0"]
+    assert _run_shared(share, data) == ["6.0"], "the second process computed again"
+    time.sleep(0.01)  # a new modification time even on coarse clocks
+    pd.DataFrame({"n": [1, 2, 3, 4]}).to_parquet(data / "toy.parquet")
+    assert _run_shared(share, data) == ["computed", "10.0"], "a changed input must not give the old result"
+
+
+def test_only_shared_functions_of_frames_read_from_files_are_shared(tmp_path, share):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"n": [1, 2, 3]}).to_parquet(data / "toy.parquet")
+    calls = []
+
+    @frame_cache(shared=True)
+    def shared_total(frame):
+        calls.append("shared")
+        return float(frame["n"].sum())
+
+    @frame_cache
+    def private_total(frame):
+        calls.append("private")
+        return float(frame["n"].sum())
+
+    read = read_clean("toy", data)
+    made = pd.DataFrame({"n": [1, 2, 3]})  # the same numbers, but not from a file: nothing to key it on
+    assert shared_total(read) == private_total(read) == shared_total(made) == 6.0
+    assert len([p for p in share.iterdir() if not p.name.endswith(".lock")]) == 1
+    caches.clear()  # this process forgets; the folder remembers
+    assert shared_total(read_clean("toy", data)) == 6.0 and private_total(read_clean("toy", data)) == 6.0
+    shared_total(made)
+    assert calls == ["shared", "private", "shared", "private", "shared"]
+
+
+def test_a_frame_a_shared_function_returns_can_be_shared_on(tmp_path, share):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"n": [1, 2, 3]}).to_parquet(data / "toy.parquet")
+
+    @frame_cache(shared=True)
+    def doubled(frame):
+        return frame.assign(n=frame["n"] * 2)
+
+    result = doubled(read_clean("toy", data))
+    assert caches.source_of(result) is not None
+    assert caches.source_of(pd.DataFrame({"n": [2, 4, 6]})) is None
+
+
+def test_without_a_folder_nothing_is_shared(tmp_path):
+    caches.share_between_processes(tmp_path / "gone")  # a folder that does not exist: sharing stays off
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"n": [1]}).to_parquet(data / "toy.parquet")
+
+    @frame_cache(shared=True)
+    def one(frame):
+        return 1
+
+    assert one(read_clean("toy", data)) == 1
+    assert not (tmp_path / "gone").exists()

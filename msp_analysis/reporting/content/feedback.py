@@ -104,7 +104,7 @@ def _level_labels(level: str, name: str, rate_labels: list[str], count_label: st
     return labels
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _feedback_year(df_enquiries: pd.DataFrame, feedback: pd.DataFrame, year: str,
                    policy: DisclosurePolicy) -> SimpleNamespace:
     """Every council's three feedback tables of `year`, each disclosed once over the rows of all councils.

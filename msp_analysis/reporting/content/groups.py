@@ -110,7 +110,7 @@ def _stacked_side_by_side(parts: list[DisclosedTable]) -> DisclosedTable:
                           values=pd.concat([p.values for p in parts], axis=1), row_counts=row_counts)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _groups_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
     """Every council's group tables of `year`, each dimension disclosed once over the rows of all councils.
 

@@ -221,7 +221,7 @@ def _shown_rates(policy: DisclosurePolicy, k: pd.Series, n: pd.Series) -> pd.Ser
                       for value, _ in (policy.percentage(a, b) for a, b in zip(k, n, strict=True))], index=k.index)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> tuple:
     """Every council's (volume, rate) in `year` as the reports show them, the control limits and England's rate.
 
@@ -366,7 +366,7 @@ def _capacity_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, y
     return Section(markdown=" ".join(sentences), tables=[table]), facts
 
 
-@frame_cache
+@frame_cache(shared=True)
 def grid_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> tuple:
     """Every council's outcome and risk measures in `year` as the reports show them, and England's.
 
@@ -570,7 +570,7 @@ class StackedTables:
         return {code: start // 3 for code, (start, _) in self.bounds.items()}
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _pathway_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> StackedTables:
     """Every council's pathway table of `year` and its comparison (council, region, England) with the rates as shown."""
     context = national_context(df_enquiries)
@@ -590,7 +590,7 @@ def _pathway_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
                          {"hidden": hidden, "areas": tuple(zip(codes, comparison["name"].iloc[1::3], strict=True))})
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _trend_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
     """Every council's trend table up to `year`: its series, its region's and England's, one row per year.
 
@@ -682,7 +682,7 @@ def _category_rows(frame: pd.DataFrame, labels: list[str], codes: list[str], reg
     return out
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _category_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
     """Every council's risk type, location and source tables of `year`, disclosed once."""
     context = national_context(df_enquiries)
@@ -714,7 +714,7 @@ def _category_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePoli
     return SimpleNamespace(frames=frames, tables=tables, bounds=bounds)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _capacity_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> StackedTables:
     """Every council's capacity table of `year` (council, region, England), disclosed once."""
     context = national_context(df_enquiries)
@@ -737,7 +737,7 @@ def _capacity_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePoli
     return StackedTables({code: (3 * i, 3 * i + 3) for i, code in enumerate(codes)}, table, totals)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _culture_year(scores: pd.DataFrame, year: str, policy: DisclosurePolicy, areas: tuple) -> SimpleNamespace:
     """Every council's culture profile of its latest wave up to `year`, disclosed once; `areas`: (code, region) pairs."""
     waves = sorted(w for w in scores["wave"].unique() if w <= year)
@@ -787,7 +787,7 @@ def _culture_year(scores: pd.DataFrame, year: str, policy: DisclosurePolicy, are
     return SimpleNamespace(bounds=bounds, frame=frame, table=table, wave=wave_of, row=row_of, note=note_of)
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> dict:
     """(primary, secondary) hidden cells of every (level, area) of `year` over every family: one pass over the cells."""
     protection = locality_protection(df_enquiries, policy)

@@ -74,7 +74,7 @@ def _table_alone(df_enquiries: pd.DataFrame, ons_code: str, council: str, region
                     suppressed=protection.mask(year, areas, protection.columns))
 
 
-@frame_cache
+@frame_cache(shared=True)
 def _other_year(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> SimpleNamespace:
     """Every council's table of `year` (council, region, England: three rows each), disclosed once.
 

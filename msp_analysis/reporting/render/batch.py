@@ -115,6 +115,7 @@ class RenderTask:
     weak_policy: str = ""  # the policy is weaker than the publisher's (allowed by the user): every page says so
     page: dict = field(default_factory=dict)  # area, links and publisher printed around the report (page.page_info)
     tables_dir: str = ""  # when set: every table of the report also written there as a CSV file
+    shared_dir: str = ""  # the run's private folder where kernels share the work their reports have in common
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def render_task(task: RenderTask) -> ReportOutcome:
     except Exception as error:
         return ReportOutcome(task.name, task.title, "failed", error=f"kernel did not start: {error}")
     engine = register_engine()  # here, not at import: this may be a fresh worker process of another executor
-    notebook = kernel.notebook_node(source, task.parameters)  # reset and parameters: one cell
+    notebook = kernel.notebook_node(source, task.parameters, shared=task.shared_dir or None)  # reset, parameters
     notebook.metadata["papermill"] = {"default_parameters": {}, "parameters": dict(task.parameters),
                                       "environment_variables": {}, "version": papermill.__version__}
     try:  # papermill's engine on the notebook in memory: no input file read, no output file written, no copy
@@ -421,6 +422,10 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
     notebook = "+".join(dict.fromkeys(name for name, _ in requests))
     tables_dir = ensure_folder(tables_dir) if tables_dir else None
     tasks, outcomes = _plan(requests, out_dir, kernel_name, force, allow_weak_policy, publisher, tables_dir)
+    # work every report of the year shares (every council's tables), computed by one kernel and read by the others
+    # (toolkit.caches.share_between_processes): a private folder of this run, removed at its end
+    shared_dir = tempfile.mkdtemp(prefix="msp-shared-")
+    tasks = [dataclasses.replace(task, shared_dir=shared_dir) for task in tasks]
     own_executor = executor is None
     executor = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs(requests, len(tasks)))
     failures = 0
@@ -453,6 +458,7 @@ def _render_locked(requests, out_dir: Path, jobs, executor, force, quiet, kernel
             if own_executor:
                 executor.shutdown(wait=True)
                 shutdown_kernels()
+            shutil.rmtree(shared_dir, ignore_errors=True)
         log.write(f"{datetime.now(timezone.utc).isoformat()} done, {failures} failed\n")
     if pdf:
         print_pdfs(outcomes)

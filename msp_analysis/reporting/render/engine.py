@@ -7,9 +7,9 @@ nothing in papermill.
 
 The engine sends the notebook's code cells to the kernel in one message rather than one each
 (:func:`~msp_analysis.reporting.render.kernel_state.run_cells` runs them there, in order, each as
-a cell of its own, and announces each with a marker display); the outputs that follow a marker
-are that cell's, so the executed notebook is the one nbclient would have made cell by cell, in
-one round trip instead of ten. A cell that fails stops the rest, as nbclient does, and papermill
+a cell of its own, and sends every cell's outputs back in one display); each cell gets its own
+outputs, so the executed notebook is the one nbclient would have made cell by cell, in one round
+trip and one output message instead of one per cell and per display. A cell that fails stops the rest, as nbclient does, and papermill
 reports it as usual.
 """
 
@@ -20,11 +20,12 @@ import threading
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
+from nbformat import from_dict
 from nbformat.v4 import output_from_msg
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from msp_analysis.reporting.render.kernel_state_names import CELL_MARKER
+from msp_analysis.reporting.render.kernel_state_names import OUTPUTS_BUNDLE
 
 ENGINE = "msp-warm"
 _last = threading.local()  # the notebook this thread executed last: kept for a failed report (papermill writes none)
@@ -71,7 +72,14 @@ POLL_SECONDS = 5
 
 
 def run_in_one_message(nb, warm) -> None:
-    """Execute every code cell of `nb` in the warm kernel with one execute request; outputs go to their cells."""
+    """Execute every code cell of `nb` in the warm kernel with one execute request; outputs go to their cells.
+
+    The kernel sends every cell's outputs in one display (:data:`OUTPUTS_BUNDLE`, made by
+    :func:`~msp_analysis.reporting.render.kernel_state.run_cells`): each output becomes a notebook
+    output as nbformat's ``output_from_msg`` would make it, without validating each (the exporter
+    validates the notebook once). Anything else the kernel sends (an error, output written outside
+    the cells) goes to the last cell run, after that cell's own outputs.
+    """
     cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(cells, start=1):
         cell.outputs = []
@@ -79,7 +87,7 @@ def run_in_one_message(nb, warm) -> None:
     kc = warm.kc
     msg_id = kc.execute(RUN_CELLS.format(sources=[cell.source for cell in cells]), store_history=False,
                         allow_stdin=False, stop_on_error=True)
-    current = None
+    ran, others = 1, []  # before the bundle: the runner itself failed, and what it sent goes to the first cell
     while True:
         try:
             msg = run_sync(kc.get_iopub_msg)(timeout=POLL_SECONDS)
@@ -94,13 +102,14 @@ def run_in_one_message(nb, warm) -> None:
             break
         if kind in ("status", "execute_input", "clear_output", "update_display_data"):
             continue
-        data = msg["content"].get("data", {})
-        if kind == "display_data" and CELL_MARKER in data:
-            current = cells[int(data[CELL_MARKER])]
+        bundle = msg["content"].get("data", {}).get(OUTPUTS_BUNDLE) if kind == "display_data" else None
+        if bundle is not None:
+            ran = max(int(bundle["ran"]), 1)
+            for cell, outputs in zip(cells, bundle["outputs"], strict=False):
+                cell.outputs = [from_dict(output) for output in outputs]
             continue
-        if current is None:  # before the first cell: the runner itself failed
-            current = cells[0]
-        current.outputs.append(output_from_msg(msg))
+        others.append(output_from_msg(msg))
+    cells[min(ran, len(cells)) - 1].outputs.extend(others)
     while True:  # the reply, so that nothing of this report is left on the shell channel
         try:
             reply = run_sync(kc.get_shell_msg)(timeout=POLL_SECONDS)

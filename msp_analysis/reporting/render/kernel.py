@@ -33,7 +33,8 @@ from msp_analysis.reporting.registry import KERNEL_NAME
 from msp_analysis.toolkit.errors import MspError
 
 WARM_UP = "import msp_analysis.reporting.render.kernel_state as _state\n_state.warm_up({notebook!r})\n%reset -f"
-RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset()\n%reset -f"
+RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset(namespace=True)"
+SHARE = "import msp_analysis.reporting.render.kernel_state as _state\n_state.share({folder!r})"
 RESET_TAG = "msp-reset"  # the reset cell's tag: the exporter leaves it out of the report
 
 
@@ -79,12 +80,15 @@ class WarmKernel:
         nbformat.write(self.notebook_node(source, parameters), path)
         return path
 
-    def notebook_node(self, source: Path, parameters: dict | None = None) -> nbformat.NotebookNode:
+    def notebook_node(self, source: Path, parameters: dict | None = None,
+                      shared: str | None = None) -> nbformat.NotebookNode:
         """The notebook to execute next, in memory: `source` with a parameters cell that does more.
 
-        In a kernel that ran a report before, the reset runs first; with `parameters`, their values
-        follow the notebook's defaults, as papermill would inject them. Both go into the parameters
-        cell itself (reset, defaults, values), so a report pays one round trip for them instead of three.
+        In a kernel that ran a report before, the reset runs first; with `shared` (the batch's
+        folder for work shared between kernels, :func:`~.kernel_state.share`), the kernel is told
+        it; with `parameters`, their values follow the notebook's defaults, as papermill would
+        inject them. All go into the parameters cell itself (reset, sharing, defaults, values), so
+        a report pays one round trip for them instead of several.
         """
         notebook_node = _read_notebook(source)
         cell = next((c for c in notebook_node.cells if "parameters" in c.metadata.get("tags", [])), None)
@@ -93,6 +97,8 @@ class WarmKernel:
             cell = nbformat.v4.new_code_cell("", metadata={"tags": ["parameters"]})
             notebook_node.cells.insert(0, cell)
         tags = list(cell.metadata.get("tags", []))
+        if shared is not None:
+            cell.source = f"{SHARE.format(folder=shared)}\n{cell.source}"
         if self.used:
             cell.source = f"{RESET}\n{cell.source}"
             tags.append(RESET_TAG)

@@ -2,9 +2,9 @@
 
 A warm kernel runs report after report; :func:`warm_up` pays the heavy imports once and
 records matplotlib's settings, and :func:`reset` puts figures and settings back before the
-next report so that nothing leaks from one report into another. The batch runner also
-clears the user namespace (``%reset -f``) between reports. Work shared by many reports is
-cached by :mod:`msp_analysis.toolkit.caches`, which ``%reset -f`` leaves alone.
+next report so that nothing leaks from one report into another, and clears the user namespace
+(:func:`clear_namespace`, what ``%reset -f`` does without its garbage collections). Work shared
+by many reports is cached by :mod:`msp_analysis.toolkit.caches`, which the reset leaves alone.
 
 The settings recorded at warm-up live at module level, inside the kernel: this module is
 imported only there (by the warm-up and reset cells of :mod:`.kernel`), never by the batch.
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
 
 from msp_analysis.reporting.registry import REPORTS
-from msp_analysis.reporting.render.kernel_state_names import CELL_MARKER
+from msp_analysis.reporting.render.kernel_state_names import OUTPUTS_BUNDLE
 
 _SETTINGS: dict = {}
 # imported by every kernel, whatever its first report: the libraries and the shared layers
@@ -54,26 +55,149 @@ def warm_up(notebook: str | None = None) -> None:
     gc.freeze()
 
 
-def reset() -> None:
-    """Close every figure and restore matplotlib's settings to those of a fresh kernel."""
+def reset(namespace: bool = False) -> None:
+    """Close every figure and restore matplotlib's settings to those of a fresh kernel; with `namespace`, clear
+    the user namespace too (:func:`clear_namespace`)."""
     plt.close("all")
     if _SETTINGS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             matplotlib.rcParams.update(_SETTINGS)
+    if namespace:
+        clear_namespace()
+        # what the reports so far left alive is mostly the work they share (caches.frame_cache): out of the
+        # collector's way, as warm_up does for the imports, so that each report's collections scan its own objects
+        gc.collect()
+        gc.freeze()
+
+
+def share(folder: str | None) -> None:
+    """Share the work of this kernel's reports with the batch's other kernels through `folder` (None: not at all).
+
+    See :func:`msp_analysis.toolkit.caches.share_between_processes`; the name this cell imported
+    is removed again, so a report's namespace is the same whether it shares or not.
+    """
+    from IPython import get_ipython  # lazy: inside a kernel only
+
+    from msp_analysis.toolkit.caches import share_between_processes
+
+    share_between_processes(folder)
+    get_ipython().user_ns.pop("_state", None)
+
+
+def clear_namespace() -> None:
+    """What ``%reset -f`` does for a report, without its two full garbage collections (about 25 ms a report).
+
+    The user namespace is emptied and set up again as in a fresh kernel (IPython's own
+    ``init_user_ns``), the output history and the ``_`` results are dropped, so nothing a
+    report defined is visible to the next. The objects they held are freed by reference
+    counting as usual, and any cycles by the collector's own schedule.
+    """
+    from IPython import get_ipython  # lazy: this runs inside a kernel, where IPython is loaded
+
+    shell = get_ipython()
+    if shell.history_manager is not None:
+        shell.history_manager.reset(new_session=False)  # output history (Out, _oh) and input history
+    shell.last_execution_succeeded = True
+    shell.last_execution_result = None
+    hook = shell.displayhook
+    hook._, hook.__, hook.___ = "", "", ""
+    namespace = shell.user_global_ns
+    if shell.user_ns is not namespace:
+        shell.user_ns.clear()
+    for key in [k for k in namespace if k not in ("__builtin__", "__builtins__", "__name__")]:
+        del namespace[key]
+    shell.user_ns_hidden.clear()
+    shell.init_user_ns()
+    shell.clear_main_mod_cache()
+
+
+class _Stream:
+    """``sys.stdout`` / ``sys.stderr`` while a report runs: text kept as the cell's stream outputs, in order."""
+
+    def __init__(self, name: str, outputs: list) -> None:
+        self.name = name
+        self.outputs = outputs  # the running cell's outputs (run_cells swaps the list)
+        self.encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        last = self.outputs[-1] if self.outputs else None
+        if last is not None and last["output_type"] == "stream" and last["name"] == self.name:
+            last["text"] += text  # one output for consecutive writes, as the kernel's buffered stream sends them
+        elif text:
+            self.outputs.append({"output_type": "stream", "name": self.name, "text": text})
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _publisher(outputs: list):
+    """A display publisher that keeps each display as an output of the running cell instead of sending it."""
+    from IPython.core.displaypub import DisplayPublisher  # lazy: inside a kernel only
+
+    class Keep(DisplayPublisher):
+        current: list = outputs
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            if not update:  # an update of an earlier display changes nothing in an executed notebook
+                self.current.append({"output_type": "display_data", "data": data, "metadata": metadata or {}})
+
+        def clear_output(self, wait=False):
+            pass  # as the engine always did: a report's outputs are what it displayed
+
+    return Keep()
+
+
+class _DisplayHook:
+    """``sys.displayhook`` while a report runs: a cell's last expression kept as its ``execute_result``."""
+
+    def __init__(self, shell, outputs: list) -> None:
+        self.shell = shell
+        self.current = outputs
+        self.source = ""
+
+    def __call__(self, result=None) -> None:
+        if result is None or self.shell.displayhook.semicolon_at_end_of_expression(self.source):
+            return
+        data, metadata = self.shell.display_formatter.format(result)  # {} when it displayed itself
+        if data:
+            self.current.append({"output_type": "execute_result", "execution_count": self.shell.execution_count,
+                                 "data": data, "metadata": metadata})
 
 
 def run_cells(sources: list[str]) -> None:
-    """Run each source as a cell of its own, in order, announcing each with a marker display; stop at a failure.
+    """Run each source as a cell of its own, in order, stop at a failure; send every cell's outputs in one display.
 
-    The batch's engine (:mod:`.engine`) sends a report's code cells in one message and gives each
-    cell the outputs that follow its marker, so the report is what running the cells one by one gives.
+    The batch's engine (:mod:`.engine`) sends a report's code cells in one message. Their displays,
+    results and printed text are kept here, per cell, and sent together at the end as one
+    :data:`~.kernel_state_names.OUTPUTS_BUNDLE` display (one message instead of one per display, and
+    no stream flush per display); an error goes out as the kernel sends it, and the engine gives it
+    to the last cell run. So the report is what running the cells one by one gives.
     """
     from IPython import get_ipython  # lazy: this runs inside a kernel, where IPython is loaded
-    from IPython.display import publish_display_data
 
     shell = get_ipython()
-    for index, source in enumerate(sources):
-        publish_display_data({CELL_MARKER: index})
-        if not shell.run_cell(source, store_history=False).success:
-            return
+    cells: list[list] = []
+    publisher, hook = _publisher([]), _DisplayHook(shell, [])
+    streams = _Stream("stdout", []), _Stream("stderr", [])
+    saved = shell.display_pub, sys.displayhook, sys.stdout, sys.stderr
+    shell.display_pub, sys.displayhook, (sys.stdout, sys.stderr) = publisher, hook, streams
+    try:
+        for source in sources:
+            outputs: list = []
+            cells.append(outputs)
+            publisher.current = hook.current = streams[0].outputs = streams[1].outputs = outputs
+            hook.source = source
+            if not shell.run_cell(source, store_history=False).success:
+                break
+    finally:
+        shell.display_pub, sys.displayhook, sys.stdout, sys.stderr = saved
+        shell.display_pub.publish({OUTPUTS_BUNDLE: {"ran": len(cells), "outputs": cells}}, {})

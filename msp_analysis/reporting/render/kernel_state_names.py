@@ -1,3 +1,4 @@
 """Names the batch's engine and the kernel-side helpers share (imported on both sides, so nothing heavy here)."""
 
-CELL_MARKER = "application/x-msp-cell"  # a display the kernel sends before each cell's outputs; never kept
+# the one display a report's cells send at the end: every cell's outputs ({"ran": cells run, "outputs": [[...], ...]})
+OUTPUTS_BUNDLE = "application/x-msp-outputs"

@@ -1,6 +1,7 @@
 """The batch runner: warm kernels without leaks, incremental cache, failures kept apart, executors, sweeping."""
 
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def two_in_one_worker(small_demo, tmp_path_factory):
 def test_a_report_is_identical_alone_and_after_another_in_the_same_kernel(small_demo, two_in_one_worker, tmp_path):
     render_reports("locality", [params(small_demo["processed"], DURHAM)], tmp_path, jobs=1, quiet=True)
     assert html_of(tmp_path, DURHAM) == html_of(two_in_one_worker, DURHAM)
+
+
+@pytest.mark.kernel
+def test_two_kernels_sharing_the_year_s_work_give_the_reports_rendered_alone(small_demo, two_in_one_worker, tmp_path,
+                                                                              monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the batch makes its shared folder
+    out = tmp_path / "out"
+    outcomes = render_reports("locality", [params(small_demo["processed"], c) for c in (DARLINGTON, DURHAM, HARTLEPOOL)],
+                              out, jobs=2, quiet=True)
+    assert [o.status for o in outcomes] == ["ok"] * 3
+    for council in (DARLINGTON, DURHAM):  # whichever kernel rendered it, and whichever computed the shared tables
+        assert html_of(out, council) == html_of(two_in_one_worker, council)
+    assert not list(scratch.glob("msp-shared-*")), "the run's shared folder outlived the run"
 
 
 @pytest.mark.kernel
