@@ -62,7 +62,11 @@ def numeric_matrix(frame: pd.DataFrame, terms: dict[str, str]) -> np.ndarray:
 
 def with_intercept(values: np.ndarray) -> np.ndarray:
     """The design matrix: a column of ones, then `values`."""
-    return np.column_stack([np.ones(len(values)), values])
+    values = np.asarray(values, dtype="float64")
+    out = np.empty((len(values), 1 + (values.shape[1] if values.ndim == 2 else 1)))
+    out[:, 0] = 1.0
+    out[:, 1:] = values if values.ndim == 2 else values[:, None]
+    return out
 
 
 def council_level_terms(frame: pd.DataFrame, terms: dict[str, str], cluster: str, year: str | None) -> list[str]:
@@ -117,8 +121,57 @@ def binomial_counts(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cl
         if np.isnan(s).any() or np.isnan(t).any() or (s < 0).any() or (s > t).any():
             raise UnusableInputError(f"counts must satisfy 0 <= {outcome} <= {trials}")
         counts = frame[columns].assign(_s=s, _t=t)
-    counts = counts.groupby(columns, sort=True, observed=True)[["_s", "_t"]].sum().reset_index()
-    return counts[counts["_t"] > 0].reset_index(drop=True)
+    cell, first = _cells(counts, columns)
+    keep = cell >= 0
+    n_cells = len(first)
+    s_sum = np.bincount(cell[keep], weights=counts["_s"].to_numpy(dtype=float)[keep], minlength=n_cells)
+    t_sum = np.bincount(cell[keep], weights=counts["_t"].to_numpy(dtype=float)[keep], minlength=n_cells)
+    out = counts[columns].take(first).reset_index(drop=True).assign(_s=s_sum, _t=t_sum)
+    return out[t_sum > 0].reset_index(drop=True) if (t_sum <= 0).any() else out
+
+
+RADIX_LIMIT = 2 ** 62  # combined cell codes are compressed before they could overflow int64
+
+
+def _cells(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cell (rows alike in `columns`), numbered in the sorted order of the columns; -1 when one is missing.
+
+    The cells and their order are those of ``frame.groupby(columns, sort=True)`` (rows with a
+    missing key left out, as groupby does); returns the cell of every row and the first row of
+    each cell. One code per column (a 0/1 column is its own code), combined in mixed radix.
+    """
+    n = len(frame)
+    key = np.zeros(n, dtype="int64")
+    size = 1
+    missing = np.zeros(n, dtype=bool)
+    for column in columns:
+        values = frame[column]
+        array = values.to_numpy() if pd.api.types.is_float_dtype(values.dtype) and isinstance(
+            values.dtype, np.dtype) else None
+        if array is not None and ((array == 0) | (array == 1)).all():
+            codes, levels = array.astype("int64"), 2
+        else:
+            codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+            missing |= codes < 0
+            codes, levels = codes.astype("int64"), max(len(uniques), 1)
+        if size * levels >= RADIX_LIMIT:
+            key, size = _compress(key)
+        key = key * levels + np.maximum(codes, 0)
+        size *= levels
+    key[missing] = -1
+    cell, first = _compress(key, with_first=True)
+    return cell, first
+
+
+def _compress(key: np.ndarray, with_first: bool = False):
+    """Combined codes renumbered 0..m-1 in sorted order (-1 stays -1); with the first row of each number."""
+    present = key >= 0
+    uniques, first, inverse = np.unique(key[present], return_index=True, return_inverse=True)
+    out = np.full(len(key), -1, dtype="int64")
+    out[present] = inverse
+    if not with_first:
+        return out, len(uniques)
+    return out, np.flatnonzero(present)[first]
 
 
 def binary_records(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: str,
@@ -168,6 +221,7 @@ def adjustment_terms(data: pd.DataFrame, adjust: Sequence[str]) -> tuple[pd.Data
         raise UnusableInputError(f"cannot adjust for {', '.join(missing)}: not a column of the data or the council "
                                  f"covariates; columns: {', '.join(map(str, data.columns))}")
     columns: dict[str, np.ndarray] = {}
+    indicators: set[str] = set()  # 0/1 columns: constant when no row or every row has the level
     for name in adjust:
         values = data[name]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -175,18 +229,45 @@ def adjustment_terms(data: pd.DataFrame, adjust: Sequence[str]) -> tuple[pd.Data
             continue
         text = values.astype("string").fillna(MISSING_LEVEL).astype(str)
         if name in MULTI_VALUE_COLUMNS:
-            parts = text.str.split(MULTI_VALUE_SEPARATOR)
-            levels = parts.explode().value_counts()
-            for level in levels.index[1:]:
-                columns[f"{name}[{level}]"] = parts.map(lambda cell, lv=level: lv in cell).to_numpy(dtype="float64")
+            rows, parts = _split_cells(text)
+            levels = parts.value_counts()
         else:
+            rows, parts = np.arange(len(text)), text
             levels = text.value_counts()
-            for level in levels.index[1:]:
-                columns[f"{name}[{level}]"] = (text == level).to_numpy(dtype="float64")
-    constant = [c for c, v in columns.items() if pd.Series(v).nunique(dropna=True) <= 1]
+        # one factorisation, then integer comparisons: not a string comparison per level
+        codes, uniques = pd.factorize(parts)
+        position = {level: i for i, level in enumerate(uniques)}
+        for level in levels.index[1:]:
+            hit = np.zeros(len(text))
+            hit[rows[codes == position[level]]] = 1.0
+            columns[f"{name}[{level}]"] = hit
+            indicators.add(f"{name}[{level}]")
+    constant = [c for c, v in columns.items() if (_constant_indicator(v) if c in indicators else _constant(v))]
     kept = {term: v for term, v in columns.items() if term not in constant}
     frame = pd.DataFrame({f"{ADJUSTMENT_PREFIX}{term}": v for term, v in kept.items()}, index=data.index)
     return frame, {term: f"{ADJUSTMENT_PREFIX}{term}" for term in kept}
+
+
+def _split_cells(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The values named in each cell of a multi-value column: (row of each value, the values), row by row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(pa.array(text.array), MULTI_VALUE_SEPARATOR)
+    rows = np.asarray(pc.list_parent_indices(parts), dtype="int64")
+    return rows, pd.Series(pc.list_flatten(parts).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _constant_indicator(values: np.ndarray) -> bool:
+    """A 0/1 column with one value only."""
+    total = values.sum()
+    return bool(total == 0 or total == len(values))
+
+
+def _constant(values: np.ndarray) -> bool:
+    """A numeric column with at most one value besides missing ones (``nunique(dropna=True) <= 1``)."""
+    present = values[~np.isnan(values)]
+    return bool(len(present) == 0 or present.min() == present.max())
 
 
 def year_terms(data: pd.DataFrame, year: str) -> tuple[pd.DataFrame, dict[str, str]]:
