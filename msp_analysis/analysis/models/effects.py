@@ -43,17 +43,22 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
     if INTERCEPT not in names:
         raise ValueError("predicted probabilities need a model with an intercept")
     w = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    estimate = np.asarray(estimate, dtype=float)
+    linear = X @ estimate
     rows = []
     for term, column in terms.items():
         mean, sd = levels[term]
         values = {"low": mean - sd, "mean": mean, "high": mean + sd}
         point, gradient = {}, {}
+        others = linear - X[:, column] * estimate[column]  # every term's share but this one's
         for key, value in values.items():
-            design = X.copy()
-            design[:, column] = value
-            p = expit(design @ estimate)
+            # the design with this column set to `value`, without copying it: X b moves by the column's share,
+            # and the gradient's entry for the column is value * sum(w p (1 - p))
+            p = expit(others + value * estimate[column])
             point[key] = float(w @ p)
-            gradient[key] = (w * p * (1 - p)) @ design
+            slope = w * p * (1 - p)
+            gradient[key] = slope @ X
+            gradient[key][column] = value * slope.sum()
         row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}
         for key in values:
             se = float(np.sqrt(gradient[key] @ cov @ gradient[key]))

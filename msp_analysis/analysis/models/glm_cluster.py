@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msp_analysis.analysis.models.design import INTERCEPT, binomial_counts, numeric_matrix, with_intercept
+from msp_analysis.analysis.models.design import INTERCEPT, binomial_cells, design_matrix
 from msp_analysis.analysis.models.result import MethodFit
 
 
@@ -208,13 +208,13 @@ def fit_glm_cluster(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cl
     year
         Not used (the registry passes it to every method).
     """
-    counts = binomial_counts(frame, outcome, terms, cluster, trials)
-    groups, names = pd.factorize(counts[cluster], sort=True)
-    fit = logit_cluster(with_intercept(numeric_matrix(counts, terms)), counts["_s"].to_numpy(),
-                        counts["_t"].to_numpy(), groups, len(names))
+    cells = binomial_cells(frame, outcome, terms, cluster, trials)  # the rows of binomial_counts, as arrays
+    groups, names = pd.factorize(frame[cluster].take(cells.first), sort=True)
+    fit = logit_cluster(design_matrix(frame, terms, rows=cells.first), cells.successes, cells.trials, groups,
+                        len(names))
     return MethodFit(names=[INTERCEPT, *terms], estimate=fit.params, std_error=np.sqrt(np.diag(fit.cov)),
-                     n=int(counts["_t"].sum()), clusters=fit.groups,
-                     details={"cells": len(counts), "cov": fit.cov, "cov_cr1": fit.cov_cr1, "standard_errors": "CR2",
+                     n=int(cells.trials.sum()), clusters=fit.groups,
+                     details={"cells": len(cells.first), "cov": fit.cov, "cov_cr1": fit.cov_cr1, "standard_errors": "CR2",
                               "std_error_cr1": dict(zip([INTERCEPT, *terms], np.sqrt(np.diag(fit.cov_cr1)),
                                                         strict=True))},
                      cov=fit.cov)
