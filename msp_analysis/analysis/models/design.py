@@ -65,7 +65,7 @@ def numeric_matrix(frame: pd.DataFrame, terms: dict[str, str]) -> np.ndarray:
 
 def design_matrix(frame: pd.DataFrame, terms: dict[str, str], rows: np.ndarray | None = None) -> np.ndarray:
     """``with_intercept(numeric_matrix(frame, terms))`` (of `rows` only, when given) filled in place: one matrix."""
-    out = np.empty((len(frame) if rows is None else len(rows), 1 + len(terms)))
+    out = np.empty((len(frame) if rows is None else len(rows), 1 + len(terms)), order="F")  # filled by column
     out[:, 0] = 1.0
     try:
         for j, column in enumerate(terms.values()):

@@ -45,20 +45,26 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
     w = np.asarray(weights, dtype=float) / float(np.sum(weights))
     estimate = np.asarray(estimate, dtype=float)
     linear = X @ estimate
+    # the design with one column set to a value, without copying it: X b moves by that column's share, and the
+    # gradient's entry for the column is value * sum(w p (1 - p)); every term's three values in one pass over X
+    settings = [(term, column, key, value) for term, column in terms.items()
+                for key, value in zip(("low", "mean", "high"), _levels(levels[term]), strict=True)]
+    slopes = np.empty((len(settings), len(X)))
+    points = np.empty(len(settings))
+    for i, (_term, column, _key, value) in enumerate(settings):
+        p = expit(linear + (value - X[:, column]) * estimate[column])
+        points[i] = w @ p
+        slopes[i] = w * p * (1 - p)
+    gradients = slopes @ X
+    for i, (_term, column, _key, value) in enumerate(settings):
+        gradients[i, column] = value * slopes[i].sum()
+    at = {(term, key): i for i, (term, _column, key, _value) in enumerate(settings)}
     rows = []
-    for term, column in terms.items():
+    for term in terms:
         mean, sd = levels[term]
         values = {"low": mean - sd, "mean": mean, "high": mean + sd}
-        point, gradient = {}, {}
-        others = linear - X[:, column] * estimate[column]  # every term's share but this one's
-        for key, value in values.items():
-            # the design with this column set to `value`, without copying it: X b moves by the column's share,
-            # and the gradient's entry for the column is value * sum(w p (1 - p))
-            p = expit(others + value * estimate[column])
-            point[key] = float(w @ p)
-            slope = w * p * (1 - p)
-            gradient[key] = slope @ X
-            gradient[key][column] = value * slope.sum()
+        point = {key: float(points[at[term, key]]) for key in values}
+        gradient = {key: gradients[at[term, key]] for key in values}
         row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}
         for key in values:
             se = float(np.sqrt(gradient[key] @ cov @ gradient[key]))
@@ -71,3 +77,8 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
                     "difference_high": 100 * (diff + Z_95 * se)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _levels(mean_sd: tuple[float, float]) -> tuple[float, float, float]:
+    mean, sd = mean_sd
+    return mean - sd, mean, mean + sd

@@ -69,13 +69,13 @@ def logit_cluster(X: np.ndarray, successes: np.ndarray, trials: np.ndarray, grou
     p = 1 / (1 + np.exp(-X @ params))
     residual = successes - trials * p
     weight = trials * p * (1 - p)
-    bread = np.linalg.inv(_information(X, weight))
-    cluster_scores = np.column_stack([np.bincount(groups, weights=X[:, j] * residual, minlength=n_groups)
-                                      for j in range(X.shape[1])]) if len(X) else np.zeros((n_groups, X.shape[1]))
+    # each council's information and score sum from its own rows (one pass; their sum is the information)
+    informations, cluster_scores = council_sums(X, weight, residual, groups, n_groups)
+    bread = np.linalg.inv(informations.sum(axis=0))
     used = len(np.unique(groups))
     meat = cluster_scores.T @ cluster_scores
     cov_cr1 = used / max(used - 1, 1) * bread @ meat @ bread
-    adjusted = cr2_scores(X, weight, groups, n_groups, cluster_scores, bread)
+    adjusted = cr2_scores(X, weight, groups, n_groups, cluster_scores, bread, informations)
     cov = bread @ adjusted.T @ adjusted @ bread
     return ClusterLogit(params=params, cov=cov, bread=bread, cluster_scores=cluster_scores, groups=used,
                         cov_cr1=cov_cr1)
@@ -104,12 +104,16 @@ def logit_mle(X: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.nd
     """
     s, t = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
     beta = np.zeros(X.shape[1])
+    total, size = s.sum(), t.sum()
+    if len(X) and 0 < total < size and (X[:, 0] == 1).all():  # start at the overall rate (the intercept-only fit)
+        beta[0] = np.log(total / (size - total))
     eta = X @ beta
     current = _loglik(eta, s, t)
+    buffer = np.empty_like(X)
     with np.errstate(over="ignore"):  # exp(-eta) of a huge |eta| (separation) is inf and p 0: no warning
         for _ in range(NEWTON_MAX_STEPS):
             p = 1 / (1 + np.exp(-eta))
-            information = _information(X, t * p * (1 - p))
+            information = _information(X, t * p * (1 - p), out=buffer)
             try:
                 np.linalg.cholesky(information)
                 step = np.linalg.solve(information, X.T @ (s - t * p))
@@ -137,9 +141,12 @@ def _loglik(eta: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> float
     return float(successes @ eta - trials @ np.logaddexp(0.0, eta))
 
 
-def _information(X: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``X' diag(weight) X`` as ``A'A`` with ``A = X sqrt(weight)`` (one symmetric product: half the work)."""
-    A = X * np.sqrt(weight)[:, None]
+def _information(X: np.ndarray, weight: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``X' diag(weight) X`` as ``A'A`` with ``A = X sqrt(weight)`` (one symmetric product: half the work).
+
+    `out`: a buffer of X's shape for A, reused from step to step (fresh memory is slow to touch).
+    """
+    A = np.multiply(X, np.sqrt(weight)[:, None], out=out)
     return A.T @ A
 
 
@@ -152,8 +159,36 @@ def _logit_statsmodels(X: np.ndarray, successes: np.ndarray, trials: np.ndarray)
     return np.asarray(model.fit().params)
 
 
+def council_sums(X: np.ndarray, weight: np.ndarray, residual: np.ndarray, groups: np.ndarray,
+                 n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each council's information ``X_g' W_g X_g`` (n_groups x k x k) and score sum ``X_g' r_g`` (n_groups x k)."""
+    k = X.shape[1]
+    informations, scores = np.zeros((n_groups, k, k)), np.zeros((n_groups, k))
+    for g, rows in enumerate(_council_rows(groups, n_groups)):
+        if rows is None:
+            continue
+        Xg = X[rows]
+        A = Xg * np.sqrt(weight[rows])[:, None]
+        informations[g] = A.T @ A
+        scores[g] = Xg.T @ residual[rows]
+    return informations, scores
+
+
+def _council_rows(groups: np.ndarray, n_groups: int):
+    """The rows of each council code in turn: a slice when `groups` is sorted (cells are), else an index; None if none."""
+    ordered = len(groups) < 2 or bool((groups[1:] >= groups[:-1]).all())
+    order = None if ordered else np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups if ordered else groups[order], np.arange(n_groups + 1))
+    for g in range(n_groups):
+        start, stop = bounds[g], bounds[g + 1]
+        if start == stop:
+            yield None
+        else:
+            yield slice(start, stop) if order is None else order[start:stop]
+
+
 def cr2_scores(X: np.ndarray, weight: np.ndarray, groups: np.ndarray, n_groups: int, cluster_scores: np.ndarray,
-               bread: np.ndarray) -> np.ndarray:
+               bread: np.ndarray, informations: np.ndarray | None = None) -> np.ndarray:
     """Each council's score sum multiplied through by ``(I - H_gg)^(-1/2)``: the CR2 (Bell-McCaffrey) adjustment.
 
     With A_g = W_g^(1/2) X_g (one row per cell or person, W the GLM weights) and e_g the working
@@ -174,16 +209,19 @@ def cr2_scores(X: np.ndarray, weight: np.ndarray, groups: np.ndarray, n_groups: 
         Score sums per council (n_groups x k).
     bread
         The inverse information (k x k).
+    informations
+        Each council's information A_g'A_g when already computed (:func:`council_sums`).
     """
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
     out = cluster_scores.copy()
-    for g in range(n_groups):
-        rows = order[bounds[g]:bounds[g + 1]]
-        if not len(rows):
+    for g, rows in enumerate(_council_rows(groups, n_groups)):
+        if rows is None:
             continue
-        Xg = X[rows]
-        values, vectors = np.linalg.eigh(Xg.T @ (Xg * weight[rows, None]))
+        if informations is None:
+            Xg = X[rows]
+            information = Xg.T @ (Xg * weight[rows, None])
+        else:
+            information = informations[g]
+        values, vectors = np.linalg.eigh(information)
         keep = values > values.max(initial=0.0) * 1e-10
         if not keep.any():
             continue

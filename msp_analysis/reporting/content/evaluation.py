@@ -53,6 +53,9 @@ from msp_analysis.toolkit.errors import UnusableInputError
 
 ENGLAND = "England"
 CASE_MIX = ("age", "lacked_capacity", "risk_types", "risk_location", "primary_support_reason")
+# the columns of the evaluation export the report's descriptives, link and models read (besides CASE_MIX)
+EXPRESSED_COLUMNS = ("ons_code", "financial_year", "region", "council_name", "enquiry_type", "msp_asked",
+                     "msp_outcome_achieved")
 COVARIATES_FILE = "council_covariates.csv"  # beside the raw inputs, as `msp-analysis simulate` writes it
 MODEL_LABELS = {name: spec.label for name, spec in METHODS.items()}  # the labels live on the method registry
 text = ReportText("evaluation")
@@ -105,7 +108,8 @@ def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: Di
     if expressed is None:
         expressed = expressed_outcomes(clean_eval)
     s42 = clean_eval["enquiry_type"].astype("string").eq("Section 42").fillna(False)
-    by_year = clean_eval[s42.to_numpy()].groupby(clean_eval.loc[s42.to_numpy(), "financial_year"].astype(str)).size()
+    s42_years = clean_eval["financial_year"][s42.to_numpy()].astype(str)  # the year column only: no copy of the rows
+    by_year = s42_years.groupby(s42_years).size()
     per_year = expressed.groupby(expressed["financial_year"].astype(str)).agg(
         expressed=(outcome, "size"), achieved=(outcome, "sum"), councils=("ons_code", "nunique"))
     per_year = per_year.join(by_year.rename("concluded"), how="outer").fillna(0).reset_index()
@@ -686,7 +690,9 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     enquiries, returns = in_scope(clean_eval, clean_tc_long, scope)
     if enquiries.empty:
         raise ValueError(f"no enquiries in {scope}")
-    expressed = expressed_outcomes(enquiries)  # once: the descriptives, the link and every fit share it
+    # once, with the columns this report uses: the descriptives, the link and every fit share it
+    used = [c for c in enquiries.columns if c in EXPRESSED_COLUMNS or c in CASE_MIX]
+    expressed = expressed_outcomes(enquiries[used])
     descriptives, facts = _descriptives(enquiries, scope, outcome, policy, expressed)
     scores = score_temperature_check(returns)  # once: the link below and the three fits of the estimates share it
     linked = link_outcomes(expressed, scores)  # model_frame_outcome(enquiries, returns, scores=scores), shared
