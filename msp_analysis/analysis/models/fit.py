@@ -28,7 +28,6 @@ from msp_analysis.analysis.models import (
 from msp_analysis.analysis.models.design import (
     adjustment_terms,
     council_level_terms,
-    design_matrix,
     holm,
     model_frame,
     term_columns,
@@ -178,7 +177,7 @@ def fit_outcome_model(
         term_keys = term_keys + ("p_value_holm",)
         if levels is not None and spec.outcome == "binary" and fit.cov is not None:
             # averaged over the model frame's rows, weighted by their trials: the same average as over the cells
-            X = design_matrix(frame, terms)
+            X = [np.ones(len(frame)), *(frame[c].to_numpy(dtype=float) for c in terms.values())]  # no copy
             weights = np.ones(len(frame)) if trials is None else frame[trials].to_numpy(dtype=float)
             index = {t: 1 + list(terms).index(t) for t in members if t in levels}
             details["predicted"] = predicted_probabilities(
@@ -375,11 +374,13 @@ def culture_predictors(matched: pd.DataFrame, predictors: Sequence[str],
         terms = {t: f"z_{t}" for t in predictors}
         return terms, list(terms), matched
     waves = matched.drop_duplicates(["ons_code", "score_wave"])
-    out = matched.copy()
+    out = matched.copy(deep=False)  # new columns only: the rows' own are shared, not copied
+    codes, councils = pd.factorize(out["ons_code"])
     terms = {}
     for t in predictors:
         means = waves.groupby("ons_code")[f"z_{t}"].mean()
-        out[f"{t}_between"] = out["ons_code"].map(means).to_numpy(dtype=float)
+        # each row's council mean (as out["ons_code"].map(means)), looked up once per council
+        out[f"{t}_between"] = np.append(means.reindex(councils).to_numpy(dtype=float), np.nan)[codes]
         out[f"{t}_within"] = out[f"z_{t}"].to_numpy(dtype=float) - out[f"{t}_between"].to_numpy()
         terms[f"{t}_between"], terms[f"{t}_within"] = f"{t}_between", f"{t}_within"
     return terms, list(terms), out

@@ -109,11 +109,10 @@ def logit_mle(X: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.nd
         beta[0] = np.log(total / (size - total))
     eta = X @ beta
     current = _loglik(eta, s, t)
-    buffer = np.empty_like(X)
     with np.errstate(over="ignore"):  # exp(-eta) of a huge |eta| (separation) is inf and p 0: no warning
         for _ in range(NEWTON_MAX_STEPS):
             p = 1 / (1 + np.exp(-eta))
-            information = _information(X, t * p * (1 - p), out=buffer)
+            information = _information(X, t * p * (1 - p))
             try:
                 np.linalg.cholesky(information)
                 step = np.linalg.solve(information, X.T @ (s - t * p))
@@ -141,13 +140,17 @@ def _loglik(eta: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> float
     return float(successes @ eta - trials @ np.logaddexp(0.0, eta))
 
 
-def _information(X: np.ndarray, weight: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``X' diag(weight) X`` as ``A'A`` with ``A = X sqrt(weight)`` (one symmetric product: half the work).
+INFORMATION_CHUNK = 16384  # rows per block of X' W X: small temporaries (fresh memory is slow to touch)
 
-    `out`: a buffer of X's shape for A, reused from step to step (fresh memory is slow to touch).
-    """
-    A = np.multiply(X, np.sqrt(weight)[:, None], out=out)
-    return A.T @ A
+
+def _information(X: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``X' diag(weight) X`` as the sum over blocks of rows of ``A'A``, ``A = X sqrt(weight)`` (symmetric products)."""
+    root = np.sqrt(weight)
+    out = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, len(X), INFORMATION_CHUNK):
+        A = X[start:start + INFORMATION_CHUNK] * root[start:start + INFORMATION_CHUNK, None]
+        out += A.T @ A
+    return out
 
 
 def _logit_statsmodels(X: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
