@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from msp_analysis.clean.la_measures import clean_la_measures
@@ -66,8 +67,17 @@ class LinkResult:
 
     @property
     def matched_data(self) -> pd.DataFrame:
-        """Only the outcome rows that found a score."""
-        return self.data[self.data["matched"]].reset_index(drop=True)
+        """Only the outcome rows that found a score.
+
+        Selected once per `data` (a report's several fits ask for it); each call returns its own
+        frame (a shallow copy: changing it changes neither `data` nor the next call's frame).
+        """
+        cached = self.__dict__.get("_matched")
+        if cached is None or cached[0] is not self.data:
+            matched = self.data["matched"].to_numpy(dtype=bool)
+            rows = self.data.reset_index(drop=True) if matched.all() else self.data[matched].reset_index(drop=True)
+            self.__dict__["_matched"] = cached = (self.data, rows)
+        return cached[1].copy(deep=False)
 
     def summary(self) -> dict:
         """Counts for a report or a JSON note: rows in, rows matched, unmatched council-years."""
@@ -216,7 +226,9 @@ def expressed_outcomes(clean_evaluation: pd.DataFrame, section_42_only: bool = T
     if section_42_only:
         keep &= clean_evaluation["enquiry_type"].eq(SECTION_42).fillna(False)
     out = clean_evaluation[keep.to_numpy()].reset_index(drop=True)
-    level = out["msp_outcome_achieved"].astype(str).map(ACHIEVED_LEVELS).astype("int64")
+    codes, names = pd.factorize(out["msp_outcome_achieved"])  # every value is a level (kept above)
+    level = pd.Series(np.array([ACHIEVED_LEVELS[str(name)] for name in names], dtype="int64")[codes],
+                      index=out.index)
     return out.assign(achieved_level=level, fully_achieved=(level == 2).astype("int64"),
                       fully_or_partially_achieved=(level >= 1).astype("int64"))
 

@@ -11,6 +11,8 @@ predictions are for a council with a random intercept of zero: a typical council
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -20,7 +22,7 @@ from msp_analysis.analysis.models.design import INTERCEPT
 Z_95 = 1.959963984540054
 
 
-def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str], estimate: np.ndarray,
+def predicted_probabilities(X: np.ndarray | Sequence[np.ndarray], weights: np.ndarray, names: list[str], estimate: np.ndarray,
                             cov: np.ndarray, terms: dict[str, int], levels: dict[str, tuple[float, float]],
                             sd_points: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per term of `terms`: probabilities (%) at −1 SD, mean, +1 SD and the +1/−1 SD difference (points).
@@ -28,7 +30,8 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
     Parameters
     ----------
     X
-        The design matrix the model was fitted on (intercept first), one row per cell.
+        The design matrix the model was fitted on (intercept first), one row per cell or person;
+        or its columns (a list of arrays), which need not be copied into one matrix.
     weights
         People per row (trials).
     names, estimate, cov
@@ -43,17 +46,31 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
     if INTERCEPT not in names:
         raise ValueError("predicted probabilities need a model with an intercept")
     w = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    estimate = np.asarray(estimate, dtype=float)
+    columns = [X[:, j] for j in range(X.shape[1])] if isinstance(X, np.ndarray) else list(X)
+    linear = np.zeros(len(w))
+    for b, values in zip(estimate, columns, strict=True):
+        linear += b * values
+    # the design with one column set to a value, without copying it: X b moves by that column's share, and the
+    # gradient's entry for the column is value * sum(w p (1 - p)); every term's three values in one pass over X
+    settings = [(term, column, key, value) for term, column in terms.items()
+                for key, value in zip(("low", "mean", "high"), _levels(levels[term]), strict=True)]
+    slopes = np.empty((len(settings), len(w)))
+    points = np.empty(len(settings))
+    for i, (_term, column, _key, value) in enumerate(settings):
+        p = expit(linear + (value - columns[column]) * estimate[column])
+        points[i] = w @ p
+        slopes[i] = w * p * (1 - p)
+    gradients = np.column_stack([slopes @ values for values in columns])
+    for i, (_term, column, _key, value) in enumerate(settings):
+        gradients[i, column] = value * slopes[i].sum()
+    at = {(term, key): i for i, (term, _column, key, _value) in enumerate(settings)}
     rows = []
-    for term, column in terms.items():
+    for term in terms:
         mean, sd = levels[term]
         values = {"low": mean - sd, "mean": mean, "high": mean + sd}
-        point, gradient = {}, {}
-        for key, value in values.items():
-            design = X.copy()
-            design[:, column] = value
-            p = expit(design @ estimate)
-            point[key] = float(w @ p)
-            gradient[key] = (w * p * (1 - p)) @ design
+        point = {key: float(points[at[term, key]]) for key in values}
+        gradient = {key: gradients[at[term, key]] for key in values}
         row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}
         for key in values:
             se = float(np.sqrt(gradient[key] @ cov @ gradient[key]))
@@ -66,3 +83,8 @@ def predicted_probabilities(X: np.ndarray, weights: np.ndarray, names: list[str]
                     "difference_high": 100 * (diff + Z_95 * se)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _levels(mean_sd: tuple[float, float]) -> tuple[float, float, float]:
+    mean, sd = mean_sd
+    return mean - sd, mean, mean + sd

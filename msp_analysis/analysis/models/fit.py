@@ -27,13 +27,10 @@ from msp_analysis.analysis.models import (
 )
 from msp_analysis.analysis.models.design import (
     adjustment_terms,
-    binomial_counts,
     council_level_terms,
     holm,
     model_frame,
-    numeric_matrix,
     term_columns,
-    with_intercept,
     year_terms,
 )
 from msp_analysis.analysis.models.effects import predicted_probabilities
@@ -179,12 +176,12 @@ def fit_outcome_model(
                                    "note": MULTIPLICITY_NOTE.format(k=len(members))}
         term_keys = term_keys + ("p_value_holm",)
         if levels is not None and spec.outcome == "binary" and fit.cov is not None:
-            counts = binomial_counts(frame, outcome, terms, cluster, trials)
-            X = with_intercept(numeric_matrix(counts, terms))
+            # averaged over the model frame's rows, weighted by their trials: the same average as over the cells
+            X = [np.ones(len(frame)), *(frame[c].to_numpy(dtype=float) for c in terms.values())]  # no copy
+            weights = np.ones(len(frame)) if trials is None else frame[trials].to_numpy(dtype=float)
             index = {t: 1 + list(terms).index(t) for t in members if t in levels}
             details["predicted"] = predicted_probabilities(
-                X, counts["_t"].to_numpy(dtype=float), fit.names, fit.estimate, fit.cov, index, dict(levels),
-                dict(sd_points or {}))
+                X, weights, fit.names, fit.estimate, fit.cov, index, dict(levels), dict(sd_points or {}))
     return ModelResult(table=table, method=spec.name, n=fit.n, clusters=fit.clusters, caveat=caveat,
                        details=details, term_keys=term_keys)
 
@@ -260,6 +257,7 @@ def model_outcome(
     council_covariates: pd.DataFrame | None = None,
     within_between: bool = False,
     scores: pd.DataFrame | None = None,
+    linked: LinkResult | None = None,
     **options: Any,
 ) -> ModelResult:
     """Outcome achievement against council culture: the pipeline of ``msp-analysis model outcome``.
@@ -299,6 +297,10 @@ def model_outcome(
     scores
         The council × wave scores of `clean_tc_long` when already computed
         (:func:`~msp_analysis.analysis.indicators.score_temperature_check` with `standardise_by`).
+    linked
+        The link of `clean_eval`'s outcomes to those scores when already made
+        (:func:`model_frame_outcome` with the same `lag`, `standardise_by` and `scores`): several
+        fits of one report share it.
     **options
         Options of the method.
 
@@ -315,7 +317,8 @@ def model_outcome(
                          + " or ".join(f"method={name!r}" for name in ordinal))
     if scores is None:
         scores = score_temperature_check(clean_tc_long, standardise_by=standardise_by)
-    linked = link_outcomes(expressed_outcomes(clean_eval), scores, lag=lag)
+    if linked is None:
+        linked = link_outcomes(expressed_outcomes(clean_eval), scores, lag=lag)
     matched = linked.matched_data
     if matched.empty:
         raise UnusableInputError("no enquiry matched a temperature-check score (same council and financial year); "
@@ -371,11 +374,13 @@ def culture_predictors(matched: pd.DataFrame, predictors: Sequence[str],
         terms = {t: f"z_{t}" for t in predictors}
         return terms, list(terms), matched
     waves = matched.drop_duplicates(["ons_code", "score_wave"])
-    out = matched.copy()
+    out = matched.copy(deep=False)  # new columns only: the rows' own are shared, not copied
+    codes, councils = pd.factorize(out["ons_code"])
     terms = {}
     for t in predictors:
         means = waves.groupby("ons_code")[f"z_{t}"].mean()
-        out[f"{t}_between"] = out["ons_code"].map(means).to_numpy(dtype=float)
+        # each row's council mean (as out["ons_code"].map(means)), looked up once per council
+        out[f"{t}_between"] = np.append(means.reindex(councils).to_numpy(dtype=float), np.nan)[codes]
         out[f"{t}_within"] = out[f"z_{t}"].to_numpy(dtype=float) - out[f"{t}_between"].to_numpy()
         terms[f"{t}_between"], terms[f"{t}_within"] = f"{t}_between", f"{t}_within"
     return terms, list(terms), out

@@ -15,7 +15,7 @@ import pandas as pd
 
 from msp_analysis.analysis.link import LinkResult
 from msp_analysis.analysis.models import CULTURE_TERMS
-from msp_analysis.analysis.models.design import model_frame
+from msp_analysis.analysis.models.design import cell_index, model_frame
 from msp_analysis.toolkit.errors import UnusableInputError
 
 CULTURE_INDICATORS = tuple(f"z_{term}" for term in CULTURE_TERMS)
@@ -90,10 +90,17 @@ def prediction_check(
     predictions = {name: np.zeros(len(frame)) for name in designs}
     fold_rows: list[dict[str, Any]] = []
     importance: list[pd.DataFrame] = []
+    # People alike in every feature and the outcome are one cell: each fold's models are fitted on the cells of
+    # its training people, weighted by how many they are (the same objective as one row per person), and predict
+    # each cell once. With council-level features a few thousand cells stand for every person.
+    cell, first = cell_index(full.assign(_y=y), [*full.columns, "_y"])
     for fold, (train, test) in enumerate(splitter.split(full, y, frame[groups])):
+        weights = np.bincount(cell[train], minlength=len(first)).astype(float)
+        used = np.flatnonzero(weights > 0)
         for name, X in designs.items():
-            model = LogisticRegression(max_iter=1000).fit(X.iloc[train], y[train])
-            p = model.predict_proba(X.iloc[test])[:, 1]
+            cells = X.iloc[first]
+            model = LogisticRegression(max_iter=1000).fit(cells.iloc[used], y[first[used]], sample_weight=weights[used])
+            p = model.predict_proba(cells)[:, 1][cell[test]]
             predictions[name][test] = p
             fold_rows.append({"model": name, "fold": fold, "n": len(test),
                               "auc": roc_auc_score(y[test], p) if len(set(y[test])) == 2 else np.nan,

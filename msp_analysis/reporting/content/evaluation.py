@@ -27,7 +27,7 @@ import pandas as pd
 
 from msp_analysis.analysis.external import cqc_check
 from msp_analysis.analysis.indicators import score_temperature_check
-from msp_analysis.analysis.link import expressed_outcomes, load_real_la_measures
+from msp_analysis.analysis.link import expressed_outcomes, link_outcomes, load_real_la_measures
 from msp_analysis.analysis.models import FEW_CLUSTERS, METHODS
 from msp_analysis.analysis.models.fit import (
     default_method,
@@ -53,6 +53,9 @@ from msp_analysis.toolkit.errors import UnusableInputError
 
 ENGLAND = "England"
 CASE_MIX = ("age", "lacked_capacity", "risk_types", "risk_location", "primary_support_reason")
+# the columns of the evaluation export the report's descriptives, link and models read (besides CASE_MIX)
+EXPRESSED_COLUMNS = ("ons_code", "financial_year", "region", "council_name", "enquiry_type", "msp_asked",
+                     "msp_outcome_achieved")
 COVARIATES_FILE = "council_covariates.csv"  # beside the raw inputs, as `msp-analysis simulate` writes it
 MODEL_LABELS = {name: spec.label for name, spec in METHODS.items()}  # the labels live on the method registry
 text = ReportText("evaluation")
@@ -93,16 +96,20 @@ def outcome_words(outcome: str) -> str:
             "fully_or_partially_achieved": text("outcome_fully_or_partially_achieved")}[outcome]
 
 
-def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: DisclosurePolicy) -> tuple[Section, dict]:
+def _descriptives(clean_eval: pd.DataFrame, scope: str, outcome: str, policy: DisclosurePolicy,
+                  expressed: pd.DataFrame | None = None) -> tuple[Section, dict]:
     """Enquiries and outcomes by year and by area: tables, bars and sentence from the disclosed counts only.
 
     Every count shown adds up to a total the sentence gives (years to all years, areas to the
     scope), so the cells are protected together (:func:`~msp_analysis.disclosure.secondary.protect`)
-    and the bars and the sentence use the counts and percentages as shown.
+    and the bars and the sentence use the counts and percentages as shown. `expressed`: the
+    :func:`~msp_analysis.analysis.link.expressed_outcomes` of `clean_eval` when already made.
     """
-    expressed = expressed_outcomes(clean_eval)
+    if expressed is None:
+        expressed = expressed_outcomes(clean_eval)
     s42 = clean_eval["enquiry_type"].astype("string").eq("Section 42").fillna(False)
-    by_year = clean_eval[s42.to_numpy()].groupby(clean_eval.loc[s42.to_numpy(), "financial_year"].astype(str)).size()
+    s42_years = clean_eval["financial_year"][s42.to_numpy()].astype(str)  # the year column only: no copy of the rows
+    by_year = s42_years.groupby(s42_years).size()
     per_year = expressed.groupby(expressed["financial_year"].astype(str)).agg(
         expressed=(outcome, "size"), achieved=(outcome, "sum"), councils=("ons_code", "nunique"))
     per_year = per_year.join(by_year.rename("concluded"), how="outer").fillna(0).reset_index()
@@ -384,7 +391,7 @@ def _target(truth: dict | None, analysis: str, term: str, method: str) -> float:
 
 def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str, outcome: str,
                        covariates: pd.DataFrame | None, truth: dict | None,
-                       scores: pd.DataFrame | None = None) -> tuple[Section, dict, str]:
+                       scores: pd.DataFrame | None = None, linked=None) -> tuple[Section, dict, str]:
     """What the models estimate: unadjusted beside adjusted, between beside within, predicted probabilities.
 
     The main method fits the indicators three ways (year effects always): unadjusted; adjusted for
@@ -392,7 +399,8 @@ def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str
     indicator split into its council mean over the waves and the wave's deviation from it. The
     indicators are one family for Holm's adjustment. On simulated data each estimate has beside it
     the target a correct analysis should reach (``truth["targets"]``). `scores`: the council × wave
-    scores of `returns` (:func:`score_temperature_check`) when already computed, shared by the three fits.
+    scores of `returns` (:func:`score_temperature_check`) when already computed, shared by the three fits;
+    `linked`, the link of `enquiries` to those scores (:func:`model_frame_outcome`) when already made.
     """
     if scores is None:
         scores = score_temperature_check(returns)
@@ -401,12 +409,15 @@ def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str
                ("ons_code", "financial_year", "size")]
     adjust = case_mix + council
     terms = list(culture_terms())
-    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, scores=scores),
+    if linked is None:
+        linked = model_frame_outcome(enquiries, returns, scores=scores)
+    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, scores=scores, linked=linked),
             "adjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
-                                      council_covariates=covariates, scores=scores)}
+                                      council_covariates=covariates, scores=scores, linked=linked)}
     with contextlib.suppress(ValueError):  # one wave only: nothing varies within a council
         fits["within_between"] = model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
-                                               council_covariates=covariates, within_between=True, scores=scores)
+                                               council_covariates=covariates, within_between=True, scores=scores,
+                                               linked=linked)
     unadjusted, adjusted = _estimate_rows(fits["unadjusted"], terms), _estimate_rows(fits["adjusted"], terms)
     simulated = bool(truth and truth.get("targets"))
     rows = []
@@ -684,9 +695,12 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     enquiries, returns = in_scope(clean_eval, clean_tc_long, scope)
     if enquiries.empty:
         raise ValueError(f"no enquiries in {scope}")
-    descriptives, facts = _descriptives(enquiries, scope, outcome, policy)
+    # once, with the columns this report uses: the descriptives, the link and every fit share it
+    used = [c for c in enquiries.columns if c in EXPRESSED_COLUMNS or c in CASE_MIX]
+    expressed = expressed_outcomes(enquiries[used])
+    descriptives, facts = _descriptives(enquiries, scope, outcome, policy, expressed)
     scores = score_temperature_check(returns)  # once: the link below and the three fits of the estimates share it
-    linked = model_frame_outcome(enquiries, returns, scores=scores)
+    linked = link_outcomes(expressed, scores)  # model_frame_outcome(enquiries, returns, scores=scores), shared
     matched = linked.matched_data
     main = default_method(matched["ons_code"].nunique())
     methods = list(methods or dict.fromkeys([main, "gee", "ordinal", "mixed"]))
@@ -703,7 +717,7 @@ def build_evaluation_report(clean_eval: pd.DataFrame, clean_tc_long: pd.DataFram
     facts.update(more)
     covariates = council_covariates_beside(params.data_dir) if params is not None else None
     estimates, more, adjusted_summary = _estimates_section(enquiries, returns, methods[0], outcome, covariates,
-                                                           truth_dict, scores)
+                                                           truth_dict, scores, linked)
     facts.update(more)
     icc, more = _icc_section(results)
     facts.update(more)

@@ -73,3 +73,31 @@ def test_glm_cluster_recovers_known_effects(records):
         row = result.term(term)
         assert row["ci_low"] <= true <= row["ci_high"]
         assert row["odds_ratio"] == pytest.approx(math.exp(row["estimate"]))
+
+
+@pytest.mark.parametrize(("n", "k", "seed"), [(300, 3, 0), (5000, 25, 1), (2000, 8, 2)])
+def test_newton_logit_is_the_statsmodels_glm_maximum(n, k, seed):
+    from msp_analysis.analysis.models.glm_cluster import _logit_statsmodels, logit_mle
+
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, k - 1)) * rng.uniform(0.2, 3, k - 1)])
+    X[:, k // 2:] = (X[:, k // 2:] > 0.3).astype(float)  # indicators beside continuous columns, as in the adjusted model
+    trials = rng.integers(1, 5, n).astype(float) if seed != 2 else np.ones(n)
+    beta = rng.normal(size=k) * 0.4
+    successes = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-X @ beta))).astype(float)
+    ours, reference = logit_mle(X, successes, trials), _logit_statsmodels(X, successes, trials)
+    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-10)
+
+
+def test_newton_logit_falls_back_to_statsmodels_where_the_information_is_singular():
+    from msp_analysis.analysis.models.glm_cluster import logit_cluster, logit_mle
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=200)
+    X = np.column_stack([np.ones(200), x, 2 * x])  # collinear
+    y = (rng.random(200) < 0.5).astype(float)
+    assert logit_mle(X, y, np.ones(200)) is None
+    separated = np.column_stack([np.ones(200), x])
+    assert logit_mle(separated, (x > 0).astype(float), np.ones(200)) is None  # no finite maximum
+    fit = logit_cluster(np.column_stack([np.ones(200), x]), y, np.ones(200), np.arange(200) % 10, 10)
+    assert np.all(np.isfinite(fit.params)) and fit.groups == 10

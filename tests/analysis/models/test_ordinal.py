@@ -83,3 +83,54 @@ def test_ordinal_intervals_cover_in_a_small_simulation_study():
         covered += row["ci_low"] <= 0.6 * shrink <= row["ci_high"]
         rejected += result.details["proportional_odds_test"]["p_value"] < 0.05
     assert covered >= 34 and rejected <= 6, (covered, rejected)
+
+
+def _statsmodels_ordinal(data, predictors, gtol=None):
+    """statsmodels' OrderedModel on the person rows with council-clustered errors (what fit_ordinal did before)."""
+    import numpy as np
+    import pandas as pd
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    from msp_analysis.analysis.models.ordinal import _start_thresholds
+
+    X, codes = data[predictors].to_numpy(float), data["level"].to_numpy()
+    groups = pd.factorize(data["ons_code"], sort=True)[0]
+    model = OrderedModel(codes, X, distr="logit")
+    start = np.concatenate([np.zeros(X.shape[1]), _start_thresholds(codes, 3)])
+    options = {} if gtol is None else {"gtol": gtol, "maxiter": 5000}
+    result = model.fit(start_params=start, method="bfgs", disp=False, **{"maxiter": 500, **options},
+                       cov_type="cluster", cov_kwds={"groups": groups})
+    k = X.shape[1]
+    return result.params[:k], result.bse[:k], model.transform_threshold_params(result.params)[1:-1]
+
+
+@pytest.mark.filterwarnings("ignore:Maximum Likelihood optimization failed")  # the tight reference stops on precision
+@pytest.mark.parametrize("kind", ["proportional", "not proportional"])
+def test_ordinal_on_cells_is_statsmodels_ordered_model_on_the_people(kind):
+    import numpy as np
+
+    from msp_analysis.analysis.models.ordinal import proportional_odds_check
+
+    data = synthetic_ordinal(**({} if kind == "proportional" else {"beta_low_cut": 0.0, "per_council": 120}))
+    data["z"] = np.random.default_rng(1).integers(0, 3, len(data)).astype(float)  # a person-level predictor too
+    result = fit_outcome_model(data, "ordinal", outcome="level", predictors=["x", "z"], year_effects=False)
+    estimate, std_error = result.table["estimate"].to_numpy(), result.table["std_error"].to_numpy()
+    thresholds = np.array(list(result.details["thresholds"].values()))
+    # the maximum: statsmodels run to a tight gradient; the errors: its numerical derivatives' precision
+    tight = _statsmodels_ordinal(data, ["x", "z"], gtol=1e-11)
+    np.testing.assert_allclose(estimate, tight[0], atol=1e-8)
+    np.testing.assert_allclose(thresholds, tight[2], atol=1e-8)
+    np.testing.assert_allclose(std_error, tight[1], rtol=1e-5)
+    # statsmodels as fit_ordinal called it (BFGS to its default gradient tolerance): as close as that stops
+    default = _statsmodels_ordinal(data, ["x", "z"])
+    np.testing.assert_allclose(estimate, default[0], atol=1e-4)
+    np.testing.assert_allclose(std_error, default[1], rtol=1e-4)
+    # the proportional-odds check from the cells is the one from the people
+    groups = data["ons_code"].factorize(sort=True)[0]
+    people = proportional_odds_check(data["level"].to_numpy(), data[["x", "z"]].to_numpy(float), groups,
+                                     groups.max() + 1, ["x", "z"], estimate)
+    assert result.details["proportional_odds_test"]["df"] == people["test"]["df"]
+    assert result.details["proportional_odds_test"]["chi2"] == pytest.approx(people["test"]["chi2"], rel=1e-9)
+    check = result.details["proportional_odds"]
+    np.testing.assert_allclose(check.drop(columns="term").to_numpy(float),
+                               people["table"].drop(columns="term").to_numpy(float), rtol=1e-8, atol=1e-12)
