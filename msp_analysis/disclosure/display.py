@@ -233,14 +233,14 @@ def disclose(
         elif kind == "count":
             secondary = extra.get(column, [False] * len(table))
             cells = table[column].tolist()
-            shown_as, suppressed = _memo(policy.format_count), _memo(policy.is_suppressed)
+            shown_as, small = _memo(policy.format_count), _memo(policy.is_suppressed)
             out[column] = [policy.not_submitted_symbol if m else policy.symbol if x and not is_missing(v)
                            else shown_as(v, n)
                            for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
             values[column] = shown_counts[column]
-            per_row[:, 1] += [x and not m and not is_missing(v) and not suppressed(v, n)
+            per_row[:, 1] += [x and not m and not is_missing(v) and not small(v, n)
                               for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
-            per_row[:, 0] += [not m and suppressed(v, n)
+            per_row[:, 0] += [not m and small(v, n)
                               for v, n, m in zip(cells, national_flags, missing_flags, strict=True)]
         elif kind == "rate":
             shown, numbers_shown, flags, reasons = _rate_cells(arrays, policy, *rates[column], shown_counts,

@@ -49,8 +49,8 @@ def predicted_probabilities(X: np.ndarray | Sequence[np.ndarray], weights: np.nd
     estimate = np.asarray(estimate, dtype=float)
     columns = [X[:, j] for j in range(X.shape[1])] if isinstance(X, np.ndarray) else list(X)
     linear = np.zeros(len(w))
-    for b, values in zip(estimate, columns, strict=True):
-        linear += b * values
+    for b, column_values in zip(estimate, columns, strict=True):
+        linear += b * column_values
     # the design with one column set to a value, without copying it: X b moves by that column's share, and the
     # gradient's entry for the column is value * sum(w p (1 - p)); every term's three values in one pass over X
     settings = [(term, column, key, value) for term, column in terms.items()
