@@ -13,6 +13,7 @@ are the disclosed numbers that sentences and figures quote.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import re
@@ -233,7 +234,8 @@ def disclose(
         elif kind == "count":
             secondary = extra.get(column, [False] * len(table))
             cells = table[column].tolist()
-            shown_as, small = _memo(policy.format_count), _memo(policy.is_suppressed)
+            # once per distinct (count, national) of the table: a table of every council repeats the same counts
+            shown_as, small = functools.cache(policy.format_count), functools.cache(policy.is_suppressed)
             out[column] = [policy.not_submitted_symbol if m else policy.symbol if x and not is_missing(v)
                            else shown_as(v, n)
                            for v, n, m, x in zip(cells, national_flags, missing_flags, secondary, strict=True)]
@@ -277,23 +279,9 @@ def _shown_counts(table: pd.DataFrame, column: str, policy: DisclosurePolicy, na
                   secondary: list[bool] | None) -> np.ndarray:
     """A count column as the policy shows it, as numbers: NaN where hidden (either rule) or missing."""
     secondary = secondary or [False] * len(table)
-    shown = _memo(policy.disclosed_count)  # a table of every council repeats the same counts many times
+    shown = functools.cache(policy.disclosed_count)  # a table of every council repeats the same counts
     return np.array([np.nan if x else shown(v, n)
                      for v, n, x in zip(table[column].tolist(), national, secondary, strict=True)], dtype=float)
-
-
-def _memo(rule):
-    """`rule(count, national)` computed once per distinct (count, national) of one table (NaN: every time)."""
-    done: dict = {}
-
-    def memoised(count, national):
-        key = (count, national)
-        value = done.get(key)
-        if value is None:
-            value = done[key] = rule(count, national)
-        return value
-
-    return memoised
 
 
 def _group(table: Mapping[str, np.ndarray], columns: Sequence[str], shown: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
