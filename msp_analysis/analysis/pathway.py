@@ -357,7 +357,7 @@ def _group_flags(s42: pd.DataFrame) -> pd.DataFrame:
     }, index=s42.index).astype("int64")
 
 
-@frame_cache
+@frame_cache(shared=True)  # the evaluation report's kernel and the locality reports' both need it
 def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     """The MSP pathway of concluded Section 42 enquiries by group, for every council, region and England and year.
 
