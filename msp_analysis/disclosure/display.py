@@ -69,7 +69,7 @@ class DisclosedTable:
         display = self.display.iloc[part].reset_index(drop=True)
         numeric = list(self.numeric)
         if labels:
-            display = display.rename(columns=labels)
+            display = display.set_axis([labels.get(c, c) for c in display.columns], axis=1)  # rename() costs 3x
             numeric = [labels.get(c, c) for c in numeric]
         counts = self.row_counts[part]
         return DisclosedTable(display=display, hidden=self.hidden.iloc[part].reset_index(drop=True), policy=self.policy,
