@@ -69,6 +69,7 @@ from msp_analysis.reference.codebook import (
     unknown_markers,
 )
 from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.caches import frame_cache
 from msp_analysis.toolkit.errors import UnusableInputError
 
 REQUIRED_COLUMNS = ["org_id", "ons_code", "wave"]
@@ -531,6 +532,7 @@ def _answers(df: pd.DataFrame, files: np.ndarray, rows: np.ndarray, item_columns
 # --- back to the wide frame the indicators expect ---------------------------------------------
 
 
+@frame_cache  # a report scores the same returns several ways (indicators, step groups, key questions): pivoted once
 def wide_answers(clean_long: pd.DataFrame) -> pd.DataFrame:
     """One row per respondent with numeric item columns, the frame ``council_scores`` expects.
 
