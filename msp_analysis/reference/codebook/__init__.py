@@ -49,10 +49,15 @@ def label_lookup(field: str) -> dict[str, str]:
 
 
 def canonical_labels(field: str) -> list[str]:
-    """The canonical labels of `field` in codebook order."""
+    """The canonical labels of `field` in codebook order (a new list each call)."""
+    return list(_canonical_labels(field))
+
+
+@cache
+def _canonical_labels(field: str) -> tuple[str, ...]:
     labels = _read("labels.csv")
     rows = labels[(labels["field"] == field) & (labels["variant"] == labels["canonical"])]
-    return rows["canonical"].tolist()
+    return tuple(rows["canonical"])
 
 
 def _canonical(field: str, label: str) -> str:
