@@ -30,15 +30,25 @@ def real_data_dir() -> Path:
 def small_demo(tmp_path_factory) -> dict:
     """A small simulated dataset written and cleaned through the CLI, as `make demo` does.
 
-    Returns paths: ``raw`` (folder with evaluation.csv, truth.json) and ``processed``.
+    Returns paths: ``raw`` (folder with evaluation.csv, truth.json) and ``processed``. Made once per run: under
+    pytest-xdist the first worker to need it writes it in the run's shared temporary folder, the others wait for
+    it and read it (tests only read these folders; one that changes data works on a copy).
     """
+    import fcntl
+
     from msp_analysis.cli import main
 
-    root = tmp_path_factory.mktemp("demo")
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = tmp_path_factory.getbasetemp().parent / "small_demo" if shared else tmp_path_factory.mktemp("demo")
     raw, processed = root / "raw", root / "processed"
-    assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.067"]) == 0
-    assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
-    assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+    done = root / "made"
+    with open(f"{root}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when a worker dies
+        if not done.is_file():
+            assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.067"]) == 0
+            assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
+            assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+            done.write_text("made by the small_demo fixture\n", encoding="utf-8")
     return {"raw": raw, "processed": processed}
 
 
