@@ -59,17 +59,35 @@ SIMULATION_SEED = 2
 SIMULATION_SCALE = 0.03
 
 
+def _once_per_run(tmp_path_factory, name: str, make):
+    """``make()``; under pytest-xdist, made by the first worker that needs it and read (unpickled) by the others."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make()
+    import fcntl
+    import pickle
+
+    path = tmp_path_factory.getbasetemp().parent / f"{name}.pickle"
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when a worker dies
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
-def simulation():
+def simulation(tmp_path_factory):
     """One simulated evaluation export and temperature check, shared by the whole session."""
     from msp_analysis.analysis.simulate import simulate
 
-    return simulate(SIMULATION_SEED, scale=SIMULATION_SCALE)
+    return _once_per_run(tmp_path_factory, "simulation", lambda: simulate(SIMULATION_SEED, scale=SIMULATION_SCALE))
 
 
 @pytest.fixture(scope="session")
-def cleaned_simulation(simulation):
+def cleaned_simulation(simulation, tmp_path_factory):
     """``clean_evaluation`` of the shared simulated export (a CleanResult)."""
     from msp_analysis.clean.evaluation import clean_evaluation
 
-    return clean_evaluation(simulation.evaluation, source="simulated.csv")
+    return _once_per_run(tmp_path_factory, "cleaned_simulation",
+                         lambda: clean_evaluation(simulation.evaluation, source="simulated.csv"))
