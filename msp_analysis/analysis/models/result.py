@@ -41,7 +41,7 @@ class MethodFit:
 
 
 JSON_DETAIL_KEYS = ("estimand", "adjusted_for", "year_effects", "lag", "within_between", "multiplicity", "sd_points",
-                    "fallback", "proportional_odds_test", "council_sd", "icc")
+                    "fallback", "proportional_odds_test", "council_sd", "icc", "df", "council_variance", "working_model")
 
 
 def _jsonable(value: Any) -> Any:
