@@ -15,9 +15,14 @@ allow (supervision's SD of the estimates over the mean SE 1.07-1.10 against 1.03
 R = 459), which is the unit changing, not the intervals failing. What remains (699 replications of
 realistic at --scale 0.04, each against its own target): biases under 0.13 SD everywhere;
 ``gee`` (bias-reduced, exchangeable working correlation) SD/SE 0.96-1.03; ``glm_cluster``'s CR2,
-whose small-sample correction assumes independent records, 0.98-1.08, narrowest where the
+whose small-sample correction then assumed independent records, 0.98-1.08, narrowest where the
 council-level residual is largest (unadjusted supervision 1.08, coverage 0.910, Wilson 0.886-0.929:
-the one row whose interval stays below 0.92); ``mixed``'s sandwich 1.00-1.08. Then it prints per analysis × method × term: the target, mean estimate, bias, the SD of the
+the one row whose interval stays below 0.92); ``mixed``'s sandwich 1.00-1.08. Since then
+``glm_cluster``'s CR2 takes a council random-intercept working model with per-term Satterthwaite df
+and ``mixed``'s sandwich is CR2 in its own metric with the same df (why: :mod:`msp_analysis.analysis.models.glm_cluster`
+and ``benchmarks/cluster_errors.py``): on fresh seeds, realistic 7001-7240 at --scale 0.04 covered
+0.925-0.971 in all 24 rows (CR1 with t(G - 1) beside it 0.904-0.967; mixed's former G/(G-1) sandwich
+0.925-0.967), SD of estimate - target over the mean SE 0.94-1.08. Then it prints per analysis × method × term: the target, mean estimate, bias, the SD of the
 estimates against the mean standard error, 95% coverage, the share of replications rejecting
 "no association" at 5% (the false-positive rate where the target is 0), and the median time
 per fit. Targets: coverage in [0.92, 0.98] for every row with a target.
