@@ -156,22 +156,29 @@ def test_cr2_and_its_degrees_of_freedom_match_the_dense_matrix_definitions(worki
     assert (fit.df < councils - 1).all()
 
 
-def test_the_council_variance_is_the_moment_estimate_that_matches_the_observed_council_totals():
-    from msp_analysis.analysis.models.glm_cluster import logit_cluster
-
-    X, successes, trials, groups, councils = _tiny_clustered(seed=6, councils=12)
+def _working_model(logit_cluster, X, successes, trials, groups, councils):
+    """The fit and its working model as dense matrices: p, weights w, whitened design A, M = (A'A)^-1 and Phi,
+    the whitened residuals' covariance under a council random intercept of the fit's council variance."""
     fit = logit_cluster(X, successes, trials, groups, councils)
     assert fit.council_variance > 0
     p = 1 / (1 + np.exp(-X @ fit.params))
     w = trials * p * (1 - p)
     A = X * np.sqrt(w)[:, None]
     M = np.linalg.inv(A.T @ A)
-    n = len(X)
-    residual_maker = np.eye(n) - A @ M @ A.T
-    Phi = np.eye(n)
+    Phi = np.eye(len(X))
     for g in range(councils):
         rows = groups == g
         Phi[np.ix_(rows, rows)] += fit.council_variance * np.outer(np.sqrt(w[rows]), np.sqrt(w[rows]))
+    return fit, p, w, A, M, Phi
+
+
+def test_the_council_variance_is_the_moment_estimate_that_matches_the_observed_council_totals():
+    from msp_analysis.analysis.models.glm_cluster import logit_cluster
+
+    X, successes, trials, groups, councils = _tiny_clustered(seed=6, councils=12)
+    fit, p, w, A, M, Phi = _working_model(logit_cluster, X, successes, trials, groups, councils)
+    n = len(X)
+    residual_maker = np.eye(n) - A @ M @ A.T
     expected = residual_maker @ Phi @ residual_maker.T
     # sum over councils of E[(total residual)^2] under the working model = the observed sum of squares
     predicted = sum(np.sqrt(w[groups == g]) @ expected[np.ix_(groups == g, groups == g)] @ np.sqrt(w[groups == g])
@@ -190,12 +197,7 @@ def test_cr2_under_the_working_model_is_unbiased_for_the_variance_it_assumes():
     from msp_analysis.analysis.models.glm_cluster import council_sums, cr2_adjust, logit_cluster
 
     X, successes, trials, groups, councils = _tiny_clustered(seed=4, councils=10)
-    fit = logit_cluster(X, successes, trials, groups, councils)
-    assert fit.council_variance > 0
-    p = 1 / (1 + np.exp(-X @ fit.params))
-    w = trials * p * (1 - p)
-    A = X * np.sqrt(w)[:, None]
-    M = np.linalg.inv(A.T @ A)
+    fit, p, w, A, M, Phi = _working_model(logit_cluster, X, successes, trials, groups, councils)
     n, k = X.shape
     informations, _ = council_sums(X, w, np.zeros(n), groups, councils)
     linear = np.zeros((councils * k, n))  # stacked adjusted council scores per unit whitened residual
@@ -204,10 +206,6 @@ def test_cr2_under_the_working_model_is_unbiased_for_the_variance_it_assumes():
         unit[i] = np.sqrt(w[i])  # whitened residual e_i = 1, i.e. a raw residual of sqrt(w_i)
         scores = np.array([X[groups == g].T @ unit[groups == g] for g in range(councils)])
         linear[:, i] = cr2_adjust(informations, scores, M, fit.council_variance)[0].ravel()
-    Phi = np.eye(n)
-    for g in range(councils):
-        rows = groups == g
-        Phi[np.ix_(rows, rows)] += fit.council_variance * np.outer(np.sqrt(w[rows]), np.sqrt(w[rows]))
     residual_maker = np.eye(n) - A @ M @ A.T
     moments = linear @ residual_maker @ Phi @ residual_maker.T @ linear.T
     expected = sum(M @ moments[g * k:(g + 1) * k, g * k:(g + 1) * k] @ M for g in range(councils))
