@@ -396,23 +396,28 @@ def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     s42 = section_42_rows(df_enquiries)
     absent = [c for c in GROUP_SOURCES if c not in s42.columns]  # a column the data lack: everyone "not known"
     s42 = s42.assign(**{c: pd.Series(pd.NA, index=s42.index, dtype="string") for c in absent})
-    flags = _group_flags(s42)
+    flags = _group_flags(s42).to_numpy(dtype=bool)
+    # counted on integer codes: the council-year of each enquiry (numbered in order of first appearance) times
+    # its group's place in the grid of every dimension's groups, one bincount per count (string keys cost seconds)
     keys = s42[AREA_COLUMNS].astype(str)
-    parts = []
-    for dimension in group_dimensions():
-        groups = _groups_of(s42, dimension)
-        inside = groups.notna().to_numpy()
-        parts.append(pd.concat([keys[inside], flags[inside]], axis=1)
-                     .assign(dimension=dimension, group=groups[inside].to_numpy()))
-    columns = [*AREA_COLUMNS, "dimension", "group"]
-    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*columns, *GROUP_COUNTS])
-    sums = long.groupby(columns, sort=False)[list(GROUP_COUNTS)].sum()
-    councils = s42[AREA_COLUMNS].astype(str).drop_duplicates()
+    area = keys.groupby(AREA_COLUMNS, sort=False).ngroup().to_numpy(dtype="int64")
+    councils = keys.drop_duplicates()
     grid = pd.DataFrame([(d, g) for d, groups in group_dimensions().items() for g in groups],
                         columns=["dimension", "group"])
-    full = councils.merge(grid, how="cross")
-    council = full.merge(sums.reset_index(), on=columns, how="left").fillna({c: 0 for c in GROUP_COUNTS})
-    council[list(GROUP_COUNTS)] = council[list(GROUP_COUNTS)].astype("int64")
+    cell_parts, flag_parts, offset = [], [], 0
+    for dimension, labels in group_dimensions().items():
+        groups = _groups_of(s42, dimension)
+        place = pd.Index(labels).get_indexer(groups)  # -1: outside the dimension's population or not one of its groups
+        inside = place >= 0
+        cell_parts.append(area[inside] * len(grid) + offset + place[inside])
+        flag_parts.append(flags[inside])
+        offset += len(labels)
+    cells = np.concatenate(cell_parts) if cell_parts else np.zeros(0, dtype="int64")
+    cell_flags = np.concatenate(flag_parts) if flag_parts else np.zeros((0, len(GROUP_COUNTS)), dtype=bool)
+    size = len(councils) * len(grid)
+    counts = {c: np.bincount(cells[cell_flags[:, i]], minlength=size).astype("int64")
+              for i, c in enumerate(GROUP_COUNTS)}
+    council = councils.merge(grid, how="cross").assign(**counts)
     order = {(d, g): i for i, (d, g) in enumerate(zip(grid["dimension"], grid["group"], strict=True))}
     by = ["financial_year", "dimension", "group"]
     region = council.groupby(["financial_year", "region", "dimension", "group"], sort=False)[list(GROUP_COUNTS)].sum()
