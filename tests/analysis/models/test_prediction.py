@@ -41,6 +41,7 @@ def test_permutation_importance_equals_scikit_learns():
     assert auc(y[400:], held_out) == pytest.approx(roc_auc_score(y[400:], held_out), abs=1e-12)
     tied = np.round(held_out, 1)  # ties between a 1 and a 0 count half
     assert auc(y[400:], tied) == pytest.approx(roc_auc_score(y[400:], tied), abs=1e-12)
+    assert np.isnan(auc(np.ones(5, dtype=int), held_out[:5])), "a fold of one outcome has no AUC"
     theirs = sklearn_importance(model, X[400:], y[400:], scoring="roc_auc", n_repeats=4, random_state=7).importances
     ours = permutation_importance(model, X[400:], y[400:], 4, 7)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
