@@ -89,8 +89,10 @@ def fit_gee(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: s
     year
         Not used (the registry passes it to every method).
     """
-    # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up
-    import statsmodels.api as sm
+    # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up; the modules
+    # themselves, not statsmodels.api (its graphics, time series and formulas are another 0.35 s in a kernel)
+    from statsmodels.genmod import cov_struct, families
+    from statsmodels.genmod.generalized_estimating_equations import GEE
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     records = binary_records(frame, outcome, terms, cluster, trials)
@@ -106,7 +108,7 @@ def fit_gee(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: s
             warnings.simplefilter("always")
             with np.errstate(all="ignore"):
                 try:
-                    model = sm.GEE(y, X, groups=groups, family=sm.families.Binomial(), cov_struct=structure)
+                    model = GEE(y, X, groups=groups, family=families.Binomial(), cov_struct=structure)
                     result = model.fit(cov_type="robust", start_params=start)
                     # the bias-reduced errors in O(n p^2), not statsmodels' dense solve per council
                     result.cov_robust_bc = bias_reduced_cov(model, np.asarray(result.cov_naive))
@@ -114,12 +116,12 @@ def fit_gee(frame: pd.DataFrame, outcome: str, terms: dict[str, str], cluster: s
                     return None, True
         return result, any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
-    result, warned = fit(sm.cov_struct.Exchangeable())
+    result, warned = fit(cov_struct.Exchangeable())
     reason = _problem(result, groups) or ("did not converge" if warned else "")
     fallback = ""
     if reason:
         fallback = FALLBACK.format(reason=reason)
-        result, _ = fit(sm.cov_struct.Independence())
+        result, _ = fit(cov_struct.Independence())
         if _problem(result, groups):
             raise UnusableInputError("GEE could not be fitted on these data, with an exchangeable or an independence "
                                      "working correlation; check that every council has both outcomes")

@@ -191,9 +191,10 @@ def _information(X: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def _logit_statsmodels(X: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
     """The binomial logit MLE by statsmodels' GLM (IRLS): the fallback of :func:`logit_mle`."""
     # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
-    model = sm.GLM(np.column_stack([successes, trials - successes]), X, family=sm.families.Binomial())
+    model = GLM(np.column_stack([successes, trials - successes]), X, family=families.Binomial())
     return np.asarray(model.fit().params)
 
 

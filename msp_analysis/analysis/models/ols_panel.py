@@ -37,7 +37,7 @@ def fit_ols_panel(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clus
         coefficients are not reported; councils seen once add nothing to the slope.
     """
     # lazy: statsmodels costs 1.7 s to import, and the CLI imports the method registry at start-up
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     X = numeric_matrix(frame, terms)
     names = [INTERCEPT, *terms]
@@ -52,7 +52,7 @@ def fit_ols_panel(frame: pd.DataFrame, outcome: str, terms: dict[str, str], clus
     if council_effects and len(clusters) > 1:
         X = np.column_stack([X, np.eye(len(clusters))[groups][:, 1:]])
     y = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
-    result = sm.OLS(y, with_intercept(X)).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    result = OLS(y, with_intercept(X)).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     return MethodFit(names=names, estimate=np.asarray(result.params)[:k], std_error=np.asarray(result.bse)[:k],
                      n=len(frame), clusters=len(clusters), cov=np.asarray(result.cov_params())[:k, :k],
                      details={"r_squared": float(result.rsquared), "years": years, "council_effects": council_effects})
