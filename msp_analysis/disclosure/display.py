@@ -72,7 +72,7 @@ class DisclosedTable:
         display = self.display.iloc[part].reset_index(drop=True)
         numeric = list(self.numeric)
         if labels:
-            display = display.set_axis([labels.get(c, c) for c in display.columns], axis=1)  # rename() costs 3x
+            display = display.set_axis(_column_index(tuple(labels.get(c, c) for c in display.columns)), axis=1)
             numeric = [labels.get(c, c) for c in numeric]
         counts = self.row_counts[part]
         return DisclosedTable(display=display, hidden=self.hidden.iloc[part].reset_index(drop=True), policy=self.policy,
@@ -166,6 +166,13 @@ class DisclosedTable:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+@functools.lru_cache(maxsize=256)
+def _column_index(names: tuple) -> pd.Index:
+    """The column index of these names, made once: every council's slice of a table is renamed the same way, and
+    building an index of strings (Arrow-backed) cost more than the rest of the slice (rename() costs more again)."""
+    return pd.Index(names)
 
 
 TALLIES = ("primary", "secondary", "percentage")  # the kinds of hidden cell a table's note counts
