@@ -261,6 +261,7 @@ def model_outcome(
     within_between: bool = False,
     scores: pd.DataFrame | None = None,
     linked: LinkResult | None = None,
+    predicted: bool = True,
     **options: Any,
 ) -> ModelResult:
     """Outcome achievement against council culture: the pipeline of ``msp-analysis model outcome``.
@@ -304,6 +305,9 @@ def model_outcome(
         The link of `clean_eval`'s outcomes to those scores when already made
         (:func:`model_frame_outcome` with the same `lag`, `standardise_by` and `scores`): several
         fits of one report share it.
+    predicted
+        False leaves ``details["predicted"]`` out (a fit whose predictions nobody reads: at England's
+        volumes they are about 0.4 s of a record-level model).
     **options
         Options of the method.
 
@@ -337,8 +341,8 @@ def model_outcome(
     levels = council_wave_levels(matched, terms)
     sd_points = indicator_sd_points(scores, predictors, terms, within_between, levels)
     result = fit_outcome_model(matched, method, outcome=outcome, predictors=terms, cluster="ons_code",
-                               year="financial_year", adjust=adjust, family=family, levels=levels,
-                               sd_points=sd_points, **options)
+                               year="financial_year", adjust=adjust, family=family,
+                               levels=levels if predicted else None, sd_points=sd_points, **options)
     summary = linked.summary()
     if summary["rows_unmatched"]:
         note = (f"{summary['council_years_unmatched']} council-years ({summary['rows_unmatched']} enquiries) had no "

@@ -411,13 +411,15 @@ def _estimates_section(enquiries: pd.DataFrame, returns: pd.DataFrame, main: str
     terms = list(culture_terms())
     if linked is None:
         linked = model_frame_outcome(enquiries, returns, scores=scores)
-    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, scores=scores, linked=linked),
+    # only the adjusted fit's predicted probabilities are shown
+    fits = {"unadjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, scores=scores, linked=linked,
+                                        predicted=False),
             "adjusted": model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
                                       council_covariates=covariates, scores=scores, linked=linked)}
     with contextlib.suppress(ValueError):  # one wave only: nothing varies within a council
         fits["within_between"] = model_outcome(enquiries, returns, method=main, outcome=outcome, adjust=adjust,
                                                council_covariates=covariates, within_between=True, scores=scores,
-                                               linked=linked)
+                                               linked=linked, predicted=False)
     unadjusted, adjusted = _estimate_rows(fits["unadjusted"], terms), _estimate_rows(fits["adjusted"], terms)
     simulated = bool(truth and truth.get("targets"))
     rows = []

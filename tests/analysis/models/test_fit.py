@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from msp_analysis.analysis.link import load_real_la_measures
@@ -95,6 +96,10 @@ def test_true_effects_lie_in_the_95_percent_intervals(recovery, method):
     payload = result.to_json_dict()
     assert [t["term"] for t in payload["terms"]] == ["Intercept", *CULTURE_TERMS, "year[2022-23]", "year[2023-24]"]
     assert payload["method"] == method
+    assert set(result.details["predicted"]["term"]) == set(CULTURE_TERMS)
+    without = model_outcome(recovery["clean_eval"], recovery["clean_tc"], method=method, predicted=False)
+    assert "predicted" not in without.details and "predicted_probabilities" not in without.to_json_dict()
+    pd.testing.assert_frame_equal(without.table, result.table)
 
 
 @pytest.mark.parametrize("kwargs,message", [
