@@ -227,16 +227,17 @@ def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for indicator, group in items.groupby("indicator", sort=False):
         answers = _flipped(wide_answers, group).dropna()
-        k = answers.shape[1]
-        alpha = _cronbach_alpha(answers)
-        for item in answers.columns:
-            rest = answers.drop(columns=item)
-            correlation = answers[item].corr(rest.sum(axis=1)) if len(answers) > 2 and k > 1 else np.nan
+        # one row per item (the layout of pandas' own blocks), so that every sum runs in pandas' order
+        values = np.ascontiguousarray(answers.to_numpy(dtype="float64").T)
+        k, n = values.shape
+        reverse = dict(zip(group["item_id"], group["reverse_coded"], strict=True))
+        alpha = _cronbach_alpha(values)
+        for i, item in enumerate(answers.columns):
+            rest = np.delete(values, i, axis=0)
+            correlation = pd.Series(values[i]).corr(pd.Series(rest.sum(axis=0))) if n > 2 and k > 1 else np.nan
             rows.append({
-                "indicator": indicator, "item_id": item,
-                "reverse_coded": bool(group.set_index("item_id").loc[item, "reverse_coded"]),
-                "n_respondents": len(answers), "n_items": k, "alpha": alpha,
-                "item_rest_correlation": correlation,
+                "indicator": indicator, "item_id": item, "reverse_coded": bool(reverse[item]),
+                "n_respondents": n, "n_items": k, "alpha": alpha, "item_rest_correlation": correlation,
                 "alpha_if_deleted": _cronbach_alpha(rest) if k > 2 else np.nan,
             })
     columns = ["indicator", "item_id", "reverse_coded", "n_respondents", "n_items", "alpha",
@@ -244,15 +245,15 @@ def reliability(wide_answers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _cronbach_alpha(answers: pd.DataFrame) -> float:
-    """k/(k-1) * (1 - sum of item variances / variance of the total); NaN when undefined."""
-    k = answers.shape[1]
-    if k < 2 or len(answers) < 2:
+def _cronbach_alpha(values: np.ndarray) -> float:
+    """k/(k-1) * (1 - sum of item variances / variance of the total), `values` one row per item; NaN when undefined."""
+    k, n = values.shape
+    if k < 2 or n < 2:
         return float("nan")
-    total_variance = answers.sum(axis=1).var(ddof=1)
+    total_variance = values.sum(axis=0).var(ddof=1)
     if not total_variance > 0:
         return float("nan")
-    return float(k / (k - 1) * (1 - answers.var(ddof=1).sum() / total_variance))
+    return float(k / (k - 1) * (1 - values.var(axis=1, ddof=1).sum() / total_variance))
 
 
 
