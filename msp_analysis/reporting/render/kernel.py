@@ -9,7 +9,10 @@ user namespace cleared) so that a report renders the same whether it ran alone o
 others, in the same round trip as the report itself.
 
 Each thread of a worker keeps its own kernel (:func:`warm_kernel`); :func:`shutdown_kernels`
-stops every kernel this process started.
+stops every kernel this process started. A kernel does its linear algebra in one thread
+(:data:`ONE_THREAD`): a batch runs a report per core already, and with OpenBLAS's two threads
+competing for those cores the England evaluation's record-level logit took 3 to 9 s instead of
+0.3 s on this 2-core machine (issue 17).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from msp_analysis.toolkit.errors import MspError
 WARM_UP = "import msp_analysis.reporting.render.kernel_state as _state\n_state.warm_up({notebook!r})\n%reset -f"
 RESET = "import msp_analysis.reporting.render.kernel_state as _state\n_state.reset(namespace=True)"
 SHARE = "import msp_analysis.reporting.render.kernel_state as _state\n_state.share({folder!r})"
+# the thread pools of numpy's BLAS and of OpenMP libraries, one thread each unless the caller set them
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 RESET_TAG = "msp-reset"  # the reset cell's tag: the exporter leaves it out of the report
 
 
@@ -60,7 +65,7 @@ class WarmKernel:
         self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")
         self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.kc = None
-        self._run_source(WARM_UP.format(notebook=notebook), cwd=cwd)
+        self._run_source(WARM_UP.format(notebook=notebook), cwd=cwd, env={**ONE_THREAD, **os.environ})
         self.used = False  # True once a report ran: the next one starts with the reset cell
         atexit.register(self.shutdown)
 

@@ -8,6 +8,7 @@ import pytest
 
 from msp_analysis.reporting.registry import KERNEL_NAME, NOTEBOOK_DIR, REPORTS
 from msp_analysis.reporting.render.kernel import (
+    ONE_THREAD,
     RESET,
     RESET_TAG,
     KernelNotRegisteredError,
@@ -51,3 +52,20 @@ def test_each_thread_keeps_one_warm_kernel_until_shutdown(tmp_path):
     finally:
         shutdown_kernels()
     assert not first.alive() and not other.alive()
+
+
+@pytest.mark.kernel
+def test_a_kernel_does_its_linear_algebra_in_one_thread(monkeypatch):
+    for name in ONE_THREAD:
+        monkeypatch.delenv(name, raising=False)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a kernel of its own, started with this environment
+        kernel = pool.submit(warm_kernel, KERNEL_NAME, os.getcwd(), "locality").result()
+    try:
+        # a failing assert in the kernel raises here (the cell runs with allow_errors=False)
+        kernel._run_source("from threadpoolctl import threadpool_info\n"
+                           "pools = [p for p in threadpool_info() if p['user_api'] == 'blas']\n"
+                           "assert pools and all(p['num_threads'] == 1 for p in pools), pools")
+        with pytest.raises(Exception, match="CellExecutionError|AssertionError"):
+            kernel._run_source("assert False, 'the check above can fail'")
+    finally:
+        shutdown_kernels()
