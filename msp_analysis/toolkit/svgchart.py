@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
 ASCENT, DESCENT = 0.93, 0.24  # em above and below the baseline (DejaVu Sans: 1901 and 483 of 2048 units per em)
 LINE_SPACING = 1.2  # em from one line's baseline to the next
+SWATCH_EDGE = "#767676"  # the edge of a pale legend swatch (4.5:1 on white)
 
 # DejaVu Sans and DejaVu Sans Bold: advance width of each character of _CHARS in thousandths of an em, rounded up
 # (read from the fonts' hmtx tables with fontTools; kerning, which only narrows a line, is left out). A
@@ -541,7 +542,7 @@ class SvgChart:
         if scale.missing:
             x = left + width + 24
             out.append(f"<rect x='{_n(x)}' y='{_n(top)}' width='{_n(bar)}' height='{_n(bar)}' "
-                       f"fill='{self.plot_fill or 'white'}' stroke='#767676'/>"
+                       f"fill='{self.plot_fill or 'white'}' stroke='{SWATCH_EDGE}'/>"
                        + self._words(x + bar + 6, top + bar / 2 + (ASCENT - DESCENT) * size / 2, scale.missing, size))
         return "".join(out)
 
