@@ -36,7 +36,7 @@ SWATCH_EDGE = "#767676"  # the edge of a pale legend swatch (4.5:1 on white)
 
 # DejaVu Sans and DejaVu Sans Bold: advance width of each character of _CHARS in thousandths of an em, rounded up
 # (read from the fonts' hmtx tables with fontTools; kerning, which only narrows a line, is left out). A
-# character not listed counts 1 em, wider than any listed: a word is never measured narrower than it is drawn.
+# character not listed counts 1 em, as wide as an em dash and wider than all but a few capitals (W, Æ).
 _CHARS = ("".join(chr(c) for c in range(0x20, 0x7F)) + "".join(chr(c) for c in range(0xA0, 0x100))
           + "\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u2022\u2212\u2264\u2265")
 _ADVANCES = {weight: dict(zip(_CHARS, map(int, widths.split()), strict=True)) for weight, widths in {
@@ -66,8 +66,8 @@ _ADVANCES = {weight: dict(zip(_CHARS, map(int, widths.split()), strict=True)) fo
 def text_width(text: str, size: float, weight: str = "normal") -> float:
     """Width in px of the widest line of `text` at font `size` px (``weight`` normal or bold), in DejaVu Sans.
 
-    DejaVu Sans is the first of :data:`FONT` and wider than the fallbacks (Liberation Sans, Arial), so
-    text drawn in any of them is no wider than this.
+    DejaVu Sans is the first of :data:`FONT` and the widest of them: Liberation Sans and Arial (metric twins)
+    draw a word narrower but for a few letters (J, for one), so a line in a fallback font is narrower still.
     """
     advances = _ADVANCES["bold" if weight == "bold" else "normal"]
     return max(sum(advances.get(c, 1000) for c in line) for line in str(text).split("\n")) * size / 1000

@@ -282,11 +282,12 @@ def test_the_heatmap_writes_dark_text_on_light_cells_and_light_text_on_dark_cell
 
 def test_heatmap_cells_take_the_colour_map_and_a_missing_score_is_drawn_as_missing():
     from matplotlib import colormaps
+    from matplotlib.colors import to_hex
 
     scores = pd.DataFrame({"A": [1.0, np.nan], "B": [3.0, 5.0]}, index=["first", "second"])
     root = ET.fromstring(plots.heatmap_figure(scores, [("G", 2)], "H", "Score").render())
     fills = [r.get("fill").lower() for r in root.iter(f"{SVG}rect")]
-    cividis = [plots._hex(colormaps["cividis"](x)) for x in (0.0, 0.5, 1.0)]
+    cividis = [to_hex(colormaps["cividis"](x)) for x in (0.0, 0.5, 1.0)]
     assert all(fills.count(colour) == 1 for colour in cividis), "one cell of each score, in cividis"
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert sorted(t for t in texts if t in ("1.0", "3.0", "5.0", "nan")) == ["1.0", "3.0", "5.0"], "no text where no score"
@@ -297,7 +298,7 @@ def test_heatmap_cells_take_the_colour_map_and_a_missing_score_is_drawn_as_missi
     diverging = ET.fromstring(plots.heatmap_figure(scores - 3, [("G", 2)], "H", "Change", diverging=True,
                                                    limits=(-2, 2)).render())
     assert {"-2.0", "+0.0", "+2.0"} <= {t.text for t in diverging.iter(f"{SVG}text")}
-    assert plots._hex(colormaps["PuOr"](0.0)) in [r.get("fill").lower() for r in diverging.iter(f"{SVG}rect")]
+    assert to_hex(colormaps["PuOr"](0.0)) in [r.get("fill").lower() for r in diverging.iter(f"{SVG}rect")]
 
 
 def test_the_change_figure_draws_each_indicator_in_both_waves_and_leaves_out_what_is_not_shown():
@@ -411,6 +412,7 @@ def _overlaps(boxes):
 def _heatmap(columns, groups, councils=COUNCILS):
     rng = np.random.default_rng(4)
     scores = pd.DataFrame(rng.uniform(1, 5, (len(councils), len(columns))), index=councils, columns=columns)
+    scores.iloc[3] = np.nan  # a council whose scores are hidden: its cells are drawn as missing, the swatch says so
     return plots.heatmap_figure(scores, groups, "Culture indicators by council, South West, 2023-24",
                                 "Mean score (1 poor to 5 good)")
 
@@ -426,7 +428,7 @@ def test_no_two_heatmap_labels_touch_and_all_lie_inside_the_figure(columns, grou
     boxes = _heatmap_labels(chart, columns, groups, COUNCILS)
     assert len(boxes["columns"]) == len(columns) and len(boxes["groups"]) == len(groups)
     assert len(boxes["rows"]) == len(COUNCILS) and len(boxes["title"]) == 1 and len(boxes["axis labels"]) == 2
-    assert {"Mean score (1 poor to 5 good)", "1", "5"} <= {label[0] for label in boxes["scale"]}
+    assert {"Mean score (1 poor to 5 good)", "1", "5", "No score shown"} <= {label[0] for label in boxes["scale"]}
     assert _overlaps(boxes) == []
     for kind, group in boxes.items():
         for words, _, _, box in group:
