@@ -226,8 +226,8 @@ class SvgChart:
             right = self.right
         elif self.legend:
             widest = max([text_width(e.label, self.font_size) for e in self.legend]
-                         + [text_width(self.legend_title, self.font_size)])
-            right = widest + 52
+                         + [text_width(self.legend_title, self.font_size, "bold")])
+            right = widest + 60  # swatch 32 px, the words, 10 px to the edge
         else:
             right = 24
         return left, right

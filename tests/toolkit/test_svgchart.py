@@ -124,3 +124,17 @@ def test_a_title_too_long_for_its_place_moves_left_to_stay_inside():
     chart = SvgChart(title="A title " * 12, left=400)
     title = [t for t in ET.fromstring(chart.render()).iter(f"{SVG}text") if t.get("font-weight") == "bold"][0]
     assert float(title.get("x")) + svgchart.text_width(chart.title, chart.font_size + 3, "bold") <= chart.width - 7.9
+
+
+@pytest.mark.parametrize("legend_title", ["", "A long bold legend title, wider than any entry"])
+def test_the_legend_fits_inside_the_chart_with_room_to_spare(legend_title):
+    chart = SvgChart(legend=[svgchart.LegendEntry("Within England's limits", "#E4E4E4"),
+                             svgchart.LegendEntry("WWW Capitals MMM", "#0072B2")], legend_title=legend_title)
+    chart.set_x(0, 1)
+    chart.set_y(0, 1)
+    root = ET.fromstring(chart.render())
+    _, _, x1, _ = chart.plot_box()
+    for text in root.iter(f"{SVG}text"):
+        if float(text.get("x")) > x1:  # the legend's words, right of the plot area
+            weight = text.get("font-weight", "normal")
+            assert float(text.get("x")) + svgchart.text_width(text.text, chart.font_size, weight) <= chart.width - 8
