@@ -9,17 +9,20 @@ The SVG is embedded as a lightly percent-encoded ``data:`` URI (:mod:`msp_analys
 attributes single-quoted), not base64, which would make it a third longer; :func:`page_figures`
 reads the figures of a page back.
 
-The five figures every locality report repeats are written as SVG directly
-(:mod:`msp_analysis.toolkit.svgchart`, about a millisecond each); the others use matplotlib's
-object API (:class:`matplotlib.figure.Figure`, never pyplot: nothing is shown twice and
-nothing needs closing between reports).
+The five figures every locality report repeats, and the temperature check's heatmap and change
+figure (nine regional reports a set), are written as SVG directly (:mod:`msp_analysis.toolkit.svgchart`,
+about a millisecond each; a heatmap of 33 councils about 12 ms, where matplotlib took about 330 ms):
+the heatmap takes only its colours from matplotlib (:data:`matplotlib.colormaps`, no figure is built)
+and measures its labels as svgchart does (:func:`msp_analysis.toolkit.svgchart.text_width`, DejaVu
+Sans's widths). The evaluation report's figures use matplotlib's object API
+(:class:`matplotlib.figure.Figure`, never pyplot: nothing is shown twice and nothing needs closing
+between reports).
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import html
 import io
 import math
@@ -31,11 +34,19 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.text import Text
 
 from msp_analysis.toolkit.datauri import text_uri, uri_bytes
-from msp_analysis.toolkit.svgchart import NOTE_HEIGHT, LegendEntry, SvgChart, SvgStack
+from msp_analysis.toolkit.svgchart import (
+    NOTE_HEIGHT,
+    SWATCH_EDGE,
+    ColourScale,
+    LegendEntry,
+    SvgChart,
+    SvgStack,
+    nice_ticks,
+    text_height,
+    text_width,
+)
 from msp_analysis.toolkit.svgchart import with_note as svg_with_note
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency. Orange, sky blue and
@@ -98,7 +109,8 @@ def colour_pairs() -> list[tuple[str, str, float, str]]:
     pairs += [(colour, WHITE, GRAPHIC_CONTRAST, f"area {name}") for name, colour in AREA_COLOURS.items()]
     pairs += [(INK, WHITE, TEXT_CONTRAST, "chart text"), ("#444444", WHITE, GRAPHIC_CONTRAST, "axes and ticks"),
               (INK, GRID_BAND, TEXT_CONTRAST, "text over the grid's band"),
-              (NOTE_INK, NOTE_FILL, TEXT_CONTRAST, "simulated-data note")]
+              (NOTE_INK, NOTE_FILL, TEXT_CONTRAST, "simulated-data note"),
+              (SWATCH_EDGE, WHITE, GRAPHIC_CONTRAST, "heatmap: edge of the no-score swatch")]
     return pairs
 
 
@@ -457,46 +469,24 @@ def grid_figure(points: pd.DataFrame, centre: tuple[float, float], highlight: st
     return chart
 
 
-# --- temperature-check report --------------------------------------------------------------------
+# --- temperature-check report (written as SVG directly too: nine regional reports a set) -----------------
 
 
-LABEL_SIZES = (9.0, 8.5, 8.0, 7.5)  # points; 7.5 pt is 10.4 px in a 900 px figure, 9.2 px at the 800 px a phone scrolls
-
-
-@functools.cache
-def _measurer():
-    # lazy: the Agg renderer is only needed to measure label text for the heatmap's layout
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    return RendererAgg(1, 1, DPI)
-
-
-@functools.cache
-def _font(size: float, weight: str) -> FontProperties:
-    with rc_context(STYLE):  # the figures' font family (costs a copy of matplotlib's settings: once per size)
-        return FontProperties(size=size, weight=weight)
-
-
-@functools.lru_cache(maxsize=8192)
-def _line_width(line: str, size: float, weight: str) -> float:
-    return _measurer().get_text_width_height_descent(line, _font(size, weight), ismath=False)[0]
-
-
-def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """Width in px (at the figures' 100 dpi) of the longest line of `text` in the figures' font at `size` points.
-
-    Each line is measured once per process (the heatmap's layout tries every label at several sizes).
-    """
-    return max((_line_width(line, size, weight) for line in text.split("\n")), default=0.0)
+LABEL_SIZES = (12.5, 11.8, 11.1, 10.4)  # px; 10.4 px in a 900 px figure is 9.2 px at the 800 px a phone scrolls
+MISSING_FILL = "#EEEEEE"  # a heatmap cell with no score shown: the plot area, not a colour of the scale
+SCALE_STEPS = 17  # colours of a colour bar's gradient (the map sampled at equal steps)
 
 
 def line_height(size: float, lines: int = 1) -> float:
-    """Height in px of `lines` lines of text at `size` points (matplotlib's 1.2 line spacing)."""
-    return lines * size * 1.2 * DPI / 72
+    """Height in px of `lines` lines of text at `size` px, from the first's ascent to the last's descent."""
+    return text_height(lines, size)
 
 
 def wrap_to_width(text: str, width: float, size: float, weight: str = "normal") -> str | None:
-    """`text` broken between words into lines no wider than `width` px at `size` points; None if a word is wider."""
+    """`text` broken between words into lines no wider than `width` px at `size` px; None if a word is wider.
+
+    Widths are :func:`msp_analysis.toolkit.svgchart.text_width`'s (the font the charts are drawn in).
+    """
     lines: list[str] = []
     for word in text.split():
         if text_width(word, size, weight) > width:
@@ -547,120 +537,84 @@ def _fit_labels(labels: Sequence[Sequence[str]], widths: Sequence[float], weight
     return [_Label("\n".join(parts), size, True, weight) for parts in labels]
 
 
+def _hex(rgba: Sequence[float]) -> str:
+    return "#" + "".join(f"{round(float(c) * 255):02x}" for c in list(rgba)[:3])
+
+
 def heatmap_figure(scores: pd.DataFrame, column_groups: Sequence[tuple[str, int]], title: str,
-                   colorbar_label: str, diverging: bool = False, limits: tuple[float, float] = (1, 5)) -> Figure:
+                   colorbar_label: str, diverging: bool = False, limits: tuple[float, float] = (1, 5)) -> SvgChart:
     """Councils (rows) × indicators (columns) heatmap, values written in the cells, columns grouped.
 
     `scores` is indexed by council name with one column per indicator label (NaN: not shown); a label's
     lines (``"Supervision\\nStep 4"``) are kept as lines. `column_groups` is ``[(group label, number of
     columns), ...]`` in column order and is written above the columns (CQC key questions).
 
-    Labels are laid out so that none touches another (:func:`label_boxes`): each column's label is
-    wrapped between words to the column's width, horizontally, at the largest of :data:`LABEL_SIZES`
+    Cells take the colours of matplotlib's cividis map (PuOr, purple to orange, when `diverging`) over
+    `limits`, as a colour bar below the chart shows; a cell with no score is left the plot area's grey, named
+    beside the colour bar, and has no text. A cell's text is black or white, whichever contrasts more with
+    its fill (:func:`text_colour_on`). Labels are laid out so that none touches another: each column's label
+    is wrapped between words to the column's width, horizontally, at the largest of :data:`LABEL_SIZES`
     its words fit; a column too narrow for its words has its label turned upright; the margins are
-    measured from the labels, and the colour bar has an axis of its own so it takes no column width.
+    measured from the labels (:func:`msp_analysis.toolkit.svgchart.text_width`).
     """
+    from matplotlib import colormaps  # the map's colours only (no figure is built): a few microseconds a cell
+
     rows, cols = scores.shape
-    row_labels = [wrap_to_width(str(r), 190, 9.5) or str(r) for r in scores.index]
-    row_width = max((text_width(r, 9.5) for r in row_labels), default=0.0)
-    width_px = WIDTH * DPI
-    left_px, right_px = row_width + 36, width_px - 16  # row labels and "Council"; the colour bar goes below
-    column_px = (right_px - left_px) / max(cols, 1)
+    chart = SvgChart(title=title, xlabel="Culture indicator (grouped by CQC key question)", ylabel="Council",
+                     right=16, top=None, bottom=None, axes=False, tick_length=0, plot_fill=MISSING_FILL,
+                     x_grid=False)
+    chart.set_y_categories([wrap_to_width(str(r), 190, chart.font_size) or str(r) for r in scores.index])
+    x0, _, x1, _ = chart.plot_box()
+    column_px = (x1 - x0) / max(cols, 1)
     column_labels = _fit_labels([str(c).split("\n") for c in scores.columns], [column_px - 4] * cols)
     group_labels = _fit_labels([[label] for label, _ in column_groups], [column_px * span - 4 for _, span in column_groups],
                                weight="bold", each=True)
-    below = max((label.extent()[1] for label in column_labels), default=0.0)
-    above = max((label.extent()[1] for label in group_labels), default=0.0)
-    row_px, bar_px = 30.0, 64.0  # a row; the colour bar with its ticks and label
-    top_px, bottom_px = 7 + above + 6 + 28, below + 10 + 26 + bar_px  # groups 7 px above the cells, then the title
-    height_px = max(320.0, rows * row_px + top_px + bottom_px)
-    height = height_px / DPI
-    with rc_context(STYLE):
-        fig, ax = _figure(height, left=left_px / width_px, right=right_px / width_px, bottom=bottom_px / height_px,
-                          top=1 - top_px / height_px)
-        ax.grid(False)
-        values = scores.to_numpy(dtype=float)
-        cmap = "PuOr" if diverging else "cividis"
-        image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=limits[0], vmax=limits[1])
-        ax.set_facecolor("#EEEEEE")
-        ax.set_xticks(range(cols), [label.text for label in column_labels])
-        for tick, label in zip(ax.get_xticklabels(), column_labels, strict=True):
-            tick.set_fontsize(label.size)
-            if label.vertical:
-                tick.set(rotation=90, rotation_mode="anchor", ha="right", va="center")
-            else:
-                tick.set(ha="center", va="top", multialignment="center")
-        ax.set_yticks(range(rows), row_labels)
-        ax.tick_params(length=0)
-        ax.tick_params(axis="x", pad=6)
-        for side in ("left", "bottom"):
-            ax.spines[side].set_visible(False)
-        for (i, j), value in np.ndenumerate(values):
-            if np.isnan(value):
-                continue
-            ax.text(j, i, f"{value:+.1f}" if diverging else f"{value:.1f}", ha="center", va="center", fontsize=8,
-                    color=text_colour_on(image.cmap(image.norm(value))))
-        start = 0
-        for (_, span), fitted in zip(column_groups, group_labels, strict=True):
-            if start:
-                ax.axvline(start - 0.5, color="white", linewidth=3)
-            ax.annotate(fitted.text, (start + span / 2 - 0.5, 1), xycoords=("data", "axes fraction"),
-                        xytext=(0, 7), textcoords="offset pixels", fontsize=fitted.size, fontweight="bold",
-                        ha="center", va="bottom", rotation=90 if fitted.vertical else 0,
-                        gid="heatmap-group")
-            start += span
-        ax.set_title(title, pad=(7 + above + 6) * 72 / DPI)  # pad in points
-        ax.set_xlabel("Culture indicator (grouped by CQC key question)", labelpad=8)
-        ax.set_ylabel("Council")
-        position = ax.get_position()
-        bar_axes = fig.add_axes((position.x0 + position.width * 0.25, (bar_px - 18) / height_px, position.width * 0.5,
-                                 12 / height_px))
-        bar = fig.colorbar(image, cax=bar_axes, orientation="horizontal")
-        bar.set_label(colorbar_label)
-    return fig
+    chart.set_x_categories([label.text for label in column_labels], pad=0)
+    if column_labels:  # one size and one direction for the row of labels
+        chart.x_label_size, chart.x_label_turn = column_labels[0].size, column_labels[0].vertical
+    cmap = colormaps["PuOr" if diverging else "cividis"]
+    low, high = limits
+    values = scores.to_numpy(dtype=float)
+    shown = ~np.isnan(values)
+    fills = cmap(np.clip((values - low) / (high - low), 0, 1))
+    cells = [(j, i, _hex(fills[i, j]), f"{values[i, j]:+.1f}" if diverging else f"{values[i, j]:.1f}",
+              text_colour_on(fills[i, j])) for i, j in zip(*np.nonzero(shown), strict=True)]
+    chart.tiles(cells, size=11)
+    start = 0
+    for (_, span), fitted in zip(column_groups, group_labels, strict=True):
+        if start:
+            chart.vline(start - 0.5, WHITE, 3)
+        chart.group_x(fitted.text, start - 0.5, start + span - 0.5, size=fitted.size, turn=fitted.vertical)
+        start += span
+    chart.scale = ColourScale([_hex(c) for c in cmap(np.linspace(0, 1, SCALE_STEPS))], low, high, colorbar_label,
+                              missing="No score shown" if not shown.all() else "")
+    top, bottom = chart.vertical_margins()
+    chart.height = int(math.ceil(max(320.0, rows * 30 + top + bottom)))  # a row is 30 px
+    return chart
 
 
-def label_boxes(fig: Figure) -> dict[str, list]:
-    """The drawn boxes (display px) of a heatmap's labels: column and row labels, group labels, title, axis labels.
+def change_figure(change: pd.DataFrame, title: str, previous: str, current: str) -> SvgChart:
+    """Dumbbell chart of region-level indicator means in two waves (``label, previous, current``), one row each.
 
-    For checking that no two labels touch: every label is horizontal or upright, so its box is exact.
+    A mean not shown (NaN) is not drawn, nor the line to it.
     """
-    # lazy: see _measurer
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
-    fig.draw(renderer)
-    ax = fig.axes[0]
-    boxes = {"columns": [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()],
-             "rows": [t.get_window_extent(renderer) for t in ax.get_yticklabels() if t.get_text()],
-             "groups": [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "heatmap-group"],
-             "title": [t.get_window_extent(renderer) for t in ax.get_children()
-                       if isinstance(t, Text) and t.get_text() and t.get_text() in {ax.get_title(loc=side) for side in
-                                                                                   ("left", "center", "right")}],
-             "axis labels": [ax.xaxis.label.get_window_extent(renderer), ax.yaxis.label.get_window_extent(renderer)]}
-    return boxes
-
-
-def change_figure(change: pd.DataFrame, title: str, previous: str, current: str) -> Figure:
-    """Dumbbell chart of region-level indicator means in two waves (``label, previous, current``)."""
     n = len(change)
-    with rc_context(STYLE):
-        fig, ax = _figure(max(3.0, 0.38 * n + 1.3), left=0.25, right=0.8, bottom=0.14, top=0.9)
-        y = np.arange(n)
-        for i, (a, b) in enumerate(zip(change["previous"], change["current"], strict=True)):
-            ax.plot([a, b], [i, i], color="#AAAAAA", linewidth=2, zorder=1)
-        ax.scatter(change["previous"], y, color=OKABE_ITO["sky"], s=45, label=previous, zorder=3)
-        ax.scatter(change["current"], y, color=OKABE_ITO["blue"], marker="D", s=45, label=current, zorder=3)
-        ax.set_yticks(y, change["label"].tolist())
-        ax.invert_yaxis()
-        values = pd.concat([change["previous"], change["current"]]).dropna()
-        if len(values):
-            ax.set_xlim(max(1, float(values.min()) - 0.3), min(5, float(values.max()) + 0.3))
-        ax.set_xlabel("Regional mean score (1-5, councils weighted equally)")
-        ax.set_title(title)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="Wave")
-    return fig
+    chart = SvgChart(title=title, xlabel="Regional mean score (1-5, councils weighted equally)",
+                     height=int(max(300, 38 * n + 130)), legend_title="Wave")
+    chart.set_y_categories(change["label"].astype(str).tolist())
+    chart.y_grid = True
+    before, after = change["previous"].astype(float).tolist(), change["current"].astype(float).tolist()
+    values = [v for v in before + after if not math.isnan(v)]
+    low, high = (max(1.0, min(values) - 0.3), min(5.0, max(values) + 0.3)) if values else (1.0, 5.0)
+    chart.set_x(low, high, nice_ticks(low, high, 8), fmt=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+    for i, (a, b) in enumerate(zip(before, after, strict=True)):
+        chart.line([a, b], [i, i], "#AAAAAA", width=2)
+    rows = list(range(n))
+    chart.points(before, rows, OKABE_ITO["sky"], size=5)
+    chart.points(after, rows, OKABE_ITO["blue"], size=5, marker="D")
+    chart.legend += [LegendEntry(previous, OKABE_ITO["sky"], "marker", "o"),
+                     LegendEntry(current, OKABE_ITO["blue"], "marker", "D")]
+    return chart
 
 
 # --- evaluation report -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Figures: titled, labelled, colour-blind-safe, described (alt text), embedded, and nothing unescaped."""
 
+import dataclasses
 import io
 import math
 import re
@@ -11,6 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from msp_analysis.reporting import figures as plots
+from msp_analysis.toolkit import svgchart
 from msp_analysis.toolkit.svgchart import LegendEntry, SvgChart, nice_ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -74,8 +76,12 @@ def test_shapes_follow_the_final_layout_whatever_the_order_they_were_added():
                                                "region": [3.0, 3.2]}), "Profile", {"council": "council", "region": "region"}),
     lambda: plots.grid_figure(pd.DataFrame({"ons_code": ["A", "B"], "wellbeing": [60.0, 70], "safety": [90.0, 92]}),
                               (68.0, 91.0), "A", "Grid", "Town"),
-], ids=["pathway", "trend", "funnel", "profile", "grid"])
-def test_locality_figures_have_a_title_labelled_axes_and_render(build):
+    lambda: plots.heatmap_figure(pd.DataFrame({"Supervision\nStep 4": [3.0, np.nan], "Staffing\nStep 4": [2.5, 4.1]},
+                                              index=["A", "B"]), [("Effective", 1), ("Safe", 1)], "Heatmap", "Score"),
+    lambda: plots.change_figure(pd.DataFrame({"label": ["Supervision"], "previous": [3.0], "current": [3.2]}), "Change",
+                                "2022-23", "2023-24"),
+], ids=["pathway", "trend", "funnel", "profile", "grid", "heatmap", "change"])
+def test_svg_figures_have_a_title_labelled_axes_and_render(build):
     chart = build()
     assert chart.title and chart.xlabel
     texts = _svg_texts(chart)
@@ -141,10 +147,6 @@ def test_the_council_is_drawn_last_in_the_trend():
 
 
 @pytest.mark.parametrize("build", [
-    lambda: plots.heatmap_figure(pd.DataFrame({"Supervision\nStep 4": [3.0, np.nan], "Staffing\nStep 4": [2.5, 4.1]},
-                                              index=["A", "B"]), [("Effective", 1), ("Safe", 1)], "Heatmap", "Score"),
-    lambda: plots.change_figure(pd.DataFrame({"label": ["Supervision"], "previous": [3.0], "current": [3.2]}), "Change",
-                                "2022-23", "2023-24"),
     lambda: plots.odds_ratio_figure(pd.DataFrame({"label": ["Supervision"], "model": ["Logit"], "odds_ratio": [1.3],
                                                   "or_low": [1.1], "or_high": [1.5]}), "Odds"),
     lambda: plots.calibration_figure(pd.DataFrame({"model": ["with"] * 2, "mean_predicted": [0.5, 0.7],
@@ -152,7 +154,7 @@ def test_the_council_is_drawn_last_in_the_trend():
     lambda: plots.panel_figure(pd.DataFrame({"financial_year": ["2021-22"] * 3, "x": [10.0, 20, 30], "y": [70.0, 71, 72]}),
                                "x", "y", "Panel", "Turnover (%)", "Feel safe (%)"),
     lambda: plots.outcome_bars(pd.DataFrame({"name": ["North East", "England"], "value": [64.0, 68.0]}), "Outcomes"),
-], ids=["heatmap", "change", "odds", "calibration", "panel", "bars"])
+], ids=["odds", "calibration", "panel", "bars"])
 def test_matplotlib_figures_have_a_title_labelled_axes_and_render(build):
     fig = build()
     assert isinstance(fig, Figure)
@@ -184,13 +186,13 @@ def _drawn(root: ET.Element) -> list[tuple]:
 
 
 def test_a_matplotlib_figure_is_compacted_and_drawn_the_same():
-    fig = plots.heatmap_figure(pd.DataFrame({"Supervision\nStep 4": [3.0, np.nan, 4.4], "Staffing\nStep 4": [2.5, 4.1, 1.2]},
-                                            index=["A", "B", "C"]), [("Effective", 1), ("Safe", 1)], "Heatmap", "Score")
+    names = [f"Council number {i}" for i in range(30)]  # a figure of many labels, as the heatmap was
+    fig = plots.outcome_bars(pd.DataFrame({"name": names, "value": np.linspace(50, 80, 30)}), "Outcomes")
     raw = io.BytesIO()
     with plots.rc_context({**plots.STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
         fig.savefig(raw, format="svg", dpi=plots.DPI, metadata={"Date": None})
-    before, after = ET.fromstring(raw.getvalue()), ET.fromstring(plots.as_image(fig, "Heatmap").data)
-    compact = plots.as_image(fig, "Heatmap").data.decode("utf-8")
+    before, after = ET.fromstring(raw.getvalue()), ET.fromstring(plots.as_image(fig, "Outcomes").data)
+    compact = plots.as_image(fig, "Outcomes").data.decode("utf-8")
     assert len(compact) < 0.6 * len(raw.getvalue()), "well under two thirds of matplotlib's bytes"
     assert "<metadata" not in compact and "\n" not in compact and "rotate(-0 " not in compact
     assert after.get("font-family", "").startswith("DejaVu Sans") and "font-family" not in compact.split("<svg", 1)[1].split(">", 1)[1]
@@ -272,9 +274,47 @@ def test_heatmap_cell_text_is_chosen_from_the_fill_and_always_reaches_4_5_to_1(c
 
 
 def test_the_heatmap_writes_dark_text_on_light_cells_and_light_text_on_dark_cells():
-    fig = plots.heatmap_figure(pd.DataFrame({"A": [1.0, 5.0]}, index=["low", "high"]), [("G", 1)], "H", "Score")
-    colours = {t.get_text(): t.get_color() for t in fig.axes[0].texts if t.get_text() in ("1.0", "5.0")}
+    root = ET.fromstring(plots.heatmap_figure(pd.DataFrame({"A": [1.0, 5.0]}, index=["low", "high"]), [("G", 1)], "H",
+                                              "Score").render())
+    colours = {t.text: _inherited(root, t, "fill") for t in root.iter(f"{SVG}text") if t.text in ("1.0", "5.0")}
     assert colours == {"1.0": "white", "5.0": "black"}  # cividis runs from dark blue to light yellow
+
+
+def test_heatmap_cells_take_the_colour_map_and_a_missing_score_is_drawn_as_missing():
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    scores = pd.DataFrame({"A": [1.0, np.nan], "B": [3.0, 5.0]}, index=["first", "second"])
+    root = ET.fromstring(plots.heatmap_figure(scores, [("G", 2)], "H", "Score").render())
+    fills = [r.get("fill").lower() for r in root.iter(f"{SVG}rect")]
+    cividis = [to_hex(colormaps["cividis"](x)) for x in (0.0, 0.5, 1.0)]
+    assert all(fills.count(colour) == 1 for colour in cividis), "one cell of each score, in cividis"
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert sorted(t for t in texts if t in ("1.0", "3.0", "5.0", "nan")) == ["1.0", "3.0", "5.0"], "no text where no score"
+    assert plots.MISSING_FILL in [r.get("fill") for r in root.iter(f"{SVG}rect")] and "No score shown" in texts
+    assert root.find(f".//{SVG}linearGradient") is not None, "the colour scale is drawn"
+    full = ET.fromstring(plots.heatmap_figure(scores.fillna(2.0), [("G", 2)], "H", "Score").render())
+    assert "No score shown" not in [t.text for t in full.iter(f"{SVG}text")], "the swatch only when a score is missing"
+    diverging = ET.fromstring(plots.heatmap_figure(scores - 3, [("G", 2)], "H", "Change", diverging=True,
+                                                   limits=(-2, 2)).render())
+    assert {"-2.0", "+0.0", "+2.0"} <= {t.text for t in diverging.iter(f"{SVG}text")}
+    assert to_hex(colormaps["PuOr"](0.0)) in [r.get("fill").lower() for r in diverging.iter(f"{SVG}rect")]
+
+
+def test_the_change_figure_draws_each_indicator_in_both_waves_and_leaves_out_what_is_not_shown():
+    change = pd.DataFrame({"label": ["Supervision", "Staffing", "Advocacy"], "previous": [3.0, 3.4, np.nan],
+                           "current": [3.2, 3.1, 3.6]})
+    chart = plots.change_figure(change, "Change", "2022-23", "2023-24")
+    root = ET.fromstring(chart.render())
+    [dots] = [p.get("d") for p in root.iter(f"{SVG}path") if p.get("stroke") == plots.OKABE_ITO["sky"]]  # round dots
+    circles = [(float(x), float(y)) for x, y in re.findall(r"M(\S+) (\S+?)h0", dots)]
+    diamonds = list(root.iter(f"{SVG}polygon"))
+    assert len(circles) == 2 and len(diamonds) == 3 + 1, "two earlier means, three current and the legend's"
+    lines = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke") == "#AAAAAA"]
+    assert len(lines) == 2, "no line to a mean not shown"
+    assert math.isclose(circles[0][0], chart.px(3.0), abs_tol=0.1) and math.isclose(circles[0][1], chart.py(0), abs_tol=0.1)
+    texts = _svg_texts(chart)
+    assert {"Supervision", "Staffing", "Advocacy", "2022-23", "2023-24", "Wave"} <= set(texts)
 
 
 def test_the_report_stylesheet_colours_reach_4_5_to_1_on_their_backgrounds():
@@ -299,16 +339,80 @@ COUNCILS = ["Bournemouth, Christchurch and Poole", "Hammersmith and Fulham", "Ke
             "Windsor and Maidenhead", "Bristol"]
 
 
+def _inherited(root: ET.Element, element: ET.Element, name: str, default: str = "") -> str:
+    """An SVG presentation attribute as drawn: the element's own or its nearest ancestor's."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    while element is not None:
+        if element.get(name) is not None:
+            return element.get(name)
+        element = parents.get(element)
+    return default
+
+
+@dataclasses.dataclass
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def text_boxes(svg: str) -> list[tuple[str, float, bool, Box]]:
+    """Every text of `svg` as drawn: (words, font size, upright, box in px), read from the SVG alone.
+
+    A text's lines are its own and its tspans' (each ``dy`` lower); it spans from the first line's
+    ascent to the last line's descent (DejaVu Sans), and across the widest line as the font measures it
+    (:func:`svgchart.text_width`, checked against the font in tests/toolkit), placed by its
+    ``text-anchor``; ``rotate(-90 cx cy)`` turns the box about (cx, cy).
+    """
+    root = ET.fromstring(svg)
+    out = []
+    for text in root.iter(f"{SVG}text"):
+        size = float(_inherited(root, text, "font-size"))
+        weight = _inherited(root, text, "font-weight", "normal")
+        anchor = _inherited(root, text, "text-anchor", "start")
+        lines, drop = [text.text or ""], 0.0
+        for span in text.findall(f"{SVG}tspan"):
+            lines.append(span.text or "")
+            drop += float(span.get("dy", 0))
+        width = max(svgchart.text_width(line, size, weight) for line in lines)
+        x, y = float(text.get("x")), float(text.get("y"))
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        box = Box(left, y - svgchart.ASCENT * size, left + width, y + drop + svgchart.DESCENT * size)
+        turn = re.fullmatch(r"rotate\(-90 (\S+) (\S+)\)", text.get("transform", ""))
+        if turn:  # (u, v) -> (cx + v - cy, cy - u + cx)
+            cx, cy = float(turn.group(1)), float(turn.group(2))
+            box = Box(cx + box.y0 - cy, cy - box.x1 + cx, cx + box.y1 - cy, cy - box.x0 + cx)
+        elif text.get("transform"):
+            raise AssertionError(f"a transform these tests cannot read: {text.get('transform')}")
+        out.append((" ".join(" ".join(line.split()) for line in lines), size, bool(turn), box))
+    return out
+
+
+def _heatmap_labels(chart, columns, groups, councils) -> dict[str, list]:
+    """The heatmap's labels by kind: column, row and group labels, title, axis labels and the colour scale's words."""
+    kinds = {"columns": [" ".join(c.split()) for c in columns], "rows": list(councils), "groups": [g for g, _ in groups],
+             "title": [chart.title], "axis labels": [chart.xlabel, chart.ylabel]}
+    found: dict[str, list] = {kind: [] for kind in [*kinds, "scale"]}
+    cells = set()
+    for words, size, turn, box in text_boxes(chart.render()):
+        kind = next((k for k, names in kinds.items() if words in names), None)
+        if kind is None and re.fullmatch(r"[+-]?\d\.\d", words) and size == 11:
+            cells.add(words)
+            continue
+        found[kind or "scale"].append((words, size, turn, box))
+    return found
+
+
 def _overlaps(boxes):
     """Pairs of labels whose drawn boxes share more than a hairline (0.5 px)."""
-    flat = [(kind, i, box) for kind, group in boxes.items() for i, box in enumerate(group)]
+    flat = [(kind, label[0], label[3]) for kind, group in boxes.items() for label in group]
     return [(a[:2], b[:2]) for n, a in enumerate(flat) for b in flat[n + 1:]
             if min(a[2].x1, b[2].x1) - max(a[2].x0, b[2].x0) > 0.5 and min(a[2].y1, b[2].y1) - max(a[2].y0, b[2].y0) > 0.5]
-
-
 def _heatmap(columns, groups, councils=COUNCILS):
     rng = np.random.default_rng(4)
     scores = pd.DataFrame(rng.uniform(1, 5, (len(councils), len(columns))), index=councils, columns=columns)
+    scores.iloc[3] = np.nan  # a council whose scores are hidden: its cells are drawn as missing, the swatch says so
     return plots.heatmap_figure(scores, groups, "Culture indicators by council, South West, 2023-24",
                                 "Mean score (1 poor to 5 good)")
 
@@ -320,25 +424,41 @@ def _heatmap(columns, groups, councils=COUNCILS):
     (HEATMAP_COLUMNS[:2], [("Safe", 1), ("Responsive", 1)]),
 ], ids=["nine indicators", "seventeen indicators", "two indicators"])
 def test_no_two_heatmap_labels_touch_and_all_lie_inside_the_figure(columns, groups):
-    fig = _heatmap(columns, groups)
-    boxes = plots.label_boxes(fig)
+    chart = _heatmap(columns, groups)
+    boxes = _heatmap_labels(chart, columns, groups, COUNCILS)
     assert len(boxes["columns"]) == len(columns) and len(boxes["groups"]) == len(groups)
-    assert len(boxes["rows"]) == len(COUNCILS)
+    assert len(boxes["rows"]) == len(COUNCILS) and len(boxes["title"]) == 1 and len(boxes["axis labels"]) == 2
+    assert {"Mean score (1 poor to 5 good)", "1", "5", "No score shown"} <= {label[0] for label in boxes["scale"]}
     assert _overlaps(boxes) == []
-    width, height = fig.get_size_inches() * fig.dpi
     for kind, group in boxes.items():
-        for box in group:
-            assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width + 0.5 and box.y1 <= height + 0.5, (kind, box)
-    sizes = [t.get_fontsize() for t in fig.axes[0].get_xticklabels() + [t for t in fig.axes[0].texts
-                                                                          if t.get_gid() == "heatmap-group"]]
+        for words, _, _, box in group:
+            assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= chart.width + 0.5 and box.y1 <= chart.height + 0.5, (kind, words)
+    x0, y0, x1, y1 = chart.plot_box()
+    for kind in ("columns", "groups", "rows"):  # outside the cells, on their side
+        for words, _, _, box in boxes[kind]:
+            assert {"columns": box.y0 >= y1, "groups": box.y1 <= y0, "rows": box.x1 <= x0}[kind], (kind, words)
+    sizes = [label[1] for label in boxes["columns"] + boxes["groups"]]
     assert min(sizes) >= min(plots.LABEL_SIZES)
-    assert len(set(t.get_fontsize() for t in fig.axes[0].get_xticklabels())) == 1, "one size for a row of labels"
+    assert len({label[1] for label in boxes["columns"]}) == 1, "one size for a row of labels"
+    assert len({label[2] for label in boxes["columns"]}) == 1, "one direction for a row of labels"
 
 
 def test_a_heatmap_column_label_keeps_its_words_whole_and_its_lines_in_order():
-    fig = _heatmap(HEATMAP_COLUMNS, HEATMAP_GROUPS)
-    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert [" ".join(label.split()) for label in labels] == [" ".join(c.split()) for c in HEATMAP_COLUMNS]
-    assert all(t.get_rotation() == 0 for t in fig.axes[0].get_xticklabels()), "nine indicators fit across"
-    assert plots.wrap_to_width("Complaints learning", 40, 9) is None, "a word wider than the column is not cut"
-    assert plots.wrap_to_width("Complaints learning", 80, 9) == "Complaints\nlearning"
+    chart = _heatmap(HEATMAP_COLUMNS, HEATMAP_GROUPS)
+    root = ET.fromstring(chart.render())
+    wanted = {" ".join(c.split()) for c in HEATMAP_COLUMNS}
+    labels = [[t.text] + [span.text for span in t.findall(f"{SVG}tspan")] for t in root.iter(f"{SVG}text")]
+    labels = [lines for lines in labels if " ".join(lines) in wanted]
+    assert [" ".join(lines) for lines in labels] == [" ".join(c.split()) for c in HEATMAP_COLUMNS], "in column order"
+    for lines, column in zip(labels, HEATMAP_COLUMNS, strict=True):
+        words = column.split()
+        assert [w for line in lines for w in line.split()] == words, "words whole, lines in order"
+        assert lines[-1] == column.split("\n")[1], "the essential steps are a line of their own"
+    assert all(not t.get("transform") for t in root.iter(f"{SVG}text") if t.text in {lines[0] for lines in labels}), (
+        "nine indicators fit across")
+    upright = _heatmap(HEATMAP_COLUMNS + [f"Bank indicator {i}\nSteps 2, 3" for i in range(8)],
+                       HEATMAP_GROUPS[:4] + [("Well-led", 11)])
+    turned = [t for t in ET.fromstring(upright.render()).iter(f"{SVG}text") if t.text == "Prevention"]
+    assert turned and turned[0].get("transform", "").startswith("rotate(-90"), "seventeen are turned upright"
+    assert plots.wrap_to_width("Complaints learning", 50, 12.5) is None, "a word wider than the column is not cut"
+    assert plots.wrap_to_width("Complaints learning", 110, 12.5) == "Complaints\nlearning"
