@@ -13,7 +13,7 @@ per input frame and policy for the tables of the locality report.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,7 +100,9 @@ def area_key(level: str, ons_code: str, region: str) -> str:
 
 
 def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Within,
-                  policy: DisclosurePolicy) -> AreaProtection:
+                  policy: DisclosurePolicy, *, alias: Mapping[str, str] | None = None,
+                  fixed: Mapping | None = None, latent: Collection[str] = (),
+                  implied: Collection[str] = ()) -> AreaProtection:
     """Protect every council, region and England cell of `columns` in every year, inside areas and down the hierarchy.
 
     Parameters
@@ -113,39 +115,85 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         Sets inside each area: ``total == sum(parts)`` for every council, so for every region and England.
     policy : DisclosurePolicy
         The policy; England's cells are national (exact under policies that exempt them).
+    alias : mapping, optional
+        Column → the column it is, in every area (the same count under two names, one cell and one
+        decision; its values must agree). The result has a status for both names.
+    fixed : mapping, optional
+        ``(year, level, area, column)`` → status decided by another protection (see
+        :func:`~msp_analysis.disclosure.secondary.protect`).
+    latent : collection of str
+        Columns no table shows (in the sets only; see :func:`~msp_analysis.disclosure.secondary.protect`).
+    implied : collection of str
+        Columns no table shows but a reader can work out from one row of one (a group's not asked is its
+        concluded minus its asked): a count the policy would hide is a primary suppression (it must not
+        be worked out), any other is latent. A fixed cell keeps its given status.
     """
     columns = list(columns)
+    alias = dict(alias or {})
+
+    def name(column: str) -> str:
+        while column in alias:
+            column = alias[column]
+        return column
+
+    names = [name(c) for c in columns]
     values: dict = {}
-    sets: list[CellSet] = []
+    sets: dict[tuple, CellSet] = {}  # one set per (total, parts): an alias repeats another column's sets
     national: list = []
+
+    def add(total: tuple, parts: tuple, what: str) -> None:
+        sets.setdefault((total, parts), CellSet(total, parts, what))
+
+    def put(key: tuple, value: float) -> None:
+        if key in values and values[key] != value:
+            raise ValueError(f"{key} is given two values ({values[key]} and {value}) under an alias")
+        values[key] = value
+
     for year, rows in per_council.groupby(per_council["financial_year"].astype(str), sort=True):
         codes = rows["ons_code"].astype(str).to_numpy()
         region_of = rows["region"].astype(str).to_numpy()
         counts = rows[columns].to_numpy(dtype=float)
         for code, row in zip(codes, counts, strict=True):
-            values.update({(year, "council", code, c): float(v) for c, v in zip(columns, row, strict=True)})
+            for c, v in zip(names, row, strict=True):
+                put((year, "council", code, c), float(v))
         regions = sorted(set(region_of))
         for region in regions:
             members = codes[region_of == region]
             sums = counts[region_of == region].sum(axis=0)
-            for c, v in zip(columns, sums, strict=True):
-                values[(year, "region", region, c)] = float(v)
-                sets.append(CellSet((year, "region", region, c), tuple((year, "council", code, c) for code in members),
-                                    f"councils of {region}"))
-        for c, v in zip(columns, counts.sum(axis=0), strict=True):
+            for c, v in zip(names, sums, strict=True):
+                put((year, "region", region, c), float(v))
+                add((year, "region", region, c), tuple((year, "council", code, c) for code in members),
+                    f"councils of {region}")
+        for c, v in zip(names, counts.sum(axis=0), strict=True):
             key = (year, "England", ENGLAND, c)
-            values[key] = float(v)
+            put(key, float(v))
             national.append(key)
-            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions), "regions of England"))
+            add(key, tuple((year, "region", r, c) for r in regions), "regions of England")
         areas: list[tuple[str, str, str]] = [(year, "council", code) for code in codes]
         areas += [(year, "region", r) for r in regions] + [(year, "England", ENGLAND)]
         for area in areas:
-            for total, parts, name in within:
-                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), name))
-    protection = protect(values, sets, policy, national)
+            for total, parts, what in within:
+                add((*area, name(total)), tuple((*area, name(p)) for p in parts), what)
+    latent_names, implied_names = {name(c) for c in latent}, {name(c) for c in implied}
     national_keys = set(national)
+    given = fixed or {}
+    hidden_later = [k for k, v in values.items() if k not in given and (
+        k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys)))]
+    protection = protect(values, list(sets.values()), policy, national, fixed=given, latent=hidden_later)
     shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
              for k, v in values.items()}
+    if alias:  # every name of a cell has its status, range and shown value
+        status, low, high = dict(protection.status), dict(protection.low), dict(protection.high)
+        twins: dict[str, list[str]] = {}
+        for column in columns:
+            if name(column) != column:
+                twins.setdefault(name(column), []).append(column)
+        for key in values:
+            for column in twins.get(key[3], ()):
+                twin = (*key[:3], column)
+                status[twin], low[twin], high[twin], shown[twin] = (protection.status[key], protection.low[key],
+                                                                    protection.high[key], shown[key])
+        protection = Protection(status=status, low=low, high=high, rounds=protection.rounds)
     return AreaProtection(protection=protection, columns=tuple(columns), shown=shown)
 
 
@@ -157,10 +205,6 @@ def with_pathway_totals(frame: pd.DataFrame) -> pd.DataFrame:
     ``asked`` (expressed or not) and ``fully_or_partially``."""
     return frame.assign(asked=frame["asked_expressed"] + frame["asked_not_expressed"],
                         fully_or_partially=frame["fully"] + frame["partially"])
-
-
-def _pathway(context) -> pd.DataFrame:
-    return with_pathway_totals(context.pathway)
 
 
 @dataclass(frozen=True)
@@ -190,7 +234,6 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
     cells of the group tables (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
     """
     context = national_context(df_enquiries)
-    pathway = _pathway(context)
     families = {}
     for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
         frame = context.categories[key].copy()
@@ -200,8 +243,10 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
         frame["total"] = frame[labels].sum(axis=1)
         families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
     risk_labels = canonical_labels("risk_types")
+    from msp_analysis.disclosure import groups  # the pathway's cells are protected with the group tables' (it imports this)
+
     return LocalityProtection(
-        pathway=protect_areas(pathway, PATHWAY_COUNTS, PATHWAY_SETS, policy),
+        pathway=groups.pathway_part(list(groups.linked_protection(df_enquiries, policy).values())),
         locations=families["locations"], sources=families["sources"],
         risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
     )

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from msp_analysis.disclosure.policies import ZERO_SHOW, ZERO_SUPPRESS, DisclosurePolicy, is_missing
 
-SHOWN, PRIMARY, SECONDARY = 0, 1, 2
+SHOWN, PRIMARY, SECONDARY, LATENT = 0, 1, 2, 3  # LATENT: a cell no table shows, in the sets only
 UNBOUNDED = 10**15  # "no upper bound" for a hidden cell's range; exact as an int and far above any count
 MAX_ROUNDS = 10_000
 
@@ -61,7 +61,11 @@ class CellSet:
 
 @dataclass
 class Protection:
-    """Which cells are hidden (`status`: 0 shown, 1 primary, 2 secondary) and the ranges a reader can infer."""
+    """Which cells are hidden (`status`: 0 shown, 1 primary, 2 secondary, 3 latent) and the ranges a reader can infer.
+
+    A latent cell is shown by no table (it is in the sets only): :meth:`hidden` is True for it, but it is
+    neither a primary nor a secondary suppression and is counted as neither.
+    """
 
     status: dict[Hashable, int]
     low: dict[Hashable, int] = field(default_factory=dict)
@@ -84,8 +88,8 @@ class Protection:
         return values.count(PRIMARY), values.count(SECONDARY)
 
     def derivable(self) -> list[Hashable]:
-        """Hidden cells whose inferred range is one value (empty after :func:`protect`)."""
-        return [k for k, v in self.status.items() if v != SHOWN and self.low[k] == self.high[k]]
+        """Hidden cells whose inferred range is one value (empty after :func:`protect`); latent cells may be."""
+        return [k for k, v in self.status.items() if v in (PRIMARY, SECONDARY) and self.low[k] == self.high[k]]
 
 
 def shown_range(policy: DisclosurePolicy, count: float, national: bool = False) -> tuple[int, int]:
@@ -160,7 +164,8 @@ def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
-            national: Collection[Hashable] = ()) -> Protection:
+            national: Collection[Hashable] = (), *, fixed: Mapping[Hashable, int] | None = None,
+            latent: Collection[Hashable] = ()) -> Protection:
     """Primary and secondary suppression of the cells `values` (true counts) under `policy`.
 
     Parameters
@@ -173,6 +178,14 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         The primary rule (threshold, rounding, zero, national exemption).
     national : collection
         Keys of national cells, shown exactly by policies that exempt them.
+    fixed : mapping, optional
+        Cells another table's protection has decided, key → status (SHOWN, PRIMARY or SECONDARY):
+        the status is kept and the cell is never chosen to protect another. A shown one is
+        published (the reader has its range); a hidden one starts hidden and, should it become
+        derivable, gets partners among the cells not fixed.
+    latent : collection
+        Cells no table shows, in the sets only (a sum of shown cells, say): never primary, never
+        chosen, their range only what the sets imply (status LATENT; no count of hidden cells has them).
 
     A cell whose shown value is 0 (an exact zero) is chosen to protect another only when no
     other cell is left. A hidden cell can stay derivable when the rule itself pins it (three
@@ -190,6 +203,14 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         raise ValueError(f"a set names a cell with no value: {missing}") from None
     status = [PRIMARY if policy.is_suppressed(c, n) else SHOWN for c, n in zip(counts, flags, strict=True)]
     shown_ranges = [shown_range(policy, c, n) for c, n in zip(counts, flags, strict=True)]
+    given = dict(fixed or {})
+    for key, decided in given.items():
+        if key in index:
+            status[index[key]] = decided
+    for key in latent:
+        if key in index:
+            status[index[key]] = LATENT
+            shown_ranges[index[key]] = (0, UNBOUNDED)
     shown_values = [policy.disclosed_count(c, n) for c, n in zip(counts, flags, strict=True)]
     member_of: list[list[int]] = [[] for _ in keys]
     for j, (total, parts) in enumerate(plain):
@@ -197,14 +218,15 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for p in parts:
             member_of[p].append(j)
     secondary_low = max(policy.threshold, 1)
-    keep = [n and policy.national_exempt for n in flags]  # national counts a policy exempts stay shown
+    # national counts a policy exempts stay shown; cells decided elsewhere (fixed) are never chosen here
+    keep = [(n and policy.national_exempt) or k in given for n, k in zip(flags, keys, strict=True)]
     rounds = 0
     while True:
         rounds += 1
         low = [min(secondary_low, r[0]) if s == SECONDARY else r[0] for s, r in zip(status, shown_ranges, strict=True)]
         high = [UNBOUNDED if s == SECONDARY else r[1] for s, r in zip(status, shown_ranges, strict=True)]
         _narrow(plain, low, high, member_of)
-        derivable = [i for i, s in enumerate(status) if s != SHOWN and low[i] == high[i]]
+        derivable = [i for i, s in enumerate(status) if s in (PRIMARY, SECONDARY) and low[i] == high[i]]
         if not derivable or rounds > MAX_ROUNDS:
             break
         touched: set[int] = set()
@@ -212,7 +234,7 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for i in derivable:
             if touched & set(member_of[i]):
                 continue  # a set holding it got a new hidden cell this round: check again first
-            choice = _partner(i, member_of[i], plain, status, shown_values, keep)
+            choice = _partner(i, member_of[i], plain, status, shown_values, keep, (low, high, member_of))
             if choice is None:
                 continue
             cell, chosen_set = choice
@@ -226,10 +248,14 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
 
 
 def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int]]], status: list[int],
-             shown_values: list[float], keep: list[bool]) -> tuple[int, int] | None:
+             shown_values: list[float], keep: list[bool],
+             latent: tuple[list[int], list[int], list[list[int]]] | None = None, depth: int = 0) -> tuple[int, int] | None:
     """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3.
 
-    Cells in `keep` (national counts the policy publishes exactly) are never chosen.
+    Cells in `keep` (national counts the policy publishes exactly, cells decided elsewhere) are never
+    chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
+    value (`latent`: the ranges and each cell's sets), the partner is one of that latent cell's (a
+    latent cell is shown by no table, so what pins it must be hidden instead).
     """
     def hidden_in(j: int) -> int:
         total, parts = plain[j]
@@ -245,4 +271,15 @@ def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int
                 return min(candidates, key=lambda p: (shown_values[p], p)), j
             if total != cell and status[total] == SHOWN and not keep[total] and (shown_values[total] > 0 or allow_zero):
                 return total, j
+    if latent is None or depth >= 3:
+        return None
+    low, high, member_of = latent
+    for j in ordered:
+        total, parts = plain[j]
+        for p in (total, *parts):
+            if p != cell and status[p] == LATENT and low[p] == high[p]:
+                choice = _partner(p, [k for k in member_of[p] if k != j], plain, status, shown_values, keep, latent,
+                                  depth + 1)
+                if choice is not None:
+                    return choice
     return None
