@@ -101,8 +101,7 @@ def area_key(level: str, ons_code: str, region: str) -> str:
 
 def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Within,
                   policy: DisclosurePolicy, *, alias: Mapping[str, str] | None = None,
-                  fixed: Mapping | None = None, latent: Collection[str] = (),
-                  implied: Collection[str] = ()) -> AreaProtection:
+                  latent: Collection[str] = (), implied: Collection[str] = ()) -> AreaProtection:
     """Protect every council, region and England cell of `columns` in every year, inside areas and down the hierarchy.
 
     Parameters
@@ -118,15 +117,12 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
     alias : mapping, optional
         Column → the column it is, in every area (the same count under two names, one cell and one
         decision; its values must agree). The result has a status for both names.
-    fixed : mapping, optional
-        ``(year, level, area, column)`` → status decided by another protection (see
-        :func:`~msp_analysis.disclosure.secondary.protect`).
     latent : collection of str
         Columns no table shows (in the sets only; see :func:`~msp_analysis.disclosure.secondary.protect`).
     implied : collection of str
         Columns no table shows but a reader can work out from one row of one (a group's not asked is its
         concluded minus its asked): a count the policy would hide is a primary suppression (it must not
-        be worked out), any other is latent. A fixed cell keeps its given status.
+        be worked out), any other is latent.
     """
     columns = list(columns)
     alias = dict(alias or {})
@@ -176,10 +172,9 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
                 add((*area, name(total)), tuple((*area, name(p)) for p in parts), what)
     latent_names, implied_names = {name(c) for c in latent}, {name(c) for c in implied}
     national_keys = set(national)
-    given = fixed or {}
-    hidden_later = [k for k, v in values.items() if k not in given and (
-        k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys)))]
-    protection = protect(values, list(sets.values()), policy, national, fixed=given, latent=hidden_later)
+    unseen = [k for k, v in values.items()  # shown by no table: in the sets only
+              if k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys))]
+    protection = protect(values, list(sets.values()), policy, national, latent=unseen)
     shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
              for k, v in values.items()}
     if alias:  # every name of a cell has its status, range and shown value
@@ -230,8 +225,10 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
     every location and every source list to its mentions (the enquiries naming one or more,
     the shares' denominator, protected beside them); and each of them down the hierarchy
     council → region → England. Risk types are several per enquiry, so they add up to no total
-    inside an area; they are protected down the hierarchy only. The capacity table's counts are
-    cells of the group tables (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
+    inside an area; they are protected down the hierarchy only. The pathway's cells are protected
+    with the group tables' (:func:`~msp_analysis.disclosure.groups.linked_protection`: a dimension's
+    totals are the pathway's counts), and the capacity table's counts are cells of the group tables
+    (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
     """
     context = national_context(df_enquiries)
     families = {}
@@ -243,7 +240,8 @@ def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) ->
         frame["total"] = frame[labels].sum(axis=1)
         families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
     risk_labels = canonical_labels("risk_types")
-    from msp_analysis.disclosure import groups  # the pathway's cells are protected with the group tables' (it imports this)
+    # the pathway's cells are protected with the group tables' (groups imports this module, so imported here)
+    from msp_analysis.disclosure import groups
 
     return LocalityProtection(
         pathway=groups.pathway_part(list(groups.linked_protection(df_enquiries, policy).values())),

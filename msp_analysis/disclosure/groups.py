@@ -6,9 +6,12 @@ from a table are, per group, the number of concluded Section 42 enquiries, those
 expressed outcomes and those whose outcomes were fully achieved (the percentages are of these
 counts as shown), and the complements each percentage implies (not asked, asked but nothing
 expressed, partially or not achieved). Inside an area they add up per group and across the groups
-of a dimension to the dimension's total (the population the pathway table shows), and down the
-hierarchy council → region → England; :func:`group_protection` protects them all together, once
-per input frame and policy (one decision for every report of a run), one dimension at a time.
+of a dimension to the dimension's total, and down the hierarchy council → region → England. A
+dimension's totals are the pathway table's counts (capacity support's, the lacked-capacity
+group's), so :func:`linked_protection` protects the pathway's cells and every dimension's of a
+year together, each shared count one cell (:func:`linked_sets`), once per input frame and policy
+(one decision for every report of a run); :func:`group_protection` gives its decisions per dimension
+and :func:`~msp_analysis.disclosure.areas.locality_protection` the pathway's.
 """
 
 from __future__ import annotations

@@ -13,14 +13,17 @@ same cells hidden):
 1. every cell gets the range of true values a reader can infer from what is shown: a rounded
    count the values that round to it (``10`` under the SAC rule: 8-12), an exact count itself,
    a primary-hidden count 0 to threshold - 1 (1 to threshold - 1 where zero is shown), a
-   secondary-hidden count threshold or more (we assume the reader knows which is which);
+   secondary-hidden count threshold or more (we assume the reader knows which is which), a
+   *latent* cell (one no table shows, such as a sum of shown cells: in the sets only) 0 or more;
 2. the ranges are narrowed through every set (total = sum of parts, both ways), again and
    again until nothing changes: the bounds an attacker doing the subtraction would reach;
 3. a hidden cell whose range has narrowed to one value is *derivable*; for each, the smallest
    other shown part (by its shown value; ties by the order the cells were given) of the set
    with fewest hidden cells that holds it is hidden too, or that set's total when no part is
-   left (national counts a policy publishes exactly are never chosen); then back to 1 until no
-   hidden cell is derivable.
+   left (national counts a policy publishes exactly are never chosen); when none of its sets
+   has a cell left to hide but one holds a latent cell the sets pin to one value, a partner of
+   that latent cell's (what pins it is shown, so it is hidden instead); then back to 1 until no
+   hidden cell is derivable. A latent cell is never primary, never chosen, and may be derivable.
 
 Rounding to 5 leaves wide ranges, so under the SAC rule a secondary suppression is rare; with
 exact counts (``ascs``, ``ascof``) a lone hidden cell in a set always comes back and always gets
@@ -164,8 +167,7 @@ def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
-            national: Collection[Hashable] = (), *, fixed: Mapping[Hashable, int] | None = None,
-            latent: Collection[Hashable] = ()) -> Protection:
+            national: Collection[Hashable] = (), *, latent: Collection[Hashable] = ()) -> Protection:
     """Primary and secondary suppression of the cells `values` (true counts) under `policy`.
 
     Parameters
@@ -178,11 +180,6 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         The primary rule (threshold, rounding, zero, national exemption).
     national : collection
         Keys of national cells, shown exactly by policies that exempt them.
-    fixed : mapping, optional
-        Cells another table's protection has decided, key → status (SHOWN, PRIMARY or SECONDARY):
-        the status is kept and the cell is never chosen to protect another. A shown one is
-        published (the reader has its range); a hidden one starts hidden and, should it become
-        derivable, gets partners among the cells not fixed.
     latent : collection
         Cells no table shows, in the sets only (a sum of shown cells, say): never primary, never
         chosen, their range only what the sets imply (status LATENT; no count of hidden cells has them).
@@ -203,10 +200,6 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         raise ValueError(f"a set names a cell with no value: {missing}") from None
     status = [PRIMARY if policy.is_suppressed(c, n) else SHOWN for c, n in zip(counts, flags, strict=True)]
     shown_ranges = [shown_range(policy, c, n) for c, n in zip(counts, flags, strict=True)]
-    given = dict(fixed or {})
-    for key, decided in given.items():
-        if key in index:
-            status[index[key]] = decided
     for key in latent:
         if key in index:
             status[index[key]] = LATENT
@@ -218,8 +211,7 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for p in parts:
             member_of[p].append(j)
     secondary_low = max(policy.threshold, 1)
-    # national counts a policy exempts stay shown; cells decided elsewhere (fixed) are never chosen here
-    keep = [(n and policy.national_exempt) or k in given for n, k in zip(flags, keys, strict=True)]
+    keep = [n and policy.national_exempt for n in flags]  # national counts a policy exempts stay shown
     rounds = 0
     while True:
         rounds += 1
@@ -230,11 +222,12 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         if not derivable or rounds > MAX_ROUNDS:
             break
         touched: set[int] = set()
+        memo: dict[int, tuple[int, int] | None] = {}  # a pinned latent cell's partner, found once a round
         added = 0
         for i in derivable:
             if touched & set(member_of[i]):
                 continue  # a set holding it got a new hidden cell this round: check again first
-            choice = _partner(i, member_of[i], plain, status, shown_values, keep, (low, high, member_of))
+            choice = _partner(i, member_of[i], plain, status, shown_values, keep, (low, high, member_of, memo))
             if choice is None:
                 continue
             cell, chosen_set = choice
@@ -249,11 +242,11 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
 
 def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int]]], status: list[int],
              shown_values: list[float], keep: list[bool],
-             latent: tuple[list[int], list[int], list[list[int]]] | None = None, depth: int = 0) -> tuple[int, int] | None:
+             latent: tuple[list[int], list[int], list[list[int]], dict] | None = None,
+             depth: int = 0) -> tuple[int, int] | None:
     """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3.
 
-    Cells in `keep` (national counts the policy publishes exactly, cells decided elsewhere) are never
-    chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
+    Cells in `keep` (national counts the policy publishes exactly) are never chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
     value (`latent`: the ranges and each cell's sets), the partner is one of that latent cell's (a
     latent cell is shown by no table, so what pins it must be hidden instead).
     """
@@ -271,15 +264,19 @@ def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int
                 return min(candidates, key=lambda p: (shown_values[p], p)), j
             if total != cell and status[total] == SHOWN and not keep[total] and (shown_values[total] > 0 or allow_zero):
                 return total, j
-    if latent is None or depth >= 3:
+    if latent is None or depth >= 2:
         return None
-    low, high, member_of = latent
+    low, high, member_of, memo = latent  # memo: each latent cell's partner, looked for once a round
     for j in ordered:
         total, parts = plain[j]
         for p in (total, *parts):
-            if p != cell and status[p] == LATENT and low[p] == high[p]:
-                choice = _partner(p, [k for k in member_of[p] if k != j], plain, status, shown_values, keep, latent,
-                                  depth + 1)
-                if choice is not None:
-                    return choice
+            if p == cell or status[p] != LATENT or low[p] != high[p]:
+                continue
+            if p not in memo:
+                memo[p] = None  # while looking: a cycle back to it finds nothing
+                memo[p] = _partner(p, [k for k in member_of[p] if k != j], plain, status, shown_values, keep, latent,
+                                   depth + 1)
+            choice = memo[p]
+            if choice is not None and status[choice[0]] == SHOWN:  # not already chosen this round
+                return choice
     return None

@@ -31,7 +31,6 @@ under the policy's threshold that is hidden (or shown by no table) and whose ran
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
@@ -306,4 +305,20 @@ def pinned(attack: Attack, policy: DisclosurePolicy) -> list:
             continue  # shown (a 0 shown as 0 under a policy that shows zeros): nothing to protect
         if attack.low[key] == attack.high[key]:
             out.append((key, int(value)))
+    return out
+
+
+def derivable(df_enquiries, year: str, policy: DisclosurePolicy) -> set:
+    """The hidden counts the protection itself reports as worked out (its rule pins them), as this attacker names them."""
+    from msp_analysis.disclosure.areas import locality_protection
+    from msp_analysis.disclosure.groups import group_protection_of_year
+
+    out = {(level, area, column) for y, level, area, column in locality_protection(df_enquiries, policy)
+           .pathway.protection.derivable() if y == str(year)}
+    groups = group_protection_of_year(df_enquiries, policy, year)
+    for dimension in group_dimensions():
+        for y, level, area, column in groups[dimension].protection.derivable():
+            group, _, count = column.partition("|")
+            if y == str(year) and group != "all":
+                out.add((level, area, (dimension, group, count)))
     return out
