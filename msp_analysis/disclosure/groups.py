@@ -25,6 +25,7 @@ import pandas as pd
 from msp_analysis.analysis.pathway import (
     GROUP_COUNTS,
     NOT_KNOWN,
+    council_pathways,
     group_dimensions,
     national_context,
     other_enquiry_pathways,
@@ -237,7 +238,9 @@ def _joint_frame(df_enquiries: pd.DataFrame, year: str | None) -> pd.DataFrame:
     dimension's cells (:func:`linked_sets`)."""
     keys = ["financial_year", "ons_code", "region"]
     by_group = pathway_by_group(df_enquiries)
-    pathway = with_pathway_totals(national_context(df_enquiries).pathway)
+    # national_context's pathway (cached, and computed for the reports anyway); an empty frame has no context
+    pathway = with_pathway_totals(national_context(df_enquiries).pathway if len(df_enquiries)
+                                  else council_pathways(df_enquiries))
     if year is not None:
         by_group = by_group[by_group["financial_year"].astype(str) == year]
         pathway = pathway[pathway["financial_year"].astype(str) == year]

@@ -253,9 +253,13 @@ def reader_range(attack: Attack, key, policy: DisclosurePolicy, insider: bool) -
 def narrow(attack: Attack, policy: DisclosurePolicy, insider: bool = False) -> Attack:
     """Every quantity's range through every sum until nothing moves (in place; returns `attack`)."""
     keys = {k for total, parts in attack.sums for k in (total, *parts)}
+    # every count is of England's concluded enquiries at most, which the pathway table shows: a bound for what
+    # nothing else bounds, so that sums going round in a cycle stop tightening by one at a time from "infinity"
+    cap = reader_range(attack, ("England", "England", "concluded_s42"), policy, insider)[1]
     low, high = {}, {}
     for key in keys:
         low[key], high[key] = reader_range(attack, key, policy, insider)
+        high[key] = min(high[key], cap)
     member: dict = defaultdict(list)
     for j, (total, parts) in enumerate(attack.sums):
         for k in (total, *parts):
