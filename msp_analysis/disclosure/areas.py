@@ -101,7 +101,8 @@ def area_key(level: str, ons_code: str, region: str) -> str:
 
 def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Within,
                   policy: DisclosurePolicy, *, alias: Mapping[str, str] | None = None,
-                  latent: Collection[str] = (), implied: Collection[str] = ()) -> AreaProtection:
+                  latent: Collection[str] = (), implied: Collection[str] = (),
+                  keep_national: Collection[str] = ()) -> AreaProtection:
     """Protect every council, region and England cell of `columns` in every year, inside areas and down the hierarchy.
 
     Parameters
@@ -123,6 +124,8 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         Columns no table shows but a reader can work out from one row of one (a group's not asked is its
         concluded minus its asked): a count the policy would hide is a primary suppression (it must not
         be worked out), any other is latent.
+    keep_national : collection of str
+        Columns whose England cell is never chosen to protect another (every report's comparator).
     """
     columns = list(columns)
     alias = dict(alias or {})
@@ -174,7 +177,8 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
     national_keys = set(national)
     unseen = [k for k, v in values.items()  # shown by no table: in the sets only
               if k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys))]
-    protection = protect(values, list(sets.values()), policy, national, latent=unseen)
+    protection = protect(values, list(sets.values()), policy, national, latent=unseen,
+                         published=[k for k in national_keys if k[3] in set(keep_national)])
     shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
              for k, v in values.items()}
     if alias:  # every name of a cell has its status, range and shown value

@@ -193,6 +193,8 @@ LATENT_TOTALS = {"not_asked": ("not_asked", "asked_unknown"), "not_fully": ("par
 # not asked; a group's expressed % and fully achieved % give its partially or not achieved).
 PATHWAY_IMPLIED = ("not_asked", "asked_unknown", "asked_not_expressed")
 GROUP_IMPLIED = ("not_asked", "asked_not_expressed", "not_fully")
+# England's pathway counts every report compares with (its funnel's centre): never chosen to protect another
+PATHWAY_SHOWN = ("concluded_s42", "asked", "asked_expressed", "fully", "partially", "not_achieved", "fully_or_partially")
 SUPPORT_POPULATION = ("capacity", "lacked")  # capacity_support's population: the people who lacked capacity
 
 
@@ -266,7 +268,7 @@ def _protected_year(part: pd.DataFrame, policy: DisclosurePolicy) -> AreaProtect
     content = pd.util.hash_pandas_object(part.reset_index(drop=True), index=True).to_numpy().tobytes()
     key = ("linked", policy, tuple(part.columns), hashlib.sha256(content).hexdigest())
     return _YEARS.get(key, lambda: protect_areas(part, columns, sets, policy, alias=alias, latent=latent,
-                                                 implied=implied))
+                                                 implied=implied, keep_national=PATHWAY_SHOWN))
 
 
 def _dimension_of(joint: AreaProtection, dimension: str, groups: list[str]) -> AreaProtection:

@@ -167,7 +167,8 @@ def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
-            national: Collection[Hashable] = (), *, latent: Collection[Hashable] = ()) -> Protection:
+            national: Collection[Hashable] = (), *, latent: Collection[Hashable] = (),
+            published: Collection[Hashable] = ()) -> Protection:
     """Primary and secondary suppression of the cells `values` (true counts) under `policy`.
 
     Parameters
@@ -183,6 +184,9 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
     latent : collection
         Cells no table shows, in the sets only (a sum of shown cells, say): never primary, never
         chosen, their range only what the sets imply (status LATENT; no count of hidden cells has them).
+    published : collection
+        Cells never chosen to protect another (England's, say, the comparator of every report);
+        primary suppression still applies to them.
 
     A cell whose shown value is 0 (an exact zero) is chosen to protect another only when no
     other cell is left. A hidden cell can stay derivable when the rule itself pins it (three
@@ -211,7 +215,9 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         for p in parts:
             member_of[p].append(j)
     secondary_low = max(policy.threshold, 1)
-    keep = [n and policy.national_exempt for n in flags]  # national counts a policy exempts stay shown
+    never = set(published)
+    keep = [(n and policy.national_exempt) or k in never  # national counts a policy exempts stay shown
+            for n, k in zip(flags, keys, strict=True)]
     rounds = 0
     while True:
         rounds += 1
