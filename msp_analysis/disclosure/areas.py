@@ -6,7 +6,7 @@ could give back a council's hidden count. :func:`protect_areas` builds every cel
 council, region and England in every year from a per-council table, the sets inside each area
 (SG4a asked categories to concluded enquiries, ...) and down the hierarchy (each region the sum
 of its councils, England the sum of the regions, for every column), and protects them together
-(:func:`msp_analysis.disclosure.secondary.protect`). :func:`locality_protection` does this once
+(:func:`msp_analysis.disclosure.secondary.protect`). :func:`~msp_analysis.disclosure.groups.locality_protection` does this once
 per input frame and policy for the tables of the locality report.
 """
 
@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from msp_analysis.analysis.pathway import national_context
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import CellSet, Protection, protect
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.toolkit.caches import frame_cache
 
 ENGLAND = "England"
@@ -204,54 +202,6 @@ def with_pathway_totals(frame: pd.DataFrame) -> pd.DataFrame:
     ``asked`` (expressed or not) and ``fully_or_partially``."""
     return frame.assign(asked=frame["asked_expressed"] + frame["asked_not_expressed"],
                         fully_or_partially=frame["fully"] + frame["partially"])
-
-
-@dataclass(frozen=True)
-class LocalityProtection:
-    """The protected cells of each family of the locality report's tables."""
-
-    pathway: AreaProtection
-    locations: AreaProtection
-    sources: AreaProtection
-    risk_types: AreaProtection
-
-    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
-        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
-        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "locations", "sources", "risk_types")]
-        return sum(b[0] for b in both), sum(b[1] for b in both)
-
-
-@frame_cache
-def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> LocalityProtection:
-    """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
-
-    Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
-    every location and every source list to its mentions (the enquiries naming one or more,
-    the shares' denominator, protected beside them); and each of them down the hierarchy
-    council → region → England. Risk types are several per enquiry, so they add up to no total
-    inside an area; they are protected down the hierarchy only. The pathway's cells are protected
-    with the group tables' (:func:`~msp_analysis.disclosure.groups.linked_protection`: a dimension's
-    totals are the pathway's counts), and the capacity table's counts are cells of the group tables
-    (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
-    """
-    context = national_context(df_enquiries)
-    families = {}
-    for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
-        frame = context.categories[key].copy()
-        labels = canonical_labels(column)
-        # several per enquiry: the shares are of `recorded` (enquiries naming one or more); the labels add up
-        # to `total` (mentions), which no table shows, so protecting it too errs on the safe side
-        frame["total"] = frame[labels].sum(axis=1)
-        families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
-    risk_labels = canonical_labels("risk_types")
-    # the pathway's cells are protected with the group tables' (groups imports this module, so imported here)
-    from msp_analysis.disclosure import groups
-
-    return LocalityProtection(
-        pathway=groups.pathway_part(list(groups.linked_protection(df_enquiries, policy).values())),
-        locations=families["locations"], sources=families["sources"],
-        risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
-    )
 
 
 # --- culture scores: regional and England means ----------------------------------------------------

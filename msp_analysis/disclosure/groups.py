@@ -11,14 +11,15 @@ dimension's totals are the pathway table's counts (capacity support's, the lacke
 group's), so :func:`linked_protection` protects the pathway's cells and every dimension's of a
 year together, each shared count one cell (:func:`linked_sets`), once per input frame and policy
 (one decision for every report of a run); :func:`group_protection` gives its decisions per dimension
-and :func:`~msp_analysis.disclosure.areas.locality_protection` the pathway's.
+and :func:`locality_protection` the pathway's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
@@ -41,6 +42,7 @@ from msp_analysis.disclosure.areas import (
 )
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import Protection
+from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.toolkit.caches import BoundedCache, frame_cache
 
 ALL = "all"  # the group of a dimension's total: every enquiry of its population
@@ -148,7 +150,7 @@ def linked_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> d
     and capacity support's totals are the lacked-capacity group's cells. So a count two tables show
     has one decision, and no secondary suppression is a cell another table publishes. Dimension
     totals no table shows (not asked, partially or not achieved) are latent: in the sets only. The
-    pathway table's decisions (:func:`~msp_analysis.disclosure.areas.locality_protection`) are
+    pathway table's decisions (:func:`locality_protection`) are
     these. No set crosses years, so each year is protected alone (and kept by its counts' content).
     """
     frame = _joint_frame(df_enquiries, None)
@@ -171,11 +173,14 @@ def _split(years: list[AreaProtection]) -> GroupProtection:
 def pathway_part(years: list[AreaProtection]) -> AreaProtection:
     """The pathway table's cells (:data:`~msp_analysis.disclosure.areas.PATHWAY_COUNTS`) of joint protections."""
     wanted = set(PATHWAY_COUNTS)
-    status, low, high, shown = {}, {}, {}, {}
+    status: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    high: dict[Hashable, int] = {}
+    shown: dict = {}
     for joint in years:
         protection = joint.protection
         for key, value in protection.status.items():
-            if key[3] in wanted:
+            if cast(tuple, key)[3] in wanted:
                 status[key], low[key], high[key], shown[key] = (value, protection.low[key], protection.high[key],
                                                                 joint.shown[key])
     rounds = max((joint.protection.rounds for joint in years), default=0)
@@ -254,7 +259,7 @@ def _joint_frame(df_enquiries: pd.DataFrame, year: str | None) -> pd.DataFrame:
     for dimension in group_dimensions():
         wide = dimension_frame(by_group, dimension)
         wide = wide.astype({"financial_year": str, "ons_code": str, "region": str}).set_index(keys)
-        parts.append(wide.rename(columns=lambda c, d=dimension: joint_column(d, c)))
+        parts.append(wide.rename(columns={c: joint_column(dimension, c) for c in wide.columns}))
     return pd.concat(parts, axis=1).fillna(0).copy().reset_index()  # copy: one block, not one per column
 
 
@@ -267,19 +272,26 @@ def _protected_year(part: pd.DataFrame, policy: DisclosurePolicy) -> AreaProtect
     columns, sets, alias, latent, implied = linked_sets()
     content = pd.util.hash_pandas_object(part.reset_index(drop=True), index=True).to_numpy().tobytes()
     key = ("linked", policy, tuple(part.columns), hashlib.sha256(content).hexdigest())
-    return _YEARS.get(key, lambda: protect_areas(part, columns, sets, policy, alias=alias, latent=latent,
-                                                 implied=implied, keep_national=PATHWAY_SHOWN))
+
+    def decide() -> AreaProtection:
+        return protect_areas(part, columns, sets, policy, alias=alias, latent=latent, implied=implied,
+                             keep_national=PATHWAY_SHOWN)
+
+    return _YEARS.get(key, decide)
 
 
 def _dimension_of(joint: AreaProtection, dimension: str, groups: list[str]) -> AreaProtection:
     """One dimension's cells of a year's joint protection, keyed by :func:`cell` (its ``all`` cells the linked ones)."""
     prefix = f"{dimension}:"
-    status, low, high, shown = {}, {}, {}, {}
+    status: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    high: dict[Hashable, int] = {}
+    shown: dict = {}
     protection = joint.protection
     for key, value in protection.status.items():
-        column = key[3]
+        column = cast(tuple, key)[3]
         if column.startswith(prefix):
-            mine = (*key[:3], column[len(prefix):])
+            mine = (*cast(tuple, key)[:3], column[len(prefix):])
             status[mine], low[mine], high[mine], shown[mine] = (value, protection.low[key], protection.high[key],
                                                                 joint.shown[key])
     columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
@@ -299,6 +311,51 @@ def _joined(years: list[AreaProtection], dimension: str, groups: list[str]) -> A
     columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
     return AreaProtection(protection=Protection(status=status, low=low, high=high, rounds=rounds),
                           columns=columns, shown=shown)
+
+
+@dataclass(frozen=True)
+class LocalityProtection:
+    """The protected cells of each family of the locality report's tables."""
+
+    pathway: AreaProtection
+    locations: AreaProtection
+    sources: AreaProtection
+    risk_types: AreaProtection
+
+    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
+        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
+        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "locations", "sources", "risk_types")]
+        return sum(b[0] for b in both), sum(b[1] for b in both)
+
+
+@frame_cache
+def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> LocalityProtection:
+    """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
+
+    Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
+    every location and every source list to its mentions (the enquiries naming one or more,
+    the shares' denominator, protected beside them); and each of them down the hierarchy
+    council → region → England. Risk types are several per enquiry, so they add up to no total
+    inside an area; they are protected down the hierarchy only. The pathway's cells are protected
+    with the group tables' (:func:`linked_protection`: a dimension's
+    totals are the pathway's counts), and the capacity table's counts are cells of the group tables
+    (:data:`CAPACITY_TABLE`), decided there.
+    """
+    context = national_context(df_enquiries)
+    families = {}
+    for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
+        frame = context.categories[key].copy()
+        labels = canonical_labels(column)
+        # several per enquiry: the shares are of `recorded` (enquiries naming one or more); the labels add up
+        # to `total` (mentions), which no table shows, so protecting it too errs on the safe side
+        frame["total"] = frame[labels].sum(axis=1)
+        families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
+    risk_labels = canonical_labels("risk_types")
+    return LocalityProtection(
+        pathway=pathway_part(list(linked_protection(df_enquiries, policy).values())),
+        locations=families["locations"], sources=families["sources"],
+        risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
+    )
 
 
 @frame_cache

@@ -314,8 +314,7 @@ def pinned(attack: Attack, policy: DisclosurePolicy) -> list:
 
 def derivable(df_enquiries, year: str, policy: DisclosurePolicy) -> set:
     """The hidden counts the protection itself reports as worked out (its rule pins them), as this attacker names them."""
-    from msp_analysis.disclosure.areas import locality_protection
-    from msp_analysis.disclosure.groups import group_protection_of_year
+    from msp_analysis.disclosure.groups import group_protection_of_year, locality_protection
 
     out = {(level, area, column) for y, level, area, column in locality_protection(df_enquiries, policy)
            .pathway.protection.derivable() if y == str(year)}

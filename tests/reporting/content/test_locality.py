@@ -351,8 +351,9 @@ def test_the_grid_calls_a_council_higher_or_lower_only_beyond_binomial_limits(ov
 def _alone(enquiries, ons_code, policy):
     """The pathway and capacity tables of one council computed the plain way: its rows filtered, summed, disclosed."""
     from msp_analysis.analysis.pathway import COUNT_COLUMNS, RATE_DEFINITIONS, add_rates, area_totals, national_context
-    from msp_analysis.disclosure.areas import PATHWAY_RATES, locality_protection
+    from msp_analysis.disclosure.areas import PATHWAY_RATES
     from msp_analysis.disclosure.display import disclose
+    from msp_analysis.disclosure.groups import locality_protection
 
     context = national_context(enquiries)
     region = str(context.pathway.loc[context.pathway["ons_code"] == ons_code, "region"].iloc[-1])
@@ -464,8 +465,7 @@ def test_a_count_the_pathway_and_group_tables_share_has_one_decision(enquiries, 
     """A dimension's totals are the pathway's counts, capacity support's the lacked-capacity group's: one status each,
     so no secondary suppression of a group table is a count the pathway table shows (or the other way round)."""
     from msp_analysis.analysis.pathway import group_dimensions
-    from msp_analysis.disclosure.areas import locality_protection
-    from msp_analysis.disclosure.groups import ALL, PATHWAY_TOTALS, cell, group_protection_of_year
+    from msp_analysis.disclosure.groups import ALL, PATHWAY_TOTALS, cell, group_protection_of_year, locality_protection
 
     chosen = get_policy(policy)
     pathway = locality_protection(enquiries, chosen).pathway.protection.status
