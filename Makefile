@@ -52,6 +52,10 @@ $(DEMO_PROCESSED)/person_feedback.parquet: $(DEMO_RAW)/SIMULATED.json
 # The layer order (import-linter) is part of the tests; ruff and mypy are `make lint` (run by CI too).
 # Tests run in parallel (pytest-xdist), one worker per core unless TEST_JOBS says otherwise (TEST_JOBS=0: in process).
 TEST_JOBS ?= auto
+# Python writes the compiled modules (in the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set:
+# otherwise every test process, and every CLI or kernel process a test starts, compiles the package and the
+# tests from source (and pytest rewrites every test module's asserts) on every run, about 5 s of CPU each.
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 
 test: env
 	$(BIN)/lint-imports --no-cache

@@ -43,6 +43,7 @@ from msp_analysis.reference import geography
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.toolkit.errors import MspError, ParameterError, UnusableInputError
 from msp_analysis.toolkit.files import OutputLock, neutralise_formulas, write_text
+from msp_analysis.toolkit.memory import use_system_allocator
 from msp_analysis.toolkit.paths import resolve_path
 from msp_analysis.workflows.simulated import write_simulation
 
@@ -607,6 +608,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_system_allocator()  # the allocator Arrow's frames come from (toolkit.memory says why)
     try:
         return _run(args)
     except MspError as error:  # the user can put it right: one line, no traceback

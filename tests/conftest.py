@@ -1,9 +1,17 @@
 """Shared pytest fixtures."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# jsonschema registers an "iri" format checker when rfc3987_syntax is installed (it comes with jupyterlab, through
+# jupyter_events' jsonschema[format-nongpl]), and that module builds an Earley grammar at import: about 3 s of CPU
+# in every test process that imports nbformat. Nothing the tests run checks an "iri" format (nbformat validates
+# against draft 4, which has none), so the test processes do without it, as jsonschema does when it is absent.
+# Subprocesses the tests start (kernels, JupyterLab, the CLI) import it as usual.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")
@@ -22,15 +30,25 @@ def real_data_dir() -> Path:
 def small_demo(tmp_path_factory) -> dict:
     """A small simulated dataset written and cleaned through the CLI, as `make demo` does.
 
-    Returns paths: ``raw`` (folder with evaluation.csv, truth.json) and ``processed``.
+    Returns paths: ``raw`` (folder with evaluation.csv, truth.json) and ``processed``. Made once per run: under
+    pytest-xdist the first worker to need it writes it in the run's shared temporary folder, the others wait for
+    it and read it (tests only read these folders; one that changes data works on a copy).
     """
+    import fcntl
+
     from msp_analysis.cli import main
 
-    root = tmp_path_factory.mktemp("demo")
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = tmp_path_factory.getbasetemp().parent / "small_demo" if shared else tmp_path_factory.mktemp("demo")
     raw, processed = root / "raw", root / "processed"
-    assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.067"]) == 0
-    assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
-    assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+    done = root / "made"
+    with open(f"{root}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when a worker dies
+        if not done.is_file():
+            assert main(["simulate", "--out", str(raw), "--seed", "7", "--scale", "0.067"]) == 0
+            assert main(["clean", "evaluation", str(raw / "evaluation.csv"), "--out", str(processed)]) == 0
+            assert main(["clean", "temperature_check", str(raw / "temperature_check.csv"), "--out", str(processed)]) == 0
+            done.write_text("made by the small_demo fixture\n", encoding="utf-8")
     return {"raw": raw, "processed": processed}
 
 
@@ -41,17 +59,35 @@ SIMULATION_SEED = 2
 SIMULATION_SCALE = 0.03
 
 
+def _once_per_run(tmp_path_factory, name: str, make):
+    """``make()``; under pytest-xdist, made by the first worker that needs it and read (unpickled) by the others."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make()
+    import fcntl
+    import pickle
+
+    path = tmp_path_factory.getbasetemp().parent / f"{name}.pickle"
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when a worker dies
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
-def simulation():
+def simulation(tmp_path_factory):
     """One simulated evaluation export and temperature check, shared by the whole session."""
     from msp_analysis.analysis.simulate import simulate
 
-    return simulate(SIMULATION_SEED, scale=SIMULATION_SCALE)
+    return _once_per_run(tmp_path_factory, "simulation", lambda: simulate(SIMULATION_SEED, scale=SIMULATION_SCALE))
 
 
 @pytest.fixture(scope="session")
-def cleaned_simulation(simulation):
+def cleaned_simulation(simulation, tmp_path_factory):
     """``clean_evaluation`` of the shared simulated export (a CleanResult)."""
     from msp_analysis.clean.evaluation import clean_evaluation
 
-    return clean_evaluation(simulation.evaluation, source="simulated.csv")
+    return _once_per_run(tmp_path_factory, "cleaned_simulation",
+                         lambda: clean_evaluation(simulation.evaluation, source="simulated.csv"))

@@ -69,6 +69,7 @@ from msp_analysis.reference.codebook import (
     unknown_markers,
 )
 from msp_analysis.reference.financial_years import parse_financial_year
+from msp_analysis.toolkit.caches import frame_cache
 from msp_analysis.toolkit.errors import UnusableInputError
 
 REQUIRED_COLUMNS = ["org_id", "ons_code", "wave"]
@@ -531,6 +532,7 @@ def _answers(df: pd.DataFrame, files: np.ndarray, rows: np.ndarray, item_columns
 # --- back to the wide frame the indicators expect ---------------------------------------------
 
 
+@frame_cache  # a report scores the same returns several ways (indicators, step groups, key questions): pivoted once
 def wide_answers(clean_long: pd.DataFrame) -> pd.DataFrame:
     """One row per respondent with numeric item columns, the frame ``council_scores`` expects.
 
@@ -546,7 +548,11 @@ def wide_answers(clean_long: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"not a clean temperature-check frame: missing column(s) {', '.join(absent)}")
     present = set(clean_long["item_id"].dropna().unique())
     item_order = [i for i in instrument(include_bank=True)["item_id"] if i in present]
-    respondent, _ = pd.factorize(pd.MultiIndex.from_frame(clean_long[keys].astype(object)))  # first-seen order
+    # each key column factorised alone, the codes combined into one integer per row and that factorised: the
+    # respondents in first-seen order, as factorising the rows' key tuples gives, without building the tuples
+    codes = [pd.factorize(clean_long[key], use_na_sentinel=False) for key in keys]
+    combined = np.ravel_multi_index([c for c, _ in codes], [max(len(u), 1) for _, u in codes])
+    respondent, _ = pd.factorize(combined)
     first_rows = np.unique(respondent, return_index=True)[1]
     column = clean_long["item_id"].map({item: i for i, item in enumerate(item_order)}).to_numpy(dtype="int64")
     grid = np.full((len(first_rows), len(item_order)), np.nan)

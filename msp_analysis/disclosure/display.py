@@ -53,6 +53,9 @@ class DisclosedTable:
     hidden_counts: dict[str, int] = field(default_factory=dict)
     # per row, the hidden cells behind `hidden_counts` (primary, secondary, percentage): what :meth:`rows` sums
     row_counts: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # every shown cell as its string, row by row (:meth:`_strings`), made once: a slice of a table of many areas
+    # (:meth:`rows`) takes its rows' strings from here instead of converting its frame again
+    strings: list[list[str]] | None = field(default=None, repr=False, compare=False)
 
     def rows(self, start: int, stop: int, caption: str | None = None, labels: Mapping[str, str] | None = None,
              note: str | None = None) -> DisclosedTable:
@@ -69,7 +72,7 @@ class DisclosedTable:
         display = self.display.iloc[part].reset_index(drop=True)
         numeric = list(self.numeric)
         if labels:
-            display = display.rename(columns=labels)
+            display = display.set_axis([labels.get(c, c) for c in display.columns], axis=1)  # rename() costs 3x
             numeric = [labels.get(c, c) for c in numeric]
         counts = self.row_counts[part]
         return DisclosedTable(display=display, hidden=self.hidden.iloc[part].reset_index(drop=True), policy=self.policy,
@@ -77,7 +80,7 @@ class DisclosedTable:
                               note=self.note if note is None else note,
                               values=self.values.iloc[part].reset_index(drop=True),
                               hidden_counts={k: int(counts[:, i].sum()) for i, k in enumerate(TALLIES)},
-                              row_counts=counts)
+                              row_counts=counts, strings=self._strings()[part])
 
     def value(self, row: int, column: str) -> float | None:
         """The disclosed number of a cell (by position and original column name); None when hidden or blank."""
@@ -94,7 +97,9 @@ class DisclosedTable:
 
     def _strings(self) -> list[list[str]]:
         """Every shown cell as its string, row by row (one conversion for the HTML, its CSV and its legend)."""
-        return [[str(v) for v in row] for row in self.display.to_numpy(dtype=object).tolist()]
+        if self.strings is None or len(self.strings) != len(self.display):
+            self.strings = [[str(v) for v in row] for row in self.display.to_numpy(dtype=object).tolist()]
+        return self.strings
 
     def _csv(self, strings: list[list[str]]) -> str:
         out = io.StringIO()

@@ -130,7 +130,7 @@ def group_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> Gr
     return _split(list(years.values()))
 
 
-@frame_cache
+@frame_cache(shared=True)  # decided once per batch: the evaluation's kernel and the locality reports' both need it
 def group_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolicy, year: str) -> GroupProtection:
     """The decisions of :func:`group_protection` for `year` alone (no set crosses years), for a report of one year.
 

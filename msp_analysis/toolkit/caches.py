@@ -35,8 +35,9 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -123,14 +124,63 @@ def _shared_path(func: Callable, args: tuple, kwargs: dict) -> str | None:
     return os.path.join(folder, hashlib.sha256(text.encode()).hexdigest()[:32])
 
 
+class _Busy(Exception):
+    """Another process is computing this shared result (:func:`compute_shared` moves on to the next)."""
+
+
+_MODE = threading.local()  # skip_busy: True while compute_shared runs a call (its outermost shared result only)
+
+
+def compute_shared(calls: Iterable[Callable[[], object]]) -> None:
+    """Run `calls` (each a call of a ``frame_cache(shared=True)`` function), first those no other process is on.
+
+    The first report of a batch's kernel needs a dozen shared results. Asked in the same order,
+    a second kernel would wait for the first at each of them in turn; given the list here,
+    each kernel takes the ones nobody else is computing, so the kernels compute them side by side,
+    and then reads the others' results. A call whose result another process is computing is
+    tried again after the rest; when every call left is busy, it waits for the first. Without a
+    shared folder (one process) the calls simply run in order.
+    """
+    pending = list(calls)
+    while pending:
+        busy = []
+        for call in pending:
+            _MODE.skip_busy = True
+            try:
+                call()
+            except _Busy:
+                busy.append(call)
+            finally:
+                _MODE.skip_busy = False
+        if busy and len(busy) == len(pending):  # all being computed elsewhere: wait for one, then look again
+            busy.pop(0)()
+        pending = busy
+
+
 def _shared(path: str, make: Callable[[], T]) -> T:
-    """The result stored at `path`, else `make()` stored there; one process at a time per path."""
+    """The result stored at `path`, else `make()` stored there; one process at a time per path.
+
+    Inside :func:`compute_shared`, a result another process is computing raises :class:`_Busy`
+    instead of waiting (for the outermost call only: the shared results it needs wait as usual).
+    """
     try:
         import fcntl  # lazy: POSIX only; elsewhere nothing is shared
     except ImportError:
         return make()
+    skip_busy = getattr(_MODE, "skip_busy", False)
+    _MODE.skip_busy = False
+    try:
+        return _locked(path, make, fcntl, skip_busy)
+    finally:
+        _MODE.skip_busy = skip_busy
+
+
+def _locked(path: str, make: Callable[[], T], fcntl, skip_busy: bool) -> T:
     with open(f"{path}.lock", "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process computing this key: wait for it, then read its result
+        try:  # another process computing this key: wait for it (or move on), then read its result
+            fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if skip_busy else 0))
+        except BlockingIOError:
+            raise _Busy(path) from None
         try:
             if os.path.isfile(path):
                 try:

@@ -2,6 +2,7 @@
 cleaning is idempotent and independent of row order."""
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ def test_any_mix_reconciles_and_every_reject_has_a_reason(drawn, ids):
     assert set(result.rejects["row"]) <= set(range(2, len(drawn) + 2))
 
 
+@pytest.mark.long  # twenty examples of two cleanings each, about 5 s: in make test, not the quick lane
 @SETTINGS
 @given(exports)
 def test_cleaning_clean_output_changes_nothing(drawn):
@@ -66,6 +68,7 @@ def test_cleaning_clean_output_changes_nothing(drawn):
     pd.testing.assert_frame_equal(second.clean, first)
 
 
+@pytest.mark.long  # twenty examples of two cleanings each, about 5 s: in make test, not the quick lane
 @SETTINGS
 @given(exports, st.randoms(use_true_random=False))
 def test_row_order_does_not_change_the_result(drawn, random):

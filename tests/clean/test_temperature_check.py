@@ -521,6 +521,7 @@ def test_property_any_mix_reconciles_and_every_reject_has_a_reason(frame):
     assert result.clean.loc[result.clean["missing"] | result.clean["answer_rejected"], "value"].isna().all()
 
 
+@pytest.mark.long  # fifty examples of two cleanings each, about 3 s: in make test, not the quick lane
 @PROPERTY_SETTINGS
 @given(frames)
 def test_property_cleaning_the_wide_frame_again_changes_nothing(frame):
@@ -533,6 +534,7 @@ def test_property_cleaning_the_wide_frame_again_changes_nothing(frame):
     pd.testing.assert_frame_equal(wide_answers(again.clean), wide)
 
 
+@pytest.mark.long  # fifty examples of two cleanings each, about 3 s: in make test, not the quick lane
 @PROPERTY_SETTINGS
 @given(frames, st.data())
 def test_property_row_order_does_not_matter(frame, data):

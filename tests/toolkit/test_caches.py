@@ -220,3 +220,41 @@ def test_without_a_folder_nothing_is_shared(tmp_path):
 
     assert one(read_clean("toy", data)) == 1
     assert not (tmp_path / "gone").exists()
+
+
+def test_compute_shared_takes_first_the_work_no_other_process_is_on(tmp_path, share):
+    import fcntl
+    import functools
+    import threading
+
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"n": [1, 2, 3]}).to_parquet(data / "toy.parquet")
+    order = []
+
+    @frame_cache(shared=True)
+    def first(frame):
+        order.append("first")
+        return 1
+
+    @frame_cache(shared=True)
+    def second(frame):
+        order.append("second")
+        return 2
+
+    read = read_clean("toy", data)
+    lock = caches._shared_path(first, (read,), {}) + ".lock"
+    with open(lock, "a+b") as held:  # another holder of first's lock: as if another kernel were computing it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        release = threading.Timer(0.3, fcntl.flock, (held, fcntl.LOCK_UN))
+        release.start()
+        caches.compute_shared([functools.partial(first, read), functools.partial(second, read)])
+        release.join()
+    assert order == ["second", "first"], "the free work first, then the busy one once it was let go"
+    assert first(read) == 1 and second(read) == 2 and order == ["second", "first"]
+
+
+def test_compute_shared_without_a_folder_runs_the_calls_in_order():
+    order = []
+    caches.compute_shared([lambda: order.append(1), lambda: order.append(2)])
+    assert order == [1, 2]

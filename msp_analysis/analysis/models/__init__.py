@@ -4,7 +4,8 @@ People are nested in councils, culture is measured per council, and a region has
 councils, so every method accounts for clustering by council:
 
 * ``glm_cluster`` — binomial logit, council-clustered bias-reduced (CR2, Bell-McCaffrey) sandwich
-  standard errors (CR1, the Stata/statsmodels ones, in the details: they were too small in the
+  standard errors under a council random-intercept working model, with per-term Satterthwaite
+  degrees of freedom (CR1, the Stata/statsmodels ones, in the details: they were too small in the
   recovery study, see :mod:`.glm_cluster`);
 * ``gee`` — exchangeable working correlation, bias-reduced (Mancl-DeRouen) standard errors; the
   default with fewer than ``FEW_CLUSTERS`` councils;
@@ -16,8 +17,11 @@ councils, so every method accounts for clustering by council:
   council, the latent-scale intra-council correlation and shrunken council estimates;
 * ``ols_panel`` — continuous council measures with year fixed effects, council-clustered errors.
 
-Intervals and p-values of the cluster-robust methods use a t distribution with (councils - 1)
-degrees of freedom, which matters when councils are few.
+Intervals and p-values of the cluster-robust methods use a t distribution: ``glm_cluster`` and
+``mixed`` with each term's Satterthwaite (Bell-McCaffrey) degrees of freedom under a council
+random-intercept working model (at most councils - 1: fewer where a few large councils carry most
+of a term's variance, see :mod:`.glm_cluster`), ``gee`` and ``ordinal`` with (councils - 1); it
+matters when councils are few or very unequal in size.
 
 A method is one module with a fit function (``fit(frame, outcome, terms, cluster, *, trials,
 year, **options) -> MethodFit``) and one :class:`MethodSpec` in :data:`METHODS`; the entry point
@@ -143,7 +147,11 @@ class MethodSpec:
 
 
 METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
-    MethodSpec("glm_cluster", fit_glm_cluster, "binary", "Logit, council-clustered errors", counts=True),
+    MethodSpec("glm_cluster", fit_glm_cluster, "binary", "Logit, council-clustered errors", counts=True,
+               few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): clustered standard "
+                                    "errors are unreliable with few councils; intervals use t with each term's "
+                                    "Satterthwaite degrees of freedom (at most {df}, details['df']), and results "
+                                    "near p = 0.05 should be read with caution.")),
     MethodSpec("gee", fit_gee, "binary", "GEE, exchangeable", counts=True,
                few_clusters_caveat=_few_clusters_robust(" and the bias-reduced (Mancl-DeRouen) standard errors"),
                table_extra=("std_error_robust",), json_extra=("std_error_robust",)),
@@ -152,7 +160,8 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in (
                counts=True, caveat=CAVEAT_CONDITIONAL, table_extra=("std_error_model",),
                json_extra=("std_error_model",),
                few_clusters_caveat=(f"Only {{clusters}} councils (fewer than {FEW_CLUSTERS}): the council variance "
-                                    "is poorly estimated; intervals use t with {df} degrees of freedom.")),
+                                    "is poorly estimated; intervals use t with each term's Satterthwaite "
+                                    "degrees of freedom (at most {df}, details['df']).")),
     MethodSpec("ols_panel", fit_ols_panel, "continuous", "Linear panel, year fixed effects",
                options=frozenset({"council_effects"}), ecological_caveat=CAVEAT_ECOLOGICAL_PANEL),
 )}

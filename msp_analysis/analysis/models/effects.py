@@ -5,8 +5,10 @@ outcome is computed with one indicator set to a value for every person and every
 observed (an average marginal prediction), at the indicator's council-wave mean minus one SD,
 its mean, and its mean plus one SD; the difference between +1 SD and −1 SD is given in
 percentage points. Intervals are delta-method Wald intervals from the fit's covariance matrix
-(clustered for ``glm_cluster`` and ``gee``, the observed information for ``mixed``, whose
-predictions are for a council with a random intercept of zero: a typical council).
+(clustered for ``glm_cluster`` and ``gee``, the council sandwich for ``mixed``, whose
+predictions are for a council with a random intercept of zero: a typical council), with the t
+quantile of the term's degrees of freedom when the fit has them per term (``glm_cluster``'s
+Satterthwaite df: the slope is what the predictions at -1 and +1 SD differ by), else the normal one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ Z_95 = 1.959963984540054
 
 def predicted_probabilities(X: np.ndarray | Sequence[np.ndarray], weights: np.ndarray, names: list[str], estimate: np.ndarray,
                             cov: np.ndarray, terms: dict[str, int], levels: dict[str, tuple[float, float]],
-                            sd_points: dict[str, float] | None = None) -> pd.DataFrame:
+                            sd_points: dict[str, float] | None = None,
+                            df: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per term of `terms`: probabilities (%) at −1 SD, mean, +1 SD and the +1/−1 SD difference (points).
 
     Parameters
@@ -42,6 +45,8 @@ def predicted_probabilities(X: np.ndarray | Sequence[np.ndarray], weights: np.nd
         ``{term: (mean, sd)}`` of each term's values across council-waves.
     sd_points
         ``{term: SD in score points}`` (the 1-5 answer scale) to print beside the SD; optional.
+    df
+        ``{term: degrees of freedom}`` of each term's t reference; a term without one uses the normal.
     """
     if INTERCEPT not in names:
         raise ValueError("predicted probabilities need a model with an intercept")
@@ -72,17 +77,28 @@ def predicted_probabilities(X: np.ndarray | Sequence[np.ndarray], weights: np.nd
         point = {key: float(points[at[term, key]]) for key in values}
         gradient = {key: gradients[at[term, key]] for key in values}
         row = {"term": term, "sd": sd, "sd_points": (sd_points or {}).get(term, np.nan)}
+        quantile = _quantile((df or {}).get(term))
         for key in values:
             se = float(np.sqrt(gradient[key] @ cov @ gradient[key]))
-            row.update({f"p_{key}": 100 * point[key], f"p_{key}_low": 100 * (point[key] - Z_95 * se),
-                        f"p_{key}_high": 100 * (point[key] + Z_95 * se)})
+            row.update({f"p_{key}": 100 * point[key], f"p_{key}_low": 100 * (point[key] - quantile * se),
+                        f"p_{key}_high": 100 * (point[key] + quantile * se)})
         diff_gradient = gradient["high"] - gradient["low"]
         diff = point["high"] - point["low"]
         se = float(np.sqrt(diff_gradient @ cov @ diff_gradient))
-        row.update({"difference_points": 100 * diff, "difference_low": 100 * (diff - Z_95 * se),
-                    "difference_high": 100 * (diff + Z_95 * se)})
+        row.update({"difference_points": 100 * diff, "difference_low": 100 * (diff - quantile * se),
+                    "difference_high": 100 * (diff + quantile * se)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _quantile(df: float | None) -> float:
+    """The 97.5% point of t with `df` degrees of freedom, or of the normal when there are none."""
+    if df is None or not np.isfinite(df) or df <= 0:
+        return Z_95
+    # lazy: scipy.stats costs 0.8 s to import, and the CLI imports the method registry at start-up
+    from scipy import stats
+
+    return float(stats.t(df).ppf(0.975))
 
 
 def _levels(mean_sd: tuple[float, float]) -> tuple[float, float, float]:

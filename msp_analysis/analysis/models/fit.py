@@ -159,7 +159,9 @@ def fit_outcome_model(
         caveat = f"{caveat} {CAVEAT_FALLBACK.format(fallback=fit.details['fallback'])}".strip()
     table = tidy_table(fit.names, fit.estimate, fit.std_error, method=spec.name, n=fit.n, clusters=fit.clusters,
                        caveat=caveat, odds_ratios=spec.odds_ratios,
-                       df=None if spec.posterior else max(fit.clusters - 1, 1), posterior=spec.posterior)
+                       df=None if spec.posterior else (fit.df if fit.df is not None
+                                                          else max(fit.clusters - 1, 1)),
+                       posterior=spec.posterior)
     for offset, column in enumerate(spec.table_extra):
         table.insert(3 + offset, column, fit.extra_columns[column])
     details = {**fit.details, "rows_dropped": dropped, "council_level_terms": council_terms,
@@ -181,7 +183,8 @@ def fit_outcome_model(
             weights = np.ones(len(frame)) if trials is None else frame[trials].to_numpy(dtype=float)
             index = {t: 1 + list(terms).index(t) for t in members if t in levels}
             details["predicted"] = predicted_probabilities(
-                X, weights, fit.names, fit.estimate, fit.cov, index, dict(levels), dict(sd_points or {}))
+                X, weights, fit.names, fit.estimate, fit.cov, index, dict(levels), dict(sd_points or {}),
+                df=None if fit.df is None else dict(zip(fit.names, np.asarray(fit.df, float).tolist(), strict=True)))
     return ModelResult(table=table, method=spec.name, n=fit.n, clusters=fit.clusters, caveat=caveat,
                        details=details, term_keys=term_keys)
 

@@ -37,10 +37,11 @@ class MethodFit:
     details: dict[str, Any] = field(default_factory=dict)
     extra_columns: dict[str, np.ndarray] = field(default_factory=dict)
     cov: np.ndarray | None = None  # covariance of ``estimate`` (for predictions); None when the method has none
+    df: np.ndarray | None = None  # t degrees of freedom per name (a small-sample correction); None: councils - 1
 
 
 JSON_DETAIL_KEYS = ("estimand", "adjusted_for", "year_effects", "lag", "within_between", "multiplicity", "sd_points",
-                    "fallback", "proportional_odds_test", "council_sd", "icc")
+                    "fallback", "proportional_odds_test", "council_sd", "icc", "df", "council_variance", "working_model")
 
 
 def _jsonable(value: Any) -> Any:

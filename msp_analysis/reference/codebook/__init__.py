@@ -49,10 +49,15 @@ def label_lookup(field: str) -> dict[str, str]:
 
 
 def canonical_labels(field: str) -> list[str]:
-    """The canonical labels of `field` in codebook order."""
+    """The canonical labels of `field` in codebook order (a new list each call: the caller may change it)."""
+    return list(_canonical_labels(field))
+
+
+@cache
+def _canonical_labels(field: str) -> tuple[str, ...]:  # every report asks for several fields: filter labels.csv once
     labels = _read("labels.csv")
     rows = labels[(labels["field"] == field) & (labels["variant"] == labels["canonical"])]
-    return rows["canonical"].tolist()
+    return tuple(rows["canonical"].tolist())
 
 
 def _canonical(field: str, label: str) -> str:

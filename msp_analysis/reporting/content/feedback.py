@@ -10,6 +10,7 @@ shown. Words: ``reporting/text/feedback.yaml``.
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -102,6 +103,11 @@ def _level_labels(level: str, name: str, rate_labels: list[str], count_label: st
         lead = {"label": text(first)}
         labels = {**lead, **labels, "council_0_den": text(count_label, area=name)} if count_label else {**lead, **labels}
     return labels
+
+
+def year_work(df_enquiries: pd.DataFrame, feedback: pd.DataFrame, year: str, policy: DisclosurePolicy) -> list:
+    """The shared work of this section for every council's report of `year` (:func:`~msp_analysis.toolkit.caches.compute_shared`)."""
+    return [functools.partial(_feedback_year, df_enquiries, feedback, year, policy)]
 
 
 @frame_cache(shared=True)

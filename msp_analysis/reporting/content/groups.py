@@ -11,6 +11,7 @@ counts as shown; sentences quote only shown percentages. Words: ``reporting/text
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -108,6 +109,11 @@ def _stacked_side_by_side(parts: list[DisclosedTable]) -> DisclosedTable:
                           hidden=pd.concat([p.hidden for p in parts], axis=1), policy=parts[0].policy,
                           numeric=[c for p in parts for c in p.numeric],
                           values=pd.concat([p.values for p in parts], axis=1), row_counts=row_counts)
+
+
+def year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> list:
+    """The shared work of this section for every council's report of `year` (:func:`~msp_analysis.toolkit.caches.compute_shared`)."""
+    return [functools.partial(_groups_year, df_enquiries, year, policy)]
 
 
 @frame_cache(shared=True)

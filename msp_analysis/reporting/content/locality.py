@@ -17,6 +17,7 @@ The words (sentences, headings, captions, alt text, notes, column labels) are in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +57,11 @@ from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, i
 from msp_analysis.reference.geography import short_name
 from msp_analysis.reporting import figures as plots
 from msp_analysis.reporting.content.feedback import feedback_section, read_feedback
+from msp_analysis.reporting.content.feedback import year_work as feedback_year_work
 from msp_analysis.reporting.content.groups import groups_section
+from msp_analysis.reporting.content.groups import year_work as groups_year_work
 from msp_analysis.reporting.content.other_enquiries import other_enquiries_section
+from msp_analysis.reporting.content.other_enquiries import year_work as other_year_work
 from msp_analysis.reporting.content.stacked import _level_sums, _three_areas, _three_levels
 from msp_analysis.reporting.sections import (
     ReportText,
@@ -68,7 +72,7 @@ from msp_analysis.reporting.sections import (
     signed,
     with_article,
 )
-from msp_analysis.toolkit.caches import frame_cache
+from msp_analysis.toolkit.caches import compute_shared, frame_cache
 
 text = ReportText("locality")
 CAPACITY_UNKNOWN = ("Don't know", "Not recorded")
@@ -802,6 +806,21 @@ def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
     return out
 
 
+def _year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy, clean_tc_long: pd.DataFrame | None,
+               feedback: pd.DataFrame | None) -> list:
+    """The work every locality report of `year` shares, as calls, the costliest first."""
+    work = [functools.partial(_pathway_year, df_enquiries, year, policy), *groups_year_work(df_enquiries, year, policy),
+            functools.partial(_capacity_year, df_enquiries, year, policy)]
+    if feedback is not None and not feedback.empty:
+        work += feedback_year_work(df_enquiries, feedback, year, policy)
+    work += [functools.partial(f, df_enquiries, year, policy)
+             for f in (_trend_year, _category_year, funnel_data, grid_data, _hidden_cells)]
+    work += other_year_work(df_enquiries, year, policy)
+    if clean_tc_long is not None:
+        work.append(functools.partial(culture_scores, clean_tc_long))
+    return work
+
+
 def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, policy: DisclosurePolicy | str,
                           clean_tc_long: pd.DataFrame | None = None, params=None,
                           person_feedback: pd.DataFrame | None = None) -> LocalityReport:
@@ -813,7 +832,10 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     >>> report.summary.markdown                                                  # doctest: +SKIP
     """
     policy = get_policy(policy) if isinstance(policy, str) else policy
-    year_tables = _pathway_year(df_enquiries, year, policy)  # every council's rows of the year, computed once
+    feedback_frame = read_feedback(params) if person_feedback is None else person_feedback
+    # every council's tables of the year, computed once (by whichever of the batch's kernels is free) and sliced here
+    compute_shared(_year_work(df_enquiries, year, policy, clean_tc_long, feedback_frame))
+    year_tables = _pathway_year(df_enquiries, year, policy)
     if ons_code not in year_tables.bounds:
         raise ValueError(f"no enquiries for council {ons_code} in {year}")
     start, stop = year_tables.bounds[ons_code]
@@ -838,8 +860,7 @@ def build_locality_report(df_enquiries: pd.DataFrame, ons_code: str, year: str, 
     facts.update(more)
     groups, more = groups_section(df_enquiries, ons_code, council, region, year, policy)
     facts.update(more)
-    feedback, more = feedback_section(df_enquiries, read_feedback(params) if person_feedback is None else person_feedback,
-                                      ons_code, council, region, year, policy)
+    feedback, more = feedback_section(df_enquiries, feedback_frame, ons_code, council, region, year, policy)
     facts.update(more)
     other, more = other_enquiries_section(df_enquiries, ons_code, council, region, year, policy,
                                           pathway.tables[0].text(0, "fully_pct") if not hidden.loc[0, "fully_pct"] else None)

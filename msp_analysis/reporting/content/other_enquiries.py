@@ -10,6 +10,7 @@ suppression: :func:`msp_analysis.disclosure.groups.other_enquiry_protection`). W
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import pandas as pd
@@ -72,6 +73,11 @@ def _table_alone(df_enquiries: pd.DataFrame, ons_code: str, council: str, region
     return disclose(table, policy, columns=list(labels), labels=labels, text=["name"], counts=["concluded_s42"],
                     rates=PATHWAY_RATES, national=table["level"].eq("England"), caption=caption,
                     suppressed=protection.mask(year, areas, protection.columns))
+
+
+def year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -> list:
+    """The shared work of this section for every council's report of `year` (:func:`~msp_analysis.toolkit.caches.compute_shared`)."""
+    return [functools.partial(_other_year, df_enquiries, year, policy)]
 
 
 @frame_cache(shared=True)

@@ -14,11 +14,13 @@ a banner opens the page, and every figure carries the note in the image and its 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from pathlib import Path
 
 import nbformat
+from jinja2 import pass_context
 from nbconvert import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -61,7 +63,40 @@ class LeanHTMLExporter(HTMLExporter):
     ``tabindex`` to JupyterLab's cells. The report template has no JupyterLab cells and every
     figure carries its alt text (:class:`~msp_analysis.reporting.figures.FigureImage`), so that
     pass only cost time: about half of the export.
+
+    It also copies the notebook once, not twice (nbconvert's preprocessing copies the copy it was
+    given), and converts each Markdown text once per exporter: the notebook's own Markdown cells
+    are the same in every report of a batch, and half of a page's Markdown.
     """
+
+    _MARKDOWN_CACHE = 512  # distinct Markdown texts kept per exporter (a notebook has a few dozen static ones)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._markdown: dict[tuple[str, str], str] = {}
+
+    @pass_context  # as nbconvert's: jinja passes the template's context
+    def markdown2html(self, context, source):  # type: ignore[override]
+        cell = context.get("cell", {})
+        if cell.get("attachments"):  # images of the cell itself: not worth keeping
+            return super().markdown2html(context, source)
+        key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+        html_text = self._markdown.get(key)
+        if html_text is None:
+            if len(self._markdown) >= self._MARKDOWN_CACHE:
+                self._markdown.clear()
+            html_text = self._markdown[key] = super().markdown2html(context, source)
+        return html_text
+
+    def _preprocess(self, nb, resources):
+        """nbconvert's preprocessing without its second copy of the notebook (``from_notebook_node`` made one)."""
+        if hasattr(nbformat.validator, "normalize"):
+            _, nb = nbformat.validator.normalize(nb)
+        resources = copy.deepcopy(resources)
+        for preprocessor in self._preprocessors:
+            nb, resources = preprocessor(nb, resources)
+        self._validate_preprocessor(nb, self._preprocessors[-1] if self._preprocessors else None)
+        return nb, resources
 
     def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
         langinfo = nb.metadata.get("language_info", {})

@@ -156,6 +156,9 @@ def shutdown_kernels() -> None:
     """Stop every warm kernel this process started (end of a local batch)."""
     with _started_lock:
         kernels, _started[:] = list(_started), []
-    for kernel in kernels:
-        kernel.shutdown()
+    stopping = [threading.Thread(target=kernel.shutdown) for kernel in kernels]  # side by side: each waits for its exit
+    for thread in stopping:
+        thread.start()
+    for thread in stopping:
+        thread.join()
     _local.__dict__.pop("kernel", None)

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.reporting.render.kernel_state_names import OUTPUTS_BUNDLE
+from msp_analysis.toolkit.memory import use_system_allocator
 
 _SETTINGS: dict = {}
 # imported by every kernel, whatever its first report: the libraries and the shared layers
@@ -39,6 +40,7 @@ def warm_up(notebook: str | None = None) -> None:
     ``warm_modules``) now and any other notebook's on first use, so a batch of locality
     reports does not pay for statsmodels. With no notebook named, every report's modules load.
     """
+    use_system_allocator()  # before any frame is read (toolkit.memory says why)
     for name in CORE_MODULES:
         importlib.import_module(name)
     specs = [REPORTS[notebook]] if notebook in REPORTS else list(REPORTS.values())

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.special import expit
 
 from msp_analysis.analysis.models.design import binomial_counts, numeric_matrix, with_intercept
@@ -50,6 +51,17 @@ def test_a_models_predictions_over_its_rows_are_those_over_its_cells(records):
     X = with_intercept(numeric_matrix(counts, terms))
     cov = result.details["cov"]
     expected = predicted_probabilities(X, counts["_t"].to_numpy(float), list(result.table["term"]),
-                                       result.table["estimate"].to_numpy(), cov, {"x1": 1, "x2": 2}, levels)
+                                       result.table["estimate"].to_numpy(), cov, {"x1": 1, "x2": 2}, levels,
+                                       df=result.details["df"])
     pd.testing.assert_frame_equal(result.details["predicted"], expected, rtol=1e-10)
     assert len(counts) < len(data)
+    # the t quantile of each term's degrees of freedom: wider than the normal interval, same centre
+    normal = predicted_probabilities(X, counts["_t"].to_numpy(float), list(result.table["term"]),
+                                     result.table["estimate"].to_numpy(), cov, {"x1": 1, "x2": 2}, levels)
+    from scipy import stats
+
+    for term in ("x1", "x2"):
+        ours, plain = expected.set_index("term").loc[term], normal.set_index("term").loc[term]
+        ratio = (ours["difference_high"] - ours["difference_low"]) / (plain["difference_high"] - plain["difference_low"])
+        assert ratio == pytest.approx(stats.t(result.details["df"][term]).ppf(0.975) / stats.norm.ppf(0.975))
+        assert ours["difference_points"] == plain["difference_points"]

@@ -90,6 +90,35 @@ def test_the_analytic_information_is_the_derivative_of_the_score(strong_councils
     assert np.all(np.linalg.eigvalsh(analytic) > 0)
 
 
+def test_each_councils_share_of_the_information_is_its_own_likelihoods_information(strong_councils):
+    terms = {"x1": "x1", "x2": "x2"}
+    counts = binomial_counts(strong_councils, "y", terms, "ons_code", None)
+    groups, names = pd.factorize(counts["ons_code"], sort=True)
+    X, s, t = with_intercept(numeric_matrix(counts, terms)), counts["_s"].to_numpy(float), counts["_t"].to_numpy(float)
+    problem = _Councils(X, s, t, groups, len(names), 15)
+    params = np.array([0.5, 0.4, -0.2, math.log(0.5)])
+    total = problem.information(params)
+    shares = problem.council_informations()
+    np.testing.assert_allclose(shares.sum(axis=0), total, rtol=1e-10, atol=1e-10)
+    for g in (0, 17, 59):  # a council alone: its own likelihood's information, from scratch
+        rows = groups == g
+        alone = _Councils(X[rows], s[rows], t[rows], np.zeros(rows.sum(), dtype=int), 1, 15)
+        np.testing.assert_allclose(shares[g], alone.information(params), rtol=1e-8, atol=1e-10)
+
+
+def test_mixed_intervals_use_cr2_errors_and_per_term_degrees_of_freedom(strong_councils):
+    from scipy import stats
+
+    result = fit_outcome_model(strong_councils, "mixed", outcome="y", predictors=["x1", "x2"])
+    df = result.details["df"]
+    assert set(df) == set(result.table["term"]) and all(1 <= v <= result.clusters - 1 for v in df.values())
+    row = result.term("x1")
+    assert row["ci_high"] - row["estimate"] == pytest.approx(stats.t(df["x1"]).ppf(0.975) * row["std_error"])
+    # CR2 removes the shrinkage of each council's residuals towards its own fit: at least the G/(G-1) sandwich's
+    # size for the council-level slope
+    assert row["std_error"] >= 0.99 * result.details["std_error_cr1"]["x1"]
+
+
 def test_mixed_gives_council_robust_errors_with_the_model_based_ones_beside_them(strong_councils):
     result = fit_outcome_model(strong_councils, "mixed", outcome="y", predictors=["x1", "x2"])
     model = result.table["std_error_model"].to_numpy()

@@ -1,5 +1,6 @@
 """Tests for msp_analysis.analysis.models.prediction: culture helps predict outcomes in unseen councils."""
 
+import numpy as np
 import pytest
 
 from msp_analysis.analysis.models.prediction import prediction_check
@@ -23,3 +24,24 @@ def test_too_few_councils_for_the_folds_is_explained(records):
     few = records[records["ons_code"].isin(["C000", "C001", "C002"])].rename(columns={"y": "fully_achieved"})
     with pytest.raises(ValueError, match="3 councils cannot be split into 5 folds"):
         prediction_check(few, indicators=["x1", "x2"])
+
+
+def test_permutation_importance_equals_scikit_learns():
+    from sklearn.inspection import permutation_importance as sklearn_importance
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from msp_analysis.analysis.models.prediction import auc, permutation_importance
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.normal(size=600), rng.integers(0, 2, 600), np.round(rng.normal(size=600), 1)])
+    y = (X @ [0.8, -0.5, 0.3] + rng.logistic(size=600) > 0).astype(int)
+    model = LogisticRegression().fit(X[:400], y[:400])
+    held_out = model.predict_proba(X[400:])[:, 1]
+    assert auc(y[400:], held_out) == pytest.approx(roc_auc_score(y[400:], held_out), abs=1e-12)
+    tied = np.round(held_out, 1)  # ties between a 1 and a 0 count half
+    assert auc(y[400:], tied) == pytest.approx(roc_auc_score(y[400:], tied), abs=1e-12)
+    theirs = sklearn_importance(model, X[400:], y[400:], scoring="roc_auc", n_repeats=4, random_state=7).importances
+    ours = permutation_importance(model, X[400:], y[400:], 4, 7)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert np.abs(ours[0]).max() > 0.01  # the strongest feature's shuffles cost AUC

@@ -28,6 +28,8 @@ def test_every_binary_method_returns_the_tidy_shape_and_json(records, method):
     assert payload["method"] == method and payload["n"] == len(records) and payload["clusters"] == 60
     for entry in payload["terms"]:
         assert set(JSON_TERM_KEYS) <= set(entry)
+    if method in ("glm_cluster", "mixed"):  # the degrees of freedom each interval used, per term
+        assert set(payload["df"]) == set(result.table["term"])
     json.dumps(payload)  # plain types only
 
 
