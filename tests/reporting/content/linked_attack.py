@@ -20,13 +20,17 @@ between them:
 What the attacker knows of each quantity (:func:`reader_range`): a count shown, or a count a shown
 percentage is of, is any whole count that the policy shows as that count (a shown percentage is
 taken to give its counts as shown: often a reader can get them back from the percentage and the
-shown denominator, this attacker always does); a hidden count is at least the policy's lowest
-hidden value; a quantity no table shows, only what the sums imply. With ``insider=True`` the attacker
-also knows which hidden counts are under the threshold (the protection's own assumption).
+shown denominator, this attacker always does); a hidden count is 0 or more (a secondary suppression
+can be an exact zero where the policy shows zeros); a quantity no table shows, only what the sums
+imply. With ``insider=True`` the attacker also knows which hidden counts are under the threshold
+(the protection's own assumption): those are from the policy's lowest hidden value (1 where 0 is
+shown) to threshold - 1, the others the threshold or more, or 0 or more where the policy shows zeros
+(``ascs``, ``nhs_secondary_care``: {0} and the threshold up, as one range).
 
 The ranges are narrowed through every sum until nothing moves (interval arithmetic over the whole
 year at once, written here apart from ``disclosure.secondary``); :func:`pinned` lists every count
-under the policy's threshold that is hidden (or shown by no table) and whose range is one value.
+the policy's own rule would hide (under its threshold; not a zero it shows, not a national count it
+exempts) that is hidden (or shown by no table) and whose range is one value.
 """
 
 from __future__ import annotations
@@ -228,12 +232,25 @@ def _sums(true: dict, region_of: dict) -> list[tuple[tuple, tuple]]:
     return sums
 
 
-def reader_range(attack: Attack, key, policy: DisclosurePolicy, insider: bool) -> tuple[int, int]:
-    """What the reader knows of one quantity before adding anything up (see the module docstring)."""
+# England's pathway counts, every report's comparator: the protection never hides them (nor, under a policy that
+# exempts national counts, any of England's)
+ENGLAND_SHOWN = ("concluded_s42", "asked", "asked_expressed", "fully", "partially", "not_achieved", "fully_or_partially")
+
+
+def reader_range(attack: Attack, key, policy: DisclosurePolicy, insider: bool,
+                 hide_all: bool = False) -> tuple[int, int]:
+    """What the reader knows of one quantity before adding anything up (see the module docstring).
+
+    With `hide_all`, every shown count the protection could hide is taken as hidden (the widest ranges any choice of
+    secondary suppressions could leave: what stays pinned then, the policy's rule itself pins).
+    """
     lowest = 0 if policy.zero == ZERO_SUPPRESS else 1
     seen = attack.seen.get(key)
     national = key in attack.national
     value = attack.true.get(key)
+    if hide_all and seen is not None and seen.shown and not (
+            national and (policy.national_exempt or key[2] in ENGLAND_SHOWN)):
+        seen = Seen(hidden=True)
     if seen is not None and seen.shown:
         shown = next(iter(seen.shown))
         base = max(policy.rounding_base, 1)
@@ -241,24 +258,28 @@ def reader_range(attack: Attack, key, policy: DisclosurePolicy, insider: bool) -
         values = [v for v in range(start, int(shown + base) + 1) if policy.disclosed_count(v, national) == shown]
         return min(values), max(values)
     small = value is not None and policy.is_suppressed(value, national)
+    # a hidden count the policy would show (a secondary suppression) is any count it shows: the threshold or more, or
+    # 0 where the policy shows zeros (ascs, nhs_secondary_care: an exact zero is hidden when nothing else is left)
+    not_small = policy.threshold if policy.zero == ZERO_SUPPRESS else 0
     if seen is not None and seen.hidden:
         if insider:
-            return (lowest, policy.threshold - 1) if small else (policy.threshold, INFINITE)
-        return lowest, INFINITE
+            return (lowest, policy.threshold - 1) if small else (not_small, INFINITE)
+        return 0, INFINITE
     if insider and small:  # shown by no table, and known to be small
         return lowest, policy.threshold - 1
     return 0, INFINITE
 
 
-def narrow(attack: Attack, policy: DisclosurePolicy, insider: bool = False) -> Attack:
-    """Every quantity's range through every sum until nothing moves (in place; returns `attack`)."""
+def narrow(attack: Attack, policy: DisclosurePolicy, insider: bool = False, hide_all: bool = False) -> Attack:
+    """Every quantity's range through every sum until nothing moves (in place; returns `attack`; `hide_all`: see
+    :func:`reader_range`)."""
     keys = {k for total, parts in attack.sums for k in (total, *parts)}
     # every count is of England's concluded enquiries at most, which the pathway table shows: a bound for what
     # nothing else bounds, so that sums going round in a cycle stop tightening by one at a time from "infinity"
     cap = reader_range(attack, ("England", "England", "concluded_s42"), policy, insider)[1]
     low, high = {}, {}
     for key in keys:
-        low[key], high[key] = reader_range(attack, key, policy, insider)
+        low[key], high[key] = reader_range(attack, key, policy, insider, hide_all)
         high[key] = min(high[key], cap)
     member: dict = defaultdict(list)
     for j, (total, parts) in enumerate(attack.sums):
