@@ -134,51 +134,63 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         return column
 
     names = [name(c) for c in columns]
+    first: dict[str, int] = {}  # each cell's name → the position of its first column (an alias is that column again)
+    for i, cell_name in enumerate(names):
+        first.setdefault(cell_name, i)
+    cells, picks = list(first), list(first.values())
+    twins_of = [(i, first[n]) for i, n in enumerate(names) if first[n] != i]
+    # one set per (total, parts) inside an area: an alias repeats another column's sets
+    inside: dict[tuple[str, tuple[str, ...]], str] = {}
+    for total, parts, what in within:
+        inside.setdefault((name(total), tuple(name(p) for p in parts)), what)
     values: dict = {}
-    sets: dict[tuple, CellSet] = {}  # one set per (total, parts): an alias repeats another column's sets
+    sets: list[CellSet] = []
     national: list = []
-
-    def add(total: tuple, parts: tuple, what: str) -> None:
-        sets.setdefault((total, parts), CellSet(total, parts, what))
-
-    def put(key: tuple, value: float) -> None:
-        if key in values and values[key] != value:
-            raise ValueError(f"{key} is given two values ({values[key]} and {value}) under an alias")
-        values[key] = value
-
     for year, rows in per_council.groupby(per_council["financial_year"].astype(str), sort=True):
         codes = rows["ons_code"].astype(str).to_numpy()
         region_of = rows["region"].astype(str).to_numpy()
         counts = rows[columns].to_numpy(dtype=float)
-        for code, row in zip(codes, counts, strict=True):
-            for c, v in zip(names, row, strict=True):
-                put((year, "council", code, c), float(v))
+        for i, j in twins_of:
+            if not np.array_equal(counts[:, i], counts[:, j]):
+                raise ValueError(f"{columns[i]} and {columns[j]} are one cell under an alias but differ in {year}")
+        counts = counts[:, picks]
+        for code, row in zip(codes, counts.tolist(), strict=True):
+            values.update(zip([(year, "council", code, c) for c in cells], row, strict=True))
         regions = sorted(set(region_of))
         for region in regions:
             members = codes[region_of == region]
             sums = counts[region_of == region].sum(axis=0)
-            for c, v in zip(names, sums, strict=True):
-                put((year, "region", region, c), float(v))
-                add((year, "region", region, c), tuple((year, "council", code, c) for code in members),
-                    f"councils of {region}")
-        for c, v in zip(names, counts.sum(axis=0), strict=True):
+            for c, v in zip(cells, sums.tolist(), strict=True):
+                values[(year, "region", region, c)] = v
+                sets.append(CellSet((year, "region", region, c), tuple((year, "council", code, c) for code in members),
+                                    f"councils of {region}"))
+        for c, v in zip(cells, counts.sum(axis=0).tolist(), strict=True):
             key = (year, "England", ENGLAND, c)
-            put(key, float(v))
+            values[key] = v
             national.append(key)
-            add(key, tuple((year, "region", r, c) for r in regions), "regions of England")
+            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions), "regions of England"))
         areas: list[tuple[str, str, str]] = [(year, "council", code) for code in codes]
         areas += [(year, "region", r) for r in regions] + [(year, "England", ENGLAND)]
         for area in areas:
-            for total, parts, what in within:
-                add((*area, name(total)), tuple((*area, name(p)) for p in parts), what)
+            for (total, parts), what in inside.items():
+                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), what))
     latent_names, implied_names = {name(c) for c in latent}, {name(c) for c in implied}
     national_keys = set(national)
     unseen = [k for k, v in values.items()  # shown by no table: in the sets only
               if k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys))]
-    protection = protect(values, list(sets.values()), policy, national, latent=unseen,
-                         published=[k for k in national_keys if k[3] in set(keep_national)])
-    shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
-             for k, v in values.items()}
+    kept = set(keep_national)
+    protection = protect(values, sets, policy, national, latent=unseen,
+                         published=[k for k in national_keys if k[3] in kept])
+    as_shown: dict[tuple[float, bool], float] = {}  # counts repeat: each shown once
+    shown = {}
+    for k, v in values.items():
+        if protection.hidden(k):
+            shown[k] = math.nan
+            continue
+        flag = k in national_keys
+        if (v, flag) not in as_shown:
+            as_shown[(v, flag)] = policy.disclosed_count(v, flag)
+        shown[k] = as_shown[(v, flag)]
     if alias:  # every name of a cell has its status, range and shown value
         status, low, high = dict(protection.status), dict(protection.low), dict(protection.high)
         twins: dict[str, list[str]] = {}

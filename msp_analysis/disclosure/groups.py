@@ -141,7 +141,7 @@ def group_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolic
     return _split([joint] if joint is not None else [])
 
 
-@frame_cache
+@frame_cache(shared=True)  # every year's: the first locality report of each kernel of a batch needs them (its trend)
 def linked_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> dict[str, AreaProtection]:
     """Per year, one protection of the pathway table's cells and every group table's cells: the linked families.
 
@@ -153,21 +153,23 @@ def linked_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> d
     pathway table's decisions (:func:`locality_protection`) are
     these. No set crosses years, so each year is protected alone (and kept by its counts' content).
     """
-    frame = _joint_frame(df_enquiries, None)
+    frame = _joint_frame(df_enquiries)
     return {str(year): _protected_year(part, policy) for year, part in frame.groupby("financial_year", sort=True)}
 
 
 @frame_cache
 def linked_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolicy, year: str) -> AreaProtection | None:
     """:func:`linked_protection` of `year` alone (None when the frame has no enquiry that year)."""
-    frame = _joint_frame(df_enquiries, str(year))
+    frame = _joint_frame(df_enquiries)
+    frame = frame[frame["financial_year"] == str(year)]
     return _protected_year(frame, policy) if len(frame) else None
 
 
 def _split(years: list[AreaProtection]) -> GroupProtection:
     """The joint protections of some years as one :class:`AreaProtection` per dimension."""
-    return GroupProtection(dimensions={d: _joined([_dimension_of(y, d, groups) for y in years], d, groups)
-                                       for d, groups in group_dimensions().items()})
+    dimensions = group_dimensions()
+    parts = [_dimensions_of(y) for y in years]
+    return GroupProtection(dimensions={d: _joined([p[d] for p in parts], d, groups) for d, groups in dimensions.items()})
 
 
 def pathway_part(years: list[AreaProtection]) -> AreaProtection:
@@ -240,17 +242,15 @@ def linked_sets() -> tuple[list[str], Within, dict[str, str], list[str], list[st
     return columns, tuple(sets), alias, latent, implied
 
 
-def _joint_frame(df_enquiries: pd.DataFrame, year: str | None) -> pd.DataFrame:
-    """One row per council and year (`year` alone, if given): the pathway's counts, the latent totals and every
-    dimension's cells (:func:`linked_sets`)."""
+@frame_cache  # every year's: the first locality report needs them all (its trend), and then its year's again
+def _joint_frame(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """One row per council and year: the pathway's counts, the latent totals and every dimension's cells
+    (:func:`linked_sets`)."""
     keys = ["financial_year", "ons_code", "region"]
     by_group = pathway_by_group(df_enquiries)
     # national_context's pathway (cached, and computed for the reports anyway); an empty frame has no context
     pathway = with_pathway_totals(national_context(df_enquiries).pathway if len(df_enquiries)
                                   else council_pathways(df_enquiries))
-    if year is not None:
-        by_group = by_group[by_group["financial_year"].astype(str) == year]
-        pathway = pathway[pathway["financial_year"].astype(str) == year]
     pathway = pathway.assign(**{cell(ALL, count): pathway[list(parts)].sum(axis=1)
                                 for count, parts in LATENT_TOTALS.items()})
     pathway = pathway.astype({"financial_year": str, "ons_code": str, "region": str}).set_index(keys)
@@ -280,23 +280,24 @@ def _protected_year(part: pd.DataFrame, policy: DisclosurePolicy) -> AreaProtect
     return _YEARS.get(key, decide)
 
 
-def _dimension_of(joint: AreaProtection, dimension: str, groups: list[str]) -> AreaProtection:
-    """One dimension's cells of a year's joint protection, keyed by :func:`cell` (its ``all`` cells the linked ones)."""
-    prefix = f"{dimension}:"
-    status: dict[Hashable, int] = {}
-    low: dict[Hashable, int] = {}
-    high: dict[Hashable, int] = {}
-    shown: dict = {}
+def _dimensions_of(joint: AreaProtection) -> dict[str, AreaProtection]:
+    """Each dimension's cells of a year's joint protection, keyed by :func:`cell` (its ``all`` cells the linked ones)."""
     protection = joint.protection
+    parts: dict[str, tuple[dict, dict, dict, dict]] = {d: ({}, {}, {}, {}) for d in group_dimensions()}
     for key, value in protection.status.items():
-        column = cast(tuple, key)[3]
-        if column.startswith(prefix):
-            mine = (*cast(tuple, key)[:3], column[len(prefix):])
+        dimension, colon, column = cast(tuple, key)[3].partition(":")
+        if colon and dimension in parts:
+            status, low, high, shown = parts[dimension]
+            mine = (*cast(tuple, key)[:3], column)
             status[mine], low[mine], high[mine], shown[mine] = (value, protection.low[key], protection.high[key],
                                                                 joint.shown[key])
-    columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
-    return AreaProtection(protection=Protection(status=status, low=low, high=high, rounds=protection.rounds),
-                          columns=columns, shown=shown)
+    out = {}
+    for dimension, groups in group_dimensions().items():
+        status, low, high, shown = parts[dimension]
+        columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
+        out[dimension] = AreaProtection(protection=Protection(status=status, low=low, high=high,
+                                                              rounds=protection.rounds), columns=columns, shown=shown)
+    return out
 
 
 def _joined(years: list[AreaProtection], dimension: str, groups: list[str]) -> AreaProtection:

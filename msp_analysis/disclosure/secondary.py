@@ -196,19 +196,25 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
     keys = list(values)
     index = {k: i for i, k in enumerate(keys)}
     national_set = set(national)
-    counts = [0.0 if is_missing(values[k]) else float(values[k]) for k in keys]
+    counts = [c if type(c) is float and c == c else (0.0 if is_missing(c) else float(c))  # a float: most of them
+              for c in map(values.__getitem__, keys)]
     flags = [k in national_set for k in keys]
     try:
         plain = [(index[s.total], [index[p] for p in s.parts]) for s in sets]
     except KeyError as missing:
         raise ValueError(f"a set names a cell with no value: {missing}") from None
-    status = [PRIMARY if policy.is_suppressed(c, n) else SHOWN for c, n in zip(counts, flags, strict=True)]
-    shown_ranges = [shown_range(policy, c, n) for c, n in zip(counts, flags, strict=True)]
+    rule: dict[tuple[float, bool], tuple[bool, tuple[int, int], float]] = {}  # counts repeat: the rule once per count
+    for c, n in zip(counts, flags, strict=True):
+        if (c, n) not in rule:
+            rule[(c, n)] = policy.is_suppressed(c, n), shown_range(policy, c, n), policy.disclosed_count(c, n)
+    rules = [rule[(c, n)] for c, n in zip(counts, flags, strict=True)]
+    status = [PRIMARY if r[0] else SHOWN for r in rules]
+    shown_ranges = [r[1] for r in rules]
     for key in latent:
         if key in index:
             status[index[key]] = LATENT
             shown_ranges[index[key]] = (0, UNBOUNDED)
-    shown_values = [policy.disclosed_count(c, n) for c, n in zip(counts, flags, strict=True)]
+    shown_values = [r[2] for r in rules]
     member_of: list[list[int]] = [[] for _ in keys]
     for j, (total, parts) in enumerate(plain):
         member_of[total].append(j)
