@@ -6,24 +6,22 @@ could give back a council's hidden count. :func:`protect_areas` builds every cel
 council, region and England in every year from a per-council table, the sets inside each area
 (SG4a asked categories to concluded enquiries, ...) and down the hierarchy (each region the sum
 of its councils, England the sum of the regions, for every column), and protects them together
-(:func:`msp_analysis.disclosure.secondary.protect`). :func:`locality_protection` does this once
+(:func:`msp_analysis.disclosure.secondary.protect`). :func:`~msp_analysis.disclosure.groups.locality_protection` does this once
 per input frame and policy for the tables of the locality report.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from msp_analysis.analysis.pathway import national_context
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import CellSet, Protection, protect
 from msp_analysis.reference import geography
-from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.toolkit.caches import frame_cache
 
 ENGLAND = "England"
@@ -100,7 +98,9 @@ def area_key(level: str, ons_code: str, region: str) -> str:
 
 
 def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Within,
-                  policy: DisclosurePolicy) -> AreaProtection:
+                  policy: DisclosurePolicy, *, alias: Mapping[str, str] | None = None,
+                  latent: Collection[str] = (), implied: Collection[str] = (),
+                  keep_national: Collection[str] = ()) -> AreaProtection:
     """Protect every council, region and England cell of `columns` in every year, inside areas and down the hierarchy.
 
     Parameters
@@ -113,8 +113,36 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         Sets inside each area: ``total == sum(parts)`` for every council, so for every region and England.
     policy : DisclosurePolicy
         The policy; England's cells are national (exact under policies that exempt them).
+    alias : mapping, optional
+        Column → the column it is, in every area (the same count under two names, one cell and one
+        decision; its values must agree). The result has a status for both names.
+    latent : collection of str
+        Columns no table shows (in the sets only; see :func:`~msp_analysis.disclosure.secondary.protect`).
+    implied : collection of str
+        Columns no table shows but a reader can work out from one row of one (a group's not asked is its
+        concluded minus its asked): a count the policy would hide is a primary suppression (it must not
+        be worked out), any other is latent.
+    keep_national : collection of str
+        Columns whose England cell is never chosen to protect another (every report's comparator).
     """
     columns = list(columns)
+    alias = dict(alias or {})
+
+    def name(column: str) -> str:
+        while column in alias:
+            column = alias[column]
+        return column
+
+    names = [name(c) for c in columns]
+    first: dict[str, int] = {}  # each cell's name → the position of its first column (an alias is that column again)
+    for i, cell_name in enumerate(names):
+        first.setdefault(cell_name, i)
+    cells, picks = list(first), list(first.values())
+    twins_of = [(i, first[n]) for i, n in enumerate(names) if first[n] != i]
+    # one set per (total, parts) inside an area: an alias repeats another column's sets
+    inside: dict[tuple[str, tuple[str, ...]], str] = {}
+    for total, parts, what in within:
+        inside.setdefault((name(total), tuple(name(p) for p in parts)), what)
     values: dict = {}
     sets: list[CellSet] = []
     national: list = []
@@ -122,30 +150,59 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
         codes = rows["ons_code"].astype(str).to_numpy()
         region_of = rows["region"].astype(str).to_numpy()
         counts = rows[columns].to_numpy(dtype=float)
-        for code, row in zip(codes, counts, strict=True):
-            values.update({(year, "council", code, c): float(v) for c, v in zip(columns, row, strict=True)})
+        for i, j in twins_of:
+            if not np.array_equal(counts[:, i], counts[:, j]):
+                raise ValueError(f"{columns[i]} and {columns[j]} are one cell under an alias but differ in {year}")
+        counts = counts[:, picks]
+        for code, row in zip(codes, counts.tolist(), strict=True):
+            values.update(zip([(year, "council", code, c) for c in cells], row, strict=True))
         regions = sorted(set(region_of))
         for region in regions:
             members = codes[region_of == region]
             sums = counts[region_of == region].sum(axis=0)
-            for c, v in zip(columns, sums, strict=True):
-                values[(year, "region", region, c)] = float(v)
+            for c, v in zip(cells, sums.tolist(), strict=True):
+                values[(year, "region", region, c)] = v
                 sets.append(CellSet((year, "region", region, c), tuple((year, "council", code, c) for code in members),
                                     f"councils of {region}"))
-        for c, v in zip(columns, counts.sum(axis=0), strict=True):
+        for c, v in zip(cells, counts.sum(axis=0).tolist(), strict=True):
             key = (year, "England", ENGLAND, c)
-            values[key] = float(v)
+            values[key] = v
             national.append(key)
             sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions), "regions of England"))
         areas: list[tuple[str, str, str]] = [(year, "council", code) for code in codes]
         areas += [(year, "region", r) for r in regions] + [(year, "England", ENGLAND)]
         for area in areas:
-            for total, parts, name in within:
-                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), name))
-    protection = protect(values, sets, policy, national)
+            for (total, parts), what in inside.items():
+                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), what))
+    latent_names, implied_names = {name(c) for c in latent}, {name(c) for c in implied}
     national_keys = set(national)
-    shown = {k: math.nan if protection.hidden(k) else policy.disclosed_count(v, k in national_keys)
-             for k, v in values.items()}
+    unseen = [k for k, v in values.items()  # shown by no table: in the sets only
+              if k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys))]
+    kept = set(keep_national)
+    protection = protect(values, sets, policy, national, latent=unseen,
+                         published=[k for k in national_keys if k[3] in kept])
+    as_shown: dict[tuple[float, bool], float] = {}  # counts repeat: each shown once
+    shown = {}
+    for k, v in values.items():
+        if protection.hidden(k):
+            shown[k] = math.nan
+            continue
+        flag = k in national_keys
+        if (v, flag) not in as_shown:
+            as_shown[(v, flag)] = policy.disclosed_count(v, flag)
+        shown[k] = as_shown[(v, flag)]
+    if alias:  # every name of a cell has its status, range and shown value
+        status, low, high = dict(protection.status), dict(protection.low), dict(protection.high)
+        twins: dict[str, list[str]] = {}
+        for column in columns:
+            if name(column) != column:
+                twins.setdefault(name(column), []).append(column)
+        for key in values:
+            for column in twins.get(key[3], ()):
+                twin = (*key[:3], column)
+                status[twin], low[twin], high[twin], shown[twin] = (protection.status[key], protection.low[key],
+                                                                    protection.high[key], shown[key])
+        protection = Protection(status=status, low=low, high=high, rounds=protection.rounds)
     return AreaProtection(protection=protection, columns=tuple(columns), shown=shown)
 
 
@@ -157,54 +214,6 @@ def with_pathway_totals(frame: pd.DataFrame) -> pd.DataFrame:
     ``asked`` (expressed or not) and ``fully_or_partially``."""
     return frame.assign(asked=frame["asked_expressed"] + frame["asked_not_expressed"],
                         fully_or_partially=frame["fully"] + frame["partially"])
-
-
-def _pathway(context) -> pd.DataFrame:
-    return with_pathway_totals(context.pathway)
-
-
-@dataclass(frozen=True)
-class LocalityProtection:
-    """The protected cells of each family of the locality report's tables."""
-
-    pathway: AreaProtection
-    locations: AreaProtection
-    sources: AreaProtection
-    risk_types: AreaProtection
-
-    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
-        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
-        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "locations", "sources", "risk_types")]
-        return sum(b[0] for b in both), sum(b[1] for b in both)
-
-
-@frame_cache
-def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> LocalityProtection:
-    """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
-
-    Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
-    every location and every source list to its mentions (the enquiries naming one or more,
-    the shares' denominator, protected beside them); and each of them down the hierarchy
-    council → region → England. Risk types are several per enquiry, so they add up to no total
-    inside an area; they are protected down the hierarchy only. The capacity table's counts are
-    cells of the group tables (:data:`~msp_analysis.disclosure.groups.CAPACITY_TABLE`), decided there.
-    """
-    context = national_context(df_enquiries)
-    pathway = _pathway(context)
-    families = {}
-    for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
-        frame = context.categories[key].copy()
-        labels = canonical_labels(column)
-        # several per enquiry: the shares are of `recorded` (enquiries naming one or more); the labels add up
-        # to `total` (mentions), which no table shows, so protecting it too errs on the safe side
-        frame["total"] = frame[labels].sum(axis=1)
-        families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
-    risk_labels = canonical_labels("risk_types")
-    return LocalityProtection(
-        pathway=protect_areas(pathway, PATHWAY_COUNTS, PATHWAY_SETS, policy),
-        locations=families["locations"], sources=families["sources"],
-        risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
-    )
 
 
 # --- culture scores: regional and England means ----------------------------------------------------

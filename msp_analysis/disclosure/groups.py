@@ -6,23 +6,29 @@ from a table are, per group, the number of concluded Section 42 enquiries, those
 expressed outcomes and those whose outcomes were fully achieved (the percentages are of these
 counts as shown), and the complements each percentage implies (not asked, asked but nothing
 expressed, partially or not achieved). Inside an area they add up per group and across the groups
-of a dimension to the dimension's total (the population the pathway table shows), and down the
-hierarchy council → region → England; :func:`group_protection` protects them all together, once
-per input frame and policy (one decision for every report of a run), one dimension at a time.
+of a dimension to the dimension's total, and down the hierarchy council → region → England. A
+dimension's totals are the pathway table's counts (capacity support's, the lacked-capacity
+group's), so :func:`linked_protection` protects the pathway's cells and every dimension's of a
+year together, each shared count one cell (:func:`linked_sets`), once per input frame and policy
+(one decision for every report of a run); :func:`group_protection` gives its decisions per dimension
+and :func:`locality_protection` the pathway's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
 from msp_analysis.analysis.pathway import (
     GROUP_COUNTS,
     NOT_KNOWN,
+    council_pathways,
     group_dimensions,
+    national_context,
     other_enquiry_pathways,
     pathway_by_group,
 )
@@ -36,6 +42,7 @@ from msp_analysis.disclosure.areas import (
 )
 from msp_analysis.disclosure.policies import DisclosurePolicy
 from msp_analysis.disclosure.secondary import Protection
+from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.toolkit.caches import BoundedCache, frame_cache
 
 ALL = "all"  # the group of a dimension's total: every enquiry of its population
@@ -108,6 +115,10 @@ class GroupProtection:
 def group_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> GroupProtection:
     """Primary and secondary suppression of every count of the pathway-by-group tables, decided once for all reports.
 
+    The decisions of :func:`linked_protection`: every dimension of a year is protected together
+    with the pathway table's cells of that year, since a dimension's totals *are* the pathway's
+    counts (one cell, one decision).
+
     Parameters
     ----------
     df_enquiries : pandas.DataFrame
@@ -115,7 +126,8 @@ def group_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> Gr
     policy : DisclosurePolicy
         The policy; England's cells are national (exact under policies that exempt them).
     """
-    return _protected(pathway_by_group(df_enquiries), policy)
+    years = linked_protection(df_enquiries, policy)
+    return _split(list(years.values()))
 
 
 @frame_cache(shared=True)  # decided once per batch: the evaluation's kernel and the locality reports' both need it
@@ -125,35 +137,170 @@ def group_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolic
     The same decisions, at a fraction of the cost: each year's are kept by the content of its counts,
     so a later :func:`group_protection` of the same frame reuses them, and this reuses its.
     """
+    joint = linked_protection_of_year(df_enquiries, policy, year)
+    return _split([joint] if joint is not None else [])
+
+
+@frame_cache(shared=True)  # every year's: the first locality report of each kernel of a batch needs them (its trend)
+def linked_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> dict[str, AreaProtection]:
+    """Per year, one protection of the pathway table's cells and every group table's cells: the linked families.
+
+    A dimension's totals are the pathway's counts: its ``all`` cells of concluded, asked, expressed,
+    fully and asked but nothing expressed *are* the pathway's cells (aliases, :func:`linked_sets`),
+    and capacity support's totals are the lacked-capacity group's cells. So a count two tables show
+    has one decision, and no secondary suppression is a cell another table publishes. Dimension
+    totals no table shows (not asked, partially or not achieved) are latent: in the sets only. The
+    pathway table's decisions (:func:`locality_protection`) are
+    these. No set crosses years, so each year is protected alone (and kept by its counts' content).
+    """
+    frame = _joint_frame(df_enquiries)
+    return {str(year): _protected_year(part, policy) for year, part in frame.groupby("financial_year", sort=True)}
+
+
+@frame_cache
+def linked_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolicy, year: str) -> AreaProtection | None:
+    """:func:`linked_protection` of `year` alone (None when the frame has no enquiry that year)."""
+    frame = _joint_frame(df_enquiries)
+    frame = frame[frame["financial_year"] == str(year)]
+    return _protected_year(frame, policy) if len(frame) else None
+
+
+def _split(years: list[AreaProtection]) -> GroupProtection:
+    """The joint protections of some years as one :class:`AreaProtection` per dimension."""
+    dimensions = group_dimensions()
+    parts = [_dimensions_of(y) for y in years]
+    return GroupProtection(dimensions={d: _joined([p[d] for p in parts], d, groups) for d, groups in dimensions.items()})
+
+
+def pathway_part(years: list[AreaProtection]) -> AreaProtection:
+    """The pathway table's cells (:data:`~msp_analysis.disclosure.areas.PATHWAY_COUNTS`) of joint protections."""
+    wanted = set(PATHWAY_COUNTS)
+    status: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    high: dict[Hashable, int] = {}
+    shown: dict = {}
+    for joint in years:
+        protection = joint.protection
+        for key, value in protection.status.items():
+            if cast(tuple, key)[3] in wanted:
+                status[key], low[key], high[key], shown[key] = (value, protection.low[key], protection.high[key],
+                                                                joint.shown[key])
+    rounds = max((joint.protection.rounds for joint in years), default=0)
+    return AreaProtection(protection=Protection(status=status, low=low, high=high, rounds=rounds),
+                          columns=tuple(PATHWAY_COUNTS), shown=shown)
+
+
+# The pathway table's counts that are the totals of a dimension of every concluded S42 enquiry: {group count: pathway
+# count}; and the dimension totals no table shows, latent, each the sum of pathway counts (not asked includes "not
+# known whether asked", partially or not achieved is what fully achieved leaves of those who expressed outcomes).
+PATHWAY_TOTALS = {"concluded_s42": "concluded_s42", "asked": "asked", "asked_expressed": "asked_expressed",
+                  "fully": "fully", "asked_not_expressed": "asked_not_expressed"}
+LATENT_TOTALS = {"not_asked": ("not_asked", "asked_unknown"), "not_fully": ("partially", "not_achieved")}
+# Counts no table shows, though a reader can work one out from a row (the pathway table's asked % and concluded give
+# not asked; a group's expressed % and fully achieved % give its partially or not achieved).
+PATHWAY_IMPLIED = ("not_asked", "asked_unknown", "asked_not_expressed")
+GROUP_IMPLIED = ("not_asked", "asked_not_expressed", "not_fully")
+# England's pathway counts every report compares with (its funnel's centre): never chosen to protect another
+PATHWAY_SHOWN = ("concluded_s42", "asked", "asked_expressed", "fully", "partially", "not_achieved", "fully_or_partially")
+SUPPORT_POPULATION = ("capacity", "lacked")  # capacity_support's population: the people who lacked capacity
+
+
+def joint_column(dimension: str, key: str) -> str:
+    """A dimension's cell in the joint protection of a year: ``"sex:Female|fully"``."""
+    return f"{dimension}:{key}"
+
+
+def linked_sets() -> tuple[list[str], Within, dict[str, str], list[str], list[str]]:
+    """The joint protection's columns, sets inside an area, aliases and latent columns.
+
+    Columns: the pathway's (:data:`~msp_analysis.disclosure.areas.PATHWAY_COUNTS`), the two latent
+    totals (``all|not_asked``, ``all|not_fully``) and every dimension's cells (:func:`joint_column`).
+    Aliases: each dimension's ``all`` cells → the pathway's counts or the latent totals
+    (:data:`PATHWAY_TOTALS`, :data:`LATENT_TOTALS`); capacity support's ``all`` cells → the
+    lacked-capacity group's cells. Latent: the two totals. Implied (a count no table shows but one
+    row gives: hidden when small, else latent): each group's not asked, asked but nothing expressed
+    and partially or not achieved, and the pathway's not asked, not known whether asked and asked
+    but nothing expressed (:data:`PATHWAY_IMPLIED`).
+    """
+    dimensions = group_dimensions()
+    latent = [cell(ALL, count) for count in LATENT_TOTALS]
+    columns = [*PATHWAY_COUNTS, *latent]
+    sets: list = [*PATHWAY_SETS, *((cell(ALL, count), parts, f"pathway: {count}") for count, parts in LATENT_TOTALS.items())]
+    alias: dict[str, str] = {}
+    for dimension, groups in dimensions.items():
+        columns += [joint_column(dimension, cell(g, c)) for g in (ALL, *groups) for c in GROUP_COUNTS]
+        sets += [(joint_column(dimension, total), tuple(joint_column(dimension, p) for p in parts), name)
+                 for total, parts, name in dimension_sets(dimension)]
+        for count in GROUP_COUNTS:
+            if dimension == "capacity_support":
+                target = joint_column(SUPPORT_POPULATION[0], cell(SUPPORT_POPULATION[1], count))
+            else:
+                target = PATHWAY_TOTALS.get(count, cell(ALL, count))
+            alias[joint_column(dimension, cell(ALL, count))] = target
+    implied = [*PATHWAY_IMPLIED, *(joint_column(d, cell(g, c)) for d, groups in dimensions.items() for g in groups
+                                   for c in GROUP_IMPLIED)]
+    return columns, tuple(sets), alias, latent, implied
+
+
+@frame_cache  # every year's: the first locality report needs them all (its trend), and then its year's again
+def _joint_frame(df_enquiries: pd.DataFrame) -> pd.DataFrame:
+    """One row per council and year: the pathway's counts, the latent totals and every dimension's cells
+    (:func:`linked_sets`)."""
+    keys = ["financial_year", "ons_code", "region"]
     by_group = pathway_by_group(df_enquiries)
-    return _protected(by_group[by_group["financial_year"].astype(str) == str(year)], policy)
+    # national_context's pathway (cached, and computed for the reports anyway); an empty frame has no context
+    pathway = with_pathway_totals(national_context(df_enquiries).pathway if len(df_enquiries)
+                                  else council_pathways(df_enquiries))
+    pathway = pathway.assign(**{cell(ALL, count): pathway[list(parts)].sum(axis=1)
+                                for count, parts in LATENT_TOTALS.items()})
+    pathway = pathway.astype({"financial_year": str, "ons_code": str, "region": str}).set_index(keys)
+    pathway = pathway[[*PATHWAY_COUNTS, *(cell(ALL, c) for c in LATENT_TOTALS)]]
+    parts = [pathway]
+    for dimension in group_dimensions():
+        wide = dimension_frame(by_group, dimension)
+        wide = wide.astype({"financial_year": str, "ons_code": str, "region": str}).set_index(keys)
+        parts.append(wide.rename(columns={c: joint_column(dimension, c) for c in wide.columns}))
+    return pd.concat(parts, axis=1).fillna(0).copy().reset_index()  # copy: one block, not one per column
 
 
-def _protected(by_group: pd.DataFrame, policy: DisclosurePolicy) -> GroupProtection:
+# A year's decision depends on that year's counts only, so a frame that differs from another in one year (a corrected
+# return, a new year added) reuses the other years' decisions: keyed on the counts' content.
+_YEARS = BoundedCache("linked_protection_years", 64)
+
+
+def _protected_year(part: pd.DataFrame, policy: DisclosurePolicy) -> AreaProtection:
+    columns, sets, alias, latent, implied = linked_sets()
+    content = pd.util.hash_pandas_object(part.reset_index(drop=True), index=True).to_numpy().tobytes()
+    key = ("linked", policy, tuple(part.columns), hashlib.sha256(content).hexdigest())
+
+    def decide() -> AreaProtection:
+        return protect_areas(part, columns, sets, policy, alias=alias, latent=latent, implied=implied,
+                             keep_national=PATHWAY_SHOWN)
+
+    return _YEARS.get(key, decide)
+
+
+def _dimensions_of(joint: AreaProtection) -> dict[str, AreaProtection]:
+    """Each dimension's cells of a year's joint protection, keyed by :func:`cell` (its ``all`` cells the linked ones)."""
+    protection = joint.protection
+    parts: dict[str, tuple[dict, dict, dict, dict]] = {d: ({}, {}, {}, {}) for d in group_dimensions()}
+    for key, value in protection.status.items():
+        dimension, colon, column = cast(tuple, key)[3].partition(":")
+        if colon and dimension in parts:
+            status, low, high, shown = parts[dimension]
+            mine = (*cast(tuple, key)[:3], column)
+            status[mine], low[mine], high[mine], shown[mine] = (value, protection.low[key], protection.high[key],
+                                                                joint.shown[key])
     out = {}
     for dimension, groups in group_dimensions().items():
-        frame = dimension_frame(by_group, dimension)
-        columns = [cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS]
-        sets = dimension_sets(dimension)
-        years = [_protected_year(part, dimension, columns, sets, policy)  # no set crosses years: each year alone
-                 for _, part in frame.groupby("financial_year", sort=True)]
-        out[dimension] = _joined(years, columns)
-    return GroupProtection(dimensions=out)
+        status, low, high, shown = parts[dimension]
+        columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
+        out[dimension] = AreaProtection(protection=Protection(status=status, low=low, high=high,
+                                                              rounds=protection.rounds), columns=columns, shown=shown)
+    return out
 
 
-# A year's decision depends on that year's counts only, so a frame that differs from another in one year (a
-# corrected return, a new year added) reuses the other years' decisions: keyed on the counts' content.
-_YEARS = BoundedCache("group_protection_years", 64)
-
-
-def _protected_year(part: pd.DataFrame, dimension: str, columns: list[str], sets: Within,
-                    policy: DisclosurePolicy) -> AreaProtection:
-    content = pd.util.hash_pandas_object(part.reset_index(drop=True), index=True).to_numpy().tobytes()
-    key = (dimension, policy, tuple(part.columns), hashlib.sha256(content).hexdigest())
-    return _YEARS.get(key, lambda: protect_areas(part, columns, sets, policy))
-
-
-def _joined(years: list[AreaProtection], columns: list[str]) -> AreaProtection:
+def _joined(years: list[AreaProtection], dimension: str, groups: list[str]) -> AreaProtection:
     """The protections of separate years as one (their cells never overlap)."""
     status, low, high, shown = {}, {}, {}, {}
     for part in years:
@@ -162,8 +309,54 @@ def _joined(years: list[AreaProtection], columns: list[str]) -> AreaProtection:
         high.update(part.protection.high)
         shown.update(part.shown)
     rounds = max((part.protection.rounds for part in years), default=0)
+    columns = tuple(cell(g, c) for g in (ALL, *groups) for c in GROUP_COUNTS)
     return AreaProtection(protection=Protection(status=status, low=low, high=high, rounds=rounds),
-                          columns=tuple(columns), shown=shown)
+                          columns=columns, shown=shown)
+
+
+@dataclass(frozen=True)
+class LocalityProtection:
+    """The protected cells of each family of the locality report's tables."""
+
+    pathway: AreaProtection
+    locations: AreaProtection
+    sources: AreaProtection
+    risk_types: AreaProtection
+
+    def counts(self, year: str, areas: Sequence[tuple[str, str]]) -> tuple[int, int]:
+        """(primary, secondary) numbers of hidden cells of these ``(level, area)`` rows in every family."""
+        both = [getattr(self, f).counts(year, areas) for f in ("pathway", "locations", "sources", "risk_types")]
+        return sum(b[0] for b in both), sum(b[1] for b in both)
+
+
+@frame_cache
+def locality_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> LocalityProtection:
+    """Primary and secondary suppression of every count the locality reports show, decided once for all of them.
+
+    Sets: the SG4a asked categories, fully / partly / not achieved (:data:`PATHWAY_SETS`);
+    every location and every source list to its mentions (the enquiries naming one or more,
+    the shares' denominator, protected beside them); and each of them down the hierarchy
+    council → region → England. Risk types are several per enquiry, so they add up to no total
+    inside an area; they are protected down the hierarchy only. The pathway's cells are protected
+    with the group tables' (:func:`linked_protection`: a dimension's
+    totals are the pathway's counts), and the capacity table's counts are cells of the group tables
+    (:data:`CAPACITY_TABLE`), decided there.
+    """
+    context = national_context(df_enquiries)
+    families = {}
+    for key, column in (("locations", "risk_location"), ("sources", "risk_source")):
+        frame = context.categories[key].copy()
+        labels = canonical_labels(column)
+        # several per enquiry: the shares are of `recorded` (enquiries naming one or more); the labels add up
+        # to `total` (mentions), which no table shows, so protecting it too errs on the safe side
+        frame["total"] = frame[labels].sum(axis=1)
+        families[key] = protect_areas(frame, ["total", "recorded", *labels], (("total", tuple(labels), key),), policy)
+    risk_labels = canonical_labels("risk_types")
+    return LocalityProtection(
+        pathway=pathway_part(list(linked_protection(df_enquiries, policy).values())),
+        locations=families["locations"], sources=families["sources"],
+        risk_types=protect_areas(context.categories["risk_types"], ["concluded_s42", *risk_labels], (), policy),
+    )
 
 
 @frame_cache

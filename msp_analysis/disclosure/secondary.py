@@ -13,14 +13,17 @@ same cells hidden):
 1. every cell gets the range of true values a reader can infer from what is shown: a rounded
    count the values that round to it (``10`` under the SAC rule: 8-12), an exact count itself,
    a primary-hidden count 0 to threshold - 1 (1 to threshold - 1 where zero is shown), a
-   secondary-hidden count threshold or more (we assume the reader knows which is which);
+   secondary-hidden count threshold or more (we assume the reader knows which is which), a
+   *latent* cell (one no table shows, such as a sum of shown cells: in the sets only) 0 or more;
 2. the ranges are narrowed through every set (total = sum of parts, both ways), again and
    again until nothing changes: the bounds an attacker doing the subtraction would reach;
 3. a hidden cell whose range has narrowed to one value is *derivable*; for each, the smallest
    other shown part (by its shown value; ties by the order the cells were given) of the set
    with fewest hidden cells that holds it is hidden too, or that set's total when no part is
-   left (national counts a policy publishes exactly are never chosen); then back to 1 until no
-   hidden cell is derivable.
+   left (national counts a policy publishes exactly are never chosen); when none of its sets
+   has a cell left to hide but one holds a latent cell the sets pin to one value, a partner of
+   that latent cell's (what pins it is shown, so it is hidden instead); then back to 1 until no
+   hidden cell is derivable. A latent cell is never primary, never chosen, and may be derivable.
 
 Rounding to 5 leaves wide ranges, so under the SAC rule a secondary suppression is rare; with
 exact counts (``ascs``, ``ascof``) a lone hidden cell in a set always comes back and always gets
@@ -42,7 +45,7 @@ from dataclasses import dataclass, field
 
 from msp_analysis.disclosure.policies import ZERO_SHOW, ZERO_SUPPRESS, DisclosurePolicy, is_missing
 
-SHOWN, PRIMARY, SECONDARY = 0, 1, 2
+SHOWN, PRIMARY, SECONDARY, LATENT = 0, 1, 2, 3  # LATENT: a cell no table shows, in the sets only
 UNBOUNDED = 10**15  # "no upper bound" for a hidden cell's range; exact as an int and far above any count
 MAX_ROUNDS = 10_000
 
@@ -61,7 +64,11 @@ class CellSet:
 
 @dataclass
 class Protection:
-    """Which cells are hidden (`status`: 0 shown, 1 primary, 2 secondary) and the ranges a reader can infer."""
+    """Which cells are hidden (`status`: 0 shown, 1 primary, 2 secondary, 3 latent) and the ranges a reader can infer.
+
+    A latent cell is shown by no table (it is in the sets only): :meth:`hidden` is True for it, but it is
+    neither a primary nor a secondary suppression and is counted as neither.
+    """
 
     status: dict[Hashable, int]
     low: dict[Hashable, int] = field(default_factory=dict)
@@ -84,8 +91,8 @@ class Protection:
         return values.count(PRIMARY), values.count(SECONDARY)
 
     def derivable(self) -> list[Hashable]:
-        """Hidden cells whose inferred range is one value (empty after :func:`protect`)."""
-        return [k for k, v in self.status.items() if v != SHOWN and self.low[k] == self.high[k]]
+        """Hidden cells whose inferred range is one value (empty after :func:`protect`); latent cells may be."""
+        return [k for k, v in self.status.items() if v in (PRIMARY, SECONDARY) and self.low[k] == self.high[k]]
 
 
 def shown_range(policy: DisclosurePolicy, count: float, national: bool = False) -> tuple[int, int]:
@@ -160,7 +167,8 @@ def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
-            national: Collection[Hashable] = ()) -> Protection:
+            national: Collection[Hashable] = (), *, latent: Collection[Hashable] = (),
+            published: Collection[Hashable] = ()) -> Protection:
     """Primary and secondary suppression of the cells `values` (true counts) under `policy`.
 
     Parameters
@@ -173,6 +181,12 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
         The primary rule (threshold, rounding, zero, national exemption).
     national : collection
         Keys of national cells, shown exactly by policies that exempt them.
+    latent : collection
+        Cells no table shows, in the sets only (a sum of shown cells, say): never primary, never
+        chosen, their range only what the sets imply (status LATENT; no count of hidden cells has them).
+    published : collection
+        Cells never chosen to protect another (England's, say, the comparator of every report);
+        primary suppression still applies to them.
 
     A cell whose shown value is 0 (an exact zero) is chosen to protect another only when no
     other cell is left. A hidden cell can stay derivable when the rule itself pins it (three
@@ -182,37 +196,50 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
     keys = list(values)
     index = {k: i for i, k in enumerate(keys)}
     national_set = set(national)
-    counts = [0.0 if is_missing(values[k]) else float(values[k]) for k in keys]
+    counts = [c if type(c) is float and c == c else (0.0 if is_missing(c) else float(c))  # a float: most of them
+              for c in map(values.__getitem__, keys)]
     flags = [k in national_set for k in keys]
     try:
         plain = [(index[s.total], [index[p] for p in s.parts]) for s in sets]
     except KeyError as missing:
         raise ValueError(f"a set names a cell with no value: {missing}") from None
-    status = [PRIMARY if policy.is_suppressed(c, n) else SHOWN for c, n in zip(counts, flags, strict=True)]
-    shown_ranges = [shown_range(policy, c, n) for c, n in zip(counts, flags, strict=True)]
-    shown_values = [policy.disclosed_count(c, n) for c, n in zip(counts, flags, strict=True)]
+    rule: dict[tuple[float, bool], tuple[bool, tuple[int, int], float]] = {}  # counts repeat: the rule once per count
+    for c, n in zip(counts, flags, strict=True):
+        if (c, n) not in rule:
+            rule[(c, n)] = policy.is_suppressed(c, n), shown_range(policy, c, n), policy.disclosed_count(c, n)
+    rules = [rule[(c, n)] for c, n in zip(counts, flags, strict=True)]
+    status = [PRIMARY if r[0] else SHOWN for r in rules]
+    shown_ranges = [r[1] for r in rules]
+    for key in latent:
+        if key in index:
+            status[index[key]] = LATENT
+            shown_ranges[index[key]] = (0, UNBOUNDED)
+    shown_values = [r[2] for r in rules]
     member_of: list[list[int]] = [[] for _ in keys]
     for j, (total, parts) in enumerate(plain):
         member_of[total].append(j)
         for p in parts:
             member_of[p].append(j)
     secondary_low = max(policy.threshold, 1)
-    keep = [n and policy.national_exempt for n in flags]  # national counts a policy exempts stay shown
+    never = set(published)
+    keep = [(n and policy.national_exempt) or k in never  # national counts a policy exempts stay shown
+            for n, k in zip(flags, keys, strict=True)]
     rounds = 0
     while True:
         rounds += 1
         low = [min(secondary_low, r[0]) if s == SECONDARY else r[0] for s, r in zip(status, shown_ranges, strict=True)]
         high = [UNBOUNDED if s == SECONDARY else r[1] for s, r in zip(status, shown_ranges, strict=True)]
         _narrow(plain, low, high, member_of)
-        derivable = [i for i, s in enumerate(status) if s != SHOWN and low[i] == high[i]]
+        derivable = [i for i, s in enumerate(status) if s in (PRIMARY, SECONDARY) and low[i] == high[i]]
         if not derivable or rounds > MAX_ROUNDS:
             break
         touched: set[int] = set()
+        memo: dict[int, tuple[int, int] | None] = {}  # a pinned latent cell's partner, found once a round
         added = 0
         for i in derivable:
             if touched & set(member_of[i]):
                 continue  # a set holding it got a new hidden cell this round: check again first
-            choice = _partner(i, member_of[i], plain, status, shown_values, keep)
+            choice = _partner(i, member_of[i], plain, status, shown_values, keep, (low, high, member_of, memo))
             if choice is None:
                 continue
             cell, chosen_set = choice
@@ -226,10 +253,14 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
 
 
 def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int]]], status: list[int],
-             shown_values: list[float], keep: list[bool]) -> tuple[int, int] | None:
+             shown_values: list[float], keep: list[bool],
+             latent: tuple[list[int], list[int], list[list[int]], dict] | None = None,
+             depth: int = 0) -> tuple[int, int] | None:
     """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3.
 
-    Cells in `keep` (national counts the policy publishes exactly) are never chosen.
+    Cells in `keep` (national counts the policy publishes exactly) are never chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
+    value (`latent`: the ranges and each cell's sets), the partner is one of that latent cell's (a
+    latent cell is shown by no table, so what pins it must be hidden instead).
     """
     def hidden_in(j: int) -> int:
         total, parts = plain[j]
@@ -245,4 +276,19 @@ def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int
                 return min(candidates, key=lambda p: (shown_values[p], p)), j
             if total != cell and status[total] == SHOWN and not keep[total] and (shown_values[total] > 0 or allow_zero):
                 return total, j
+    if latent is None or depth >= 2:
+        return None
+    low, high, member_of, memo = latent  # memo: each latent cell's partner, looked for once a round
+    for j in ordered:
+        total, parts = plain[j]
+        for p in (total, *parts):
+            if p == cell or status[p] != LATENT or low[p] != high[p]:
+                continue
+            if p not in memo:
+                memo[p] = None  # while looking: a cycle back to it finds nothing
+                memo[p] = _partner(p, [k for k in member_of[p] if k != j], plain, status, shown_values, keep, latent,
+                                   depth + 1)
+            choice = memo[p]
+            if choice is not None and status[choice[0]] == SHOWN:  # not already chosen this round
+                return choice
     return None

@@ -9,7 +9,7 @@ Hypothesis draws changes to a simulated dataset that a disclosure policy may hid
 
 Whenever every disclosed value is the same before and after — every count of every locality
 table as the policy shows it after primary and secondary suppression, for every council, region
-and England and every year (``disclosure.areas.locality_protection``), and the risk-outcome
+and England and every year (``disclosure.groups.locality_protection``), and the risk-outcome
 counts the grid uses — the content of the reports must be byte-identical: every sentence, table
 and figure (SVG bytes and alt text) of the locality reports of both councils and of a third
 council of the region, the region's temperature-check report, and the descriptive part of the
@@ -27,8 +27,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from msp_analysis.analysis.pathway import national_context
-from msp_analysis.disclosure.areas import locality_protection
-from msp_analysis.disclosure.groups import group_protection
+from msp_analysis.disclosure.groups import group_protection, locality_protection
 from msp_analysis.disclosure.policies import get_policy
 from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.reporting.content import evaluation, locality

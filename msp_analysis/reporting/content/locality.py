@@ -46,12 +46,11 @@ from msp_analysis.analysis.pathway import (
 from msp_analysis.disclosure.areas import (
     PATHWAY_RATES,
     culture_means,
-    locality_protection,
     shown_scores,
     with_pathway_totals,
 )
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.groups import CAPACITY_TABLE, group_protection_of_year
+from msp_analysis.disclosure.groups import CAPACITY_TABLE, group_protection_of_year, locality_protection
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels

@@ -16,11 +16,12 @@ import yaml
 from scipy import stats
 from scipy.stats import mstats
 
-from msp_analysis.disclosure.policies import get_policy
+from msp_analysis.disclosure.policies import POLICIES, get_policy
 from msp_analysis.reference import geography
 from msp_analysis.reference.codebook import canonical_labels
 from msp_analysis.reporting.content import locality
 from msp_analysis.reporting.registry import LocalityReportParams
+from tests.reporting.content import linked_attack
 
 DURHAM, YEAR = "E06000047", "2023-24"
 
@@ -350,8 +351,9 @@ def test_the_grid_calls_a_council_higher_or_lower_only_beyond_binomial_limits(ov
 def _alone(enquiries, ons_code, policy):
     """The pathway and capacity tables of one council computed the plain way: its rows filtered, summed, disclosed."""
     from msp_analysis.analysis.pathway import COUNT_COLUMNS, RATE_DEFINITIONS, add_rates, area_totals, national_context
-    from msp_analysis.disclosure.areas import PATHWAY_RATES, locality_protection
+    from msp_analysis.disclosure.areas import PATHWAY_RATES
     from msp_analysis.disclosure.display import disclose
+    from msp_analysis.disclosure.groups import locality_protection
 
     context = national_context(enquiries)
     region = str(context.pathway.loc[context.pathway["ons_code"] == ons_code, "region"].iloc[-1])
@@ -435,3 +437,57 @@ def test_the_trend_shows_or_hides_the_years_asked_percentage_as_the_pathway_tabl
         row = trend.display.index[trend.display.iloc[:, 0] == YEAR][0]
         assert trend.text(row, "council_asked_pct") == pathway.text(0, "asked_pct"), code
     assert len(codes) > 100
+
+
+@pytest.mark.long  # every table of every council of a year, under each policy: in make test, not the quick lane
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_every_table_of_a_year_read_together_gives_no_small_count_back(enquiries, policy):
+    """The pathway, group, capacity and gaps tables of every council, as shown, added up with every sum between them
+    (tests/reporting/content/linked_attack.py): no count under the threshold that a table hides, or that no table
+    shows, comes back, even to an attacker who knows which hidden counts are small; and no count one table shows is
+    hidden by another. Before the pathway's and the group tables' cells were protected together, a group table's
+    secondary suppression could be a total the pathway table publishes (under ascof a count came back)."""
+    chosen = get_policy(policy)
+    attack = linked_attack.read_tables(enquiries, YEAR, chosen)
+    assert attack.both_ways() == []
+    assert sum(s.hidden for s in attack.seen.values()) > 500  # the attack has hidden counts to work on
+    pinned = linked_attack.pinned(linked_attack.narrow(attack, chosen, insider=True), chosen)
+    # a count the policy's own rule pins (two hidden counts of 1-2 adding up to a hidden 2 under ascs; under
+    # nhs_secondary_care, where 0 is shown, a hidden council total of 7 whose 7 hidden groups are at least 1 each) has no
+    # partner to hide with it; the protection says which (Protection.derivable): none under the SAC rules or ascof
+    known = linked_attack.derivable(enquiries, YEAR, chosen)
+    assert policy not in ("sac", "sac_2018", "ascof") or not known
+    unknown = [(key, value) for key, value in pinned if key not in known]
+    assert unknown == [], (len(unknown), unknown[:5])
+    if pinned:  # the rule pins them: they stay pinned with every count the protection could hide hidden
+        widest = {key for key, _ in linked_attack.pinned(linked_attack.narrow(attack, chosen, insider=True,
+                                                                              hide_all=True), chosen)}
+        assert [key for key, _ in pinned if key not in widest] == []
+        # and a reader who knows only what the tables show (not which hidden counts are small) pins none
+        assert linked_attack.pinned(linked_attack.narrow(attack, chosen), chosen) == []
+
+
+@pytest.mark.parametrize("policy", ["sac", "ascof"])
+def test_a_count_the_pathway_and_group_tables_share_has_one_decision(enquiries, policy):
+    """A dimension's totals are the pathway's counts, capacity support's the lacked-capacity group's: one status each,
+    so no secondary suppression of a group table is a count the pathway table shows (or the other way round)."""
+    from msp_analysis.analysis.pathway import group_dimensions
+    from msp_analysis.disclosure.groups import ALL, PATHWAY_TOTALS, cell, group_protection_of_year, locality_protection
+
+    chosen = get_policy(policy)
+    pathway = locality_protection(enquiries, chosen).pathway.protection.status
+    groups = group_protection_of_year(enquiries, chosen, YEAR)
+    checked = secondary = 0
+    for dimension in group_dimensions():
+        for (year, level, area, column), status in groups[dimension].protection.status.items():
+            group, _, count = column.partition("|")
+            if group != ALL or count not in PATHWAY_TOTALS:
+                continue
+            twin = ((year, level, area, cell("lacked", count)) if dimension == "capacity_support" else None)
+            expected = (groups["capacity"].protection.status[twin] if twin else
+                        pathway[(year, level, area, PATHWAY_TOTALS[count])])
+            assert status == expected, (dimension, level, area, count)
+            checked += 1
+            secondary += status == 2
+    assert checked > 1000
+    assert secondary > 0 or policy == "sac"
