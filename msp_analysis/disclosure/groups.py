@@ -153,11 +153,11 @@ def linked_protection(df_enquiries: pd.DataFrame, policy: DisclosurePolicy) -> d
     pathway table's decisions (:func:`locality_protection`) are
     these. No set crosses years, so each year is protected alone (and kept by its counts' content).
     """
-    frame = _joint_frame(df_enquiries)
-    return {str(year): _protected_year(part, policy) for year, part in frame.groupby("financial_year", sort=True)}
+    years = sorted(_joint_frame(df_enquiries)["financial_year"].unique())
+    return {str(year): cast(AreaProtection, linked_protection_of_year(df_enquiries, policy, str(year))) for year in years}
 
 
-@frame_cache
+@frame_cache(shared=True)  # a year at a time: the kernels of a batch protect the years side by side
 def linked_protection_of_year(df_enquiries: pd.DataFrame, policy: DisclosurePolicy, year: str) -> AreaProtection | None:
     """:func:`linked_protection` of `year` alone (None when the frame has no enquiry that year)."""
     frame = _joint_frame(df_enquiries)

@@ -50,7 +50,12 @@ from msp_analysis.disclosure.areas import (
     with_pathway_totals,
 )
 from msp_analysis.disclosure.display import DisclosedTable, disclose
-from msp_analysis.disclosure.groups import CAPACITY_TABLE, group_protection_of_year, locality_protection
+from msp_analysis.disclosure.groups import (
+    CAPACITY_TABLE,
+    group_protection_of_year,
+    linked_protection_of_year,
+    locality_protection,
+)
 from msp_analysis.disclosure.policies import DisclosurePolicy, get_policy, policy_title
 from msp_analysis.io.processed import clean_exists, read_clean
 from msp_analysis.reference.codebook import LACKED_CAPACITY, canonical_labels, indicator_labels
@@ -808,9 +813,15 @@ def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
 
 def _year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy, clean_tc_long: pd.DataFrame | None,
                feedback: pd.DataFrame | None) -> list:
-    """The work every locality report of `year` shares, as calls, the costliest first."""
-    work = [functools.partial(_pathway_year, df_enquiries, year, policy), *groups_year_work(df_enquiries, year, policy),
-            functools.partial(_capacity_year, df_enquiries, year, policy)]
+    """The work every locality report of `year` shares, as calls, the costliest first.
+
+    First every year's linked protection (the trend shows every year), each a call of its own so that two
+    kernels protect different years at once.
+    """
+    years = sorted(pd.unique(df_enquiries["financial_year"].astype(str)))
+    work: list = [functools.partial(linked_protection_of_year, df_enquiries, policy, y) for y in years]
+    work += [functools.partial(_pathway_year, df_enquiries, year, policy), *groups_year_work(df_enquiries, year, policy),
+             functools.partial(_capacity_year, df_enquiries, year, policy)]
     if feedback is not None and not feedback.empty:
         work += feedback_year_work(df_enquiries, feedback, year, policy)
     work += [functools.partial(f, df_enquiries, year, policy)
