@@ -279,7 +279,7 @@ def section_42_rows(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     return df_enquiries[df_enquiries["enquiry_type"].astype("string").eq("Section 42").fillna(False)]
 
 
-@frame_cache
+@frame_cache(shared=True)  # every kernel of a batch needs it: computed by one, read by the others
 def national_context(df_enquiries: pd.DataFrame) -> NationalContext:
     """Every council's pathway and SAC-style counts (SG2a, SG2b, SG3a, SG2e) for every year in the data.
 

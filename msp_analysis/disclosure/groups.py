@@ -242,7 +242,7 @@ def linked_sets() -> tuple[list[str], Within, dict[str, str], list[str], list[st
     return columns, tuple(sets), alias, latent, implied
 
 
-@frame_cache  # every year's: the first locality report needs them all (its trend), and then its year's again
+@frame_cache(shared=True)  # every year's (the first locality report needs them all, for its trend); one per batch
 def _joint_frame(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     """One row per council and year: the pathway's counts, the latent totals and every dimension's cells
     (:func:`linked_sets`)."""

@@ -41,6 +41,7 @@ from msp_analysis.analysis.pathway import (
     add_rates,
     change_p_value,
     national_context,
+    pathway_by_group,
     series_codes,
 )
 from msp_analysis.disclosure.areas import (
@@ -815,11 +816,12 @@ def _year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy, 
                feedback: pd.DataFrame | None) -> list:
     """The work every locality report of `year` shares, as calls, the costliest first.
 
-    First every year's linked protection (the trend shows every year), each a call of its own so that two
-    kernels protect different years at once.
+    First what every table starts from (the national context, the pathway by group), then every year's linked
+    protection (the trend shows every year), each a call of its own so that two kernels do different ones at once.
     """
     years = sorted(pd.unique(df_enquiries["financial_year"].astype(str)))
-    work: list = [functools.partial(linked_protection_of_year, df_enquiries, policy, y) for y in years]
+    work: list = [functools.partial(national_context, df_enquiries), functools.partial(pathway_by_group, df_enquiries)]
+    work += [functools.partial(linked_protection_of_year, df_enquiries, policy, y) for y in years]
     work += [functools.partial(_pathway_year, df_enquiries, year, policy), *groups_year_work(df_enquiries, year, policy),
              functools.partial(_capacity_year, df_enquiries, year, policy)]
     if feedback is not None and not feedback.empty:
