@@ -21,11 +21,13 @@ plain limits mislead, and leaves small councils' limits close to the binomial on
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 # limit name → upper-tail probability: 95% limits use 0.975, 99.8% limits 0.999
 CONTROL_LIMITS = {"95": 0.975, "998": 0.999}
@@ -59,6 +61,8 @@ def funnel_limits(centre: float, n: np.ndarray, probability: float) -> tuple[np.
     >>> bool(low[0] < 0.5 < high[0])
     True
     """
+    from scipy import stats  # lazy: 0.6 s to import, and only the kernel that computes a batch's funnel needs it
+
     n = np.round(np.asarray(n, dtype=float))
 
     def limit(p: float) -> np.ndarray:
@@ -256,7 +260,7 @@ def adjusted_limits(n: np.ndarray, probability: float,
         spread = np.sqrt(variance + dispersion.tau2)
     else:
         spread = np.sqrt(dispersion.phi * variance)
-    z = float(stats.norm.ppf(probability))
+    z = float(special.ndtri(probability))  # the normal quantile (scipy.stats.norm.ppf is this function)
     exact_low, exact_high = funnel_limits(centre, n, probability)  # the normal approximation is too narrow for small n
     low = np.minimum(np.clip(centre - z * spread, 0, 1), exact_low)
     high = np.maximum(np.clip(centre + z * spread, 0, 1), exact_high)
@@ -295,6 +299,29 @@ def funnel_band(rate: float, n: float, dispersion: OverDispersion | None, centre
     low998, high998 = limits(CONTROL_LIMITS["998"])
     side = "above" if rate > high95 else "below"
     return f"{side}_95" if low998 <= rate <= high998 else f"{side}_998"
+
+
+def funnel_bands(rates: Sequence[float], n: Sequence[float], dispersion: OverDispersion | None,
+                 centre: float | None = None) -> list[str]:
+    """:func:`funnel_band` of every (rate, volume) pair at once: the limits computed for every volume in one call.
+
+    A batch of locality reports places every council once, with the year's shared work, instead of each
+    report computing its own council's limits (and loading the binomial quantiles for it).
+    """
+    rates, volumes = np.asarray(rates, dtype=float), np.asarray(n, dtype=float)
+    if dispersion is None and centre is None:
+        raise ValueError("funnel_bands needs a centre or an over-dispersion estimate")
+
+    def limits(probability: float) -> tuple[np.ndarray, np.ndarray]:
+        low, high = (funnel_limits(cast(float, centre), volumes, probability) if dispersion is None
+                     else adjusted_limits(volumes, probability, dispersion))
+        return 100 * low, 100 * high
+
+    (low95, high95), (low998, high998) = limits(CONTROL_LIMITS["95"]), limits(CONTROL_LIMITS["998"])
+    side = np.where(rates > high95, "above", "below")
+    beyond = np.where((low998 <= rates) & (rates <= high998), "95", "998")
+    within = (low95 <= rates) & (rates <= high95)
+    return ["within" if w else f"{s}_{b}" for w, s, b in zip(within, side, beyond, strict=True)]
 
 
 def compare_to_centre(rate: float, n: float, centre: float,

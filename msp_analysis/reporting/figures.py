@@ -29,11 +29,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
-from matplotlib.figure import Figure
 
 from msp_analysis.toolkit.datauri import text_uri, uri_bytes
 from msp_analysis.toolkit.svgchart import (
@@ -48,6 +47,9 @@ from msp_analysis.toolkit.svgchart import (
     text_width,
 )
 from msp_analysis.toolkit.svgchart import with_note as svg_with_note
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn with it: the SVG figures never load it
+    from matplotlib.figure import Figure
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency. Orange, sky blue and
 # yellow are darkened (same hue) so that every series and mark reaches 3:1 against white (WCAG 1.4.11);
@@ -198,6 +200,13 @@ def note_figures(page_html: str, note: str) -> tuple[str, int]:
     return _FIGURE_HTML.subn(lambda match: _figure_of(match).with_note(note).to_html(), page_html)
 
 
+def _styled(extra: dict | None = None):
+    """matplotlib's settings for the package's figures (:data:`STYLE`, and `extra`), for a ``with`` block."""
+    from matplotlib import rc_context  # lazy: see the imports
+
+    return rc_context({**STYLE, **(extra or {})})
+
+
 def as_image(fig: Figure | SvgChart | SvgStack, alt: str, fmt: str = "svg") -> FigureImage:
     """Render a figure once (no tight bounding-box pass) with its alt text; SVG by default.
 
@@ -210,7 +219,7 @@ def as_image(fig: Figure | SvgChart | SvgStack, alt: str, fmt: str = "svg") -> F
     if isinstance(fig, (SvgChart, SvgStack)):
         return FigureImage(data=fig.render().encode("utf-8"), alt=alt, width=fig.width, height=fig.height)
     buffer = io.BytesIO()
-    with rc_context({**STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
+    with _styled({"svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
     width, height = (int(round(v * DPI)) for v in fig.get_size_inches())
     if fmt != "svg":
@@ -282,7 +291,9 @@ def compact_svg(svg: str) -> str:
 
 
 def _figure(height: float, width: float = WIDTH, **adjust) -> tuple[Figure, object]:
-    with rc_context(STYLE):
+    from matplotlib.figure import Figure  # lazy: see the imports
+
+    with _styled():
         fig = Figure(figsize=(width, height), dpi=DPI)
         ax = fig.add_subplot()
     fig.subplots_adjust(**{"left": 0.08, "right": 0.97, "top": 0.88, "bottom": 0.14, **adjust})
@@ -626,7 +637,7 @@ def odds_ratio_figure(terms: pd.DataFrame, title: str) -> Figure:
     labels = list(dict.fromkeys(terms["label"]))
     colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion")]
     markers = ["o", "D", "s", "^", "v"]
-    with rc_context(STYLE):
+    with _styled():
         fig, ax = _figure(max(3.0, 0.55 * len(labels) * max(1, len(models)) ** 0.5 + 1.4), left=0.24, right=0.72,
                           bottom=0.16, top=0.88)
         step = 0.7 / max(len(models), 1)
@@ -653,7 +664,7 @@ def odds_ratio_figure(terms: pd.DataFrame, title: str) -> Figure:
 def calibration_figure(calibration: pd.DataFrame, title: str) -> Figure:
     """Out-of-council calibration: observed rate against mean predicted probability, per model."""
     colours = [OKABE_ITO["sky"], OKABE_ITO["blue"]]
-    with rc_context(STYLE):
+    with _styled():
         fig, ax = _figure(4.2, width=7.5, left=0.12, right=0.7, bottom=0.13)
         values = pd.concat([calibration["mean_predicted"], calibration["observed_rate"]]) * 100
         low, high = max(0, float(values.min()) - 5), min(100, float(values.max()) + 5)
@@ -673,7 +684,7 @@ def calibration_figure(calibration: pd.DataFrame, title: str) -> Figure:
 def panel_figure(panel: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str) -> Figure:
     """Scatter of a council-year panel (one colour per year, Okabe-Ito) with a pooled least-squares line."""
     colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")]
-    with rc_context(STYLE):
+    with _styled():
         fig, ax = _figure(4.6, left=0.1, right=0.76, bottom=0.12)
         for i, (year, rows) in enumerate(panel.groupby("financial_year", sort=True)):
             ax.scatter(rows[x], rows[y], s=14, color=colours[i % len(colours)], label=str(year),
@@ -692,7 +703,7 @@ def panel_figure(panel: pd.DataFrame, x: str, y: str, title: str, xlabel: str, y
 def outcome_bars(table: pd.DataFrame, title: str) -> Figure:
     """Horizontal bars of a rate per area (``name, value``, %), sorted as given."""
     n = len(table)
-    with rc_context(STYLE):
+    with _styled():
         fig, ax = _figure(max(2.6, 0.34 * n + 1.2), left=0.28, right=0.95, bottom=0.14 if n < 8 else 0.1,
                           top=0.9 if n < 8 else 0.93)
         colours = [AREA_COLOURS["England"] if name == "England" else OKABE_ITO["blue"] for name in table["name"]]

@@ -356,7 +356,8 @@ class ReportSpec:
 
 REPORTS: dict[str, ReportSpec] = {spec.name: spec for spec in (
     ReportSpec("evaluation", "evaluation.ipynb", EvaluationParams, "Evaluation", 100,
-               ("statsmodels.genmod.generalized_estimating_equations", "msp_analysis.reporting.content.evaluation"),
+               ("matplotlib.pyplot", "matplotlib.backends.backend_svg", "statsmodels.genmod.generalized_estimating_equations",
+                "msp_analysis.reporting.content.evaluation"),
                {"scope": "North East", "outcome": "fully_achieved"}),
     ReportSpec("temperature_check", "temperature_check.ipynb", TemperatureCheckParams, "Regional temperature checks", 3,
                ("msp_analysis.reporting.content.temperature_check",), {"region": "North East", "wave": "2023-24"}),

@@ -15,6 +15,7 @@ from msp_analysis.analysis.funnel import (
     compare_to_centre,
     estimate_overdispersion,
     funnel_band,
+    funnel_bands,
     funnel_limits,
     limit_curves,
     winsorise,
@@ -131,6 +132,20 @@ def test_funnel_band_names_where_a_rate_sits():
     assert funnel_band(60, 100, None, centre=0.5) == "above_95"
     with pytest.raises(ValueError, match="centre"):
         funnel_band(60, 100, None)
+
+
+def test_funnel_bands_place_every_council_as_funnel_band_places_each():
+    rng = np.random.default_rng(5)
+    n = np.round(rng.uniform(5, 3000, 400))
+    rates = np.round(rng.uniform(20, 95, 400), 1)
+    dispersion = estimate_overdispersion(HAND_K, HAND_N, 0.5)
+    for spread, centre in ((dispersion, None), (None, 0.62)):
+        bands = funnel_bands(rates, n, spread, centre=centre)
+        assert bands == [funnel_band(r, v, spread, centre=centre) for r, v in zip(rates, n, strict=True)]
+        assert len(set(bands)) == 5, "every band occurs, so the comparison covers each branch"
+    assert funnel_bands([], [], dispersion) == []
+    with pytest.raises(ValueError, match="centre"):
+        funnel_bands([60], [100], None)
 
 
 def test_limit_curves_with_over_dispersion_are_wider():

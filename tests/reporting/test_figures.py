@@ -189,7 +189,7 @@ def test_a_matplotlib_figure_is_compacted_and_drawn_the_same():
     names = [f"Council number {i}" for i in range(30)]  # a figure of many labels, as the heatmap was
     fig = plots.outcome_bars(pd.DataFrame({"name": names, "value": np.linspace(50, 80, 30)}), "Outcomes")
     raw = io.BytesIO()
-    with plots.rc_context({**plots.STYLE, "svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
+    with plots._styled({"svg.fonttype": "none", "svg.hashsalt": "msp-analysis"}):
         fig.savefig(raw, format="svg", dpi=plots.DPI, metadata={"Date": None})
     before, after = ET.fromstring(raw.getvalue()), ET.fromstring(plots.as_image(fig, "Outcomes").data)
     compact = plots.as_image(fig, "Outcomes").data.decode("utf-8")

@@ -31,7 +31,7 @@ from msp_analysis.analysis.funnel import (
     OverDispersion,
     compare_to_centre,
     estimate_overdispersion,
-    funnel_band,
+    funnel_bands,
     limit_curves,
 )
 from msp_analysis.analysis.indicators import culture_scores
@@ -255,6 +255,7 @@ def funnel_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy)
     centre = float(_shown_rates(policy, pd.Series(england[:1]), pd.Series(england[1:])).iloc[0]) / 100
     dispersion = estimate_overdispersion(points["k"], points["n"], centre)
     limits = limit_curves(centre, float(points["n"].max()) if len(points) else 1.0, dispersion=dispersion)
+    points["where"] = funnel_bands(points["rate"], points["n"], dispersion)  # each council's place, for its report
     return points, limits, centre, len(rows) - len(points), dispersion
 
 
@@ -268,8 +269,7 @@ def _funnel_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, yea
         alt_mine = text("alt_not_shown", council=council)
     else:
         m = mine.iloc[0]
-        rate = float(m["rate"])
-        where = funnel_band(rate, float(m["n"]), dispersion)
+        rate, where = float(m["rate"]), str(m["where"])
         side = text("funnel_above") if where.startswith("above") else text("funnel_below")
         if where == "within":
             band = text("funnel_band_within")
@@ -407,8 +407,11 @@ def grid_data(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy) -
     points = frame.dropna(subset=["wellbeing", "safety"]).reset_index()
     for column, rate, size, centre in (("outcomes_vs_england", "wellbeing", "expressed", england_x),
                                        ("risk_vs_england", "safety", "assessed", england_y)):
-        points[column] = [compare_to_centre(r, n, centre / 100)[0]  # beyond 95% binomial limits, or "similar"
-                          for r, n in zip(points[rate], points[size], strict=True)]
+        # beyond 95% binomial limits, or "similar"; and the limits, the band each council's own report draws
+        places = [compare_to_centre(r, n, centre / 100) for r, n in zip(points[rate], points[size], strict=True)]
+        points[column] = [place for place, _, _ in places]
+        points[f"{column}_low"] = [low for _, low, _ in places]
+        points[f"{column}_high"] = [high for _, _, high in places]
     return points, england_x, england_y
 
 
@@ -439,8 +442,8 @@ def _grid_section(df_enquiries: pd.DataFrame, ons_code: str, council: str, year:
                         england_wellbeing=pct(england_x), safety=pct(m["safety"]), england_safety=pct(england_y))
         alt_mine = text("grid_alt_council", council=council, wellbeing=m["wellbeing"], safety=m["safety"],
                         place=place)
-        band = tuple(compare_to_centre(centre, m[size], centre / 100)[1:]
-                     for centre, size in ((england_x, "expressed"), (england_y, "assessed")))
+        band = tuple((float(m[f"{column}_low"]), float(m[f"{column}_high"]))
+                     for column in ("outcomes_vs_england", "risk_vs_england"))
         facts.update(grid_wellbeing=float(m["wellbeing"]), grid_safety=float(m["safety"]), grid_place=place)
     alt = text("grid_alt", councils=len(points), year=year, england_wellbeing=england_x, england_safety=england_y,
                council_alt=alt_mine)

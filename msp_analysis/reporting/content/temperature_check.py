@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from msp_analysis.analysis.indicators import (
     culture_scores,
@@ -394,6 +393,8 @@ def indicator_changes(now: pd.DataFrame, before: pd.DataFrame, indicators: list[
     across the indicators keeps it below :data:`CHANGE_LEVEL`, so that nine indicators tested together do
     not name a change that chance alone made.
     """
+    from scipy import stats  # lazy: 0.6 s to import, and a kernel may need it for nothing else
+
     both = now.merge(before, on="ons_code", suffixes=("", "_before"))
     rows = []
     for indicator in indicators:

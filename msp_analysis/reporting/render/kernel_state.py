@@ -17,17 +17,15 @@ import importlib
 import sys
 import warnings
 
-import matplotlib
-import matplotlib.pyplot as plt
-
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.reporting.render.kernel_state_names import OUTPUTS_BUNDLE
 from msp_analysis.toolkit.memory import use_system_allocator
 
 _SETTINGS: dict = {}
-# imported by every kernel, whatever its first report: the libraries and the shared layers
+# imported by every kernel, whatever its first report: the libraries and the shared layers. Not matplotlib: the
+# locality and temperature-check figures are written as SVG directly; the evaluation's warm-up imports it.
 CORE_MODULES = (
-    "numpy", "pandas", "matplotlib.pyplot", "matplotlib.backends.backend_svg",
+    "numpy", "pandas",
     "msp_analysis.disclosure.policies", "msp_analysis.io.processed", "msp_analysis.reporting.figures",
     "msp_analysis.reporting.registry",
 )
@@ -49,19 +47,29 @@ def warm_up(notebook: str | None = None) -> None:
             importlib.import_module(name)
 
     _SETTINGS.clear()
-    # the backend and interactive mode belong to the kernel's display machinery, not to a report
-    _SETTINGS.update({k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")})
+    if "matplotlib" in sys.modules:
+        _record_settings(sys.modules["matplotlib"].rcParams)
     # `%reset -f` runs the garbage collector several times between reports; the hundreds of
     # thousands of objects the imports created never die, so move them out of its way.
     gc.collect()
     gc.freeze()
 
 
+def _record_settings(params) -> None:
+    # the backend and interactive mode belong to the kernel's display machinery, not to a report
+    _SETTINGS.update({k: v for k, v in params.items() if k not in ("backend", "interactive")})
+
+
 def reset(namespace: bool = False) -> None:
     """Close every figure and restore matplotlib's settings to those of a fresh kernel; with `namespace`, clear
     the user namespace too (:func:`clear_namespace`)."""
-    plt.close("all")
-    if _SETTINGS:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None and not _SETTINGS:  # first loaded by a report: the settings it was loaded with
+        _record_settings(matplotlib.rcParamsOrig)
+    if matplotlib is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             matplotlib.rcParams.update(_SETTINGS)
