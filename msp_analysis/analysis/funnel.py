@@ -308,7 +308,7 @@ def funnel_bands(rates: Sequence[float], n: Sequence[float], dispersion: OverDis
     A batch of locality reports places every council once, with the year's shared work, instead of each
     report computing its own council's limits (and loading the binomial quantiles for it).
     """
-    rates, volumes = np.asarray(rates, dtype=float), np.asarray(n, dtype=float)
+    shown, volumes = np.asarray(rates, dtype=float), np.asarray(n, dtype=float)
     if dispersion is None and centre is None:
         raise ValueError("funnel_bands needs a centre or an over-dispersion estimate")
 
@@ -318,9 +318,9 @@ def funnel_bands(rates: Sequence[float], n: Sequence[float], dispersion: OverDis
         return 100 * low, 100 * high
 
     (low95, high95), (low998, high998) = limits(CONTROL_LIMITS["95"]), limits(CONTROL_LIMITS["998"])
-    side = np.where(rates > high95, "above", "below")
-    beyond = np.where((low998 <= rates) & (rates <= high998), "95", "998")
-    within = (low95 <= rates) & (rates <= high95)
+    side = np.where(shown > high95, "above", "below")
+    beyond = np.where((low998 <= shown) & (shown <= high998), "95", "998")
+    within = (low95 <= shown) & (shown <= high95)
     return ["within" if w else f"{s}_{b}" for w, s, b in zip(within, side, beyond, strict=True)]
 
 

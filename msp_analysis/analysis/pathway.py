@@ -409,7 +409,7 @@ def pathway_by_group(df_enquiries: pd.DataFrame) -> pd.DataFrame:
     cell_parts, flag_parts, offset = [], [], 0
     for dimension, labels in group_dimensions().items():
         groups = _groups_of(s42, dimension)
-        place = pd.Index(labels).get_indexer(groups)  # -1: outside the dimension's population or not one of its groups
+        place = pd.Index(labels).get_indexer(pd.Index(groups))  # -1: outside the dimension's population or not one of its groups
         inside = place >= 0
         cell_parts.append(area[inside] * len(grid) + offset + place[inside])
         flag_parts.append(flags[inside])
