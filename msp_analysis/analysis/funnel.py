@@ -284,21 +284,7 @@ def funnel_band(rate: float, n: float, dispersion: OverDispersion | None, centre
     centre : float, optional
         The target proportion (0-1); needed when `dispersion` is None.
     """
-    def limits(probability: float) -> tuple[float, float]:
-        if dispersion is None:
-            if centre is None:
-                raise ValueError("funnel_band needs a centre or an over-dispersion estimate")
-            low, high = funnel_limits(centre, np.array([n]), probability)
-        else:
-            low, high = adjusted_limits(np.array([n]), probability, dispersion)
-        return 100 * float(low[0]), 100 * float(high[0])
-
-    low95, high95 = limits(CONTROL_LIMITS["95"])
-    if low95 <= rate <= high95:
-        return "within"
-    low998, high998 = limits(CONTROL_LIMITS["998"])
-    side = "above" if rate > high95 else "below"
-    return f"{side}_95" if low998 <= rate <= high998 else f"{side}_998"
+    return funnel_bands([rate], [n], dispersion, centre)[0]
 
 
 def funnel_bands(rates: Sequence[float], n: Sequence[float], dispersion: OverDispersion | None,
@@ -310,7 +296,7 @@ def funnel_bands(rates: Sequence[float], n: Sequence[float], dispersion: OverDis
     """
     shown, volumes = np.asarray(rates, dtype=float), np.asarray(n, dtype=float)
     if dispersion is None and centre is None:
-        raise ValueError("funnel_bands needs a centre or an over-dispersion estimate")
+        raise ValueError("funnel_band needs a centre or an over-dispersion estimate")
 
     def limits(probability: float) -> tuple[np.ndarray, np.ndarray]:
         low, high = (funnel_limits(cast(float, centre), volumes, probability) if dispersion is None

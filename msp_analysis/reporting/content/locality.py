@@ -815,6 +815,12 @@ def _hidden_cells(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolic
     return out
 
 
+@frame_cache  # asked by every report: once per frame and kernel, not a pass over the export each time
+def _years(df_enquiries: pd.DataFrame) -> list[str]:
+    """The financial years of the frame, in order."""
+    return sorted(pd.unique(df_enquiries["financial_year"].astype(str)))
+
+
 def _year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy, clean_tc_long: pd.DataFrame | None,
                feedback: pd.DataFrame | None) -> list:
     """The work every locality report of `year` shares, as calls, the costliest first.
@@ -822,9 +828,8 @@ def _year_work(df_enquiries: pd.DataFrame, year: str, policy: DisclosurePolicy, 
     First what every table starts from (the national context, the pathway by group), then every year's linked
     protection (the trend shows every year), each a call of its own so that two kernels do different ones at once.
     """
-    years = sorted(pd.unique(df_enquiries["financial_year"].astype(str)))
     work: list = [functools.partial(national_context, df_enquiries), functools.partial(pathway_by_group, df_enquiries)]
-    work += [functools.partial(linked_protection_of_year, df_enquiries, policy, y) for y in years]
+    work += [functools.partial(linked_protection_of_year, df_enquiries, policy, y) for y in _years(df_enquiries)]
     work += [functools.partial(_pathway_year, df_enquiries, year, policy), *groups_year_work(df_enquiries, year, policy),
              functools.partial(_capacity_year, df_enquiries, year, policy)]
     if feedback is not None and not feedback.empty:
