@@ -11,6 +11,8 @@ from msp_analysis.analysis.funnel import (
     CONTROL_LIMITS,
     DEFAULT_METHOD,
     OverDispersion,
+    _binom_cdf,
+    _binom_ppf,
     adjusted_limits,
     compare_to_centre,
     estimate_overdispersion,
@@ -33,6 +35,18 @@ def test_funnel_limits_match_the_binomial_and_the_normal_approximation():
     assert math.isclose(high[-1] - 0.68, normal, rel_tol=0.02) and math.isclose(0.68 - low[-1], normal, rel_tol=0.02)
     wider = funnel_limits(0.68, n, 0.999)
     assert np.all(wider[1] > high) and np.all(wider[0] < low)
+
+
+def test_the_binomial_quantiles_and_tails_are_scipy_stats_own_to_the_last_bit():
+    """funnel_limits calls SciPy's binomial functions without importing scipy.stats: the same numbers exactly."""
+    for n_max in (10, 300, 3000, 30000):
+        n = np.unique(np.round(np.geomspace(5, n_max * 1.03, 150)))
+        for centre in np.linspace(0.01, 0.99, 25):
+            for q in (0.001, 0.025, 0.975, 0.999):
+                r = stats.binom.ppf(q, n, centre)
+                assert np.array_equal(_binom_ppf(q, n, centre), r)
+                for k in (r, r - 1, r + 0.5, np.full_like(r, -1.0), n):
+                    assert np.array_equal(_binom_cdf(k, n, centre), stats.binom.cdf(k, n, centre))
 
 
 def test_limit_curves_run_from_5_to_past_the_largest_volume_in_whole_numbers():

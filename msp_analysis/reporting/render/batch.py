@@ -41,7 +41,7 @@ from msp_analysis.reporting.registry import (
     REPORTS,
     report_spec,
 )
-from msp_analysis.reporting.render.engine import last_notebook, register_engine
+from msp_analysis.reporting.render.engine import last_notebook, last_page, register_engine
 from msp_analysis.reporting.render.export import TEMPLATE_VERSION, export_html
 from msp_analysis.reporting.render.index import write_index
 from msp_analysis.reporting.render.kernel import require_kernel, shutdown_kernels, warm_kernel
@@ -240,10 +240,18 @@ def render_task(task: RenderTask) -> ReportOutcome:
     notebook = kernel.notebook_node(source, task.parameters, shared=task.shared_dir or None)  # reset, parameters
     notebook.metadata["papermill"] = {"default_parameters": {}, "parameters": dict(task.parameters),
                                       "environment_variables": {}, "version": papermill.__version__}
-    try:  # papermill's engine on the notebook in memory: no input file read, no output file written, no copy
+    if task.weak_policy:  # at the top of the page, in bold, escaped like any text of ours
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**{html.escape(task.weak_policy)}**", id=WEAK_POLICY_TAG, metadata={"tags": [WEAK_POLICY_TAG]}))
+    notebook.cells.append(nbformat.v4.new_markdown_cell(
+        provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
+        metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
+    page = {"title": task.title, "simulated": task.simulated, "page": task.page}
+    try:  # papermill's engine on the notebook in memory: no input file read, no output file written, no copy;
+        # the kernel exports the page too (engine.last_page), beside the other kernels' work
         executed = papermill_engines.execute_notebook_with_engine(
             engine, notebook, kernel_name=task.kernel_name, warm_kernel=kernel, input_path=None, output_path=None,
-            progress_bar=False, log_output=False)
+            progress_bar=False, log_output=False, page=page)
         raise_for_execution_errors(executed, None)
     except papermill.PapermillExecutionError as error:
         failed = last_notebook()
@@ -251,14 +259,8 @@ def render_task(task: RenderTask) -> ReportOutcome:
         executed_path.unlink(missing_ok=True)  # a notebook an earlier version left in the report folder
         return ReportOutcome(task.name, task.title, "failed", notebook_path=kept,
                              error=f"{error.ename}: {error.evalue}", seconds=time.perf_counter() - started)
-    if task.weak_policy:  # at the top of the page, in bold, escaped like any text of ours
-        executed.cells.insert(0, nbformat.v4.new_markdown_cell(
-            f"**{html.escape(task.weak_policy)}**", id=WEAK_POLICY_TAG, metadata={"tags": [WEAK_POLICY_TAG]}))
-    executed.cells.append(nbformat.v4.new_markdown_cell(
-        provenance_markdown(task.public_parameters, task.inputs, task.policy, sources=task.sources), id=PROVENANCE_TAG,
-        metadata={"tags": [PROVENANCE_TAG]}))  # a fixed id: the HTML of a report must not change between runs
     html_path = out_dir / f"{task.name}.html"
-    body = export_html(executed, task.title, simulated=task.simulated, page=task.page)
+    body = last_page() or export_html(executed, **page)
     if task.tables_dir:
         write_tables(body, Path(task.tables_dir), task.name)
     if task.cache_key:  # before the HTML: a run killed in between re-renders this report rather than miss its entry

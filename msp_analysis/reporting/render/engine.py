@@ -11,10 +11,17 @@ a cell of its own, and sends every cell's outputs back in one display); each cel
 outputs, so the executed notebook is the one nbclient would have made cell by cell, in one round
 trip and one output message instead of one per cell and per display. A cell that fails stops the rest, as nbclient does, and papermill
 reports it as usual.
+
+Given ``page=`` (the export's arguments), the kernel also writes the report's page once every cell ran
+(:func:`~msp_analysis.reporting.render.export.export_html` on its own copy of the notebook, outputs
+filled in as here) and sends it with the outputs; :func:`last_page` gives it. The export is then done
+beside the next report's cells by whichever kernel ran the report, instead of in the batch process,
+where every worker's export waited for the others' (one interpreter lock).
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 
@@ -36,6 +43,11 @@ def last_notebook():
     return getattr(_last, "notebook", None)
 
 
+def last_page() -> str | None:
+    """The page the kernel wrote for this thread's last execution (``page=`` given, every cell ran), else None."""
+    return getattr(_last, "page", None)
+
+
 class WarmEngine(NBClientEngine):
     """papermill engine that executes in a warm kernel passed as ``warm_kernel=``."""
 
@@ -44,9 +56,10 @@ class WarmEngine(NBClientEngine):
                                  stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
         warm = kwargs.pop("warm_kernel")
         kwargs.pop("input_path", None)
-        _last.notebook = nb_man.nb
+        page = kwargs.pop("page", None)
+        _last.notebook, _last.page = nb_man.nb, None
         if warm.kc is not None and kwargs.pop("one_message", True):
-            return run_in_one_message(nb_man.nb, warm)
+            return run_in_one_message(nb_man.nb, warm, page)
         client = PapermillNotebookClient(
             nb_man, km=warm.km, kernel_name=kernel_name, log_output=log_output, startup_timeout=start_timeout,
             timeout=execution_timeout, stdout_file=stdout_file, stderr_file=stderr_file,
@@ -67,11 +80,11 @@ def register_engine() -> str:
     return ENGINE
 
 
-RUN_CELLS = "import msp_analysis.reporting.render.kernel_state as _state\n_state.run_cells({sources!r})"
+RUN_CELLS = "import msp_analysis.reporting.render.kernel_state as _state\n_state.run_cells({sources!r}, page={page!r})"
 POLL_SECONDS = 5
 
 
-def run_in_one_message(nb, warm) -> None:
+def run_in_one_message(nb, warm, page: dict | None = None) -> None:
     """Execute every code cell of `nb` in the warm kernel with one execute request; outputs go to their cells.
 
     The kernel sends every cell's outputs in one display (:data:`OUTPUTS_BUNDLE`, made by
@@ -79,15 +92,20 @@ def run_in_one_message(nb, warm) -> None:
     output as nbformat's ``output_from_msg`` would make it, without validating each (the exporter
     validates the notebook once). Anything else the kernel sends (an error, output written outside
     the cells) goes to the last cell run, after that cell's own outputs.
+
+    `page`: :func:`~msp_analysis.reporting.render.export.export_html`'s ``title``, ``simulated`` and
+    ``page``; the kernel exports the notebook as it is here, and :func:`last_page` gives the page (None
+    when a cell failed or the kernel sent anything besides the outputs: then the caller exports).
     """
     cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(cells, start=1):
         cell.outputs = []
         cell.execution_count = number
     kc = warm.kc
-    msg_id = kc.execute(RUN_CELLS.format(sources=[cell.source for cell in cells]), store_history=False,
+    export = None if page is None else {**page, "notebook": json.dumps(nb)}
+    msg_id = kc.execute(RUN_CELLS.format(sources=[cell.source for cell in cells], page=export), store_history=False,
                         allow_stdin=False, stop_on_error=True)
-    ran, others = 1, []  # before the bundle: the runner itself failed, and what it sent goes to the first cell
+    ran, others, html = 1, [], None  # before the bundle: the runner itself failed, and what it sent goes to the first cell
     while True:
         try:
             msg = run_sync(kc.get_iopub_msg)(timeout=POLL_SECONDS)
@@ -107,9 +125,11 @@ def run_in_one_message(nb, warm) -> None:
             ran = max(int(bundle["ran"]), 1)
             for cell, outputs in zip(cells, bundle["outputs"], strict=False):
                 cell.outputs = [from_dict(output) for output in outputs]
+            html = bundle.get("html")
             continue
         others.append(output_from_msg(msg))
     cells[min(ran, len(cells)) - 1].outputs.extend(others)
+    _last.page = None if others else html  # anything sent outside the bundle is not on the kernel's page
     while True:  # the reply, so that nothing of this report is left on the shell channel
         try:
             reply = run_sync(kc.get_shell_msg)(timeout=POLL_SECONDS)

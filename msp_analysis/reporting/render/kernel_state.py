@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import sys
 import warnings
 
@@ -27,7 +28,7 @@ _SETTINGS: dict = {}
 CORE_MODULES = (
     "numpy", "pandas",
     "msp_analysis.disclosure.policies", "msp_analysis.io.processed", "msp_analysis.reporting.figures",
-    "msp_analysis.reporting.registry",
+    "msp_analysis.reporting.registry", "msp_analysis.reporting.render.export",
 )
 
 
@@ -183,7 +184,7 @@ class _DisplayHook:
                                  "data": data, "metadata": metadata})
 
 
-def run_cells(sources: list[str]) -> None:
+def run_cells(sources: list[str], page: dict | None = None) -> None:
     """Run each source as a cell of its own, in order, stop at a failure; send every cell's outputs in one display.
 
     The batch's engine (:mod:`.engine`) sends a report's code cells in one message. Their displays,
@@ -191,11 +192,16 @@ def run_cells(sources: list[str]) -> None:
     :data:`~.kernel_state_names.OUTPUTS_BUNDLE` display (one message instead of one per display, and
     no stream flush per display); an error goes out as the kernel sends it, and the engine gives it
     to the last cell run. So the report is what running the cells one by one gives.
+
+    With `page` (``notebook``: the notebook as JSON, whose code cells are `sources`; ``title``,
+    ``simulated``, ``page``: :func:`~.export.export_html`'s arguments), once every cell ran the
+    notebook is exported here with these outputs and the page goes in the display as ``html``.
     """
     from IPython import get_ipython  # lazy: this runs inside a kernel, where IPython is loaded
 
     shell = get_ipython()
     cells: list[list] = []
+    html = None
     publisher, hook = _publisher([]), _DisplayHook(shell, [])
     streams = _Stream("stdout", []), _Stream("stderr", [])
     saved = shell.display_pub, sys.displayhook, sys.stdout, sys.stderr
@@ -208,6 +214,25 @@ def run_cells(sources: list[str]) -> None:
             hook.source = source
             if not shell.run_cell(source, store_history=False).success:
                 break
+        else:
+            html = _export(page, cells) if page is not None else None
     finally:
         shell.display_pub, sys.displayhook, sys.stdout, sys.stderr = saved
-        shell.display_pub.publish({OUTPUTS_BUNDLE: {"ran": len(cells), "outputs": cells}}, {})
+        bundle = {"ran": len(cells), "outputs": cells}
+        if html is not None:
+            bundle["html"] = html
+        shell.display_pub.publish({OUTPUTS_BUNDLE: bundle}, {})
+
+
+def _export(page: dict, cells: list[list]) -> str:
+    """The page of the notebook `page["notebook"]` with `cells`' outputs in its code cells, as the engine fills them."""
+    import nbformat  # lazy: inside a kernel, which imports the exporter at warm-up
+
+    from msp_analysis.reporting.render.export import export_html
+
+    notebook = nbformat.from_dict(json.loads(page["notebook"]))
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, (cell, outputs) in enumerate(zip(code, cells, strict=True), start=1):
+        cell.outputs = [nbformat.from_dict(output) for output in outputs]
+        cell.execution_count = number
+    return export_html(notebook, page["title"], simulated=page["simulated"], page=page["page"])

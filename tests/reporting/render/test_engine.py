@@ -83,3 +83,40 @@ def test_cells_sent_in_one_message_keep_their_own_outputs_and_stop_at_a_failure(
             raise_for_execution_errors(executed, None)
     finally:
         shutdown_kernels()
+
+
+@pytest.mark.kernel
+def test_the_kernel_writes_the_page_the_batch_process_would_and_none_after_a_failure(tmp_path):
+    import copy
+
+    import nbformat
+
+    from msp_analysis.reporting.registry import KERNEL_NAME
+    from msp_analysis.reporting.render.engine import last_page
+    from msp_analysis.reporting.render.export import export_html
+    from msp_analysis.reporting.render.kernel import shutdown_kernels, warm_kernel
+
+    def notebook(*sources):
+        cells = [nbformat.v4.new_markdown_cell("# Report\n\nSome *text*.")]
+        cells += [nbformat.v4.new_code_cell(source) for source in sources]
+        made = nbformat.v4.new_notebook(cells=cells)
+        made.metadata["papermill"] = {"default_parameters": {}, "parameters": {}, "environment_variables": {}}
+        return made
+
+    page = {"title": "Kent, 2023-24", "simulated": True, "page": {"area": "Kent"}}
+    kernel = warm_kernel(KERNEL_NAME, str(tmp_path))
+    try:
+        run = papermill_engines.execute_notebook_with_engine
+        executed = run(register_engine(), notebook("from IPython.display import HTML, Markdown\nMarkdown('**42**')",
+                                                   "HTML('<p>a table</p>')"),
+                       kernel_name=KERNEL_NAME, warm_kernel=kernel, input_path=None, output_path=None,
+                       progress_bar=False, log_output=False, page=page)
+        written = last_page()
+        assert written is not None and "<strong>42</strong>" in written and "<p>a table</p>" in written
+        assert written == export_html(copy.deepcopy(executed), **page), "the kernel's page is the batch process's"
+        assert "Simulated data — Kent, 2023-24" in written and "Kent — Report" in written
+        run(register_engine(), notebook("raise ValueError('stop')"), kernel_name=KERNEL_NAME, warm_kernel=kernel,
+            input_path=None, output_path=None, progress_bar=False, log_output=False, page=page)
+        assert last_page() is None, "no page from a report whose cell failed"
+    finally:
+        shutdown_kernels()
