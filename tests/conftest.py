@@ -1,17 +1,15 @@
 """Shared pytest fixtures."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-# jsonschema registers an "iri" format checker when rfc3987_syntax is installed (it comes with jupyterlab, through
-# jupyter_events' jsonschema[format-nongpl]), and that module builds an Earley grammar at import: about 3 s of CPU
-# in every test process that imports nbformat. Nothing the tests run checks an "iri" format (nbformat validates
-# against draft 4, which has none), so the test processes do without it, as jsonschema does when it is absent.
-# Subprocesses the tests start (kernels, JupyterLab, the CLI) import it as usual.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+from msp_analysis.toolkit.startup import skip_unused_imports
+
+# the test processes do without the grammar nothing they run uses, as the package's CLI and kernels do
+# (toolkit.startup says why); subprocesses the tests start (kernels, JupyterLab, the CLI) decide for themselves
+skip_unused_imports()
 
 
 @pytest.fixture(scope="session")

@@ -110,9 +110,9 @@ def _empty_export():
 
 
 def serve() -> None:
-    # as in tests/conftest.py: no "iri" format is checked here, so the Jupyter stack's jsonschema does without
-    # rfc3987_syntax, whose grammar costs about 3 s at import
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    from msp_analysis.toolkit.startup import skip_unused_imports
+
+    skip_unused_imports()  # as the CLI does (toolkit.startup says why)
     import msp_analysis.cli  # noqa: F401  (warm: every child starts with the package imported)
     import msp_analysis.reporting.render.batch  # noqa: F401  (and the Jupyter stack the report commands import)
     from msp_analysis.clean import KINDS

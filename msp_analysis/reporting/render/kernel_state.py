@@ -21,6 +21,7 @@ import warnings
 from msp_analysis.reporting.registry import REPORTS
 from msp_analysis.reporting.render.kernel_state_names import OUTPUTS_BUNDLE
 from msp_analysis.toolkit.memory import use_system_allocator
+from msp_analysis.toolkit.startup import skip_unused_imports
 
 _SETTINGS: dict = {}
 # imported by every kernel, whatever its first report: the libraries and the shared layers. Not matplotlib: the
@@ -39,6 +40,7 @@ def warm_up(notebook: str | None = None) -> None:
     ``warm_modules``) now and any other notebook's on first use, so a batch of locality
     reports does not pay for statsmodels. With no notebook named, every report's modules load.
     """
+    skip_unused_imports()  # before nbformat is imported (toolkit.startup says why)
     use_system_allocator()  # before any frame is read (toolkit.memory says why)
     for name in CORE_MODULES:
         importlib.import_module(name)
