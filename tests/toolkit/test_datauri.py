@@ -28,6 +28,15 @@ def test_the_uri_holds_nothing_an_attribute_or_a_url_parser_would_change(text):
     assert not body.startswith(" ") and not body.endswith(" "), "no space the URL parser would trim"
 
 
+@given(st.text(alphabet=st.sampled_from([" ", "\n", "\r", "\t", "\x00", "\x1b", "\x7f", "%", "#", "<", ">", "&", '"',
+                                         "a", "é", "😀"])) | st.text())
+def test_escaping_is_what_the_rule_says_character_by_character(text):
+    """percent_encode (one replace per common character) is the module's rule written as one pattern."""
+    rule = re.compile(r'[\x00-\x1f\x7f%#"&<>]|^ | $')
+    expected = rule.sub(lambda m: "".join(f"%{byte:02X}" for byte in m.group(0).encode()), text)
+    assert percent_encode(text) == expected
+
+
 def test_only_what_must_be_is_escaped():
     csv = "Area,Concluded S42 enquiries,Fully achieved %\r\nCounty Durham,65,70%\r\nNorth East,\"1,485\",69%\r\n"
     assert percent_encode(csv) == ("Area,Concluded S42 enquiries,Fully achieved %25%0D%0ACounty Durham,65,70%25%0D%0A"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from pathlib import Path
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
@@ -102,7 +103,11 @@ def run_in_one_message(nb, warm, page: dict | None = None) -> None:
         cell.outputs = []
         cell.execution_count = number
     kc = warm.kc
-    export = None if page is None else {**page, "notebook": json.dumps(nb)}
+    export = None
+    if page is not None:  # the notebook in a file: in the code, ipykernel would hash it in Python and IPython parse it
+        notebook_file = Path(warm.folder) / "page.ipynb"
+        notebook_file.write_text(json.dumps(nb), encoding="utf-8")
+        export = {**page, "notebook_file": str(notebook_file)}
     msg_id = kc.execute(RUN_CELLS.format(sources=[cell.source for cell in cells], page=export), store_history=False,
                         allow_stdin=False, stop_on_error=True)
     ran, others, html = 1, [], None  # before the bundle: the runner itself failed, and what it sent goes to the first cell

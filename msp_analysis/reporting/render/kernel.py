@@ -62,7 +62,7 @@ class WarmKernel:
     def __init__(self, kernel_name: str, cwd: str, notebook: str | None = None) -> None:
         self.kernel_name = kernel_name
         # IPC sockets in a private folder: no TCP port is opened for a report
-        self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")
+        self._sockets = tempfile.mkdtemp(prefix="msp-kernel-")  # private (0700): also what the batch hands the kernel
         self.km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         self.kc = None
         self._run_source(WARM_UP.format(notebook=notebook), cwd=cwd, env={**ONE_THREAD, **os.environ})
@@ -113,6 +113,11 @@ class WarmKernel:
         cell.metadata["tags"] = tags
         self.used = True
         return notebook_node
+
+    @property
+    def folder(self) -> str:
+        """A folder only this process's user can read, removed with the kernel: for files handed to the kernel."""
+        return self._sockets
 
     def alive(self) -> bool:
         return bool(self.km.has_kernel and run_sync(self.km.is_alive)())

@@ -195,7 +195,7 @@ def run_cells(sources: list[str], page: dict | None = None) -> None:
     no stream flush per display); an error goes out as the kernel sends it, and the engine gives it
     to the last cell run. So the report is what running the cells one by one gives.
 
-    With `page` (``notebook``: the notebook as JSON, whose code cells are `sources`; ``title``,
+    With `page` (``notebook_file``: the notebook as JSON, whose code cells are `sources`; ``title``,
     ``simulated``, ``page``: :func:`~.export.export_html`'s arguments), once every cell ran the
     notebook is exported here with these outputs and the page goes in the display as ``html``.
     """
@@ -227,12 +227,14 @@ def run_cells(sources: list[str], page: dict | None = None) -> None:
 
 
 def _export(page: dict, cells: list[list]) -> str:
-    """The page of the notebook `page["notebook"]` with `cells`' outputs in its code cells, as the engine fills them."""
+    """The page of the notebook in `page["notebook_file"]` with `cells`' outputs in its code cells, as the engine fills
+    them."""
     import nbformat  # lazy: inside a kernel, which imports the exporter at warm-up
 
     from msp_analysis.reporting.render.export import export_html
 
-    notebook = nbformat.from_dict(json.loads(page["notebook"]))
+    with open(page["notebook_file"], encoding="utf-8") as handle:
+        notebook = nbformat.from_dict(json.load(handle))
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for number, (cell, outputs) in enumerate(zip(code, cells, strict=True), start=1):
         cell.outputs = [nbformat.from_dict(output) for output in outputs]
