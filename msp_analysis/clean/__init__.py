@@ -9,16 +9,31 @@ lists and the data dictionary (:func:`data_dictionary`) are derived from ``KINDS
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 import pandas as pd
 
-from msp_analysis.clean import assurance, evaluation, la_measures, person_feedback, sac, temperature_check
 from msp_analysis.clean.common import CleanResult, add_read_rejects, split_read_problems
 from msp_analysis.clean.schemas import DatasetKind, SchemaViolation, check_output
 from msp_analysis.io.processed import SCHEMA_VERSION
 
-# one entry per dataset kind, in the order the CLI and the data dictionary list them
-KINDS: dict[str, DatasetKind] = {module.KIND.name: module.KIND for module in (sac, evaluation, temperature_check, la_measures,
-                                                                                 person_feedback, assurance)}
+# the kinds' modules, in the order the CLI and the data dictionary list them
+KIND_MODULES = ("sac", "evaluation", "temperature_check", "la_measures", "person_feedback", "assurance")
+
+
+@functools.cache
+def _kinds() -> dict[str, DatasetKind]:
+    """``KINDS``, its modules imported on first use: a report's kernel imports one cleaner's reshaping
+    (``temperature_check.wide_answers``), not every cleaner and what they read with (openpyxl, 0.4 s)."""
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in KIND_MODULES]
+    return {module.KIND.name: module.KIND for module in modules}
+
+
+def __getattr__(name: str) -> dict[str, DatasetKind]:
+    if name == "KINDS":  # one entry per dataset kind (KIND_MODULES' order)
+        return _kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def clean_and_validate(kind: str, frame: pd.DataFrame, source: str, **options: object) -> CleanResult:
@@ -29,7 +44,7 @@ def clean_and_validate(kind: str, frame: pd.DataFrame, source: str, **options: o
 
     >>> result = clean_and_validate("sac", read_table("sac_2023-24.csv"), source="sac_2023-24.csv")  # doctest: +SKIP
     """
-    spec = KINDS[kind]
+    spec = _kinds()[kind]
     frame, unread = split_read_problems(frame)
     result = spec.cleaner(frame, source=source, **options)
     check_output(spec.schema, result.clean, source)
@@ -45,7 +60,7 @@ def data_dictionary() -> str:
         "by `msp-analysis data-dictionary`; do not edit by hand.",
         f"Schema version {SCHEMA_VERSION}. Every column has exactly the pandas dtype shown.",
     ]
-    for kind in KINDS.values():
+    for kind in _kinds().values():
         lines += ["", f"## `{kind.name}`", "", kind.description, "", "| column | type | nullable | meaning |",
                   "|---|---|---|---|"]
         for name, column in kind.schema.columns.items():
