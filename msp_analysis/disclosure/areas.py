@@ -6,7 +6,7 @@ could give back a council's hidden count. :func:`protect_areas` builds every cel
 council, region and England in every year from a per-council table, the sets inside each area
 (SG4a asked categories to concluded enquiries, ...) and down the hierarchy (each region the sum
 of its councils, England the sum of the regions, for every column), and protects them together
-(:func:`msp_analysis.disclosure.secondary.protect`). :func:`~msp_analysis.disclosure.groups.locality_protection` does this once
+(:func:`msp_analysis.disclosure.secondary.protect_indexed`: built as arrays, there are many). :func:`~msp_analysis.disclosure.groups.locality_protection` does this once
 per input frame and policy for the tables of the locality report.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from msp_analysis.disclosure.policies import DisclosurePolicy
-from msp_analysis.disclosure.secondary import CellSet, Protection, protect
+from msp_analysis.disclosure.secondary import SHOWN, Protection, per_count, protect_indexed
 from msp_analysis.reference import geography
 from msp_analysis.toolkit.caches import frame_cache
 
@@ -138,66 +138,75 @@ def protect_areas(per_council: pd.DataFrame, columns: Sequence[str], within: Wit
     for i, cell_name in enumerate(names):
         first.setdefault(cell_name, i)
     cells, picks = list(first), list(first.values())
+    position = {c: i for i, c in enumerate(cells)}
+    width = len(cells)
     twins_of = [(i, first[n]) for i, n in enumerate(names) if first[n] != i]
     # one set per (total, parts) inside an area: an alias repeats another column's sets
-    inside: dict[tuple[str, tuple[str, ...]], str] = {}
-    for total, parts, what in within:
-        inside.setdefault((name(total), tuple(name(p) for p in parts)), what)
-    values: dict = {}
-    sets: list[CellSet] = []
-    national: list = []
+    inside = list(dict.fromkeys((name(total), tuple(name(p) for p in parts)) for total, parts, _ in within))
+    inside_totals = np.array([position[t] for t, _ in inside], dtype=np.int64)
+    inside_parts = np.array([position[p] for _, parts in inside for p in parts], dtype=np.int64)
+    inside_sizes = np.array([len(parts) for _, parts in inside], dtype=np.int64)
+    # the cells year by year: every council's row of cells, then each region's (sorted), then England's; and the
+    # sets, in this order: each region's councils per column, England's regions per column, then inside each area
+    keys: list[tuple[str, str, str, str]] = []
+    none = np.zeros(0, dtype=np.int64)
+    values, set_totals, set_parts, set_sizes, england = [np.zeros((0, width))], [none], [none], [none], [none]
     for year, rows in per_council.groupby(per_council["financial_year"].astype(str), sort=True):
         codes = rows["ons_code"].astype(str).to_numpy()
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"a council has more than one row in {year}")
         region_of = rows["region"].astype(str).to_numpy()
         counts = rows[columns].to_numpy(dtype=float)
         for i, j in twins_of:
             if not np.array_equal(counts[:, i], counts[:, j]):
                 raise ValueError(f"{columns[i]} and {columns[j]} are one cell under an alias but differ in {year}")
         counts = counts[:, picks]
-        for code, row in zip(codes, counts.tolist(), strict=True):
-            values.update(zip([(year, "council", code, c) for c in cells], row, strict=True))
         regions = sorted(set(region_of))
-        for region in regions:
-            members = codes[region_of == region]
-            sums = counts[region_of == region].sum(axis=0)
-            for c, v in zip(cells, sums.tolist(), strict=True):
-                values[(year, "region", region, c)] = v
-                sets.append(CellSet((year, "region", region, c), tuple((year, "council", code, c) for code in members),
-                                    f"councils of {region}"))
-        for c, v in zip(cells, counts.sum(axis=0).tolist(), strict=True):
-            key = (year, "England", ENGLAND, c)
-            values[key] = v
-            national.append(key)
-            sets.append(CellSet(key, tuple((year, "region", r, c) for r in regions), "regions of England"))
-        areas: list[tuple[str, str, str]] = [(year, "council", code) for code in codes]
-        areas += [(year, "region", r) for r in regions] + [(year, "England", ENGLAND)]
-        for area in areas:
-            for (total, parts), what in inside.items():
-                sets.append(CellSet((*area, total), tuple((*area, p) for p in parts), what))
-    latent_names, implied_names = {name(c) for c in latent}, {name(c) for c in implied}
-    national_keys = set(national)
-    unseen = [k for k, v in values.items()  # shown by no table: in the sets only
-              if k[3] in latent_names or (k[3] in implied_names and not policy.is_suppressed(v, k in national_keys))]
-    kept = set(keep_national)
-    protection = protect(values, sets, policy, national, latent=unseen,
-                         published=[k for k in national_keys if k[3] in kept])
-    as_shown: dict[tuple[float, bool], float] = {}  # counts repeat: each shown once
-    shown = {}
-    for k, v in values.items():
-        if protection.hidden(k):
-            shown[k] = math.nan
-            continue
-        flag = k in national_keys
-        if (v, flag) not in as_shown:
-            as_shown[(v, flag)] = policy.disclosed_count(v, flag)
-        shown[k] = as_shown[(v, flag)]
+        members = [np.flatnonzero(region_of == region) for region in regions]
+        areas = [("council", code) for code in codes] + [("region", r) for r in regions] + [("England", ENGLAND)]
+        base, by_column = len(keys), np.arange(width)
+        keys += [(year, level, area, c) for level, area in areas for c in cells]
+        values += [counts, *(counts[rows_of].sum(axis=0)[None, :] for rows_of in members), counts.sum(axis=0)[None, :]]
+        region_row, england_row = base + (len(codes) + np.arange(len(regions))) * width, base + (len(areas) - 1) * width
+        for g, rows_of in enumerate(members):
+            set_totals.append(region_row[g] + by_column)
+            set_parts.append((base + by_column[:, None] + rows_of[None, :] * width).ravel())
+            set_sizes.append(np.full(width, len(rows_of)))
+        england.append(england_row + by_column)
+        set_totals.append(england_row + by_column)
+        set_parts.append((by_column[:, None] + region_row[None, :]).ravel())
+        set_sizes.append(np.full(width, len(regions)))
+        area_row = base + np.arange(len(areas))[:, None] * width
+        set_totals.append((area_row + inside_totals).ravel())
+        set_parts.append((area_row + inside_parts).ravel())
+        set_sizes.append(np.tile(inside_sizes, len(areas)))
+    raw = np.concatenate(values, axis=0).ravel()
+    column_of = np.arange(len(keys)) % max(width, 1)
+    national = np.zeros(len(keys), dtype=bool)
+    national[np.concatenate(england)] = True
+
+    def of_columns(chosen: Collection[str]) -> np.ndarray:
+        return np.isin(column_of, [position[c] for c in {name(c) for c in chosen} if c in position])
+
+    # shown by no table (in the sets only): a latent column, or an implied one's cell the policy would show
+    unseen = of_columns(latent) | (of_columns(implied) & (per_count(policy.is_suppressed, raw, national) == 0))
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(set_sizes))])
+    protection = protect_indexed(keys, np.where(np.isnan(raw), 0.0, raw),
+                                 (np.concatenate(set_totals), indptr, np.concatenate(set_parts)),
+                                 policy, national, latent=unseen,
+                                 published=national & np.isin(column_of, [position[c] for c in keep_national
+                                                                          if c in position]))
+    hidden = np.fromiter(protection.status.values(), dtype=np.int64, count=len(keys)) != SHOWN
+    disclosed = np.where(hidden, math.nan, per_count(policy.disclosed_count, raw, national)).tolist()
+    # NaN as math.nan itself, as disclosed_count gives it: dicts of shown values compare equal (NaN is not NaN)
+    shown = dict(zip(keys, [math.nan if v != v else v for v in disclosed], strict=True))
     if alias:  # every name of a cell has its status, range and shown value
         status, low, high = dict(protection.status), dict(protection.low), dict(protection.high)
         twins: dict[str, list[str]] = {}
         for column in columns:
             if name(column) != column:
                 twins.setdefault(name(column), []).append(column)
-        for key in values:
+        for key in keys:
             for column in twins.get(key[3], ()):
                 twin = (*key[:3], column)
                 status[twin], low[twin], high[twin], shown[twin] = (protection.status[key], protection.low[key],

@@ -39,9 +39,10 @@ once could in principle do better; the attack test of the reports is the check o
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from msp_analysis.disclosure.policies import ZERO_SHOW, ZERO_SUPPRESS, DisclosurePolicy, is_missing
 
@@ -119,51 +120,100 @@ def shown_range(policy: DisclosurePolicy, count: float, national: bool = False) 
     return max(low, 0), max(high, low)
 
 
-def _narrow(sets: list[tuple[int, list[int]]], low: list[int], high: list[int],
-            member_of: list[list[int]] | None = None) -> None:
-    """Bounds through every set (total = sum of parts) until nothing changes; in place.
+@dataclass(frozen=True)
+class _Links:
+    """The sets as arrays, set ``j`` being ``totals[j] == sum(parts[indptr[j]:indptr[j + 1]])``, and each cell's sets.
 
-    A work list: every set once, then again only a set holding a cell whose bounds moved
-    (`member_of`: the sets of each cell). Narrowing only ever tightens bounds, so the bounds it
-    stops at are the same whatever the order (the greatest fixed point), as a sweep over every
-    set until nothing changes would reach, at the cost of the sets that can still change.
+    `member` holds the sets of every cell, cell by cell and in the order of the sets (a set twice
+    when it names the cell twice); cell ``i``'s are ``member[member_ptr[i]:member_ptr[i + 1]]``.
     """
-    if member_of is None:
-        member_of = [[] for _ in low]
-        for j, (total, parts) in enumerate(sets):
-            for cell in (total, *parts):
-                member_of[cell].append(j)
-    queue = deque(range(len(sets)))
-    queued = [True] * len(sets)
-    while queue:
-        j = queue.popleft()
-        queued[j] = False
-        total, parts = sets[j]
-        moved: list[int] = []
-        sum_low = sum(map(low.__getitem__, parts))  # map, not a generator: this loop is most of protect()'s time
-        sum_high = sum(map(high.__getitem__, parts))
-        if sum_low > low[total]:
-            low[total] = sum_low
-            moved.append(total)
-        if sum_high < high[total]:
-            high[total] = sum_high
-            moved.append(total)
-        for p in parts:
-            new_low = low[total] - (sum_high - high[p])
-            new_high = high[total] - (sum_low - low[p])
-            if new_low > low[p]:
-                sum_low += new_low - low[p]
-                low[p] = new_low
-                moved.append(p)
-            if new_high < high[p]:
-                sum_high -= high[p] - new_high
-                high[p] = new_high
-                moved.append(p)
-        for cell in moved:
-            for k in member_of[cell]:
-                if not queued[k]:
-                    queued[k] = True
-                    queue.append(k)
+
+    totals: np.ndarray
+    indptr: np.ndarray
+    parts: np.ndarray
+    member_ptr: np.ndarray
+    member: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, totals: np.ndarray, indptr: np.ndarray, parts: np.ndarray) -> _Links:
+        """The links of `n` cells; a sum of the bounds of a set's parts must fit in 64 bits (at most 9,222 parts)."""
+        sizes = np.diff(indptr)
+        if len(sizes) and int(sizes.max()) > np.iinfo(np.int64).max // UNBOUNDED:
+            raise ValueError("a set has too many parts to add up their bounds exactly in 64 bits")
+        places = np.concatenate([totals, parts])
+        owners = np.concatenate([np.arange(len(totals)), np.repeat(np.arange(len(totals)), sizes)])
+        order = np.lexsort((owners, places))
+        member_ptr = np.searchsorted(places[order], np.arange(n + 1))
+        return cls(totals, indptr, parts, member_ptr, owners[order])
+
+    def for_partners(self) -> tuple[list[int], _Rows, _Rows]:
+        """Each set's total, each set's parts and each cell's sets, as Python lists: for the choice of partners."""
+        return self.totals.tolist(), _Rows(self.parts, self.indptr), _Rows(self.member, self.member_ptr)
+
+
+class _Rows:
+    """Rows of a CSR index as lists, each made when asked for (the partners look at few of them)."""
+
+    def __init__(self, flat: np.ndarray, ptr: np.ndarray) -> None:
+        self.flat, self.ptr = flat.tolist(), ptr.tolist()
+
+    def __getitem__(self, row: int) -> list[int]:
+        return self.flat[self.ptr[row]:self.ptr[row + 1]]
+
+
+def _ranges(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of rows `rows` of a CSR index `ptr`, one row after another, and the rows' lengths."""
+    sizes = ptr[rows + 1] - ptr[rows]
+    return np.repeat(ptr[rows] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum())), sizes
+
+
+def per_count(function: Callable[[float, bool], object], counts: np.ndarray, national: np.ndarray) -> np.ndarray:
+    """``function(count, national)`` of every cell, as floats: called once per distinct pair (counts repeat).
+
+    `function` returns a number or a tuple of them (a row each); NaN counts are one count.
+    """
+    distinct, inverse = np.unique(counts, return_inverse=True)
+    pairs, which = np.unique(inverse.reshape(-1) * 2 + national, return_inverse=True)
+    results = [function(c, n) for c, n in zip(distinct[pairs // 2].tolist(), (pairs % 2 == 1).tolist(), strict=True)]
+    return np.array(results, dtype=float)[which.reshape(-1)]
+
+
+def _narrow(links: _Links, low: np.ndarray, high: np.ndarray) -> None:
+    """Bounds through every set (total = sum of parts) until nothing changes; in place (int64 arrays).
+
+    A sweep narrows with many sets at once: a total to the sum of its parts' bounds, then each part
+    to the total's new bounds minus the other parts' sums; a cell takes the tightest bounds its sets
+    give. The first sweep takes every set, the next only the sets holding a cell whose bounds moved
+    (the others would give what they gave). Narrowing only ever tightens bounds and each step is a
+    sound deduction, so the bounds it stops at are the greatest fixed point whatever the order: those
+    of a work list of one set at a time. Bounds hold the true counts, between 0 and UNBOUNDED, so the
+    sums of a set's parts fit in 64 bits (:meth:`_Links.of`).
+    """
+    active = np.arange(len(links.totals))
+    while len(active):
+        entries, sizes = _ranges(links.indptr, active)
+        totals, parts = links.totals[active], links.parts[entries]
+        owner = np.repeat(np.arange(len(active)), sizes)
+        sum_low = np.zeros(len(active), dtype=np.int64)  # a set of no parts adds up to 0
+        sum_high = np.zeros(len(active), dtype=np.int64)
+        nonempty = sizes > 0
+        if nonempty.any():  # reduceat of the sets with parts: an empty one would give its next part
+            first = (np.cumsum(sizes) - sizes)[nonempty]
+            sum_low[nonempty] = np.add.reduceat(low[parts], first)
+            sum_high[nonempty] = np.add.reduceat(high[parts], first)
+        total_low = np.maximum(low[totals], sum_low)
+        total_high = np.minimum(high[totals], sum_high)
+        part_low = total_low[owner] - (sum_high[owner] - high[parts])
+        part_high = total_high[owner] - (sum_low[owner] - low[parts])
+        touched = np.concatenate([totals, parts])
+        before_low, before_high = low[touched], high[touched]
+        np.maximum.at(low, touched, np.concatenate([total_low, part_low]))
+        np.minimum.at(high, touched, np.concatenate([total_high, part_high]))
+        moved = np.zeros(len(low), dtype=bool)
+        moved[touched[(low[touched] != before_low) | (high[touched] != before_high)]] = True
+        active = np.zeros(len(links.totals), dtype=bool)
+        active[links.member[_ranges(links.member_ptr, np.flatnonzero(moved))[0]]] = True
+        active = np.flatnonzero(active)
 
 
 def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: DisclosurePolicy,
@@ -191,85 +241,106 @@ def protect(values: Mapping[Hashable, float], sets: Sequence[CellSet], policy: D
     A cell whose shown value is 0 (an exact zero) is chosen to protect another only when no
     other cell is left. A hidden cell can stay derivable when the rule itself pins it (three
     hidden cells of 1-2 people that must add up); :meth:`Protection.derivable` lists those.
-    See the module docstring for the method.
+    See the module docstring for the method, and :func:`protect_indexed` for the same with cells by position.
     """
     keys = list(values)
     index = {k: i for i, k in enumerate(keys)}
-    national_set = set(national)
-    counts = [c if type(c) is float and c == c else (0.0 if is_missing(c) else float(c))  # a float: most of them
-              for c in map(values.__getitem__, keys)]
-    flags = [k in national_set for k in keys]
+    counts = np.array([c if type(c) is float and c == c else (0.0 if is_missing(c) else float(c))  # a float: most
+                       for c in map(values.__getitem__, keys)], dtype=float)
     try:
-        plain = [(index[s.total], [index[p] for p in s.parts]) for s in sets]
+        totals = [index[s.total] for s in sets]
+        parts = [index[p] for s in sets for p in s.parts]
     except KeyError as missing:
         raise ValueError(f"a set names a cell with no value: {missing}") from None
-    rule: dict[tuple[float, bool], tuple[bool, tuple[int, int], float]] = {}  # counts repeat: the rule once per count
-    for c, n in zip(counts, flags, strict=True):
-        if (c, n) not in rule:
-            rule[(c, n)] = policy.is_suppressed(c, n), shown_range(policy, c, n), policy.disclosed_count(c, n)
-    rules = [rule[(c, n)] for c, n in zip(counts, flags, strict=True)]
-    status = [PRIMARY if r[0] else SHOWN for r in rules]
-    shown_ranges = [r[1] for r in rules]
-    for key in latent:
-        if key in index:
-            status[index[key]] = LATENT
-            shown_ranges[index[key]] = (0, UNBOUNDED)
-    shown_values = [r[2] for r in rules]
-    member_of: list[list[int]] = [[] for _ in keys]
-    for j, (total, parts) in enumerate(plain):
-        member_of[total].append(j)
-        for p in parts:
-            member_of[p].append(j)
+    indptr = np.concatenate([[0], np.cumsum([len(s.parts) for s in sets], dtype=np.int64)])
+
+    def mask(chosen: Collection[Hashable]) -> np.ndarray:
+        out = np.zeros(len(keys), dtype=bool)
+        out[[index[k] for k in chosen if k in index]] = True
+        return out
+
+    return protect_indexed(keys, counts, (np.array(totals, dtype=np.int64), indptr, np.array(parts, dtype=np.int64)),
+                           policy, mask(national), latent=mask(latent), published=mask(published))
+
+
+def protect_indexed(keys: Sequence[Hashable], counts: np.ndarray, sets: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    policy: DisclosurePolicy, national: np.ndarray, *, latent: np.ndarray,
+                    published: np.ndarray) -> Protection:
+    """:func:`protect` of cells given by position: what a caller with many cells builds as arrays, not keys.
+
+    `keys` name the cells of the result; `counts` their true counts (floats, a missing count 0);
+    `sets` ``(totals, indptr, parts)``: set ``j`` is ``counts[totals[j]] == counts[parts[indptr[j]:indptr[j + 1]]].sum()``
+    (sets in the order of :func:`protect`'s `sets`: ties are broken by it); `national`, `latent` and
+    `published` boolean masks over the cells, as :func:`protect`'s collections.
+    """
+    links = _Links.of(len(keys), *(np.asarray(a, dtype=np.int64) for a in sets))
+    national = np.asarray(national, dtype=bool)
+    rule = per_count(lambda c, n: (policy.is_suppressed(c, n), *shown_range(policy, c, n),
+                                   policy.disclosed_count(c, n)), counts, national).reshape(len(keys), 4)
+    # (the ranges are small whole numbers: exact as floats)
+    status = np.where(rule[:, 0] > 0, PRIMARY, SHOWN)
+    status[latent] = LATENT
+    range_low = np.where(latent, 0, rule[:, 1].astype(np.int64))
+    range_high = np.where(latent, UNBOUNDED, rule[:, 2].astype(np.int64))
+    shown_values = rule[:, 3].tolist()
+    keep = ((national & policy.national_exempt) | published).tolist()  # national counts a policy exempts stay shown
     secondary_low = max(policy.threshold, 1)
-    never = set(published)
-    keep = [(n and policy.national_exempt) or k in never  # national counts a policy exempts stay shown
-            for n, k in zip(flags, keys, strict=True)]
+    partners: tuple[list[int], _Rows, _Rows] | None = None  # the sets and each cell's, as lists: for the partners
     rounds = 0
     while True:
         rounds += 1
-        low = [min(secondary_low, r[0]) if s == SECONDARY else r[0] for s, r in zip(status, shown_ranges, strict=True)]
-        high = [UNBOUNDED if s == SECONDARY else r[1] for s, r in zip(status, shown_ranges, strict=True)]
-        _narrow(plain, low, high, member_of)
-        derivable = [i for i, s in enumerate(status) if s in (PRIMARY, SECONDARY) and low[i] == high[i]]
+        is_secondary = status == SECONDARY
+        low = np.where(is_secondary, np.minimum(secondary_low, range_low), range_low)
+        high = np.where(is_secondary, UNBOUNDED, range_high)
+        _narrow(links, low, high)
+        derivable = np.flatnonzero(((status == PRIMARY) | is_secondary) & (low == high)).tolist()
         if not derivable or rounds > MAX_ROUNDS:
             break
+        if partners is None:
+            partners = links.for_partners()
+        totals, parts_of, member_of = partners
+        current = status.tolist()
         touched: set[int] = set()
         memo: dict[int, tuple[int, int] | None] = {}  # a pinned latent cell's partner, found once a round
         added = 0
+        bounds = (low.tolist(), high.tolist(), member_of, memo)
         for i in derivable:
             if touched & set(member_of[i]):
                 continue  # a set holding it got a new hidden cell this round: check again first
-            choice = _partner(i, member_of[i], plain, status, shown_values, keep, (low, high, member_of, memo))
+            choice = _partner(i, member_of[i], (totals, parts_of), current, shown_values, keep, bounds)
             if choice is None:
                 continue
             cell, chosen_set = choice
-            status[cell] = SECONDARY
+            current[cell] = SECONDARY
             touched.add(chosen_set)
             added += 1
         if not added:
             break  # nothing left to hide: the remaining derivable cells are reported by Protection.derivable
-    return Protection(status=dict(zip(keys, status, strict=True)), low=dict(zip(keys, low, strict=True)),
-                      high=dict(zip(keys, high, strict=True)), rounds=rounds)
+        status = np.array(current)
+    return Protection(status=dict(zip(keys, status.tolist(), strict=True)), low=dict(zip(keys, low.tolist(), strict=True)),
+                      high=dict(zip(keys, high.tolist(), strict=True)), rounds=rounds)
 
 
-def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int]]], status: list[int],
+def _partner(cell: int, sets_of_cell: list[int], sets: tuple[list[int], _Rows], status: list[int],
              shown_values: list[float], keep: list[bool],
-             latent: tuple[list[int], list[int], list[list[int]], dict] | None = None,
+             latent: tuple[list[int], list[int], _Rows, dict] | None = None,
              depth: int = 0) -> tuple[int, int] | None:
     """The cell to hide with `cell`, and the set it was chosen in: see the module docstring, step 3.
 
-    Cells in `keep` (national counts the policy publishes exactly) are never chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
+    `sets`: each set's total and parts. Cells in `keep` (national counts the policy publishes exactly) are never chosen. When no set of `cell` has a cell left to hide but holds a latent cell the sets pin to one
     value (`latent`: the ranges and each cell's sets), the partner is one of that latent cell's (a
     latent cell is shown by no table, so what pins it must be hidden instead).
     """
+    totals, parts_of = sets
+
     def hidden_in(j: int) -> int:
-        total, parts = plain[j]
-        return sum(status[p] != SHOWN for p in [total, *parts])
+        row = [status[totals[j]], *map(status.__getitem__, parts_of[j])]
+        return len(row) - row.count(SHOWN)
 
     ordered = sorted(sets_of_cell, key=lambda j: (hidden_in(j), j))
     for allow_zero in (False, True):  # an exact zero hides nothing, so only when nothing else is left
         for j in ordered:
-            total, parts = plain[j]
+            total, parts = totals[j], parts_of[j]
             candidates = [p for p in parts if p != cell and status[p] == SHOWN and not keep[p]
                           and (shown_values[p] > 0 or (allow_zero and shown_values[p] == 0))]
             if candidates:
@@ -280,13 +351,13 @@ def _partner(cell: int, sets_of_cell: list[int], plain: list[tuple[int, list[int
         return None
     low, high, member_of, memo = latent  # memo: each latent cell's partner, looked for once a round
     for j in ordered:
-        total, parts = plain[j]
+        total, parts = totals[j], parts_of[j]
         for p in (total, *parts):
             if p == cell or status[p] != LATENT or low[p] != high[p]:
                 continue
             if p not in memo:
                 memo[p] = None  # while looking: a cycle back to it finds nothing
-                memo[p] = _partner(p, [k for k in member_of[p] if k != j], plain, status, shown_values, keep, latent,
+                memo[p] = _partner(p, [k for k in member_of[p] if k != j], sets, status, shown_values, keep, latent,
                                    depth + 1)
             choice = memo[p]
             if choice is not None and status[choice[0]] == SHOWN:  # not already chosen this round
