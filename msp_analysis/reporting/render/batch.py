@@ -1,9 +1,9 @@
 """Render parameterised notebooks as self-contained HTML reports, fast and incrementally.
 
-A batch is a list of (notebook, parameters) requests. Each worker runs its reports in one
-warm kernel (:mod:`.kernel`) through papermill (:mod:`.engine`), appends the provenance
-block, exports the page (:mod:`.export`) and writes it; the batch then writes the folder's
-index (:mod:`.index`). Data read by the library is cached inside the kernel, so shared work
+A batch is a list of (notebook, parameters) requests. Each worker adds the provenance block
+to the notebook and runs it in one warm kernel (:mod:`.kernel`) through papermill
+(:mod:`.engine`); the kernel also exports the page (:mod:`.export`), which the worker writes;
+the batch then writes the folder's index (:mod:`.index`). Data read by the library is cached inside the kernel, so shared work
 (loading, national aggregates) is done once per worker rather than once per report.
 
 Reports whose inputs have not changed are skipped (a cache keyed on the notebook, the
