@@ -234,15 +234,40 @@ def test_an_unknown_scenario_is_a_parameter_error():
 def test_the_stored_targets_are_what_the_generator_gives_now():
     """The stored targets (simulation_targets.json) are used only while their fingerprint matches; this
     recomputes one scenario with the stored number of replicates and finds the same numbers, so a change
-    to the generator that forgot to rewrite them fails here."""
+    to the generator that forgot to rewrite them fails here.
+
+    The same numbers within Monte Carlo error, not to the last digit: the draws are the same stream, but
+    numpy's vectorised maths differs in the last bit between CPUs (AVX-512 or AVX2), and one probability a
+    bit different can change one draw's outcome and, through the counts drawn, every later draw. On the
+    2-core machine without AVX-512 (2026-12-02) the targets stored on another machine came back within
+    about 2 of their Monte Carlo SEs, not equal. Everything that is not a draw must still be equal."""
     import json
+    import math
 
     from msp_analysis.analysis.simulate import STORED_REPLICATES, STORED_TARGETS, compute_targets, targets
 
     stored = json.loads(STORED_TARGETS.read_text(encoding="utf-8"))
     assert set(stored) == set(SCENARIOS)
     assert targets("confounded-null") == stored["confounded-null"]
-    assert compute_targets("confounded-null", STORED_REPLICATES) == stored["confounded-null"]
+
+    def agree(old, new, se=None, path="") -> None:
+        if isinstance(old, dict):
+            assert set(old) == set(new), f"{path}: keys {sorted(old)} != {sorted(new)}"
+            errors = old.get("monte_carlo_se")
+            for key in old:
+                if key == "monte_carlo_se":  # an SE estimated from other draws: the same to within a third
+                    for term, value in old[key].items():
+                        assert math.isclose(new[key][term], value, rel_tol=0.35), f"{path}/{key}/{term}"
+                    continue
+                agree(old[key], new[key], errors if isinstance(old[key], dict) else se, f"{path}/{key}")
+        elif isinstance(old, list | str | bool) or old is None:
+            assert old == new, f"{path}: {old!r} != {new!r}"
+        else:  # a number made from the draws: within 6 Monte Carlo SEs of its term (about 4 SDs of a difference)
+            term = path.rsplit("/", 1)[-1]  # or 2% of it (an SD of the scores, a term whose SE is 0)
+            tolerance = max(6 * se[term] if se and term in se else 0.0, 0.02 * abs(old))
+            assert abs(new - old) <= tolerance, f"{path}: {new} against the stored {old} (tolerance {tolerance:.4g})"
+
+    agree(stored["confounded-null"], compute_targets("confounded-null", STORED_REPLICATES))
 
 
 def test_sweeping_out_replicate_years_gives_the_slopes_of_a_dummy_per_replicate_year():
